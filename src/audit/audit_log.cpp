@@ -1,0 +1,153 @@
+// Appending to, reading and verifying the hash chain. The head row
+// (audit.head) serialises appenders on both engines: the UPDATE takes the
+// row lock in PostgreSQL, and SQLite holds the write lock anyway.
+#include "audit/audit_log.h"
+
+#include <algorithm>
+
+#include "core/crypto.h"
+
+namespace passwerk::audit {
+namespace {
+
+void AppendField(std::string& out, std::string_view value) {
+  out += std::to_string(value.size());
+  out.push_back(':');
+  out.append(value);
+  out.push_back('|');
+}
+
+AuditEntry EntryFromRow(const storage::Row& row) {
+  AuditEntry entry;
+  entry.seq = row.Int(0);
+  entry.at = row.Int(1);
+  entry.event.actor = row.Text(2);
+  entry.event.action = row.Text(3);
+  entry.event.object = row.Text(4);
+  entry.event.detail = row.Text(5);
+  entry.event.request_id = row.Text(6);
+  entry.prev_hash = row.Text(7);
+  entry.entry_hash = row.Text(8);
+  return entry;
+}
+
+constexpr std::string_view kColumns =
+    "seq, at, actor, action, object, detail, request_id, prev_hash, entry_hash";
+
+}  // namespace
+
+std::string ComputeEntryHash(int64_t seq, int64_t at, const AuditEvent& event, const std::string& prev_hash) {
+  std::string content = "passwerk-audit-v1|";
+  AppendField(content, std::to_string(seq));
+  AppendField(content, std::to_string(at));
+  AppendField(content, event.actor);
+  AppendField(content, event.action);
+  AppendField(content, event.object);
+  AppendField(content, event.detail);
+  AppendField(content, event.request_id);
+  AppendField(content, prev_hash);
+  return crypto::Sha256Hex(content);
+}
+
+Result<int64_t> Append(storage::Tx& tx, const Clock& clock, const AuditEvent& event) {
+  PW_ASSIGN_OR_RETURN(storage::Rows head,
+                      tx.Query("UPDATE audit.head SET seq = seq + 1 WHERE id = 1 RETURNING seq, entry_hash"));
+  if (head.size() != 1) return Internal("audit.head row is missing");
+  int64_t seq = head[0].Int(0);
+  std::string prev_hash = head[0].Text(1);
+  int64_t at = clock.NowUnix();
+  AuditEvent stored = event;
+  if (stored.detail.empty()) stored.detail = "{}";
+  std::string hash = ComputeEntryHash(seq, at, stored, prev_hash);
+  auto inserted = tx.Exec(
+      "INSERT INTO audit.entries (seq, at, actor, action, object, detail, request_id, prev_hash, entry_hash) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      {seq, at, stored.actor, stored.action, stored.object, stored.detail, stored.request_id, prev_hash, hash});
+  if (!inserted.ok()) return inserted.status();
+  auto updated = tx.Exec("UPDATE audit.head SET entry_hash = $1 WHERE id = 1", {hash});
+  if (!updated.ok()) return updated.status();
+  return seq;
+}
+
+Result<std::vector<AuditEntry>> List(storage::Database& db, const AuditFilter& filter) {
+  std::string sql = "SELECT " + std::string(kColumns) + " FROM audit.entries WHERE 1 = 1";
+  storage::Params params;
+  auto bind = [&](storage::Value value) {
+    params.push_back(std::move(value));
+    return "$" + std::to_string(params.size());
+  };
+  if (!filter.action_prefix.empty()) {
+    // Prefix match without LIKE wildcards from user input.
+    std::string p1 = bind(filter.action_prefix);
+    std::string p2 = bind(static_cast<int64_t>(filter.action_prefix.size()));
+    sql += " AND substr(action, 1, " + p2 + ") = " + p1;
+  }
+  if (!filter.actor.empty()) sql += " AND actor = " + bind(filter.actor);
+  if (filter.from) sql += " AND at >= " + bind(*filter.from);
+  if (filter.to) sql += " AND at < " + bind(*filter.to);
+  if (filter.before_seq > 0) sql += " AND seq < " + bind(filter.before_seq);
+  int limit = std::clamp(filter.limit, 1, 500);
+  sql += " ORDER BY seq DESC LIMIT " + std::to_string(limit);
+  std::vector<AuditEntry> entries;
+  Status status = db.Read([&](storage::Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(storage::Rows rows, tx.Query(sql, params));
+    for (const storage::Row& row : rows) entries.push_back(EntryFromRow(row));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return entries;
+}
+
+Result<VerifyReport> Verify(storage::Database& db) {
+  VerifyReport report;
+  Status status = db.Read([&](storage::Tx& tx) -> Status {
+    std::string prev_hash;
+    int64_t expected_seq = 1;
+    int64_t last_seq = 0;
+    // Page through the chain so memory stays flat on long trails.
+    while (true) {
+      PW_ASSIGN_OR_RETURN(storage::Rows rows,
+                          tx.Query("SELECT " + std::string(kColumns) +
+                                       " FROM audit.entries WHERE seq > $1 ORDER BY seq LIMIT 5000",
+                                   {last_seq}));
+      if (rows.empty()) break;
+      for (const storage::Row& row : rows) {
+        AuditEntry entry = EntryFromRow(row);
+        last_seq = entry.seq;
+        ++report.entries;
+        if (entry.seq != expected_seq) {
+          report.ok = false;
+          report.first_bad_seq = expected_seq;
+          report.problem = "removed (entry " + std::to_string(expected_seq) + " is missing)";
+          return Status::Ok();
+        }
+        if (entry.prev_hash != prev_hash) {
+          report.ok = false;
+          report.first_bad_seq = entry.seq;
+          report.problem = "reordered or predecessor altered (previous-hash link broken)";
+          return Status::Ok();
+        }
+        if (ComputeEntryHash(entry.seq, entry.at, entry.event, entry.prev_hash) != entry.entry_hash) {
+          report.ok = false;
+          report.first_bad_seq = entry.seq;
+          report.problem = "altered (content does not match its hash)";
+          return Status::Ok();
+        }
+        prev_hash = entry.entry_hash;
+        ++expected_seq;
+      }
+    }
+    PW_ASSIGN_OR_RETURN(storage::Row head, tx.QueryOne("SELECT seq, entry_hash FROM audit.head WHERE id = 1"));
+    if (head.Int(0) != last_seq || head.Text(1) != prev_hash) {
+      report.ok = false;
+      report.first_bad_seq = last_seq + 1;
+      report.problem = "removed at the end (the head records entry " + std::to_string(head.Int(0)) +
+                       " but the chain ends at " + std::to_string(last_seq) + ")";
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return report;
+}
+
+}  // namespace passwerk::audit

@@ -1,0 +1,54 @@
+// Shared wiring for the subcommands.
+#include "cli/app.h"
+
+#include <unistd.h>
+
+#include "core/crypto.h"
+
+extern char** environ;
+
+namespace passwerk::cli {
+
+Result<Config> LoadEffectiveConfig(const CommonOptions& options) {
+  std::string file = options.config_file;
+  if (file.empty()) {
+    if (const char* env = std::getenv("PASSWERK_CONFIG"); env != nullptr) file = env;
+  }
+  PW_ASSIGN_OR_RETURN(Config config, LoadConfig(file, environ));
+  if (!options.data_dir.empty()) config.data_dir = options.data_dir;
+  return config;
+}
+
+Result<std::unique_ptr<Services>> OpenServices(Config config) {
+  auto services = std::make_unique<Services>();
+  PW_RETURN_IF_ERROR(EnsureDataKeys(config));
+  services->config = std::move(config);
+  const Config& c = services->config;
+  PW_ASSIGN_OR_RETURN(crypto::SecretBox box, crypto::SecretBox::FromHexKeys(c.data_keys));
+  services->secrets = std::make_unique<crypto::SecretBox>(std::move(box));
+  storage::DatabaseOptions db_options;
+  db_options.data_dir = c.data_dir;
+  db_options.postgres_url = c.database_url;
+  db_options.pool_size = c.database_pool_size;
+  db_options.segments = {storage::Segment::kCore, storage::Segment::kAudit};
+  PW_ASSIGN_OR_RETURN(services->db, storage::OpenDatabase(db_options));
+  accounts::ThrottleOptions throttle_options{c.login_max_failures_per_account, c.login_max_failures_per_address,
+                                             c.login_window_seconds};
+  services->throttle = std::make_unique<accounts::LoginThrottle>(services->clock, throttle_options);
+  accounts::AccountOptions account_options;
+  account_options.session_idle_seconds = c.session_idle_seconds;
+  account_options.session_max_seconds = c.session_max_seconds;
+  account_options.totp_issuer = c.totp_issuer;
+  services->accounts = std::make_unique<accounts::AccountService>(*services->db, services->clock, *services->secrets,
+                                                                  *services->throttle, account_options);
+  return services;
+}
+
+accounts::Actor CliActor() {
+  accounts::Actor actor;
+  actor.id = "cli";
+  actor.request_id = "cli-" + crypto::RandomToken(5);
+  return actor;
+}
+
+}  // namespace passwerk::cli

@@ -1,0 +1,38 @@
+// Opening the configured storage and the services every subcommand shares.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "accounts/accounts.h"
+#include "accounts/throttle.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "storage/database.h"
+
+namespace passwerk::cli {
+
+struct Services {
+  Config config;
+  SystemClock clock;
+  std::unique_ptr<storage::Database> db;
+  std::unique_ptr<crypto::SecretBox> secrets;
+  std::unique_ptr<accounts::LoginThrottle> throttle;
+  std::unique_ptr<accounts::AccountService> accounts;
+};
+
+// Common options of every subcommand.
+struct CommonOptions {
+  std::string config_file;
+  std::string data_dir;  // empty: from configuration
+};
+
+Result<Config> LoadEffectiveConfig(const CommonOptions& options);
+// Opens core + audit and applies migrations.
+Result<std::unique_ptr<Services>> OpenServices(Config config);
+
+// The actor for changes made on the command line.
+accounts::Actor CliActor();
+
+}  // namespace passwerk::cli

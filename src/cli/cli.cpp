@@ -1,0 +1,280 @@
+// Subcommands of `passwerk`. Each parses its flags, opens what it needs and
+// calls one domain function; messages for people go to stdout/stderr.
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "audit/audit_log.h"
+#include "cli/app.h"
+#include "cli/commands.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "storage/migrations.h"
+
+namespace passwerk::cli {
+namespace {
+
+int Fail(const Status& status) {
+  std::cerr << "passwerk: " << status.message();
+  if (!status.field().empty()) std::cerr << " (" << status.field() << ")";
+  if (!status.detail().empty() && status.code() != ErrorCode::kInternal) std::cerr << ": " << status.detail();
+  std::cerr << "\n";
+  if (status.code() == ErrorCode::kInternal) std::cerr << "detail: " << status.detail() << "\n";
+  return status.code() == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+void AddCommon(CLI::App* command, CommonOptions& options) {
+  command->add_option("--data", options.data_dir, "Data directory (config key data_dir, default ./data)");
+  command->add_option("--config", options.config_file, "TOML configuration file (or PASSWERK_CONFIG)");
+}
+
+Result<std::unique_ptr<Services>> Open(const CommonOptions& options) {
+  PW_ASSIGN_OR_RETURN(Config config, LoadEffectiveConfig(options));
+  log::Init(config.log_level);
+  return OpenServices(std::move(config));
+}
+
+std::string ReadPasswordFromStdin() {
+  std::string password;
+  std::getline(std::cin, password);
+  while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) password.pop_back();
+  return password;
+}
+
+}  // namespace
+
+int Run(int argc, char** argv) {
+  CLI::App app{"Passwerk: entitlement cards for municipalities (social passes, volunteer cards, guest cards)",
+               "passwerk"};
+  app.set_version_flag("--version", std::string("passwerk ") + PASSWERK_VERSION);
+  app.require_subcommand(1);
+  CommonOptions common;
+
+  // serve
+  ServeOptions serve_options;
+  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP server");
+  AddCommon(serve, common);
+  serve->add_option("--listen", serve_options.listen, "HOST:PORT (config key listen, default 127.0.0.1:8080)");
+
+  CLI::App* migrate = app.add_subcommand("migrate", "Apply pending schema migrations to every segment");
+  AddCommon(migrate, common);
+
+  // user add|list|disable|enable
+  CLI::App* user = app.add_subcommand("user", "Manage staff users");
+  user->require_subcommand(1);
+  std::string username, display_name, role = "clerk", municipality, department;
+  bool password_stdin = false, json_output = false;
+  CLI::App* user_add = user->add_subcommand("add", "Create a staff user (prints a generated password unless "
+                                                   "--password-stdin)");
+  AddCommon(user_add, common);
+  user_add->add_option("--username", username, "Login name")->required();
+  user_add->add_option("--name", display_name, "Display name")->required();
+  user_add->add_option("--role", role, "operator | municipality_admin | clerk | auditor")->required();
+  user_add->add_option("--municipality", municipality, "Municipality number (8 digits)");
+  user_add->add_option("--department", department, "Department name within the municipality");
+  user_add->add_flag("--password-stdin", password_stdin, "Read the initial password from standard input");
+  CLI::App* user_list = user->add_subcommand("list", "List staff users");
+  AddCommon(user_list, common);
+  user_list->add_flag("--json", json_output, "Print JSON");
+  CLI::App* user_disable = user->add_subcommand("disable", "Disable a staff user and end their sessions");
+  AddCommon(user_disable, common);
+  user_disable->add_option("--username", username, "Login name")->required();
+  CLI::App* user_enable = user->add_subcommand("enable", "Enable a disabled staff user");
+  AddCommon(user_enable, common);
+  user_enable->add_option("--username", username, "Login name")->required();
+
+  // token create|revoke|list
+  CLI::App* token = app.add_subcommand("token", "Manage API tokens for machine clients");
+  token->require_subcommand(1);
+  std::string token_name;
+  std::vector<std::string> scopes;
+  int days = 90;
+  int64_t token_id = 0;
+  CLI::App* token_create = token->add_subcommand("create", "Create a token (the secret is shown once)");
+  AddCommon(token_create, common);
+  token_create->add_option("--username", username, "User the token acts for")->required();
+  token_create->add_option("--name", token_name, "What the token is for")->required();
+  token_create->add_option("--scopes", scopes, "users:read, users:write, audit:read")->required()->delimiter(',');
+  token_create->add_option("--days", days, "Validity in days (default 90)")->check(CLI::Range(1, 730));
+  CLI::App* token_revoke = token->add_subcommand("revoke", "Revoke a token");
+  AddCommon(token_revoke, common);
+  token_revoke->add_option("--id", token_id, "Token id")->required();
+  CLI::App* token_list = token->add_subcommand("list", "List tokens (never their secrets)");
+  AddCommon(token_list, common);
+
+  // audit verify
+  CLI::App* audit_cmd = app.add_subcommand("audit", "Audit trail");
+  audit_cmd->require_subcommand(1);
+  CLI::App* audit_verify = audit_cmd->add_subcommand("verify", "Verify the hash chain; exit 1 names the first bad "
+                                                               "entry");
+  AddCommon(audit_verify, common);
+
+  CLI::App* demo = app.add_subcommand("demo", "Create the demo dataset (idempotent) and print it as JSON");
+  AddCommon(demo, common);
+  bool demo_text = false;
+  demo->add_flag("--text", demo_text, "Print a short summary for people instead of JSON");
+
+  CLI::App* config_cmd = app.add_subcommand("config", "Configuration");
+  config_cmd->require_subcommand(1);
+  CLI::App* config_check = config_cmd->add_subcommand("check", "Validate the configuration and exit");
+  AddCommon(config_check, common);
+  CLI::App* config_docs = config_cmd->add_subcommand("docs", "Print the configuration reference (Markdown)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve->parsed()) {
+    auto config = LoadEffectiveConfig(common);
+    if (!config.ok()) return Fail(config.status());
+    if (!serve_options.listen.empty()) config->listen = serve_options.listen;
+    auto endpoint = config->ListenEndpoint();
+    if (!endpoint.ok()) return Fail(endpoint.status());
+    log::Init(config->log_level);
+    return Serve(std::move(config).value());
+  }
+  if (config_docs->parsed()) {
+    std::cout << RenderConfigMarkdown();
+    return 0;
+  }
+  if (config_check->parsed()) {
+    auto config = LoadEffectiveConfig(common);
+    if (!config.ok()) return Fail(config.status());
+    std::cout << "configuration ok (data_dir " << config->data_dir << ", listen " << config->listen << ", "
+              << (config->database_url.empty() ? "SQLite" : "PostgreSQL") << ")\n";
+    return 0;
+  }
+
+  auto services = Open(common);
+  if (!services.ok()) return Fail(services.status());
+  Services& s = **services;
+  accounts::Actor actor = CliActor();
+
+  if (migrate->parsed()) {
+    for (storage::Segment segment : {storage::Segment::kCore, storage::Segment::kAudit}) {
+      auto version = storage::SchemaVersion(*s.db, segment);
+      if (!version.ok()) return Fail(version.status());
+      std::cout << storage::SegmentName(segment) << ": schema version " << *version << "\n";
+    }
+    return 0;
+  }
+  if (user_add->parsed()) {
+    accounts::NewUser input;
+    input.username = username;
+    input.display_name = display_name;
+    auto parsed_role = accounts::ParseRole(role);
+    if (!parsed_role) return Fail(InvalidArgument("--role must be operator, municipality_admin, clerk or auditor"));
+    input.role = *parsed_role;
+    if (!municipality.empty()) {
+      auto all = s.accounts->ListMunicipalities();
+      if (!all.ok()) return Fail(all.status());
+      for (const auto& m : *all) {
+        if (m.municipality_number == municipality) input.municipality_id = m.id;
+      }
+      if (!input.municipality_id) return Fail(NotFound("no municipality with number " + municipality));
+      if (!department.empty()) {
+        auto departments = s.accounts->ListDepartments(input.municipality_id);
+        if (!departments.ok()) return Fail(departments.status());
+        for (const auto& d : *departments) {
+          if (d.name == department) input.department_id = d.id;
+        }
+        if (!input.department_id) return Fail(NotFound("no department '" + department + "' in that municipality"));
+      }
+    }
+    bool generated = !password_stdin;
+    input.password = password_stdin ? ReadPasswordFromStdin() : crypto::RandomToken(15);
+    auto created = s.accounts->CreateUser(actor, input);
+    if (!created.ok()) return Fail(created.status());
+    std::cout << "created user " << created->username << " (id " << created->id << ", role "
+              << accounts::RoleName(created->role) << ")\n";
+    if (generated) std::cout << "initial password (shown once): " << input.password << "\n";
+    std::cout << "the user enrols the TOTP second factor at first login\n";
+    return 0;
+  }
+  if (user_list->parsed()) {
+    auto users = s.accounts->ListUsers(actor);
+    if (!users.ok()) return Fail(users.status());
+    if (json_output) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& u : *users) {
+        out.push_back({{"id", u.id}, {"username", u.username}, {"display_name", u.display_name},
+                       {"role", accounts::RoleName(u.role)}, {"totp_enrolled", u.totp_enrolled},
+                       {"disabled", u.disabled}});
+      }
+      std::cout << out.dump(2) << "\n";
+      return 0;
+    }
+    for (const auto& u : *users) {
+      std::cout << u.id << "\t" << u.username << "\t" << accounts::RoleName(u.role) << "\t"
+                << (u.disabled ? "disabled" : "active") << "\t" << (u.totp_enrolled ? "totp" : "no-totp") << "\t"
+                << u.display_name << "\n";
+    }
+    return 0;
+  }
+  if (user_disable->parsed() || user_enable->parsed()) {
+    auto found = s.accounts->FindUser(username);
+    if (!found.ok()) return Fail(found.status());
+    Status status = user_disable->parsed() ? s.accounts->DisableUser(actor, found->id)
+                                           : s.accounts->EnableUser(actor, found->id);
+    if (!status.ok()) return Fail(status);
+    std::cout << (user_disable->parsed() ? "disabled " : "enabled ") << username << "\n";
+    return 0;
+  }
+  if (token_create->parsed()) {
+    auto found = s.accounts->FindUser(username);
+    if (!found.ok()) return Fail(found.status());
+    auto created = s.accounts->CreateToken(actor, found->id, token_name, scopes, int64_t{days} * 86400);
+    if (!created.ok()) return Fail(created.status());
+    std::cout << "token " << created->token.id << " for " << username << ", valid until "
+              << FormatUtc(created->token.expires_at) << "\n"
+              << "secret (shown once, store it now): " << created->secret << "\n";
+    return 0;
+  }
+  if (token_revoke->parsed()) {
+    Status status = s.accounts->RevokeToken(actor, token_id);
+    if (!status.ok()) return Fail(status);
+    std::cout << "revoked token " << token_id << "\n";
+    return 0;
+  }
+  if (token_list->parsed()) {
+    auto tokens = s.accounts->ListTokens(actor);
+    if (!tokens.ok()) return Fail(tokens.status());
+    for (const auto& t : *tokens) {
+      std::string joined;
+      for (const auto& scope : t.scopes) joined += (joined.empty() ? "" : ",") + scope;
+      std::cout << t.id << "\tpwk_" << t.prefix << "_…\t" << t.name << "\tuser " << t.user_id << "\t" << joined
+                << "\t" << (t.revoked_at ? "revoked" : "expires " + FormatUtc(t.expires_at)) << "\n";
+    }
+    return 0;
+  }
+  if (audit_verify->parsed()) {
+    auto report = audit::Verify(*s.db);
+    if (!report.ok()) return Fail(report.status());
+    if (report->ok) {
+      std::cout << "audit trail intact: " << report->entries << " entries\n";
+      return 0;
+    }
+    std::cout << "audit trail BROKEN at entry " << report->first_bad_seq << ": " << report->problem << "\n";
+    return 1;
+  }
+  if (demo->parsed()) {
+    auto out = CreateDemo(s);
+    if (!out.ok()) return Fail(out.status());
+    if (!demo_text) {
+      std::cout << out->dump(2) << "\n";
+      return 0;
+    }
+    std::cout << "Demo logins (public demo secrets; add the TOTP secret to any authenticator app):\n";
+    for (const auto& u : (*out)["users"]) {
+      std::cout << "  " << u["username"].get<std::string>() << " / " << u["password"].get<std::string>() << "  ("
+                << u["role"].get<std::string>() << ", TOTP "
+                << (u["totp_secret"].is_null() ? std::string("enrols at first login")
+                                               : "secret " + u["totp_secret"].get<std::string>())
+                << ")\n";
+    }
+    return 0;
+  }
+  return 0;
+}
+
+}  // namespace passwerk::cli

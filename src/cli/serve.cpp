@@ -1,0 +1,80 @@
+// `passwerk serve`: opens storage, wires the routes, runs the server until
+// SIGTERM or SIGINT, then shuts down gracefully.
+#include <signal.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "http/context.h"
+#include "http/server.h"
+
+namespace passwerk::cli {
+
+int Serve(Config config) {
+  // Block the stop signals before any thread starts, so only sigwait sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto started = std::chrono::steady_clock::now();
+  auto opened = OpenServices(std::move(config));
+  if (!opened.ok()) {
+    log::Error("startup failed", {{"error", opened.status().ToString()}});
+    std::cerr << "passwerk: cannot start: " << opened.status().message() << "\n";
+    return 1;
+  }
+  Services& s = **opened;
+  http::Metrics metrics;
+  http::AppContext context{s.config, s.clock, *s.db, *s.accounts, metrics};
+  http::Router router;
+  http::RegisterApiRoutes(router, context);
+  http::RegisterWebRoutes(router, context);
+
+  auto endpoint = s.config.ListenEndpoint();
+  http::ServerOptions options;
+  options.host = endpoint->first;
+  options.port = endpoint->second;
+  options.threads = s.config.threads;
+  options.header_limit = static_cast<size_t>(s.config.header_limit_bytes);
+  options.body_limit = static_cast<size_t>(s.config.body_limit_bytes);
+  options.read_timeout_seconds = s.config.read_timeout_seconds;
+  options.idle_timeout_seconds = s.config.idle_timeout_seconds;
+  options.shutdown_grace_seconds = s.config.shutdown_grace_seconds;
+  options.tls_cert_file = s.config.tls_cert_file;
+  options.tls_key_file = s.config.tls_key_file;
+  options.access_log = s.config.access_log;
+  http::Server server(options, router, metrics);
+  auto port = server.Start();
+  if (!port.ok()) {
+    log::Error("startup failed", {{"error", port.status().ToString()}});
+    std::cerr << "passwerk: cannot listen on " << s.config.listen << ": " << port.status().message() << "\n";
+    return 1;
+  }
+  std::string scheme = s.config.tls_cert_file.empty() ? "http" : "https";
+  std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+  std::string url = scheme + "://" + host + ":" + std::to_string(*port);
+  double startup_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  log::Info("listening", {{"url", url},
+                          {"engine", s.config.database_url.empty() ? "sqlite" : "postgresql"},
+                          {"startup_ms", startup_ms}});
+  std::cout << "Passwerk " << PASSWERK_VERSION << " listening on " << url << "/\n"
+            << "Staff login: " << url << "/login   (stop with Ctrl+C)\n"
+            << std::flush;
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  log::Info("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server.Shutdown();
+  server.Wait();
+  log::Info("stopped", nlohmann::json::object());
+  return 0;
+}
+
+}  // namespace passwerk::cli

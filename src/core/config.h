@@ -1,0 +1,61 @@
+// Configuration: defaults, then an optional TOML file, then PASSWERK_*
+// environment variables, then command-line flags. Every key is declared once
+// in a table (config.cpp) that also generates docs/configuration.md; an
+// unknown key in the file or environment is an error naming it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace passwerk {
+
+struct Config {
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:8080";
+  std::string database_url;  // empty: SQLite under data_dir; or postgresql://…
+  int database_pool_size = 0;
+  int threads = 0;
+  int64_t body_limit_bytes = 1024 * 1024;
+  int64_t header_limit_bytes = 16 * 1024;
+  int read_timeout_seconds = 30;
+  int idle_timeout_seconds = 60;
+  int shutdown_grace_seconds = 10;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string log_level = "info";
+  bool access_log = true;
+  // Hex-encoded 32-byte keys for data at rest; the last one encrypts, all decrypt.
+  std::vector<std::string> data_keys;
+  int64_t session_idle_seconds = 30 * 60;
+  int64_t session_max_seconds = 12 * 3600;
+  int login_max_failures_per_account = 5;
+  int login_max_failures_per_address = 20;
+  int64_t login_window_seconds = 15 * 60;
+  std::string totp_issuer = "Passwerk";
+
+  // host and port parts of `listen`.
+  Result<std::pair<std::string, uint16_t>> ListenEndpoint() const;
+};
+
+struct ConfigKeyDoc {
+  std::string key;
+  std::string env;
+  std::string type;
+  std::string default_value;
+  std::string description;
+};
+const std::vector<ConfigKeyDoc>& ConfigKeyDocs();
+// Markdown reference of every key (docs/configuration.md is this output).
+std::string RenderConfigMarkdown();
+
+// `file` may be empty (no file). `environ` is the process environment.
+Result<Config> LoadConfig(const std::string& file, char** environ);
+
+// Ensures data keys exist: if none are configured, uses `<data_dir>/keys.toml`,
+// creating it with a fresh random key (mode 0600) on first start.
+Status EnsureDataKeys(Config& config);
+
+}  // namespace passwerk

@@ -1,0 +1,236 @@
+// The JSON API: health, readiness, metrics, and the staff API under /api/v1
+// for machine clients with bearer tokens. Each handler parses, calls one
+// domain function and serialises.
+#include <nlohmann/json.hpp>
+
+#include "audit/audit_log.h"
+#include "http/context.h"
+#include "http/router.h"
+
+namespace passwerk::http {
+namespace {
+
+using nlohmann::json;
+
+json UserJson(const accounts::User& user) {
+  return {{"id", user.id},
+          {"username", user.username},
+          {"display_name", user.display_name},
+          {"role", accounts::RoleName(user.role)},
+          {"municipality_id", user.municipality_id ? json(*user.municipality_id) : json(nullptr)},
+          {"department_id", user.department_id ? json(*user.department_id) : json(nullptr)},
+          {"totp_enrolled", user.totp_enrolled},
+          {"disabled", user.disabled},
+          {"created_at", FormatUtc(user.created_at)}};
+}
+
+json EntryJson(const audit::AuditEntry& entry) {
+  json detail = json::parse(entry.event.detail, nullptr, false);
+  if (detail.is_discarded()) detail = entry.event.detail;
+  return {{"seq", entry.seq},          {"at", FormatUtc(entry.at)},          {"actor", entry.event.actor},
+          {"action", entry.event.action}, {"object", entry.event.object},    {"detail", detail},
+          {"request_id", entry.event.request_id}, {"entry_hash", entry.entry_hash}};
+}
+
+// Bearer token → Actor, or the 401 to send.
+Result<accounts::Actor> Authenticate(AppContext& app, const Request& request) {
+  auto header = request.Header("authorization");
+  if (!header || header->size() < 8 || header->substr(0, 7) != "Bearer ") {
+    return Unauthenticated("a bearer token is required");
+  }
+  return app.accounts.AuthenticateToken(std::string(header->substr(7)), request.request_id);
+}
+
+Response Unauthorized(const Status& status) {
+  Response response = Response::Error(status);
+  response.AddHeader("WWW-Authenticate", "Bearer realm=\"passwerk\"");
+  return response;
+}
+
+Result<json> ParseJsonObject(const Request& request) {
+  auto type = request.Header("content-type");
+  if (!type || type->substr(0, 16) != "application/json") {
+    return InvalidArgument("the body must be application/json");
+  }
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded()) return InvalidArgument("the body is not valid JSON");
+  if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
+  return body;
+}
+
+Result<std::string> RequiredString(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || !it->is_string()) return InvalidArgument(std::string(field) + " must be a string", field);
+  return it->get<std::string>();
+}
+
+Result<std::optional<int64_t>> OptionalId(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_integer()) return InvalidArgument(std::string(field) + " must be an integer", field);
+  return std::optional<int64_t>(it->get<int64_t>());
+}
+
+Result<int64_t> PathId(const Request& request, const char* name) {
+  const std::string& text = request.path_params.at(name);
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return NotFound("no such resource");
+  }
+  return std::stoll(text);
+}
+
+Response ListUsers(AppContext& app, Request& request) {
+  auto actor = Authenticate(app, request);
+  if (!actor.ok()) return Unauthorized(actor.status());
+  auto users = app.accounts.ListUsers(*actor);
+  if (!users.ok()) return Response::Error(users.status());
+  json out = json::array();
+  for (const auto& user : *users) out.push_back(UserJson(user));
+  return Response::Json(200, {{"users", out}});
+}
+
+Response CreateUser(AppContext& app, Request& request) {
+  auto actor = Authenticate(app, request);
+  if (!actor.ok()) return Unauthorized(actor.status());
+  auto body = ParseJsonObject(request);
+  if (!body.ok()) return Response::Error(body.status());
+  accounts::NewUser input;
+  auto username = RequiredString(*body, "username");
+  if (!username.ok()) return Response::Error(username.status());
+  auto display_name = RequiredString(*body, "display_name");
+  if (!display_name.ok()) return Response::Error(display_name.status());
+  auto role_text = RequiredString(*body, "role");
+  if (!role_text.ok()) return Response::Error(role_text.status());
+  auto role = accounts::ParseRole(*role_text);
+  if (!role) return Response::Error(InvalidArgument("role must be operator, municipality_admin, clerk or auditor", "role"));
+  auto password = RequiredString(*body, "password");
+  if (!password.ok()) return Response::Error(password.status());
+  auto municipality_id = OptionalId(*body, "municipality_id");
+  if (!municipality_id.ok()) return Response::Error(municipality_id.status());
+  auto department_id = OptionalId(*body, "department_id");
+  if (!department_id.ok()) return Response::Error(department_id.status());
+  input.username = *username;
+  input.display_name = *display_name;
+  input.role = *role;
+  input.password = *password;
+  input.municipality_id = *municipality_id;
+  input.department_id = *department_id;
+  auto user = app.accounts.CreateUser(*actor, input);
+  if (!user.ok()) return Response::Error(user.status());
+  Response response = Response::Json(201, UserJson(*user));
+  response.AddHeader("Location", "/api/v1/users/" + std::to_string(user->id));
+  return response;
+}
+
+Response GetUser(AppContext& app, Request& request) {
+  auto actor = Authenticate(app, request);
+  if (!actor.ok()) return Unauthorized(actor.status());
+  auto id = PathId(request, "id");
+  if (!id.ok()) return Response::Error(id.status());
+  // Visibility follows the list rules: reuse them rather than duplicate them.
+  auto users = app.accounts.ListUsers(*actor);
+  if (!users.ok()) return Response::Error(users.status());
+  for (const auto& user : *users) {
+    if (user.id == *id) return Response::Json(200, UserJson(user));
+  }
+  return Response::Error(NotFound("no such user"));
+}
+
+Response SetUserDisabled(AppContext& app, Request& request, bool disabled) {
+  auto actor = Authenticate(app, request);
+  if (!actor.ok()) return Unauthorized(actor.status());
+  auto id = PathId(request, "id");
+  if (!id.ok()) return Response::Error(id.status());
+  Status status = disabled ? app.accounts.DisableUser(*actor, *id) : app.accounts.EnableUser(*actor, *id);
+  if (!status.ok()) return Response::Error(status);
+  auto user = app.accounts.GetUser(*id);
+  if (!user.ok()) return Response::Error(user.status());
+  return Response::Json(200, UserJson(*user));
+}
+
+Result<std::optional<int64_t>> DateParam(const Request& request, const char* name) {
+  auto text = request.QueryParam(name);
+  if (!text || text->empty()) return std::optional<int64_t>();
+  // YYYY-MM-DD, interpreted as 00:00 UTC.
+  std::tm tm{};
+  if (text->size() != 10 || strptime(text->c_str(), "%Y-%m-%d", &tm) == nullptr) {
+    return InvalidArgument(std::string(name) + " must be a date YYYY-MM-DD", name);
+  }
+  return std::optional<int64_t>(static_cast<int64_t>(timegm(&tm)));
+}
+
+Response ListAudit(AppContext& app, Request& request) {
+  auto actor = Authenticate(app, request);
+  if (!actor.ok()) return Unauthorized(actor.status());
+  bool scope = std::find(actor->scopes.begin(), actor->scopes.end(), "audit:read") != actor->scopes.end();
+  if (!scope || !accounts::AccountService::MayReadAudit(*actor->user)) {
+    return Response::Error(PermissionDenied("reading the audit trail needs the auditor or operator role and the "
+                                            "audit:read scope"));
+  }
+  audit::AuditFilter filter;
+  filter.action_prefix = request.QueryParam("action").value_or("");
+  filter.actor = request.QueryParam("actor").value_or("");
+  auto from = DateParam(request, "from");
+  if (!from.ok()) return Response::Error(from.status());
+  auto to = DateParam(request, "to");
+  if (!to.ok()) return Response::Error(to.status());
+  filter.from = *from;
+  if (*to) filter.to = **to + 86400;  // inclusive end date
+  for (auto [name, target] : {std::pair{"before", &filter.before_seq}}) {
+    auto text = request.QueryParam(name);
+    if (text && !text->empty()) {
+      if (text->size() > 18 || text->find_first_not_of("0123456789") != std::string::npos) {
+        return Response::Error(InvalidArgument(std::string(name) + " must be a number", name));
+      }
+      *target = std::stoll(*text);
+    }
+  }
+  if (auto limit = request.QueryParam("limit"); limit && !limit->empty()) {
+    if (limit->size() > 3 || limit->find_first_not_of("0123456789") != std::string::npos) {
+      return Response::Error(InvalidArgument("limit must be 1 to 500", "limit"));
+    }
+    filter.limit = std::stoi(*limit);
+  }
+  auto entries = audit::List(app.db, filter);
+  if (!entries.ok()) return Response::Error(entries.status());
+  json out = json::array();
+  for (const auto& entry : *entries) out.push_back(EntryJson(entry));
+  json body = {{"entries", out}};
+  if (!entries->empty() && static_cast<int>(entries->size()) == filter.limit) {
+    body["next_before"] = entries->back().seq;
+  }
+  return Response::Json(200, body);
+}
+
+}  // namespace
+
+void RegisterApiRoutes(Router& router, AppContext& app) {
+  router.Add("GET", "/healthz", "healthz", [](Request&) {
+    Response response;
+    response.body = R"({"status":"ok"})";
+    return response;
+  });
+  router.Add("GET", "/readyz", "readyz", [&app](Request&) {
+    Status status = app.db.Ping();
+    if (!status.ok()) return Response::Error(Unavailable("the database is not available", status.detail()));
+    return Response::Json(200, {{"status", "ready"}});
+  });
+  router.Add("GET", "/metrics", "metrics", [&app](Request&) {
+    Response response;
+    response.content_type = "text/plain; version=0.0.4";
+    response.body = app.metrics.RenderPrometheus();
+    return response;
+  });
+  router.Add("GET", "/api/v1/version", "api.version",
+             [](Request&) { return Response::Json(200, {{"name", "passwerk"}, {"version", PASSWERK_VERSION}}); });
+  router.Add("GET", "/api/v1/users", "api.users.list", [&app](Request& r) { return ListUsers(app, r); });
+  router.Add("POST", "/api/v1/users", "api.users.create", [&app](Request& r) { return CreateUser(app, r); });
+  router.Add("GET", "/api/v1/users/{id}", "api.users.get", [&app](Request& r) { return GetUser(app, r); });
+  router.Add("POST", "/api/v1/users/{id}/disable", "api.users.disable",
+             [&app](Request& r) { return SetUserDisabled(app, r, true); });
+  router.Add("POST", "/api/v1/users/{id}/enable", "api.users.enable",
+             [&app](Request& r) { return SetUserDisabled(app, r, false); });
+  router.Add("GET", "/api/v1/audit", "api.audit.list", [&app](Request& r) { return ListAudit(app, r); });
+}
+
+}  // namespace passwerk::http

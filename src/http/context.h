@@ -1,0 +1,27 @@
+// What handlers may use: the domain services and configuration, wired by main.
+// Handlers never open databases themselves.
+#pragma once
+
+#include "accounts/accounts.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "http/metrics.h"
+#include "storage/database.h"
+
+namespace passwerk::http {
+
+struct AppContext {
+  const Config& config;
+  const Clock& clock;
+  storage::Database& db;  // segments core + audit
+  accounts::AccountService& accounts;
+  Metrics& metrics;
+};
+
+// Routes of the JSON API (/api/v1/…, /healthz, /readyz, /metrics).
+class Router;
+void RegisterApiRoutes(Router& router, AppContext& app);
+// Routes of the staff web pages and static assets (src/web).
+void RegisterWebRoutes(Router& router, AppContext& app);
+
+}  // namespace passwerk::http

@@ -1,0 +1,38 @@
+// Maps (method, path) to a handler. Patterns are literal segments or `{name}`
+// captures. Each route has a stable name used as the metrics label.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/message.h"
+
+namespace passwerk::http {
+
+using Handler = std::function<Response(Request&)>;
+
+class Router {
+ public:
+  void Add(std::string method, std::string pattern, std::string name, Handler handler);
+
+  struct Match {
+    const Handler* handler = nullptr;
+    std::string route_name;  // "not_found" / "method_not_allowed" when unmatched
+    int status = 200;        // 404 / 405 when unmatched
+  };
+  // Fills request.path_params on success.
+  Match Find(Request& request) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    std::string name;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace passwerk::http

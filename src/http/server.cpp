@@ -1,0 +1,905 @@
+// The HTTP(S) server: one io_context per thread, each with its own SO_REUSEPORT
+// acceptor, so a connection lives and dies on one thread without locks. Beast
+// parses requests; responses are serialised by hand into one buffer, written
+// with one (usually synchronous) send. Beast and Asio are included only here.
+#include "http/server.h"
+
+#include <openssl/ssl.h>
+#include <sched.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/log.h"
+#include "http/message.h"
+
+namespace passwerk::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+constexpr std::string_view kHsts = "max-age=31536000; includeSubDomains";
+// Route label for requests that never reached the router (parse errors, limits).
+const std::string kInvalidRequestRoute = "invalid_request";
+// How long a closing connection may take to drain what the client still sends,
+// so that our last response is not destroyed by a TCP reset.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kReadChunk = 16 * 1024;
+// Pipelined requests answered in one go before yielding to other connections.
+constexpr int kMaxPipelineBatch = 16;
+
+// ---------------------------------------------------------------------------
+// Small formatting helpers for the hot path.
+
+// Length of the well-formed UTF-8 sequence at s[i], or 0 if it is not one.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char lead = byte(i);
+  size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  if (lead < 0xc2 || lead > 0xf4 || i + length > s.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+  }
+  unsigned char second = byte(i + 1);
+  if (lead == 0xe0 && second < 0xa0) return 0;  // overlong
+  if (lead == 0xed && second > 0x9f) return 0;  // surrogate
+  if (lead == 0xf0 && second < 0x90) return 0;  // overlong
+  if (lead == 0xf4 && second > 0x8f) return 0;  // beyond U+10FFFF
+  return length;
+}
+
+// JSON string content; invalid UTF-8 (a decoded path may hold any bytes)
+// becomes U+FFFD so that every log line stays valid JSON.
+void AppendJsonEscaped(fmt::memory_buffer& out, std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20 || u == 0x7f) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
+    } else if (u < 0x80) {
+      out.push_back(c);
+    } else if (size_t length = Utf8SequenceLength(s, i); length > 0) {
+      out.append(s.data() + i, s.data() + i + length);
+      i += length - 1;
+    } else {
+      out.append(std::string_view("\\ufffd"));
+    }
+  }
+}
+
+// RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT", cached per second.
+std::string_view HttpDate() {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local std::time_t cached_second = -1;
+  thread_local char text[40];
+  thread_local size_t text_len = 0;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    auto result = fmt::format_to_n(text, sizeof text, "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+                                   kDays[tm.tm_wday % 7], tm.tm_mday, kMonths[tm.tm_mon % 12],
+                                   tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    text_len = std::min(result.size, sizeof text);
+    cached_second = now;
+  }
+  return {text, text_len};
+}
+
+// A fresh 16-hex-digit request id: splitmix64 over a per-thread counter that
+// starts at a random point. Unique per thread, unpredictable enough for logs;
+// not a secret.
+std::string NewRequestId() {
+  thread_local uint64_t state = [] {
+    std::random_device device;
+    return (static_cast<uint64_t>(device()) << 32) ^ device();
+  }();
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    id[static_cast<size_t>(i)] = kHex[z & 0xf];
+    z >>= 4;
+  }
+  return id;
+}
+
+bool IsValidRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (ToLower(a[i]) != ToLower(b[i])) return false;
+  }
+  return true;
+}
+
+bool IsTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Handler-supplied headers must not be able to split the response.
+bool IsSafeHeader(std::string_view name, std::string_view value) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) return false;
+  return std::none_of(value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+Response ErrorResponse(int http_status, Status status) {
+  Response response = Response::Error(status);
+  response.status = http_status;
+  return response;
+}
+
+int ResolveThreadCount(int requested) {
+  if (requested > 0) return requested;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Called on the loop's thread when shutdown begins: close if idle.
+  virtual void OnShutdown() = 0;
+
+  SessionBase* prev_ = nullptr;
+  SessionBase* next_ = nullptr;
+};
+
+// One event loop. Member order matters on destruction: io objects go before
+// the io_context, and the session list outlives the io_context because
+// destroying it destroys pending handlers and with them the sessions.
+struct Loop {
+  SessionBase* sessions = nullptr;
+  size_t session_count = 0;
+  bool stopped = false;  // run() has returned for good
+  asio::io_context ioc{1};
+  std::optional<tcp::acceptor> acceptor;
+  asio::steady_timer grace_timer{ioc};
+  asio::steady_timer accept_retry_timer{ioc};
+  std::thread thread;
+};
+
+// ---------------------------------------------------------------------------
+
+// Everything the server shares between its loops and connections.
+class ServerCore {
+ public:
+  ServerCore(ServerOptions options, const Router& router, Metrics& metrics)
+      : options_(std::move(options)), router_(router), metrics_(metrics) {}
+  ServerCore(const ServerCore&) = delete;
+  ServerCore& operator=(const ServerCore&) = delete;
+
+  ~ServerCore() {
+    Shutdown();
+    Wait();
+    loops_.clear();  // while the rest of the server is still alive
+  }
+
+  Result<uint16_t> Start();
+  void Shutdown();
+  void Wait();
+
+  const ServerOptions& options() const { return options_; }
+  bool shutting_down() const { return shutting_down_.load(std::memory_order_relaxed); }
+
+  void Register(Loop& loop, SessionBase* session) {
+    session->next_ = loop.sessions;
+    if (loop.sessions != nullptr) loop.sessions->prev_ = session;
+    loop.sessions = session;
+    ++loop.session_count;
+  }
+
+  void Unregister(Loop& loop, SessionBase* session) {
+    if (session->prev_ != nullptr) session->prev_->next_ = session->next_;
+    if (session->next_ != nullptr) session->next_->prev_ = session->prev_;
+    if (loop.sessions == session) loop.sessions = session->next_;
+    --loop.session_count;
+    if (loop.session_count == 0 && shutting_down() && !loop.stopped) loop.grace_timer.cancel();
+  }
+
+  // Routes and runs a parsed request; serialises the response into `out`.
+  void Respond(Request& request, unsigned version, bool keep_alive, Clock::time_point start, std::string& out,
+               bool& close);
+  void RespondError(int http_status, Status status, const std::string& remote, bool tls, std::string_view method,
+                    Clock::time_point start, std::string& out);
+
+  std::optional<asio::ssl::context>& ssl() { return ssl_; }
+
+ private:
+  Status SetUpTls();
+  void DoAccept(Loop& loop);
+  void ShutdownLoop(Loop& loop);
+  void Serialize(const Response& response, const std::string& request_id, bool head, bool close,
+                 unsigned version, std::string& out) const;
+  void Finish(const std::string& route, const Request& request, int status, Clock::time_point start);
+
+  ServerOptions options_;
+  const Router& router_;
+  Metrics& metrics_;
+  std::optional<asio::ssl::context> ssl_;
+  std::atomic<bool> shutting_down_{false};
+  bool started_ = false;
+  std::mutex wait_mutex_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+};
+
+// One connection. kTls selects the stream type; the request loop is the same.
+template <bool kTls>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<kTls>> {
+ public:
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+
+  Session(ServerCore& server, Loop& loop, tcp::socket socket)
+      : server_(server), loop_(loop), stream_(MakeStream(server, std::move(socket))) {
+    server_.Register(loop_, this);
+    buffer_.max_size(server_.options().header_limit + 4 * kReadChunk);
+  }
+
+  ~Session() override { server_.Unregister(loop_, this); }
+
+  void Start() {
+    beast::error_code ec;
+    auto& socket = Socket();
+    socket.set_option(tcp::no_delay(true), ec);
+    socket.non_blocking(true, ec);
+    auto endpoint = socket.remote_endpoint(ec);
+    if (ec) return;  // the peer is already gone
+    remote_ = endpoint.address().to_string();
+    if (server_.shutting_down()) return CloseNow();
+
+    if constexpr (kTls) {
+      state_ = State::kHandshake;
+      Lowest().expires_after(std::chrono::seconds(server_.options().read_timeout_seconds));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code e) { self->OnHandshake(e); });
+    } else {
+      StartRequest();
+    }
+  }
+
+  void OnShutdown() override {
+    if (state_ == State::kIdle || state_ == State::kHandshake) {
+      beast::error_code ec;
+      Socket().cancel(ec);  // the pending read completes with operation_aborted
+    }
+  }
+
+ private:
+  enum class State { kHandshake, kIdle, kReading, kWriting, kClosing };
+  enum class AfterWrite { kReadMore, kNextRequest, kClose };
+
+  static Stream MakeStream(ServerCore& server, tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *server.ssl());
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& Socket() { return Lowest().socket(); }
+
+  void OnHandshake(beast::error_code ec) {
+    if (ec) return CloseNow();
+    StartRequest();
+  }
+
+  void StartRequest() {
+    if (PrepareNextRequest()) Process();
+  }
+
+  // Resets the parser for the next request. Returns true when a pipelined
+  // request is already buffered; otherwise waits for one (or closes).
+  bool PrepareNextRequest() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(server_.options().header_limit, UINT32_MAX)));
+    parser_->body_limit(static_cast<std::uint64_t>(server_.options().body_limit));
+    parser_->eager(true);
+    read_timeout_armed_ = false;
+    continue_sent_ = false;
+    if (server_.shutting_down()) {
+      CloseGracefully();
+      return false;
+    }
+    if (buffer_.size() == 0) {
+      state_ = State::kIdle;
+      Lowest().expires_after(std::chrono::seconds(server_.options().idle_timeout_seconds));
+      Read();
+      return false;
+    }
+    state_ = State::kReading;
+    request_start_ = Clock::now();
+    return true;
+  }
+
+  void Read() {
+    size_t size = beast::read_size(buffer_, kReadChunk);
+    if (size == 0) {
+      // Unparsed bytes fill the buffer: only a header over the limit does that.
+      return SendError(431, ResourceExhausted("request header too large"));
+    }
+    if (state_ != State::kIdle && !read_timeout_armed_) {
+      // The request has started: the whole rest of it gets one deadline.
+      read_timeout_armed_ = true;
+      Lowest().expires_after(std::chrono::seconds(server_.options().read_timeout_seconds));
+    }
+    stream_.async_read_some(buffer_.prepare(size),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) { self->OnRead(ec, n); });
+  }
+
+  void OnRead(beast::error_code ec, size_t bytes) {
+    if (ec) {
+      // EOF, timeout, reset, or shutdown of an idle connection. A request cut
+      // off half-way cannot be answered: the client is gone.
+      return CloseNow();
+    }
+    buffer_.commit(bytes);
+    if (state_ == State::kIdle) {
+      state_ = State::kReading;
+      request_start_ = Clock::now();
+    }
+    Process();
+  }
+
+  // Parses what is buffered and answers every complete request in it.
+  void Process() {
+    for (int batch = 0;; ++batch) {
+      if (batch == kMaxPipelineBatch) {
+        asio::post(Lowest().get_executor(), [self = this->shared_from_this()] { self->Process(); });
+        return;
+      }
+      beast::error_code ec;
+      size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec && ec != bhttp::error::need_more) return OnParseError(ec);
+      if (!parser_->is_done()) {
+        if (parser_->is_header_done() && !continue_sent_ && ExpectsContinue()) {
+          continue_sent_ = true;
+          out_.assign("HTTP/1.1 100 Continue\r\n\r\n");
+          return Write(AfterWrite::kReadMore);
+        }
+        return Read();
+      }
+
+      bool close = false;
+      auto& message = parser_->get();
+      Request request;
+      if (!ConvertRequest(message, request)) {
+        return SendError(400, InvalidArgument("invalid request target"));
+      }
+      server_.Respond(request, message.version(), message.keep_alive(), request_start_, out_, close);
+      if (close) return Write(AfterWrite::kClose);
+      if (!TryWriteNow()) return Write(AfterWrite::kNextRequest);
+
+      // Written synchronously: go on with the next request, if one is buffered.
+      if (!PrepareNextRequest()) return;
+    }
+  }
+
+  bool ExpectsContinue() {
+    const auto& message = parser_->get();
+    return message.version() >= 11 && EqualsIgnoreCase(message[bhttp::field::expect], "100-continue");
+  }
+
+  bool ConvertRequest(bhttp::request<bhttp::string_body>& message, Request& request) {
+    std::string_view target = message.target();
+    // Absolute form ("http://host/path") is legal; only the path matters here.
+    if (!target.empty() && target.front() != '/') {
+      size_t scheme = target.find("://");
+      if (scheme == std::string_view::npos) return false;
+      size_t slash = target.find('/', scheme + 3);
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    }
+    if (target.empty()) return false;
+    size_t question = target.find('?');
+    request.method = std::string(message.method_string());
+    request.path = UrlDecode(target.substr(0, question), false);
+    if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
+    request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      for (char& c : name) c = ToLower(c);
+      if (request.request_id.empty() && name == "x-request-id" && IsValidRequestId(field.value())) {
+        request.request_id = std::string(field.value());
+      }
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    if (request.request_id.empty()) request.request_id = NewRequestId();
+    request.body = std::move(message.body());
+    request.remote_address = remote_;
+    request.tls = kTls;
+    return true;
+  }
+
+  void OnParseError(beast::error_code ec) {
+    if (ec == bhttp::error::header_limit) return SendError(431, ResourceExhausted("request header too large"));
+    if (ec == bhttp::error::body_limit) return SendError(413, ResourceExhausted("request body too large"));
+    return SendError(400, InvalidArgument("malformed request"));
+  }
+
+  // Answers a request that could not be parsed, then closes: the stream
+  // position is unknown, so nothing after it can be trusted.
+  void SendError(int http_status, Status status) {
+    if (state_ != State::kReading) request_start_ = Clock::now();
+    std::string_view method;
+    if (parser_ && parser_->is_header_done()) method = parser_->get().method_string();
+    server_.RespondError(http_status, std::move(status), remote_, kTls, method, request_start_, out_);
+    Write(AfterWrite::kClose);
+  }
+
+  // Plain TCP: try a non-blocking send first; a small response nearly always
+  // fits into the socket buffer, which saves an asynchronous round trip.
+  bool TryWriteNow() {
+    if constexpr (kTls) {
+      return false;
+    } else {
+      beast::error_code ec;
+      size_t written = Socket().write_some(asio::buffer(out_), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        written = 0;
+      } else if (ec) {
+        written = out_.size();  // the peer is gone; the next read will notice
+      }
+      out_offset_ = written;
+      return written == out_.size();
+    }
+  }
+
+  void Write(AfterWrite next) {
+    after_write_ = next;
+    state_ = State::kWriting;
+    if (!kTls && out_offset_ == 0 && TryWriteNow()) {
+      return OnWrite({}, 0);
+    }
+    if (kTls) out_offset_ = 0;
+    Lowest().expires_after(std::chrono::seconds(server_.options().read_timeout_seconds));
+    asio::async_write(stream_, asio::buffer(out_.data() + out_offset_, out_.size() - out_offset_),
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec, 0); });
+  }
+
+  void OnWrite(beast::error_code ec, size_t /*bytes*/) {
+    out_offset_ = 0;
+    if (ec) return CloseNow();
+    switch (after_write_) {
+      case AfterWrite::kReadMore:
+        state_ = State::kReading;
+        return Read();
+      case AfterWrite::kNextRequest:
+        return StartRequest();
+      case AfterWrite::kClose:
+        return CloseGracefully();
+    }
+  }
+
+  // After the last response: send FIN (or TLS close_notify) and drain what the
+  // client still sends, briefly, so the response is not lost to a TCP reset.
+  void CloseGracefully() {
+    state_ = State::kClosing;
+    Lowest().expires_after(kLingerTime);
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->CloseNow(); });
+    } else {
+      beast::error_code ec;
+      Socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (ec) return CloseNow();
+      Linger();
+    }
+  }
+
+  void Linger() {
+    stream_.async_read_some(asio::buffer(linger_buffer_), [self = this->shared_from_this()](beast::error_code ec,
+                                                                                          size_t) {
+      if (ec) return self->CloseNow();
+      self->Linger();
+    });
+  }
+
+  void CloseNow() {
+    state_ = State::kClosing;
+    beast::error_code ec;
+    Socket().shutdown(tcp::socket::shutdown_both, ec);
+    Socket().close(ec);
+  }
+
+  ServerCore& server_;
+  Loop& loop_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string remote_;
+  std::string out_;
+  size_t out_offset_ = 0;
+  State state_ = State::kIdle;
+  AfterWrite after_write_ = AfterWrite::kClose;
+  bool read_timeout_armed_ = false;
+  bool continue_sent_ = false;
+  Clock::time_point request_start_{};
+  std::array<char, 512> linger_buffer_{};
+};
+
+// ---------------------------------------------------------------------------
+
+void ServerCore::Respond(Request& request, unsigned version, bool keep_alive, Clock::time_point start,
+                           std::string& out, bool& close) {
+  Router::Match match = router_.Find(request);
+  Response response;
+  if (match.handler != nullptr) {
+    try {
+      response = (*match.handler)(request);
+    } catch (const std::exception& e) {
+      log::Error("handler threw",
+              {{"request_id", request.request_id}, {"route", match.route_name}, {"error", e.what()}});
+      response = Response::Error(Internal("handler threw"));
+    } catch (...) {
+      log::Error("handler threw",
+              {{"request_id", request.request_id}, {"route", match.route_name}, {"error", "unknown exception"}});
+      response = Response::Error(Internal("handler threw"));
+    }
+    if (response.status < 200 || response.status > 599) {
+      log::Error("handler returned an invalid status",
+              {{"request_id", request.request_id}, {"route", match.route_name}});
+      response = Response::Error(Internal("invalid status"));
+    }
+  } else if (match.status == 405) {
+    response = ErrorResponse(405, InvalidArgument("method not allowed"));
+    // Which methods would have matched: probe the router (405 is rare).
+    std::string allow;
+    Request probe;
+    probe.path = request.path;
+    for (const char* method : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+      probe.method = method;
+      if (router_.Find(probe).handler != nullptr) {
+        if (!allow.empty()) allow += ", ";
+        allow += method;
+      }
+    }
+    if (!allow.empty()) response.AddHeader("Allow", std::move(allow));
+  } else {
+    response = ErrorResponse(404, NotFound("not found"));
+  }
+  close = !keep_alive || shutting_down();
+  Serialize(response, request.request_id, request.method == "HEAD", close, version, out);
+  Finish(match.route_name, request, response.status, start);
+}
+
+void ServerCore::RespondError(int http_status, Status status, const std::string& remote, bool tls,
+                                std::string_view method, Clock::time_point start, std::string& out) {
+  Request request;
+  request.method = std::string(method);
+  request.remote_address = remote;
+  request.tls = tls;
+  request.request_id = NewRequestId();
+  Response response = ErrorResponse(http_status, std::move(status));
+  Serialize(response, request.request_id, false, true, 11, out);
+  Finish(kInvalidRequestRoute, request, http_status, start);
+}
+
+void ServerCore::Serialize(const Response& response, const std::string& request_id, bool head, bool close,
+                             unsigned version, std::string& out) const {
+  out.clear();
+  out.reserve(512 + response.body.size());
+  out += "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
+  std::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+  out += reason.empty() ? std::string_view("Unknown") : reason;
+  out += "\r\nServer: passwerk\r\nDate: ";
+  out += HttpDate();
+  out += "\r\nX-Request-Id: ";
+  out += request_id;
+  out +=
+      "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n";
+  if (ssl_) {
+    out += "Strict-Transport-Security: ";
+    out += kHsts;
+    out += "\r\n";
+  }
+
+  bool has_csp = false;
+  bool has_cache_control = false;
+  bool has_content_type = false;
+  for (const auto& [name, value] : response.headers) {
+    // The server owns framing, identity and the fixed security headers.
+    static constexpr std::string_view kReserved[] = {
+        "content-length",         "transfer-encoding", "connection",      "server",
+        "date",                   "x-request-id",      "x-frame-options", "x-content-type-options",
+        "referrer-policy",        "strict-transport-security"};
+    if (std::any_of(std::begin(kReserved), std::end(kReserved),
+                    [&](std::string_view reserved) { return EqualsIgnoreCase(name, reserved); })) {
+      continue;
+    }
+    if (!IsSafeHeader(name, value)) {
+      log::Warn("dropped an invalid response header",
+              {{"request_id", request_id}, {"header", name}});
+      continue;
+    }
+    has_csp = has_csp || EqualsIgnoreCase(name, "content-security-policy");
+    has_cache_control = has_cache_control || EqualsIgnoreCase(name, "cache-control");
+    has_content_type = has_content_type || EqualsIgnoreCase(name, "content-type");
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!has_content_type && !response.content_type.empty() && IsSafeHeader("Content-Type", response.content_type)) {
+    out += "Content-Type: ";
+    out += response.content_type;
+    out += "\r\n";
+  }
+  if (!has_csp) {
+    out += "Content-Security-Policy: ";
+    out += kContentSecurityPolicy;
+    out += "\r\n";
+  }
+  if (!has_cache_control) out += "Cache-Control: no-store\r\n";
+
+  const int status = response.status;
+  const bool no_body = status == 204 || status == 304;
+  if (status != 204) {
+    out += "Content-Length: ";
+    out += std::to_string(no_body ? 0 : response.body.size());
+    out += "\r\n";
+  }
+  if (close) {
+    out += "Connection: close\r\n";
+  } else if (version < 11) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  if (!head && !no_body) out += response.body;
+}
+
+void ServerCore::Finish(const std::string& route, const Request& request, int status, Clock::time_point start) {
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  metrics_.Observe(route, status, seconds);
+  if (!options_.access_log || !spdlog::should_log(spdlog::level::info)) return;
+  // The logger's pattern (core/log.cpp) wraps this in {"ts":…,"level":…, … }.
+  fmt::memory_buffer line;
+  line.append(std::string_view(R"("msg":"request","request_id":")"));
+  AppendJsonEscaped(line, request.request_id);
+  line.append(std::string_view(R"(","method":")"));
+  AppendJsonEscaped(line, request.method);
+  line.append(std::string_view(R"(","path":")"));
+  AppendJsonEscaped(line, request.path);
+  fmt::format_to(std::back_inserter(line), R"(","status":{},"duration_ms":{:.3f},"remote":")", status,
+                 seconds * 1000.0);
+  AppendJsonEscaped(line, request.remote_address);
+  line.push_back('"');
+  spdlog::default_logger_raw()->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
+}
+
+Status ServerCore::SetUpTls() {
+  const std::string& cert = options_.tls_cert_file;
+  const std::string& key = options_.tls_key_file;
+  if (cert.empty() && key.empty()) return Status::Ok();
+  if (cert.empty()) return InvalidArgument("tls_cert_file must be set together with tls_key_file", "tls_cert_file");
+  if (key.empty()) return InvalidArgument("tls_key_file must be set together with tls_cert_file", "tls_key_file");
+
+  ssl_.emplace(asio::ssl::context::tls_server);
+  ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use |
+                    asio::ssl::context::no_compression);
+  SSL_CTX_set_min_proto_version(ssl_->native_handle(), TLS1_2_VERSION);
+  // An encrypted key must fail cleanly, not prompt on the terminal.
+  ssl_->set_password_callback([](size_t, asio::ssl::context::password_purpose) { return std::string(); });
+
+  beast::error_code ec;
+  ssl_->use_certificate_chain_file(cert, ec);
+  if (ec) {
+    ssl_.reset();
+    return InvalidArgument(fmt::format("tls_cert_file: cannot load a PEM certificate chain from '{}': {}", cert,
+                                       ec.message()),
+                           "tls_cert_file");
+  }
+  ssl_->use_private_key_file(key, asio::ssl::context::pem, ec);
+  if (ec) {
+    ssl_.reset();
+    return InvalidArgument(
+        fmt::format("tls_key_file: cannot load an unencrypted PEM private key from '{}': {}", key, ec.message()),
+        "tls_key_file");
+  }
+  if (SSL_CTX_check_private_key(ssl_->native_handle()) != 1) {
+    ssl_.reset();
+    return InvalidArgument("tls_key_file: the private key does not match the certificate in tls_cert_file",
+                           "tls_key_file");
+  }
+  return Status::Ok();
+}
+
+Result<uint16_t> ServerCore::Start() {
+  if (started_) return FailedPrecondition("server already started");
+  if (shutting_down()) return FailedPrecondition("server was shut down");
+  if (options_.read_timeout_seconds <= 0 || options_.idle_timeout_seconds <= 0 ||
+      options_.shutdown_grace_seconds < 0) {
+    return InvalidArgument("timeouts must be positive");
+  }
+  PW_RETURN_IF_ERROR(SetUpTls());
+
+  beast::error_code ec;
+  asio::ip::address address = asio::ip::make_address(options_.host, ec);
+  if (ec) {
+    asio::io_context resolver_context;
+    tcp::resolver resolver(resolver_context);
+    auto results = resolver.resolve(options_.host, "", ec);
+    if (ec || results.empty()) {
+      return InvalidArgument(fmt::format("host: cannot resolve '{}'", options_.host), "host");
+    }
+    address = results.begin()->endpoint().address();
+  }
+
+  const int thread_count = ResolveThreadCount(options_.threads);
+  uint16_t port = options_.port;
+  std::vector<std::unique_ptr<Loop>> loops;
+  for (int i = 0; i < thread_count; ++i) {
+    auto loop = std::make_unique<Loop>();
+    tcp::endpoint endpoint(address, port);
+    auto& acceptor = loop->acceptor.emplace(loop->ioc);
+    auto fail = [&](std::string_view what) {
+      return Status(ErrorCode::kUnavailable,
+                    fmt::format("cannot listen on {}:{}: {} ({})", options_.host, port, ec.message(), what));
+    };
+    acceptor.open(endpoint.protocol(), ec);
+    if (ec) return fail("open");
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (ec) return fail("SO_REUSEADDR");
+    using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+    acceptor.set_option(ReusePort(true), ec);
+    if (ec) return fail("SO_REUSEPORT");
+    acceptor.bind(endpoint, ec);
+    if (ec) return fail("bind");
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return fail("listen");
+    if (port == 0) port = acceptor.local_endpoint(ec).port();
+    if (ec) return fail("local_endpoint");
+    loops.push_back(std::move(loop));
+  }
+
+  loops_ = std::move(loops);
+  started_ = true;
+  for (auto& loop : loops_) DoAccept(*loop);
+  for (auto& loop_ptr : loops_) {
+    Loop& loop = *loop_ptr;
+    loop.thread = std::thread([&loop] {
+      for (;;) {
+        try {
+          loop.ioc.run();
+          break;
+        } catch (const std::exception& e) {
+          log::Error("event loop error", {{"error", e.what()}});
+        } catch (...) {
+          log::Error("event loop error", {{"error", "unknown exception"}});
+        }
+      }
+      loop.stopped = true;
+    });
+  }
+  return port;
+}
+
+void ServerCore::DoAccept(Loop& loop) {
+  loop.acceptor->async_accept(loop.ioc, [this, &loop](beast::error_code ec, tcp::socket socket) {
+    if (!loop.acceptor->is_open() || shutting_down()) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      // Typically EMFILE: retry shortly instead of spinning.
+      log::Warn("accept failed", {{"error", ec.message()}});
+      loop.accept_retry_timer.expires_after(std::chrono::milliseconds(50));
+      loop.accept_retry_timer.async_wait([this, &loop](beast::error_code e) {
+        if (!e && !shutting_down()) DoAccept(loop);
+      });
+      return;
+    }
+    if (ssl_) {
+      std::make_shared<Session<true>>(*this, loop, std::move(socket))->Start();
+    } else {
+      std::make_shared<Session<false>>(*this, loop, std::move(socket))->Start();
+    }
+    DoAccept(loop);
+  });
+}
+
+void ServerCore::ShutdownLoop(Loop& loop) {
+  beast::error_code ec;
+  if (loop.acceptor) loop.acceptor->close(ec);
+  loop.accept_retry_timer.cancel();
+  std::vector<SessionBase*> sessions;
+  for (SessionBase* s = loop.sessions; s != nullptr; s = s->next_) sessions.push_back(s);
+  for (SessionBase* s : sessions) s->OnShutdown();
+  if (loop.session_count == 0) return;  // nothing keeps run() alive any more
+  loop.grace_timer.expires_after(std::chrono::seconds(options_.shutdown_grace_seconds));
+  loop.grace_timer.async_wait([&loop](beast::error_code e) {
+    if (e) return;  // cancelled: the last connection closed in time
+    log::Warn("shutdown grace period over; closing remaining connections",
+            {{"connections", std::to_string(loop.session_count)}});
+    loop.ioc.stop();
+  });
+}
+
+void ServerCore::Shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  for (auto& loop : loops_) {
+    Loop* l = loop.get();
+    asio::post(l->ioc, [this, l] { ShutdownLoop(*l); });
+  }
+}
+
+void ServerCore::Wait() {
+  std::lock_guard lock(wait_mutex_);
+  for (auto& loop : loops_) {
+    if (loop->thread.joinable()) loop->thread.join();
+  }
+}
+
+}  // namespace
+
+class Server::Impl final : public ServerCore {
+ public:
+  using ServerCore::ServerCore;
+};
+
+// ---------------------------------------------------------------------------
+
+Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
+
+Server::~Server() = default;
+
+Result<uint16_t> Server::Start() { return impl_->Start(); }
+void Server::Shutdown() { impl_->Shutdown(); }
+void Server::Wait() { impl_->Wait(); }
+
+}  // namespace passwerk::http

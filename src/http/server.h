@@ -1,0 +1,50 @@
+// The HTTP(S) server: Boost.Beast on Asio, one event loop per core. Beast is
+// included only by server.cpp to keep compile times low.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace passwerk::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;             // 0: any free port (tests)
+  int threads = 0;                  // 0: one per CPU this process may run on
+  size_t header_limit = 16 * 1024;  // bytes
+  size_t body_limit = 1024 * 1024;  // bytes
+  int read_timeout_seconds = 30;    // for one whole request once it started
+  int idle_timeout_seconds = 60;    // keep-alive idle
+  int shutdown_grace_seconds = 10;  // in-flight requests get this long on SIGTERM
+  std::string tls_cert_file;        // both set: HTTPS only (and HSTS)
+  std::string tls_key_file;
+  bool access_log = true;           // one JSON log line per request
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, const Router& router, Metrics& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the event loops; returns the bound port.
+  Result<uint16_t> Start();
+  // Stop accepting, let in-flight requests finish (bounded by the grace
+  // period), then return from Wait().
+  void Shutdown();
+  // Blocks until the server has stopped.
+  void Wait();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace passwerk::http

@@ -1,0 +1,101 @@
+// The engine-neutral storage contract: a Database hands out transactions (Tx)
+// over the privacy segments it was opened with. SQL is written once, with
+// schema-qualified names (`core.users`) and `$1`-style parameters; each engine
+// backend makes that work (SQLite attaches one file per segment under its
+// name, PostgreSQL has one schema per segment).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/status.h"
+
+namespace passwerk::storage {
+
+// Privacy segments (DESIGN.md). The order is the migration order.
+enum class Segment { kCore, kAudit };
+
+std::string_view SegmentName(Segment segment);
+const std::vector<Segment>& AllSegments();
+
+struct Blob {
+  std::string bytes;
+  bool operator==(const Blob&) const = default;
+};
+
+// A bound parameter or a column value. std::monostate is SQL NULL.
+using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;
+
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  size_t size() const { return values_.size(); }
+  bool IsNull(size_t i) const { return std::holds_alternative<std::monostate>(values_.at(i)); }
+  int64_t Int(size_t i) const;
+  double Double(size_t i) const;
+  // Text or blob contents; empty string for NULL.
+  const std::string& Text(size_t i) const;
+  std::optional<std::string> OptText(size_t i) const;
+  std::optional<int64_t> OptInt(size_t i) const;
+  const Value& at(size_t i) const { return values_.at(i); }
+
+ private:
+  std::vector<Value> values_;
+};
+
+using Rows = std::vector<Row>;
+using Params = std::vector<Value>;
+
+// One transaction on one connection. Every statement is prepared once per
+// connection and cached. Errors are values: kUnavailable for a locked, full or
+// missing database, kAlreadyExists for a unique-constraint violation,
+// kInternal for anything else (the SQL stays in the detail, never the message).
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  virtual Result<Rows> Query(std::string_view sql, const Params& params = {}) = 0;
+  // Number of rows changed.
+  virtual Result<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
+
+  // Convenience: the first row, or NotFound.
+  Result<Row> QueryOne(std::string_view sql, const Params& params = {});
+};
+
+enum class Engine { kSqlite, kPostgres };
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  virtual Engine engine() const = 0;
+
+  // Runs `body` in a write transaction: commit if it returns OK, rollback
+  // otherwise (and on any storage error). Whole or absent.
+  virtual Status Write(const std::function<Status(Tx&)>& body) = 0;
+  // Runs `body` in a read-only snapshot.
+  virtual Status Read(const std::function<Status(Tx&)>& body) = 0;
+  // Cheap liveness probe for /readyz.
+  virtual Status Ping() = 0;
+};
+
+// What a backend needs to open; parsed from configuration.
+struct DatabaseOptions {
+  // "sqlite" (files under data_dir, or memory) or a postgresql:// URL.
+  std::string data_dir = "./data";
+  bool in_memory = false;          // SQLite only: no files at all (tests)
+  std::string postgres_url;        // non-empty selects PostgreSQL
+  int pool_size = 0;               // 0: engine default
+  int busy_timeout_ms = 5000;      // SQLite busy timeout / PG lock_timeout
+  std::vector<Segment> segments;   // the segments this purpose may see
+};
+
+// Opens the configured engine and applies pending migrations for `segments`.
+Result<std::unique_ptr<Database>> OpenDatabase(const DatabaseOptions& options);
+
+}  // namespace passwerk::storage

@@ -1,0 +1,291 @@
+// SQLite engine: WAL, foreign keys, busy timeout, prepared-statement cache.
+// Each pooled connection opens an in-memory main database and attaches one
+// file per segment (`<data_dir>/<segment>.db`) under the segment's name, so
+// the shared SQL (`core.users`) runs unchanged.
+#include "storage/sqlite/sqlite_database.h"
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <unordered_map>
+
+namespace passwerk::storage {
+namespace {
+
+// `$1` → `?1`: SQLite's numbered parameters keep the shared SQL's numbering.
+std::string TranslateParams(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  for (size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i] == '$' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+      out.push_back('?');
+    } else {
+      out.push_back(sql[i]);
+    }
+  }
+  return out;
+}
+
+Status MapError(sqlite3* db, int rc, std::string_view sql) {
+  int primary = rc & 0xff;
+  std::string detail = std::string(sqlite3_errmsg(db)) + " in: " + std::string(sql.substr(0, 200));
+  switch (primary) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Unavailable("the database is busy, please retry", detail);
+    case SQLITE_FULL:
+      return Unavailable("the database is full", detail);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_NOMEM:
+      return Unavailable("the database is not available", detail);
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return {ErrorCode::kAlreadyExists, "already exists", detail};
+      }
+      return Internal("constraint violated: " + detail);
+    default:
+      return Internal(detail);
+  }
+}
+
+class Connection {
+ public:
+  ~Connection() {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+  }
+
+  static Result<std::unique_ptr<Connection>> Open(const DatabaseOptions& options) {
+    auto conn = std::make_unique<Connection>();
+    int rc = sqlite3_open_v2(":memory:", &conn->db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) return Unavailable("cannot open SQLite", sqlite3_errstr(rc));
+    sqlite3_extended_result_codes(conn->db_, 1);
+    sqlite3_busy_timeout(conn->db_, options.busy_timeout_ms);
+    PW_RETURN_IF_ERROR(conn->Run("PRAGMA foreign_keys = ON"));
+    for (Segment segment : options.segments) {
+      std::string name(SegmentName(segment));
+      std::string file = options.in_memory
+                             ? std::string(":memory:")
+                             : (std::filesystem::path(options.data_dir) / (name + ".db")).string();
+      std::string attach = "ATTACH DATABASE '";
+      for (char c : file) {  // quote the path as an SQL literal
+        attach.push_back(c);
+        if (c == '\'') attach.push_back('\'');
+      }
+      attach += "' AS " + name;
+      PW_RETURN_IF_ERROR(conn->Run(attach));
+      if (!options.in_memory) {
+        PW_RETURN_IF_ERROR(conn->Run("PRAGMA " + name + ".journal_mode = WAL"));
+        PW_RETURN_IF_ERROR(conn->Run("PRAGMA " + name + ".synchronous = FULL"));
+      }
+    }
+    return conn;
+  }
+
+  Status Run(const std::string& sql) {
+    char* error = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+    if (rc != SQLITE_OK) {
+      Status status = MapError(db_, rc, sql);
+      sqlite3_free(error);
+      return status;
+    }
+    return Status::Ok();
+  }
+
+  Result<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = statements_.find(std::string(sql));
+    if (it != statements_.end()) return it->second;
+    std::string translated = TranslateParams(sql);
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, translated.c_str(), static_cast<int>(translated.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return MapError(db_, rc, sql);
+    // Schema-changing statements are not worth caching (migrations run once).
+    if (sql.rfind("CREATE", 0) != 0 && sql.rfind("ALTER", 0) != 0 && sql.rfind("DROP", 0) != 0) {
+      statements_.emplace(std::string(sql), stmt);
+    } else {
+      uncached_.push_back(stmt);
+    }
+    return stmt;
+  }
+
+  void FinalizeUncached() {
+    for (sqlite3_stmt* stmt : uncached_) sqlite3_finalize(stmt);
+    uncached_.clear();
+  }
+
+  // Runs one statement; collects rows if `rows` is given.
+  Result<int64_t> Step(std::string_view sql, const Params& params, Rows* rows) {
+    PW_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    for (size_t i = 0; i < params.size(); ++i) {
+      int index = static_cast<int>(i) + 1;
+      const Value& v = params[i];
+      int rc = SQLITE_OK;
+      if (std::holds_alternative<std::monostate>(v)) {
+        rc = sqlite3_bind_null(stmt, index);
+      } else if (const auto* n = std::get_if<int64_t>(&v)) {
+        rc = sqlite3_bind_int64(stmt, index, *n);
+      } else if (const auto* d = std::get_if<double>(&v)) {
+        rc = sqlite3_bind_double(stmt, index, *d);
+      } else if (const auto* s = std::get_if<std::string>(&v)) {
+        rc = sqlite3_bind_text(stmt, index, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
+      } else if (const auto* b = std::get_if<Blob>(&v)) {
+        rc = sqlite3_bind_blob(stmt, index, b->bytes.data(), static_cast<int>(b->bytes.size()),
+                               SQLITE_TRANSIENT);
+      }
+      if (rc != SQLITE_OK && rc != SQLITE_RANGE) return MapError(db_, rc, sql);
+    }
+    while (true) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) {
+        Status status = MapError(db_, rc, sql);
+        sqlite3_reset(stmt);
+        return status;
+      }
+      if (rows == nullptr) continue;
+      int columns = sqlite3_column_count(stmt);
+      std::vector<Value> values;
+      values.reserve(static_cast<size_t>(columns));
+      for (int c = 0; c < columns; ++c) {
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_INTEGER: values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c))); break;
+          case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
+          case SQLITE_TEXT: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+            values.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
+            break;
+          }
+          case SQLITE_BLOB: {
+            const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+            Blob blob;
+            if (data != nullptr) blob.bytes.assign(data, static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
+            values.emplace_back(std::move(blob));
+            break;
+          }
+          default: values.emplace_back(std::monostate{}); break;
+        }
+      }
+      rows->emplace_back(std::move(values));
+    }
+    int64_t changes = sqlite3_changes64(db_);
+    sqlite3_reset(stmt);
+    return changes;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::vector<sqlite3_stmt*> uncached_;
+};
+
+class SqliteTx final : public Tx {
+ public:
+  explicit SqliteTx(Connection& conn) : conn_(conn) {}
+  Result<Rows> Query(std::string_view sql, const Params& params) override {
+    Rows rows;
+    auto result = conn_.Step(sql, params, &rows);
+    if (!result.ok()) return result.status();
+    return rows;
+  }
+  Result<int64_t> Exec(std::string_view sql, const Params& params) override {
+    return conn_.Step(sql, params, nullptr);
+  }
+
+ private:
+  Connection& conn_;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(std::vector<std::unique_ptr<Connection>> pool) {
+    for (auto& conn : pool) idle_.push_back(conn.get());
+    owned_ = std::move(pool);
+  }
+
+  Engine engine() const override { return Engine::kSqlite; }
+
+  Status Write(const std::function<Status(Tx&)>& body) override {
+    // One writer at a time inside the process; other processes wait on the busy timeout.
+    std::lock_guard write_lock(write_mutex_);
+    return Run(body, "BEGIN IMMEDIATE");
+  }
+
+  Status Read(const std::function<Status(Tx&)>& body) override { return Run(body, "BEGIN"); }
+
+  Status Ping() override {
+    return Read([](Tx& tx) -> Status {
+      auto rows = tx.Query("SELECT 1");
+      return rows.ok() ? Status::Ok() : rows.status();
+    });
+  }
+
+ private:
+  Status Run(const std::function<Status(Tx&)>& body, const char* begin) {
+    Connection* conn = Acquire();
+    Status status = conn->Run(begin);
+    if (status.ok()) {
+      SqliteTx tx(*conn);
+      status = body(tx);
+      if (status.ok()) {
+        status = conn->Run("COMMIT");
+      }
+      if (!status.ok()) (void)conn->Run("ROLLBACK");
+    }
+    conn->FinalizeUncached();
+    Release(conn);
+    return status;
+  }
+
+  Connection* Acquire() {
+    std::unique_lock lock(pool_mutex_);
+    pool_cv_.wait(lock, [&] { return !idle_.empty(); });
+    Connection* conn = idle_.back();
+    idle_.pop_back();
+    return conn;
+  }
+
+  void Release(Connection* conn) {
+    {
+      std::lock_guard lock(pool_mutex_);
+      idle_.push_back(conn);
+    }
+    pool_cv_.notify_one();
+  }
+
+  std::vector<std::unique_ptr<Connection>> owned_;
+  std::vector<Connection*> idle_;
+  std::mutex pool_mutex_;
+  std::condition_variable pool_cv_;
+  std::mutex write_mutex_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenSqliteDatabase(const DatabaseOptions& options) {
+  if (!options.in_memory) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.data_dir, ec);
+    if (ec) return Unavailable("cannot create the data directory", ec.message());
+  }
+  // In-memory segments are private to their connection: one connection only.
+  int size = options.in_memory ? 1 : (options.pool_size > 0 ? options.pool_size : 4);
+  std::vector<std::unique_ptr<Connection>> pool;
+  for (int i = 0; i < size; ++i) {
+    PW_ASSIGN_OR_RETURN(auto conn, Connection::Open(options));
+    pool.push_back(std::move(conn));
+  }
+  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(std::move(pool)));
+}
+
+}  // namespace passwerk::storage

@@ -1,0 +1,398 @@
+// Browser tests of the staff web pages: real passwerk binary with the demo
+// dataset, Debian's Chromium through playwright-core, axe-core for WCAG checks.
+// Every page is also checked for requests to other hosts and CSP violations.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+import { startServer, totp } from '../lib/server.mjs';
+
+const require = createRequire(import.meta.url);
+// page.addScriptTag() would insert an inline <script>, which our own CSP
+// (script-src 'self') rightly blocks; evaluating the source through the
+// DevTools protocol is not subject to the page's CSP.
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let server;
+let browser;
+let base;
+const users = {};
+
+before(async () => {
+  server = await startServer();
+  base = server.url;
+  for (const u of server.demo.users) users[u.username] = u;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  const result = await server?.stop();
+  // A sanitizer report or crash shows up as a non-zero exit.
+  if (result && result.code !== null) assert.equal(result.code, 0, `server exit: ${server.stderr()}`);
+});
+
+// --- TOTP codes: the server refuses a step it has seen for that user, and
+// accepts ±1 step, so each login of the same user takes the next step. ---
+const lastStep = {};
+async function nextCode(username) {
+  const user = users[username];
+  for (;;) {
+    const now = Math.floor(Date.now() / 1000 / 30);
+    const step = Math.max(now - 1, (lastStep[username] ?? -Infinity) + 1);
+    if (step <= now + 1) {
+      lastStep[username] = step;
+      return totp(user.totp_secret, step * 30);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+// --- a browser context that records foreign requests and CSP violations ---
+async function withPage(options, fn) {
+  const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 900 }, ...options });
+  const origin = new URL(base).origin;
+  const foreign = [];
+  const cspViolations = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin !== origin) {
+      foreign.push(url);
+      return route.abort('blockedbyclient');
+    }
+    return route.continue();
+  });
+  const page = await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+  });
+  page.on('pageerror', (error) => cspViolations.push(`page error: ${error.message}`));
+  try {
+    await fn(page, context);
+  } finally {
+    await context.close();
+  }
+  assert.deepEqual(foreign, [], 'no request may go to another host');
+  assert.deepEqual(cspViolations, [], 'no CSP violations or script errors');
+}
+
+// axe-core on the current page: no serious or critical violation.
+async function checkA11y(page, label) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(AXE_SOURCE);
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const describe = (v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`;
+  assert.deepEqual(bad.map(describe), [], `axe violations on ${label}`);
+}
+
+async function submit(page, formSelector) {
+  await Promise.all([page.waitForNavigation(), page.locator(`${formSelector} button[type=submit]`).first().click()]);
+}
+
+async function passwordStep(page, username, { a11y = false } = {}) {
+  await page.goto(`${base}/login`);
+  if (a11y) await checkA11y(page, 'login');
+  await page.fill('#f-username', username);
+  await page.fill('#f-password', users[username].password);
+  await submit(page, 'form[action="/login"]');
+}
+
+async function login(page, username, { a11y = false } = {}) {
+  await passwordStep(page, username, { a11y });
+  assert.equal(new URL(page.url()).pathname, '/login/totp');
+  if (a11y) await checkA11y(page, 'totp');
+  await page.fill('#f-code', await nextCode(username));
+  await submit(page, 'form[action="/login/totp"]');
+  assert.equal(new URL(page.url()).pathname, '/dashboard');
+}
+
+async function sessionCookie(context) {
+  return (await context.cookies()).find((c) => c.name === 'pw_session');
+}
+
+test('operator signs in with password and TOTP and sees the dashboard', async () => {
+  await withPage({}, async (page, context) => {
+    await passwordStep(page, 'operator');
+    assert.equal(new URL(page.url()).pathname, '/login/totp');
+    const pending = await sessionCookie(context);
+    assert.ok(pending, 'pending session cookie');
+    assert.equal(pending.httpOnly, true);
+    assert.equal(pending.sameSite, 'Strict');
+    const code = page.locator('#f-code');
+    assert.equal(await code.getAttribute('autocomplete'), 'one-time-code');
+    assert.equal(await code.getAttribute('inputmode'), 'numeric');
+
+    // A wrong code keeps us on the page with the error tied to the field.
+    await code.fill('000000');
+    await submit(page, 'form[action="/login/totp"]');
+    assert.equal(new URL(page.url()).pathname, '/login/totp');
+    assert.match(await page.locator('#f-code-error').innerText(), /Code ist ungültig/);
+    assert.match(await code.getAttribute('aria-describedby'), /f-code-error/);
+    await checkA11y(page, 'totp with error');
+
+    await code.fill(await nextCode('operator'));
+    await submit(page, 'form[action="/login/totp"]');
+    assert.equal(new URL(page.url()).pathname, '/dashboard');
+    // Session fixation defence: the full session has a new token.
+    const full = await sessionCookie(context);
+    assert.notEqual(full.value, pending.value);
+
+    assert.match(await page.locator('h1').innerText(), /Olaf Betrieb/);
+    assert.match(await page.locator('header').innerText(), /Olaf Betrieb/);
+    assert.match(await page.locator('main').innerText(), /Betrieb/);
+    // Operator may manage users and read the audit log.
+    assert.equal(await page.locator('nav[aria-label="Hauptnavigation"] a[href="/users"]').count(), 1);
+    assert.equal(await page.locator('nav[aria-label="Hauptnavigation"] a[href="/audit"]').count(), 1);
+    await checkA11y(page, 'dashboard (de)');
+
+    // Logout ends the session; protected pages then redirect to the login.
+    await submit(page, 'form[action="/logout"]');
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await page.goto(`${base}/dashboard`);
+    assert.equal(new URL(page.url()).pathname, '/login');
+  });
+});
+
+test('a user without TOTP enrols at first login', async () => {
+  await withPage({}, async (page) => {
+    await passwordStep(page, 'newclerk');
+    assert.equal(new URL(page.url()).pathname, '/login/enrol');
+    await checkA11y(page, 'enrol');
+    const qr = page.locator('main svg[role="img"]');
+    assert.equal(await qr.count(), 1);
+    assert.ok((await qr.getAttribute('aria-label')).length > 0);
+    const shown = await page.locator('#totp-secret').innerText();
+    assert.match(shown, /^([A-Z2-7]{4} )+[A-Z2-7]{1,4}$/, 'secret in groups of four');
+    const secret = shown.replace(/\s+/g, '');
+
+    // The page shows the same secret again on reload (a scanned code stays valid).
+    await page.reload();
+    assert.equal((await page.locator('#totp-secret').innerText()).replace(/\s+/g, ''), secret);
+
+    await page.fill('#f-code', '12345');
+    await submit(page, 'form[action="/login/enrol"]');
+    assert.equal(new URL(page.url()).pathname, '/login/enrol');
+    assert.match(await page.locator('#f-code-error').innerText(), /6 Ziffern/);
+    await checkA11y(page, 'enrol with error');
+
+    users.newclerk.totp_secret = secret;
+    await page.fill('#f-code', await nextCode('newclerk'));
+    await submit(page, 'form[action="/login/enrol"]');
+    assert.equal(new URL(page.url()).pathname, '/dashboard');
+    assert.match(await page.locator('h1').innerText(), /Nina Neu/);
+    // A clerk has neither user management nor the audit log.
+    assert.equal(await page.locator('a[href="/users"]').count(), 0);
+    assert.equal(await page.locator('a[href="/audit"]').count(), 0);
+    await page.goto(`${base}/users`);
+    assert.match(await page.locator('h1').innerText(), /Zugriff verweigert/);
+    await checkA11y(page, '403 page');
+  });
+});
+
+const NEW_USER = { username: 'erika.muster', name: 'Erika Muster', password: 'Kurkarte-Ostsee-2026' };
+
+test('municipality admin creates a user, sees it and disables it', async () => {
+  await withPage({}, async (page) => {
+    await login(page, 'admin');
+    await page.click('nav[aria-label="Hauptnavigation"] a[href="/users"]');
+    await page.waitForURL('**/users');
+    await checkA11y(page, 'users');
+    await page.click('main a[href="/users/new"]');
+    await page.waitForURL('**/users/new');
+    await checkA11y(page, 'new user');
+
+    // A wrong field: the error sits next to that field, the other values stay.
+    await page.fill('#f-username', 'Erika Muster!');
+    await page.fill('#f-display_name', NEW_USER.name);
+    await page.selectOption('#f-role', 'clerk');
+    await page.selectOption('#f-department', { label: server.demo.department.name });
+    await page.fill('#f-password', NEW_USER.password);
+    await submit(page, 'form[action="/users"]');
+    assert.equal(new URL(page.url()).pathname, '/users');
+    const username = page.locator('#f-username');
+    assert.equal(await username.getAttribute('aria-invalid'), 'true');
+    assert.match(await username.getAttribute('aria-describedby'), /f-username-error/);
+    assert.match(await page.locator('#f-username-error').innerText(), /Benutzername/);
+    assert.equal(await page.locator('[id$="-error"]').count(), 1, 'only the wrong field is marked');
+    assert.equal(await page.inputValue('#f-display_name'), NEW_USER.name);
+    assert.equal(await page.inputValue('#f-role'), 'clerk');
+    assert.equal(await page.inputValue('#f-password'), '', 'the password is never sent back');
+    // The summary links to the field.
+    assert.equal(await page.locator('[role="alert"] a[href="#f-username"]').count(), 1);
+    await checkA11y(page, 'new user with errors');
+
+    await page.fill('#f-username', NEW_USER.username);
+    await page.fill('#f-password', NEW_USER.password);
+    await submit(page, 'form[action="/users"]');
+    assert.equal(new URL(page.url()).pathname, '/users');
+    assert.match(await page.locator('main [role="status"]').innerText(), /erika\.muster/);
+    const row = page.locator('tbody tr', { hasText: NEW_USER.username });
+    assert.equal(await row.count(), 1);
+    assert.match(await row.innerText(), /Erika Muster/);
+    assert.match(await row.innerText(), /aktiv/);
+    await checkA11y(page, 'users after create');
+
+    await Promise.all([page.waitForNavigation(),
+      row.getByRole('button', { name: `${NEW_USER.username} sperren` }).click()]);
+    assert.match(await page.locator('main [role="status"]').innerText(), /gesperrt/);
+    const disabled = page.locator('tbody tr', { hasText: NEW_USER.username });
+    assert.match(await disabled.innerText(), /gesperrt/);
+    assert.equal(await disabled.getByRole('button', { name: `${NEW_USER.username} entsperren` }).count(), 1);
+
+    // A duplicate username is an error at the username field too.
+    await page.goto(`${base}/users/new`);
+    await page.fill('#f-username', 'clerk');
+    await page.fill('#f-display_name', 'Noch ein Klaus');
+    await page.selectOption('#f-role', 'clerk');
+    await page.fill('#f-password', NEW_USER.password);
+    await submit(page, 'form[action="/users"]');
+    assert.match(await page.locator('#f-username-error').innerText(), /bereits vergeben/);
+  });
+});
+
+test('auditor filters the audit log by action and sees the create entry', async () => {
+  await withPage({}, async (page) => {
+    await login(page, 'auditor');
+    await page.click('nav[aria-label="Hauptnavigation"] a[href="/audit"]');
+    await page.waitForURL('**/audit');
+    await checkA11y(page, 'audit');
+    await page.fill('#f-action', 'user.');
+    await submit(page, 'form[action="/audit"]');
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get('action'), 'user.');
+    const actions = await page.locator('tbody tr td:nth-child(4)').allInnerTexts();
+    assert.ok(actions.length > 0, 'some entries');
+    for (const a of actions) assert.ok(a.startsWith('user.'), `only user.* entries, got ${a}`);
+    const create = page.locator('tbody tr', { hasText: 'user.create' }).filter({ hasText: NEW_USER.username });
+    assert.equal(await create.count(), 1, 'the entry for the user the admin created');
+    assert.equal(await page.locator('tbody tr', { hasText: 'user.disable' }).count() >= 1, true);
+    await checkA11y(page, 'audit filtered');
+
+    // Dates: today's entries are inside, a range in the past is empty.
+    await page.fill('#f-from', '2000-01-01');
+    await page.fill('#f-to', '2000-01-31');
+    await submit(page, 'form[action="/audit"]');
+    assert.equal(await page.locator('tbody tr').count(), 0);
+    assert.match(await page.locator('main').innerText(), /Keine Einträge/);
+  });
+});
+
+test('no serious or critical axe violations, in German and English', async () => {
+  await withPage({}, async (page) => {
+    for (const lang of ['de', 'en']) {
+      await page.goto(`${base}/login?lang=${lang}`);
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+      await checkA11y(page, `login (${lang})`);
+    }
+    // Wrong password: one generic message, username kept, password not.
+    await page.goto(`${base}/login?lang=de`);
+    await page.fill('#f-username', 'operator');
+    await page.fill('#f-password', 'wrong-password-123');
+    await submit(page, 'form[action="/login"]');
+    assert.match(await page.locator('[role="alert"]').innerText(), /Benutzername oder Passwort falsch/);
+    assert.equal(await page.inputValue('#f-username'), 'operator');
+    assert.equal(await page.inputValue('#f-password'), '');
+    await checkA11y(page, 'login with error');
+
+    await login(page, 'operator', { a11y: true });
+    for (const lang of ['de', 'en']) {
+      await page.goto(`${base}/dashboard?lang=${lang}`);
+      await checkA11y(page, `dashboard (${lang})`);
+      await page.goto(`${base}/users?lang=${lang}`);
+      await checkA11y(page, `users (${lang})`);
+      await page.goto(`${base}/audit?lang=${lang}`);
+      await checkA11y(page, `audit (${lang})`);
+    }
+    // A phone-sized viewport: nothing needs horizontal scrolling of the page.
+    await page.setViewportSize({ width: 375, height: 740 });
+    for (const path of ['/dashboard', '/users', '/users/new', '/audit']) {
+      await page.goto(`${base}${path}?lang=de`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${path} fits a phone (overflow ${overflow}px)`);
+      await checkA11y(page, `${path} on a phone`);
+    }
+  });
+});
+
+test('sign-in works with the keyboard only', async () => {
+  await withPage({}, async (page) => {
+    await page.goto(`${base}/login`);
+    // The first Tab reaches the skip link, which is visible when focused.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('href')), '#main');
+    const box = await page.locator('.pw-skip-link').boundingBox();
+    assert.ok(box && box.y >= 0, 'skip link visible on focus');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+
+    async function tabTo(id) {
+      for (let i = 0; i < 15; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate(() => document.activeElement.id) === id) return;
+      }
+      assert.fail(`Tab never reached #${id}`);
+    }
+    await tabTo('f-username');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, 'none', 'focus is visible');
+    await page.keyboard.type('clerk');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'f-password');
+    await page.keyboard.type(users.clerk.password);
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.equal(new URL(page.url()).pathname, '/login/totp');
+
+    await tabTo('f-code');
+    await page.keyboard.type(await nextCode('clerk'));
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.equal(new URL(page.url()).pathname, '/dashboard');
+    assert.match(await page.locator('h1').innerText(), /Klaus Sachbearbeitung/);
+
+    // Logout by keyboard too.
+    for (let i = 0; i < 20; i++) {
+      await page.keyboard.press('Tab');
+      const label = await page.evaluate(() => document.activeElement.textContent.trim());
+      if (label === 'Abmelden') break;
+    }
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.equal(new URL(page.url()).pathname, '/login');
+  });
+});
+
+test('the English switch shows English text and keeps the page', async () => {
+  await withPage({}, async (page, context) => {
+    await page.goto(`${base}/login`);
+    assert.equal(await page.getAttribute('html', 'lang'), 'de');
+    assert.equal(await page.locator('h1').innerText(), 'Anmelden');
+    await Promise.all([page.waitForNavigation(), page.click('a[hreflang="en"]')]);
+    assert.equal(new URL(page.url()).pathname, '/login');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await page.locator('h1').innerText(), 'Sign in');
+    assert.equal(await page.locator('label[for="f-password"]').innerText(), 'Password');
+    const cookie = (await context.cookies()).find((c) => c.name === 'pw_lang');
+    assert.equal(cookie?.value, 'en');
+
+    // The choice is remembered across the sign-in.
+    await page.fill('#f-username', 'operator');
+    await page.fill('#f-password', users.operator.password);
+    await submit(page, 'form[action="/login"]');
+    assert.equal(await page.locator('h1').innerText(), 'Enter verification code');
+    await page.fill('#f-code', await nextCode('operator'));
+    await submit(page, 'form[action="/login/totp"]');
+    assert.match(await page.locator('h1').innerText(), /^Hello, Olaf Betrieb/);
+    assert.match(await page.locator('main').innerText(), /Your account/);
+    assert.match(await page.locator('header').innerText(), /Sign out/);
+
+    // Back to German on the same page.
+    await page.goto(`${base}/audit?action=user.`);
+    await Promise.all([page.waitForNavigation(), page.click('a[hreflang="de"]')]);
+    const url = new URL(page.url());
+    assert.equal(url.pathname, '/audit');
+    assert.equal(url.searchParams.get('action'), 'user.');
+    assert.equal(await page.locator('h1').innerText(), 'Prüfprotokoll');
+  });
+});
