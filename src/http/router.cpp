@@ -43,7 +43,8 @@ std::vector<std::string> SplitPattern(const std::string& pattern) {
 bool MatchPath(const std::vector<std::string>& segments, std::string_view path, uint64_t& score) {
   score = 0;
   if (path.empty() || path.front() != '/') return false;
-  if (path.size() == 1) return segments.empty();
+  if (segments.empty()) return path == "/";
+  if (path.size() == 1) return false;
   std::string_view rest = path.substr(1);
   for (size_t i = 0; i < segments.size(); ++i) {
     size_t slash = rest.find('/');

@@ -441,22 +441,25 @@ TEST_F(ServerTest, Http10ClosesUnlessKeepAliveWasAsked) {
 
 TEST_F(ServerTest, ShutdownLetsTheInFlightRequestFinish) {
   StartServer();
-  Client idle(port_);  // an idle keep-alive connection must not hold up shutdown
-  ASSERT_TRUE(idle.Send(Get("/hello")));
-  ASSERT_TRUE(idle.Read());
-
-  Client client(port_);
-  ASSERT_TRUE(client.Send(Get("/slow")));
-  while (!slow_started_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto started = std::chrono::steady_clock::now();
-  server_->Shutdown();
+  {
+    Client idle(port_);  // an idle keep-alive connection must not hold up shutdown
+    ASSERT_TRUE(idle.Send(Get("/hello")));
+    ASSERT_TRUE(idle.Read());
 
-  auto response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(response->Header("connection"), "close");
-  EXPECT_TRUE(client.ClosedByPeer());
-  EXPECT_TRUE(idle.ClosedByPeer());
+    Client client(port_);
+    ASSERT_TRUE(client.Send(Get("/slow")));
+    while (!slow_started_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    started = std::chrono::steady_clock::now();
+    server_->Shutdown();
+
+    auto response = client.Read();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->Header("connection"), "close");
+    EXPECT_TRUE(client.ClosedByPeer());
+    EXPECT_TRUE(idle.ClosedByPeer());
+  }  // like a browser, close the connections after `Connection: close`
   server_->Wait();
   // Well below the 10 s grace period: nothing waited for it.
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));

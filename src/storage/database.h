@@ -57,6 +57,9 @@ using Params = std::vector<Value>;
 // connection and cached. Errors are values: kUnavailable for a locked, full or
 // missing database, kAlreadyExists for a unique-constraint violation,
 // kInternal for anything else (the SQL stays in the detail, never the message).
+// A failed statement ends the transaction on PostgreSQL: domain code must not
+// catch a storage error and carry on in the same transaction (check first, or
+// use INSERT … ON CONFLICT), so both engines behave alike.
 class Tx {
  public:
   virtual ~Tx() = default;

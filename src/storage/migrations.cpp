@@ -186,11 +186,22 @@ Result<int> ApplyMigrations(Database& db, Segment segment) {
   int applied = 0;
   for (const Migration& migration : MigrationsFor(segment)) {
     if (migration.version <= current) continue;
+    bool already_applied = false;
     Status status = db.Write([&](Tx& tx) -> Status {
       if (db.engine() == Engine::kPostgres) {
+        // Two processes starting at once: the second waits here, then sees
+        // the migration applied and skips it.
+        auto lock = tx.Query("SELECT pg_advisory_xact_lock(727377)");
+        if (!lock.ok()) return lock.status();
         // Unqualified names in REFERENCES clauses resolve inside the segment.
         auto path = tx.Exec("SET LOCAL search_path TO " + schema);
         if (!path.ok()) return path.status();
+      }
+      PW_ASSIGN_OR_RETURN(Rows seen, tx.Query("SELECT 1 FROM " + schema + ".schema_migrations WHERE version = $1",
+                                              {int64_t{migration.version}}));
+      if (!seen.empty()) {
+        already_applied = true;
+        return Status::Ok();
       }
       for (const std::string& statement : RenderMigration(migration, db.engine())) {
         auto result = tx.Exec(statement);
@@ -203,7 +214,7 @@ Result<int> ApplyMigrations(Database& db, Segment segment) {
       return recorded.ok() ? Status::Ok() : recorded.status();
     });
     if (!status.ok()) return status;
-    ++applied;
+    if (!already_applied) ++applied;
   }
   return applied;
 }

@@ -91,8 +91,8 @@ std::string RenderLayout(const Chrome& chrome, std::string_view title,
 
   // Header: product, language switch, the signed-in user and the logout button.
   html += "<header class=\"pw-header\">\n<div class=\"kern-container pw-header__inner\">\n";
-  html += "<a class=\"pw-brand\" href=\"/\" aria-label=\"" + Escape(T(lang, "layout.home")) +
-          "\"><span class=\"pw-brand__mark\" aria-hidden=\"true\"></span>"
+  html += "<a class=\"pw-brand\" href=\"/\"><img class=\"pw-brand__logo\" src=\"" +
+          Escape(AssetUrl("/static/favicon.svg")) + "\" alt=\"\" width=\"36\" height=\"36\">"
           "<span class=\"pw-brand__text\"><span class=\"pw-brand__name\">Passwerk</span>"
           "<span class=\"pw-brand__tagline\">" +
           Escape(T(lang, "app.tagline")) + "</span></span></a>\n";

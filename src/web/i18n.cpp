@@ -27,7 +27,6 @@ constexpr Text kTexts[] = {
     {"layout.language", "Sprache", "Language"},
     {"layout.signed_in_as", "Angemeldet als", "Signed in as"},
     {"layout.logout", "Abmelden", "Sign out"},
-    {"layout.home", "Passwerk – zur Startseite", "Passwerk – home"},
     {"lang.de", "Deutsch", "Deutsch"},
     {"lang.en", "English", "English"},
     {"nav.dashboard", "Übersicht", "Overview"},

@@ -859,8 +859,14 @@ Response PostUsers(Env& env) {
   user.display_name = values.display_name;
   user.password = FormValue(form, "password");
 
-  // What the form itself can tell; the service checks the rest.
+  // What the form itself can tell (all at once); the service checks the rules.
   std::vector<web::FieldError> errors;
+  if (values.username.empty()) {
+    errors.push_back({"username", std::string(T(lang, "newuser.err_username"))});
+  }
+  if (values.display_name.empty()) {
+    errors.push_back({"display_name", std::string(T(lang, "newuser.err_display_name"))});
+  }
   std::optional<Role> role = accounts::ParseRole(values.role);
   if (role) {
     user.role = *role;
@@ -880,6 +886,9 @@ Response PostUsers(Env& env) {
     } else {
       errors.push_back({"department", std::string(T(lang, "newuser.err_department"))});
     }
+  }
+  if (user.password.empty()) {
+    errors.push_back({"password", std::string(T(lang, "newuser.err_password"))});
   }
   if (!errors.empty()) return RenderNewUser(env, 422, values, errors);
 

@@ -36,14 +36,16 @@ after(async () => {
   if (result && result.code !== null) assert.equal(result.code, 0, `server exit: ${server.stderr()}`);
 });
 
-// --- TOTP codes: the server refuses a step it has seen for that user, and
-// accepts ±1 step, so each login of the same user takes the next step. ---
+// --- TOTP codes: the server refuses a step it has seen for that user and
+// accepts ±1 step around its own time. Each login of the same user takes the
+// next step; never the previous one, which may expire between computing and
+// checking it. A third login within one step waits for the next. ---
 const lastStep = {};
 async function nextCode(username) {
   const user = users[username];
   for (;;) {
     const now = Math.floor(Date.now() / 1000 / 30);
-    const step = Math.max(now - 1, (lastStep[username] ?? -Infinity) + 1);
+    const step = Math.max(now, (lastStep[username] ?? -Infinity) + 1);
     if (step <= now + 1) {
       lastStep[username] = step;
       return totp(user.totp_secret, step * 30);

@@ -138,7 +138,7 @@ TEST_F(PostgresDatabaseTest, OpenCreatesOneSchemaPerSegmentAndAppliesMigrations)
   auto db = Open();
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   EXPECT_EQ((*db)->engine(), Engine::kPostgres);
-  Status status = (*db)->Read([](Tx& tx) -> Status {
+  Status status = (*db)->Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows schemas, tx.Query("SELECT nspname FROM pg_namespace WHERE nspname = ANY($1) "
                                                "ORDER BY nspname",
                                                {std::string("{core,audit}")}));
@@ -147,8 +147,11 @@ TEST_F(PostgresDatabaseTest, OpenCreatesOneSchemaPerSegmentAndAppliesMigrations)
                                                 "to_regclass('audit.entries') IS NOT NULL"));
     EXPECT_EQ(tables.Int(0), 1);
     EXPECT_EQ(tables.Int(1), 1);
+    // The audit migration seeds the chain head (fresh databases only: others may have advanced it).
     PW_ASSIGN_OR_RETURN(Row head, tx.QueryOne("SELECT seq, entry_hash FROM audit.head WHERE id = 1"));
-    EXPECT_EQ(head.Int(0), 0);
+    if (!database_.empty()) {
+      EXPECT_EQ(head.Int(0), 0);
+    }
     return Status::Ok();
   });
   EXPECT_TRUE(status.ok()) << status.ToString();

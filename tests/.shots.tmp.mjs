@@ -1,0 +1,45 @@
+import { chromium } from 'playwright-core';
+import { startServer, totp } from './lib/server.mjs';
+const server = await startServer();
+const base = server.url;
+const u = Object.fromEntries(server.demo.users.map((x) => [x.username, x]));
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync'] });
+try {
+  const ctx = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  await page.goto(`${base}/login`);
+  await page.screenshot({ path: '/tmp/shots/login.png', fullPage: true });
+  await page.fill('#f-username', 'operator'); await page.fill('#f-password', 'nope-nope-nope');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button')]);
+  await page.screenshot({ path: '/tmp/shots/login_error.png', fullPage: true });
+  await page.fill('#f-password', u.operator.password);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button')]);
+  await page.screenshot({ path: '/tmp/shots/totp.png', fullPage: true });
+  await page.fill('#f-code', totp(u.operator.totp_secret));
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/login/totp"] button')]);
+  await page.screenshot({ path: '/tmp/shots/dashboard.png', fullPage: true });
+  await page.goto(`${base}/users`);
+  await page.screenshot({ path: '/tmp/shots/users.png', fullPage: true });
+  await page.goto(`${base}/users/new`);
+  await page.fill('#f-username', 'X Y'); await page.fill('#f-password', 'short');
+  await page.selectOption('#f-role', 'clerk');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/users"] button')]);
+  await page.screenshot({ path: '/tmp/shots/newuser_error.png', fullPage: true });
+  await page.goto(`${base}/audit?lang=en`);
+  await page.screenshot({ path: '/tmp/shots/audit_en.png', fullPage: true });
+  await page.setViewportSize({ width: 375, height: 740 });
+  await page.goto(`${base}/dashboard?lang=de`);
+  await page.screenshot({ path: '/tmp/shots/dashboard_phone.png', fullPage: true });
+  await page.goto(`${base}/users`);
+  await page.screenshot({ path: '/tmp/shots/users_phone.png', fullPage: true });
+  const c2 = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 800 } });
+  const p2 = await c2.newPage();
+  await p2.goto(`${base}/login`);
+  await p2.fill('#f-username', 'newclerk'); await p2.fill('#f-password', u.newclerk.password);
+  await Promise.all([p2.waitForNavigation(), p2.click('form[action="/login"] button')]);
+  await p2.screenshot({ path: '/tmp/shots/enrol.png', fullPage: true });
+  await p2.keyboard.press('Tab');
+  await p2.screenshot({ path: '/tmp/shots/skiplink.png' });
+} finally {
+  await browser.close(); await server.stop();
+}
