@@ -149,7 +149,7 @@ TEST_P(AccountsTest, MunicipalityAdminIsScopedToOwnMunicipality) {
   EXPECT_TRUE(service_->CreateUser(actor, Clerk("own")).ok());
   EXPECT_EQ(service_->CreateUser(actor, Clerk("foreign", other_municipality_.id)).status().code(),
             ErrorCode::kPermissionDenied);
-  NewUser op = Clerk("op");
+  NewUser op = Clerk("operator2");
   op.role = Role::kOperator;
   op.municipality_id.reset();
   EXPECT_EQ(service_->CreateUser(actor, op).status().code(), ErrorCode::kPermissionDenied);

@@ -27,6 +27,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -48,6 +49,12 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+// Concrete executor types instead of the type-erased any_io_executor: every
+// connection stays on its loop, and the erasure costs on each operation.
+using Executor = asio::io_context::executor_type;
+using Socket = tcp::socket::rebind_executor<Executor>::other;
+using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
+using TcpStream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
 
 constexpr std::string_view kContentSecurityPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -205,8 +212,10 @@ struct Loop {
   SessionBase* sessions = nullptr;
   size_t session_count = 0;
   bool stopped = false;  // run() has returned for good
-  asio::io_context ioc{1};
-  std::optional<tcp::acceptor> acceptor;
+  // Sockets are only touched on this loop's thread (Shutdown posts), so the
+  // reactor needs no per-descriptor locking; posting stays thread-safe.
+  asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  std::optional<Acceptor> acceptor;
   asio::steady_timer grace_timer{ioc};
   asio::steady_timer accept_retry_timer{ioc};
   std::thread thread;
@@ -280,9 +289,9 @@ class ServerCore {
 template <bool kTls>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<kTls>> {
  public:
-  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<TcpStream>, TcpStream>;
 
-  Session(ServerCore& server, Loop& loop, tcp::socket socket)
+  Session(ServerCore& server, Loop& loop, Socket socket)
       : server_(server), loop_(loop), stream_(MakeStream(server, std::move(socket))) {
     server_.Register(loop_, this);
     buffer_.max_size(server_.options().header_limit + 4 * kReadChunk);
@@ -292,7 +301,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Start() {
     beast::error_code ec;
-    auto& socket = Socket();
+    auto& socket = TheSocket();
     socket.set_option(tcp::no_delay(true), ec);
     socket.non_blocking(true, ec);
     auto endpoint = socket.remote_endpoint(ec);
@@ -313,7 +322,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void OnShutdown() override {
     if (state_ == State::kIdle || state_ == State::kHandshake) {
       beast::error_code ec;
-      Socket().cancel(ec);  // the pending read completes with operation_aborted
+      TheSocket().cancel(ec);  // the pending read completes with operation_aborted
     }
   }
 
@@ -321,7 +330,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   enum class State { kHandshake, kIdle, kReading, kWriting, kClosing };
   enum class AfterWrite { kReadMore, kNextRequest, kClose };
 
-  static Stream MakeStream(ServerCore& server, tcp::socket socket) {
+  static Stream MakeStream(ServerCore& server, Socket socket) {
     if constexpr (kTls) {
       return Stream(std::move(socket), *server.ssl());
     } else {
@@ -329,8 +338,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
   }
 
-  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
-  tcp::socket& Socket() { return Lowest().socket(); }
+  TcpStream& Lowest() { return beast::get_lowest_layer(stream_); }
+  Socket& TheSocket() { return Lowest().socket(); }
 
   void OnHandshake(beast::error_code ec) {
     if (ec) return CloseNow();
@@ -487,7 +496,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return false;
     } else {
       beast::error_code ec;
-      size_t written = Socket().write_some(asio::buffer(out_), ec);
+      size_t written = TheSocket().write_some(asio::buffer(out_), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
         written = 0;
       } else if (ec) {
@@ -533,7 +542,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->CloseNow(); });
     } else {
       beast::error_code ec;
-      Socket().shutdown(tcp::socket::shutdown_send, ec);
+      TheSocket().shutdown(tcp::socket::shutdown_send, ec);
       if (ec) return CloseNow();
       Linger();
     }
@@ -550,8 +559,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void CloseNow() {
     state_ = State::kClosing;
     beast::error_code ec;
-    Socket().shutdown(tcp::socket::shutdown_both, ec);
-    Socket().close(ec);
+    TheSocket().shutdown(tcp::socket::shutdown_both, ec);
+    TheSocket().close(ec);
   }
 
   ServerCore& server_;
@@ -831,7 +840,7 @@ Result<uint16_t> ServerCore::Start() {
 }
 
 void ServerCore::DoAccept(Loop& loop) {
-  loop.acceptor->async_accept(loop.ioc, [this, &loop](beast::error_code ec, tcp::socket socket) {
+  loop.acceptor->async_accept(loop.ioc, [this, &loop](beast::error_code ec, Socket socket) {
     if (!loop.acceptor->is_open() || shutting_down()) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;

@@ -37,8 +37,24 @@ Chrome AnonymousChrome(const http::Request& request, Lang lang) {
   return chrome;
 }
 
+namespace {
+
+// Only plain local paths go back into a link: "//host" would leave the site,
+// and decoded characters like '?' or '"' would change the URL's meaning.
+bool IsPlainLocalPath(std::string_view path) {
+  if (path.empty() || path[0] != '/' || path.substr(0, 2) == "//") return false;
+  for (char c : path) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '/' || c == '.' || c == '_' || c == '-' || c == '~';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string LanguageSwitchHref(std::string_view path, std::string_view query, Lang target) {
-  std::string out(path.empty() ? "/" : path);
+  std::string out(IsPlainLocalPath(path) ? path : "/");
   out += '?';
   // Keep every other parameter as it was (filters, paging), drop the old lang.
   while (!query.empty()) {

@@ -23,6 +23,10 @@ TEST(HtmlTest, LanguageSwitchKeepsPathAndOtherParameters) {
   EXPECT_EQ(LanguageSwitchHref("/audit", "action=user.&lang=en&before=9", Lang::kDe),
             "/audit?action=user.&before=9&lang=de");
   EXPECT_EQ(LanguageSwitchHref("", "lang", Lang::kEn), "/?lang=en");
+  // Never a link off the site or with smuggled characters.
+  EXPECT_EQ(LanguageSwitchHref("//evil.example/x", "", Lang::kEn), "/?lang=en");
+  EXPECT_EQ(LanguageSwitchHref("/a\"b?c", "", Lang::kEn), "/?lang=en");
+  EXPECT_EQ(LanguageSwitchHref("/users/7", "", Lang::kEn), "/users/7?lang=en");
 }
 
 TEST(HtmlTest, LayoutHasLandmarksSkipLinkAndLanguage) {

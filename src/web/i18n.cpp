@@ -18,7 +18,6 @@ struct Text {
 // Keep keys grouped by page. Plain text only: the pages escape everything.
 constexpr Text kTexts[] = {
     // Layout
-    {"app.name", "Passwerk", "Passwerk"},
     {"app.tagline", "Verwaltung der Berechtigungskarten", "Entitlement card administration"},
     {"app.footer", "Passwerk {0} · Open-Source-Software für kommunale Berechtigungskarten",
      "Passwerk {0} · open-source software for municipal entitlement cards"},
@@ -47,7 +46,6 @@ constexpr Text kTexts[] = {
     {"common.back_dashboard", "Zur Übersicht", "Back to the overview"},
     {"common.error_summary", "Bitte korrigieren Sie die markierten Angaben",
      "Please correct the marked fields"},
-    {"common.required", "Pflichtfeld", "required"},
 
     // Login
     {"login.title", "Anmelden", "Sign in"},

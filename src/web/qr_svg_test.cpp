@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+// zxing-cpp 1.4: text() as UTF-8 std::string (the coming default).
+#define ZX_USE_UTF8 1
 #include <ZXing/ImageView.h>
 #include <ZXing/ReadBarcode.h>
 #include <gtest/gtest.h>
@@ -38,7 +40,7 @@ std::string DecodeSvg(const std::string& svg, int scale = 4) {
   ZXing::Result result =
       ZXing::ReadBarcode(ZXing::ImageView(image.data(), px, px, ZXing::ImageFormat::Lum), hints);
   if (!result.isValid()) return "<not decoded>";
-  return result.utf8();
+  return result.text();
 }
 
 TEST(QrSvgTest, DecodesBackToTheOtpauthUri) {
