@@ -255,7 +255,9 @@ std::string RenderConfigMarkdown() {
       "127.0.0.1:8080. Settings come, each overriding the one before, from the built-in defaults, an "
       "optional TOML file (`--config FILE`), environment variables `PASSWERK_<KEY>`, and the command-line "
       "flags `--data DIR` (`data_dir`) and `--listen HOST:PORT` (`listen`). An unknown key in the file or "
-      "an unknown `PASSWERK_*` variable is an error that names it, so a misspelling never goes unnoticed. "
+      "an unknown `PASSWERK_*` variable is an error that names it, so a misspelling never goes unnoticed "
+      "(`PASSWERK_CONFIG` names the configuration file; `PASSWERK_BIN` and `PASSWERK_TEST_*` belong to the "
+      "test tooling). "
       "`passwerk config check` validates a configuration without starting anything.\n\n"
       "| key | environment | type | default | meaning |\n|---|---|---|---|---|\n";
   for (const ConfigKeyDoc& doc : ConfigKeyDocs()) {
@@ -292,14 +294,14 @@ Result<Config> LoadConfig(const std::string& file, char** environ_list) {
     }
   }
   // Variables that are not configuration keys but belong to the tooling.
-  static const std::set<std::string> kNotKeys = {"PASSWERK_BIN", "PASSWERK_CONFIG", "PASSWERK_TEST_PG_URL",
-                                                 "PASSWERK_TEST_PG_ADMIN_URL"};
+  // PASSWERK_TEST_* belongs to the test harness.
+  static const std::set<std::string> kNotKeys = {"PASSWERK_BIN", "PASSWERK_CONFIG"};
   for (char** env = environ_list; env != nullptr && *env != nullptr; ++env) {
     std::string_view entry(*env);
     if (entry.rfind("PASSWERK_", 0) != 0) continue;
     size_t eq = entry.find('=');
     std::string name(entry.substr(0, eq));
-    if (kNotKeys.contains(name)) continue;
+    if (kNotKeys.contains(name) || name.rfind("PASSWERK_TEST_", 0) == 0) continue;
     std::string value = eq == std::string_view::npos ? "" : std::string(entry.substr(eq + 1));
     const KeySpec* match = nullptr;
     for (const KeySpec& spec : Specs()) {

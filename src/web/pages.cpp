@@ -168,6 +168,8 @@ std::optional<int64_t> ParseId(std::string_view text) {
   return value;
 }
 
+Response Forbidden(const Env& env) { return web::ErrorPage(UserChrome(env, ""), 403); }
+
 Response ErrorFor(const Env& env, const Status& status) {
   int code = HttpStatusFor(status.code());
   return web::ErrorPage(UserChrome(env, ""), code == 403 || code == 404 ? code : 500);
@@ -676,12 +678,8 @@ Response RenderUsers(Env& env, int status, std::string notice_html) {
   return web::HtmlPage(UserChrome(env, "users"), status, T(lang, "users.title"), body);
 }
 
-Response RequireUserManager(Env& env) {
-  return web::ErrorPage(UserChrome(env, ""), 403);
-}
-
 Response GetUsers(Env& env) {
-  if (!AccountService::MayManageUsers(env.session->user)) return RequireUserManager(env);
+  if (!AccountService::MayManageUsers(env.session->user)) return Forbidden(env);
   return RenderUsers(env, 200, "");
 }
 
@@ -820,7 +818,7 @@ Response RenderNewUser(Env& env, int status, const NewUserForm& values,
 }
 
 Response GetNewUser(Env& env) {
-  if (!AccountService::MayManageUsers(env.session->user)) return RequireUserManager(env);
+  if (!AccountService::MayManageUsers(env.session->user)) return Forbidden(env);
   return RenderNewUser(env, 200, {}, {});
 }
 
@@ -847,7 +845,7 @@ web::FieldError ToFieldError(Lang lang, const Status& status) {
 
 Response PostUsers(Env& env) {
   const Lang lang = env.lang;
-  if (!AccountService::MayManageUsers(env.session->user)) return RequireUserManager(env);
+  if (!AccountService::MayManageUsers(env.session->user)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
 
@@ -908,7 +906,7 @@ Response PostUsers(Env& env) {
 
 Response PostUserState(Env& env, bool disable) {
   const Lang lang = env.lang;
-  if (!AccountService::MayManageUsers(env.session->user)) return RequireUserManager(env);
+  if (!AccountService::MayManageUsers(env.session->user)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::optional<int64_t> id = ParseId(env.request.path_params["id"]);
@@ -924,7 +922,7 @@ Response PostUserState(Env& env, bool disable) {
     case ErrorCode::kNotFound:
       return web::ErrorPage(UserChrome(env, ""), 404);
     case ErrorCode::kPermissionDenied:
-      return web::ErrorPage(UserChrome(env, ""), 403);
+      return Forbidden(env);
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kFailedPrecondition:
       return RenderUsers(env, HttpStatusFor(status.code()),
@@ -956,9 +954,7 @@ std::string AuditQuery(const std::string& action, const std::string& actor,
 
 Response GetAudit(Env& env) {
   const Lang lang = env.lang;
-  if (!AccountService::MayReadAudit(env.session->user)) {
-    return web::ErrorPage(UserChrome(env, ""), 403);
-  }
+  if (!AccountService::MayReadAudit(env.session->user)) return Forbidden(env);
   const Request& request = env.request;
   std::string action = TrimSpaces(request.QueryParam("action").value_or(""));
   std::string actor = TrimSpaces(request.QueryParam("actor").value_or(""));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@ namespace passwerk::storage::testing {
 enum class Backend { kSqliteMemory, kSqliteDiskReopen, kPostgres };
 
 std::string BackendName(Backend backend);
+// Readable test names in gtest and ctest output.
+inline void PrintTo(Backend backend, std::ostream* os) { *os << BackendName(backend); }
 std::vector<Backend> AllBackends();
 
 // One isolated database for one test; Reopen() closes and opens it again
