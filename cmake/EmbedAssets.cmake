@@ -60,10 +60,16 @@ function(passwerk_embed_assets target web_dir out_dir)
 
   list(APPEND files "${kern_dir}/kern.min.css" "${kern_dir}/fonts/fira-sans.css")
   list(APPEND urls "/static/kern/kern.min.css" "/static/kern/fonts/fira-sans.css")
-  # Fonts keep their place relative to fira-sans.css, whose url("./fira-sans/…")
-  # references must resolve. The .scss sources next to them are not web assets.
-  file(GLOB_RECURSE font_files CONFIGURE_DEPENDS LIST_DIRECTORIES false "${kern_dir}/fonts/fira-sans/*")
-  list(FILTER font_files EXCLUDE REGEX "\\.scss$")
+  # Fonts keep their place relative to fira-sans.css; only the files its
+  # url("./fira-sans/…") references name are embedded (the others are unused).
+  file(READ "${kern_dir}/fonts/fira-sans.css" fira_css)
+  string(REGEX MATCHALL "url\\(\"\\./fira-sans/[^\"]+\"\\)" font_refs "${fira_css}")
+  set(font_files "")
+  foreach(ref IN LISTS font_refs)
+    string(REGEX REPLACE "url\\(\"\\./(fira-sans/[^\"]+)\"\\)" "\\1" font_rel "${ref}")
+    list(APPEND font_files "${kern_dir}/fonts/${font_rel}")
+  endforeach()
+  list(REMOVE_DUPLICATES font_files)
   list(SORT font_files)
   foreach(f IN LISTS font_files)
     file(RELATIVE_PATH rel "${kern_dir}/fonts" "${f}")

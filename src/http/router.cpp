@@ -2,6 +2,7 @@
 // over `/users/{id}` whatever the order of registration. HEAD falls back to GET.
 #include "http/router.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string_view>
@@ -89,6 +90,11 @@ void Router::Add(std::string method, std::string pattern, std::string name, Hand
 }
 
 Router::Match Router::Find(Request& request) const {
+  // Only routes with as many segments as the path can match: a cheap filter
+  // before comparing segments.
+  const std::string_view path = request.path;
+  const size_t path_segments =
+      path == "/" ? 0 : static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
   const Route* best = nullptr;
   uint64_t best_score = 0;
   const Route* best_get = nullptr;  // for HEAD without an explicit HEAD route
@@ -98,7 +104,8 @@ Router::Match Router::Find(Request& request) const {
 
   for (const auto& route : routes_) {
     uint64_t score = 0;
-    if (!MatchPath(route.segments, request.path, score)) continue;
+    if (route.segments.size() != path_segments) continue;
+    if (!MatchPath(route.segments, path, score)) continue;
     path_matched = true;
     if (route.method == request.method) {
       if (best == nullptr || score > best_score) {

@@ -269,6 +269,7 @@ class ServerCore {
 
  private:
   Status SetUpTls();
+  Response Dispatch(const Router::Match& match, Request& request) const;
   void DoAccept(Loop& loop);
   void ShutdownLoop(Loop& loop);
   void Serialize(const Response& response, const std::string& request_id, bool head, bool close,
@@ -581,29 +582,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 // ---------------------------------------------------------------------------
 
-void ServerCore::Respond(Request& request, unsigned version, bool keep_alive, Clock::time_point start,
-                           std::string& out, bool& close) {
-  Router::Match match = router_.Find(request);
-  Response response;
-  if (match.handler != nullptr) {
-    try {
-      response = (*match.handler)(request);
-    } catch (const std::exception& e) {
-      log::Error("handler threw",
-              {{"request_id", request.request_id}, {"route", match.route_name}, {"error", e.what()}});
-      response = Response::Error(Internal("handler threw"));
-    } catch (...) {
-      log::Error("handler threw",
-              {{"request_id", request.request_id}, {"route", match.route_name}, {"error", "unknown exception"}});
-      response = Response::Error(Internal("handler threw"));
-    }
-    if (response.status < 200 || response.status > 599) {
-      log::Error("handler returned an invalid status",
-              {{"request_id", request.request_id}, {"route", match.route_name}});
-      response = Response::Error(Internal("invalid status"));
-    }
-  } else if (match.status == 405) {
-    response = ErrorResponse(405, InvalidArgument("method not allowed"));
+Response ServerCore::Dispatch(const Router::Match& match, Request& request) const {
+  if (match.handler == nullptr) {
+    if (match.status != 405) return ErrorResponse(404, NotFound("not found"));
+    Response response = ErrorResponse(405, InvalidArgument("method not allowed"));
     // Which methods would have matched: probe the router (405 is rare).
     std::string allow;
     Request probe;
@@ -616,9 +598,26 @@ void ServerCore::Respond(Request& request, unsigned version, bool keep_alive, Cl
       }
     }
     if (!allow.empty()) response.AddHeader("Allow", std::move(allow));
-  } else {
-    response = ErrorResponse(404, NotFound("not found"));
+    return response;
   }
+  std::string error;
+  try {
+    Response response = (*match.handler)(request);
+    if (response.status >= 200 && response.status <= 599) return response;
+    error = "handler returned invalid status " + std::to_string(response.status);
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "unknown exception";
+  }
+  log::Error("handler failed", {{"request_id", request.request_id}, {"route", match.route_name}, {"error", error}});
+  return Response::Error(Status(ErrorCode::kInternal, "internal error"));  // logged above
+}
+
+void ServerCore::Respond(Request& request, unsigned version, bool keep_alive, Clock::time_point start,
+                         std::string& out, bool& close) {
+  Router::Match match = router_.Find(request);
+  Response response = Dispatch(match, request);
   close = !keep_alive || shutting_down();
   Serialize(response, request.request_id, request.method == "HEAD", close, version, out);
   Finish(match.route_name, request, response.status, start);
@@ -638,23 +637,23 @@ void ServerCore::RespondError(int http_status, Status status, const std::string&
 
 void ServerCore::Serialize(const Response& response, const std::string& request_id, bool head, bool close,
                              unsigned version, std::string& out) const {
+  using namespace std::string_view_literals;
   out.clear();
   out.reserve(512 + response.body.size());
-  out += "HTTP/1.1 ";
+  out += "HTTP/1.1 "sv;
   out += std::to_string(response.status);
   out += ' ';
   std::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
   out += reason.empty() ? std::string_view("Unknown") : reason;
-  out += "\r\nServer: passwerk\r\nDate: ";
+  out += "\r\nServer: passwerk\r\nDate: "sv;
   out += HttpDate();
-  out += "\r\nX-Request-Id: ";
+  out += "\r\nX-Request-Id: "sv;
   out += request_id;
-  out +=
-      "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n";
+  out += "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n"sv;
   if (ssl_) {
-    out += "Strict-Transport-Security: ";
+    out += "Strict-Transport-Security: "sv;
     out += kHsts;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
 
   bool has_csp = false;
@@ -671,43 +670,42 @@ void ServerCore::Serialize(const Response& response, const std::string& request_
       continue;
     }
     if (!IsSafeHeader(name, value)) {
-      log::Warn("dropped an invalid response header",
-              {{"request_id", request_id}, {"header", name}});
+      log::Warn("dropped an invalid response header", {{"request_id", request_id}, {"header", name}});
       continue;
     }
     has_csp = has_csp || EqualsIgnoreCase(name, "content-security-policy");
     has_cache_control = has_cache_control || EqualsIgnoreCase(name, "cache-control");
     has_content_type = has_content_type || EqualsIgnoreCase(name, "content-type");
     out += name;
-    out += ": ";
+    out += ": "sv;
     out += value;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!has_content_type && !response.content_type.empty() && IsSafeHeader("Content-Type", response.content_type)) {
-    out += "Content-Type: ";
+    out += "Content-Type: "sv;
     out += response.content_type;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!has_csp) {
-    out += "Content-Security-Policy: ";
+    out += "Content-Security-Policy: "sv;
     out += kContentSecurityPolicy;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
-  if (!has_cache_control) out += "Cache-Control: no-store\r\n";
+  if (!has_cache_control) out += "Cache-Control: no-store\r\n"sv;
 
   const int status = response.status;
-  const bool no_body = status == 204 || status == 304;
-  if (status != 204) {
-    out += "Content-Length: ";
-    out += std::to_string(no_body ? 0 : response.body.size());
-    out += "\r\n";
+  const bool no_body = status == 204 || status == 304;  // never a body, so no length either
+  if (!no_body) {
+    out += "Content-Length: "sv;
+    out += std::to_string(response.body.size());
+    out += "\r\n"sv;
   }
   if (close) {
-    out += "Connection: close\r\n";
+    out += "Connection: close\r\n"sv;
   } else if (version < 11) {
-    out += "Connection: keep-alive\r\n";
+    out += "Connection: keep-alive\r\n"sv;
   }
-  out += "\r\n";
+  out += "\r\n"sv;
   if (!head && !no_body) out += response.body;
 }
 
@@ -872,8 +870,7 @@ void ServerCore::ShutdownLoop(Loop& loop) {
   loop.grace_timer.expires_after(std::chrono::seconds(options_.shutdown_grace_seconds));
   loop.grace_timer.async_wait([&loop](beast::error_code e) {
     if (e) return;  // cancelled: the last connection closed in time
-    log::Warn("shutdown grace period over; closing remaining connections",
-            {{"connections", std::to_string(loop.session_count)}});
+    log::Warn("shutdown grace period over; closing remaining connections", {{"connections", loop.session_count}});
     loop.ioc.stop();
   });
 }

@@ -256,9 +256,16 @@ TEST_F(ServerTest, PostBodyWithContentLengthAndChunked) {
   ASSERT_TRUE(response);
   EXPECT_EQ(json::parse(response->body)["body"], "hello");
 
-  response = Exchange("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  response = Exchange("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   ASSERT_TRUE(response);
   EXPECT_EQ(json::parse(response->body)["body"], "abcde");
+
+  // Content-Length and Transfer-Encoding together could smuggle a request.
+  response = Exchange("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\n\r\n");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
 }
 
 TEST_F(ServerTest, ExpectContinueGetsAnInterimResponse) {
@@ -524,6 +531,51 @@ TEST_F(ServerTest, AccessLogIsOneJsonLineWithoutQuery) {
   EXPECT_TRUE(entry["duration_ms"].is_number());
   EXPECT_TRUE(entry["ts"].is_string());
   EXPECT_EQ(line.find("secret"), std::string::npos);
+}
+
+TEST(MetricsTest, RendersCountersAndCumulativeHistograms) {
+  Metrics metrics;
+  metrics.Observe("card_check", 200, 0.0002);  // in le=0.00025
+  metrics.Observe("card_check", 200, 0.003);   // in le=0.005
+  metrics.Observe("card_check", 200, 5.0);     // only in +Inf
+  metrics.Observe("card_check", 404, 0.00001);
+  metrics.Observe("we\"ird\\", 500, 0.001);
+  std::string text = metrics.RenderPrometheus();
+  for (const char* expected : {
+           "# TYPE passwerk_http_requests_total counter\n",
+           "# TYPE passwerk_http_request_duration_seconds histogram\n",
+           "passwerk_http_requests_total{route=\"card_check\",status=\"200\"} 3\n",
+           "passwerk_http_requests_total{route=\"card_check\",status=\"404\"} 1\n",
+           "passwerk_http_requests_total{route=\"we\\\"ird\\\\\",status=\"500\"} 1\n",
+           "passwerk_http_request_duration_seconds_bucket{route=\"card_check\",status=\"200\",le=\"0.0001\"} 0\n",
+           "passwerk_http_request_duration_seconds_bucket{route=\"card_check\",status=\"200\",le=\"0.00025\"} 1\n",
+           "passwerk_http_request_duration_seconds_bucket{route=\"card_check\",status=\"200\",le=\"0.0025\"} 1\n",
+           "passwerk_http_request_duration_seconds_bucket{route=\"card_check\",status=\"200\",le=\"0.005\"} 2\n",
+           "passwerk_http_request_duration_seconds_bucket{route=\"card_check\",status=\"200\",le=\"1\"} 2\n",
+           "passwerk_http_request_duration_seconds_bucket{route=\"card_check\",status=\"200\",le=\"+Inf\"} 3\n",
+           "passwerk_http_request_duration_seconds_sum{route=\"card_check\",status=\"200\"} 5.0032\n",
+           "passwerk_http_request_duration_seconds_count{route=\"card_check\",status=\"200\"} 3\n",
+       }) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\nin:\n" << text;
+  }
+}
+
+TEST(MetricsTest, ANewInstanceStartsEmptyAndThreadsAddUp) {
+  for (int instance = 0; instance < 3; ++instance) {
+    // Often allocated at the address of the previous one: per-thread caches
+    // must not carry series over.
+    auto metrics = std::make_unique<Metrics>();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 1000; ++i) metrics->Observe("r", 200, 0.001);
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    metrics->Observe("r", 200, 0.001);  // this thread's cache outlives every instance
+    EXPECT_NE(metrics->RenderPrometheus().find("passwerk_http_requests_total{route=\"r\",status=\"200\"} 4001\n"),
+              std::string::npos);
+  }
 }
 
 TEST(ServerStartTest, MissingTlsFilesAreAnInvalidArgument) {
