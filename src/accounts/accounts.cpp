@@ -109,7 +109,7 @@ std::optional<Role> ParseRole(std::string_view name) {
 }
 
 const std::vector<std::string>& KnownScopes() {
-  static const std::vector<std::string> kScopes = {"users:read", "users:write", "audit:read"};
+  static const std::vector<std::string> kScopes = {"users:read", "users:write", "audit:read", "cards:write"};
   return kScopes;
 }
 

@@ -30,7 +30,8 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   db_options.data_dir = c.data_dir;
   db_options.postgres_url = c.database_url;
   db_options.pool_size = c.database_pool_size;
-  db_options.segments = {storage::Segment::kCore, storage::Segment::kAudit};
+  db_options.segments = {storage::Segment::kCore, storage::Segment::kAudit, storage::Segment::kCards,
+                         storage::Segment::kChecks};
   PW_ASSIGN_OR_RETURN(services->db, storage::OpenDatabase(db_options));
   accounts::ThrottleOptions throttle_options{c.login_max_failures_per_account, c.login_max_failures_per_address,
                                              c.login_window_seconds};
@@ -41,6 +42,10 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   account_options.totp_issuer = c.totp_issuer;
   services->accounts = std::make_unique<accounts::AccountService>(*services->db, services->clock, *services->secrets,
                                                                   *services->throttle, account_options);
+  services->card_keys = std::make_unique<cards::CardKeys>(*services->secrets);
+  services->cards = std::make_unique<cards::CardService>(*services->db, services->clock, *services->secrets,
+                                                         *services->card_keys);
+  services->partners = std::make_unique<checks::PartnerService>(*services->db, services->clock);
   return services;
 }
 

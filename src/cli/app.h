@@ -6,6 +6,8 @@
 
 #include "accounts/accounts.h"
 #include "accounts/throttle.h"
+#include "cards/cards.h"
+#include "checks/partners.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/crypto.h"
@@ -20,6 +22,9 @@ struct Services {
   std::unique_ptr<crypto::SecretBox> secrets;
   std::unique_ptr<accounts::LoginThrottle> throttle;
   std::unique_ptr<accounts::AccountService> accounts;
+  std::unique_ptr<cards::CardKeys> card_keys;
+  std::unique_ptr<cards::CardService> cards;
+  std::unique_ptr<checks::PartnerService> partners;
 };
 
 // Common options of every subcommand.
@@ -29,7 +34,7 @@ struct CommonOptions {
 };
 
 Result<Config> LoadEffectiveConfig(const CommonOptions& options);
-// Opens core + audit and applies migrations.
+// Opens the staff segments (core, audit, cards, checks) and applies migrations.
 Result<std::unique_ptr<Services>> OpenServices(Config config);
 
 // The actor for changes made on the command line.

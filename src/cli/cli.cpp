@@ -151,7 +151,7 @@ int Run(int argc, char** argv) {
   accounts::Actor actor = CliActor();
 
   if (migrate->parsed()) {
-    for (storage::Segment segment : {storage::Segment::kCore, storage::Segment::kAudit}) {
+    for (storage::Segment segment : storage::AllSegments()) {
       auto version = storage::SchemaVersion(*s.db, segment);
       if (!version.ok()) return Fail(version.status());
       std::cout << storage::SegmentName(segment) << ": schema version " << *version << "\n";

@@ -3,6 +3,8 @@
 // The demo passwords and TOTP secrets are public; never use them in production.
 #include "cli/commands.h"
 
+#include "cards/card_number.h"
+
 namespace passwerk::cli {
 namespace {
 
@@ -27,6 +29,28 @@ constexpr DemoUser kDemoUsers[] = {
 constexpr const char* kMunicipalityNumber = "01055021";
 constexpr const char* kMunicipalityName = "Kellenhusen (Ostsee)";
 constexpr const char* kDepartmentName = "Tourist-Information";
+constexpr const char* kSchemeSlug = "sozialpass-kellenhusen";
+constexpr const char* kPartnerName = "Volkshochschule Ostholstein";
+constexpr const char* kPartnerOrigin = "http://localhost:8081";
+// Public demo keys, like the demo passwords: never in production.
+constexpr const char* kDemoServerKey = "pwps_demo0001_servrkeyfordemoonlyservrkeyfordemo";
+constexpr const char* kDemoPublishableKey = "pwpk_demo0002_publishablekeyfordemoonlypublishable";
+
+struct DemoCard {
+  uint32_t serial;
+  const char* family_name;
+  const char* given_name;
+  const char* birth_date;
+  const char* name_part;  // what a partner form sends
+  const char* expect;     // "valid", "expired", "blocked"
+};
+
+constexpr DemoCard kDemoCards[] = {
+    {1001, "Müller", "Erika", "1961-08-12", "Mül", "valid"},
+    {1002, "Özdemir", "Ayşe", "1988-02-29", "Oez", "valid"},
+    {1003, "Schröder", "Jan", "1975-11-03", "Sch", "expired"},
+    {1004, "Weiß", "Lena", "1999-04-17", "wei", "blocked"},
+};
 
 }  // namespace
 
@@ -74,7 +98,63 @@ Result<nlohmann::json> CreateDemo(Services& s) {
                      {"totp_secret", demo.totp_secret == nullptr ? nlohmann::json(nullptr)
                                                                  : nlohmann::json(demo.totp_secret)}});
   }
+  // The social-pass scheme, a partner with keys, and sample cards for the partner check.
+  std::optional<cards::Scheme> scheme;
+  auto found_scheme = s.cards->FindScheme(kSchemeSlug);
+  if (found_scheme.ok()) {
+    scheme = *found_scheme;
+  } else {
+    cards::NewScheme input;
+    input.slug = kSchemeSlug;
+    input.municipality_id = municipality->id;
+    input.kind = cards::SchemeKind::kSocialPass;
+    input.name = "Sozialpass Kellenhusen";
+    input.rule = cards::ValidityRule::kCalendarYear;
+    input.discount_classes = {"50_percent", "free"};
+    PW_ASSIGN_OR_RETURN(scheme, s.cards->CreateScheme(actor, input));
+  }
+  PW_ASSIGN_OR_RETURN(auto partners, s.partners->ListPartners());
+  bool has_partner = false;
+  for (const auto& p : partners) has_partner = has_partner || p.name == kPartnerName;
+  if (!has_partner) {
+    PW_ASSIGN_OR_RETURN(auto partner, s.partners->CreatePartner(actor, municipality->id, kPartnerName, {scheme->id},
+                                                                {kPartnerOrigin}));
+    PW_ASSIGN_OR_RETURN(auto server_key, s.partners->CreateKey(actor, partner.id, "server", kDemoServerKey));
+    PW_ASSIGN_OR_RETURN(auto publishable_key,
+                        s.partners->CreateKey(actor, partner.id, "publishable", kDemoPublishableKey));
+    (void)server_key;
+    (void)publishable_key;
+  }
+  Date today = BerlinDate(s.clock.NowUnix());
+  nlohmann::json sample_cards = nlohmann::json::array();
+  for (const DemoCard& demo : kDemoCards) {
+    std::string number = cards::MakeCardNumber(scheme->scheme_code, demo.serial);
+    auto existing = s.cards->GetCard(actor, number);
+    if (!existing.ok()) {
+      if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
+      cards::NewCard input;
+      input.scheme_id = scheme->id;
+      input.card_number = number;
+      input.holder = {demo.family_name, demo.given_name, demo.birth_date, "Strandstraße 1", "23746", "Kellenhusen"};
+      input.discount_class = "50_percent";
+      if (std::string(demo.expect) == "expired") input.valid_from = Date{today.year - 1, 1, 1};
+      PW_ASSIGN_OR_RETURN(auto card, s.cards->IssueCard(actor, input));
+      if (std::string(demo.expect) == "blocked") {
+        PW_RETURN_IF_ERROR(s.cards->Block(actor, card.card_number, "reported lost"));
+      }
+    }
+    nlohmann::json expect = {{"valid", std::string(demo.expect) == "valid"}};
+    if (std::string(demo.expect) != "valid") expect["reason"] = demo.expect;
+    sample_cards.push_back({{"card_number", number}, {"name", demo.name_part}, {"expect", expect}});
+  }
+  // And one that does not exist: the answer is the same as for a wrong name.
+  sample_cards.push_back({{"card_number", cards::MakeCardNumber(scheme->scheme_code, 99999)},
+                          {"name", "Mül"},
+                          {"expect", {{"valid", false}, {"reason", "no_match"}}}});
+
   return nlohmann::json{
+      {"partner_check", {{"server_key", kDemoServerKey}, {"publishable_key", kDemoPublishableKey},
+                         {"origin", kPartnerOrigin}, {"scheme", kSchemeSlug}, {"cards", sample_cards}}},
       {"notice", "demo data: these passwords and TOTP secrets are public, never use them in production"},
       {"url", "http://" + s.config.listen + "/login"},
       {"municipality", {{"id", municipality->id}, {"number", municipality->municipality_number},

@@ -31,9 +31,18 @@ int Serve(Config config) {
   }
   Services& s = **opened;
   http::Metrics metrics;
-  http::AppContext context{s.config, s.clock, *s.db, *s.accounts, metrics};
+  checks::CheckOptions check_options;
+  check_options.rate_per_second = static_cast<double>(s.config.check_rate_per_second);
+  check_options.burst = static_cast<double>(s.config.check_burst);
+  check_options.card_no_match_limit = s.config.check_card_no_match_limit;
+  check_options.card_window_seconds = s.config.check_card_window_seconds;
+  check_options.card_lock_seconds = s.config.check_card_lock_seconds;
+  check_options.key_daily_no_match_budget = s.config.check_key_daily_no_match_budget;
+  checks::CheckService check_service(*s.db, s.clock, *s.card_keys, check_options);
+  http::AppContext context{s.config, s.clock, *s.db, *s.accounts, metrics, *s.cards, *s.partners, check_service};
   http::Router router;
   http::RegisterApiRoutes(router, context);
+  http::RegisterCardApiRoutes(router, context);
   http::RegisterWebRoutes(router, context);
 
   auto endpoint = s.config.ListenEndpoint();
@@ -73,6 +82,8 @@ int Serve(Config config) {
   log::Info("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server.Shutdown();
   server.Wait();
+  Status flushed = check_service.Flush();
+  if (!flushed.ok()) log::Error("check records could not be written", {{"error", flushed.ToString()}});
   log::Info("stopped", nlohmann::json::object());
   return 0;
 }

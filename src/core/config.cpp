@@ -104,6 +104,20 @@ const std::vector<KeySpec>& Specs() {
                        "Length of the login throttling window."));
     s.push_back(StringKey("totp_issuer", &Config::totp_issuer,
                           "Issuer name shown in authenticator apps at TOTP enrolment."));
+    s.push_back(IntKey("check_rate_per_second", &Config::check_rate_per_second, 1, 100000,
+                       "Partner check: requests per second each key may make (token bucket rate); more get 429."));
+    s.push_back(IntKey("check_burst", &Config::check_burst, 1, 100000,
+                       "Partner check: token bucket size, the burst a key may send at once."));
+    s.push_back(IntKey("check_card_no_match_limit", &Config::check_card_no_match_limit, 1, 1000,
+                       "Partner check: `no_match` answers for one card number within the window after which the "
+                       "card is locked for partner checks (staff see an alert)."));
+    s.push_back(IntKey("check_card_window_seconds", &Config::check_card_window_seconds, 60, 30 * 86400,
+                       "Partner check: window for counting a card's `no_match` answers."));
+    s.push_back(IntKey("check_card_lock_seconds", &Config::check_card_lock_seconds, 60, 365 * 86400,
+                       "Partner check: how long a locked card answers `no_match` even with the right name."));
+    s.push_back(IntKey("check_key_daily_no_match_budget", &Config::check_key_daily_no_match_budget, 1, 10000000,
+                       "Partner check: `no_match` answers per key and day (Europe/Berlin) after which the key is "
+                       "suspended and staff alerted."));
     return s;
   }();
   return kSpecs;

@@ -35,6 +35,13 @@ struct Config {
   int login_max_failures_per_address = 20;
   int64_t login_window_seconds = 15 * 60;
   std::string totp_issuer = "Passwerk";
+  // Partner check and its enumeration defence.
+  int64_t check_rate_per_second = 10;
+  int64_t check_burst = 20;
+  int check_card_no_match_limit = 5;
+  int64_t check_card_window_seconds = 24 * 3600;
+  int64_t check_card_lock_seconds = 24 * 3600;
+  int check_key_daily_no_match_budget = 100;
 
   // host and port parts of `listen`.
   Result<std::pair<std::string, uint16_t>> ListenEndpoint() const;

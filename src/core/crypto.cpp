@@ -192,6 +192,10 @@ struct CipherCtxDeleter {
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 }  // namespace
 
+std::string SecretBox::DeriveKey(std::string_view purpose) const {
+  return HmacSha256(keys_.front().second, std::string("passwerk/derive/v1/") + std::string(purpose));
+}
+
 std::string SecretBox::Encrypt(std::string_view plaintext, std::string_view context) const {
   const std::string* key = nullptr;
   for (const auto& [id, k] : keys_) {

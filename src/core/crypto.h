@@ -47,6 +47,9 @@ class SecretBox {
   std::string Encrypt(std::string_view plaintext, std::string_view context) const;
   Result<std::string> Decrypt(std::string_view ciphertext, std::string_view context) const;
   uint8_t current_key_id() const { return current_; }
+  // A 32-byte key for one purpose (keyed hashes, pseudonyms), derived from the
+  // FIRST configured key so it survives rotation (HMAC-SHA256 as a KDF).
+  std::string DeriveKey(std::string_view purpose) const;
 
  private:
   std::vector<std::pair<uint8_t, std::string>> keys_;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
+#include "http/api_util.h"
 #include "http/context.h"
 #include "http/router.h"
 
@@ -32,30 +33,8 @@ json EntryJson(const audit::AuditEntry& entry) {
           {"request_id", entry.event.request_id}, {"entry_hash", entry.entry_hash}};
 }
 
-// Bearer token → Actor, or the 401 to send.
 Result<accounts::Actor> Authenticate(AppContext& app, const Request& request) {
-  auto header = request.Header("authorization");
-  if (!header || header->size() < 8 || header->substr(0, 7) != "Bearer ") {
-    return Unauthenticated("a bearer token is required");
-  }
-  return app.accounts.AuthenticateToken(std::string(header->substr(7)), request.request_id);
-}
-
-Response Unauthorized(const Status& status) {
-  Response response = Response::Error(status);
-  response.AddHeader("WWW-Authenticate", "Bearer realm=\"passwerk\"");
-  return response;
-}
-
-Result<json> ParseJsonObject(const Request& request) {
-  auto type = request.Header("content-type");
-  if (!type || type->substr(0, 16) != "application/json") {
-    return InvalidArgument("the body must be application/json");
-  }
-  json body = json::parse(request.body, nullptr, false);
-  if (body.is_discarded()) return InvalidArgument("the body is not valid JSON");
-  if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
-  return body;
+  return AuthenticateBearer(app, request);
 }
 
 Result<std::string> RequiredString(const json& body, const char* field) {

@@ -3,6 +3,9 @@
 #pragma once
 
 #include "accounts/accounts.h"
+#include "cards/cards.h"
+#include "checks/check_service.h"
+#include "checks/partners.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "http/metrics.h"
@@ -16,11 +19,16 @@ struct AppContext {
   storage::Database& db;  // segments core + audit
   accounts::AccountService& accounts;
   Metrics& metrics;
+  cards::CardService& cards;
+  checks::PartnerService& partners;
+  checks::CheckService& checks;
 };
 
 // Routes of the JSON API (/api/v1/…, /healthz, /readyz, /metrics).
 class Router;
 void RegisterApiRoutes(Router& router, AppContext& app);
+// Routes of the card registry and the partner check (/api/v1/schemes, cards, checks).
+void RegisterCardApiRoutes(Router& router, AppContext& app);
 // Routes of the staff web pages and static assets (src/web).
 void RegisterWebRoutes(Router& router, AppContext& app);
 

@@ -432,7 +432,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
       server_.Respond(request, message.version(), message.keep_alive(), request_start_, out_, close);
       if (close) return Write(AfterWrite::kClose);
-      if (!TryWriteNow()) return Write(AfterWrite::kNextRequest);
+      if (!TryWriteNow()) return Write(AfterWrite::kNextRequest, /*try_now=*/false);
 
       // Written synchronously: go on with the next request, if one is buffered.
       if (!PrepareNextRequest()) return;
@@ -492,29 +492,30 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   // Plain TCP: try a non-blocking send first; a small response nearly always
   // fits into the socket buffer, which saves an asynchronous round trip.
+  // Returns true when all of out_ is sent; otherwise out_offset_ says how much.
   bool TryWriteNow() {
     if constexpr (kTls) {
       return false;
     } else {
       beast::error_code ec;
-      size_t written = TheSocket().write_some(asio::buffer(out_), ec);
+      size_t remaining = out_.size() - out_offset_;
+      size_t written = TheSocket().write_some(asio::buffer(out_.data() + out_offset_, remaining), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
         written = 0;
       } else if (ec) {
-        written = out_.size();  // the peer is gone; the next read will notice
+        written = remaining;  // the peer is gone; the next read will notice
       }
-      out_offset_ = written;
-      return written == out_.size();
+      out_offset_ += written;
+      if (out_offset_ < out_.size()) return false;
+      out_offset_ = 0;
+      return true;
     }
   }
 
-  void Write(AfterWrite next) {
+  void Write(AfterWrite next, bool try_now = true) {
     after_write_ = next;
     state_ = State::kWriting;
-    if (!kTls && out_offset_ == 0 && TryWriteNow()) {
-      return OnWrite({}, 0);
-    }
-    if (kTls) out_offset_ = 0;
+    if (try_now && TryWriteNow()) return OnWrite({}, 0);
     Lowest().expires_after(std::chrono::seconds(server_.options().read_timeout_seconds));
     asio::async_write(stream_, asio::buffer(out_.data() + out_offset_, out_.size() - out_offset_),
                       [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec, 0); });

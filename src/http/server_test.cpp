@@ -158,6 +158,7 @@ class ServerTest : public ::testing::Test {
                                       {"tls", request.tls},
                                       {"user_agent", std::string(request.Header("user-agent").value_or(""))}});
     });
+    router_.Add("GET", "/big", "big", [](Request&) { return Response::Html(200, std::string(8 << 20, 'b')); });
     router_.Add("GET", "/throw", "throw", [](Request&) -> Response { throw std::runtime_error("boom"); });
     router_.Add("GET", "/custom", "custom", [](Request&) {
       Response response = Response::Html(200, "<p>hi</p>");
@@ -219,6 +220,38 @@ TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
     EXPECT_EQ(response->Header("content-type"), "application/json");
     EXPECT_EQ(response->Header("connection"), "");
     EXPECT_EQ(json::parse(response->body), (json{{"hello", "world"}}));
+  }
+}
+
+TEST_F(ServerTest, LastRequestWithConnectionCloseAfterKeepAlive) {
+  StartServer();
+  Client client(port_);
+  ASSERT_TRUE(client.Send(Get("/users/a-rather-long-identifier-to-make-this-response-longer")));
+  auto first = client.Read();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  ASSERT_TRUE(client.Send(Get("/hello", "Connection: close\r\n")));
+  auto last = client.Read();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->status, 200);
+  EXPECT_EQ(last->Header("connection"), "close");
+  EXPECT_EQ(last->body, R"({"hello":"world"})");
+  EXPECT_TRUE(client.ClosedByPeer());
+}
+
+TEST_F(ServerTest, ResponsesLargerThanTheSocketBufferArriveWhole) {
+  StartServer();
+  Client client(port_);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(client.Send(Get("/big")));
+    auto big = client.Read();
+    ASSERT_TRUE(big);
+    EXPECT_EQ(big->body.size(), size_t{8} << 20);
+    EXPECT_EQ(big->body.find_first_not_of('b'), std::string::npos);
+    ASSERT_TRUE(client.Send(Get("/hello")));
+    auto small = client.Read();
+    ASSERT_TRUE(small);
+    EXPECT_EQ(small->body, R"({"hello":"world"})");
   }
 }
 

@@ -20,7 +20,7 @@
 namespace passwerk::storage {
 
 // Privacy segments (DESIGN.md). The order is the migration order.
-enum class Segment { kCore, kAudit };
+enum class Segment { kCore, kAudit, kCards, kChecks };
 
 std::string_view SegmentName(Segment segment);
 const std::vector<Segment>& AllSegments();

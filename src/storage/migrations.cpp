@@ -60,6 +60,108 @@ CREATE TABLE core.api_tokens (
   revoked_at BIGINT
 );
 )SQL"},
+    {2, "card schemes, partners and their keys", R"SQL(
+CREATE TABLE core.schemes (
+  id {{id}},
+  scheme_code BIGINT NOT NULL UNIQUE,
+  slug TEXT NOT NULL UNIQUE,
+  municipality_id BIGINT NOT NULL REFERENCES municipalities(id),
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  validity_rule TEXT NOT NULL,
+  validity_amount BIGINT NOT NULL,
+  fixed_valid_from TEXT,
+  fixed_valid_until TEXT,
+  discount_classes TEXT NOT NULL,
+  name_part_letters BIGINT NOT NULL,
+  partner_checks BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE core.partners (
+  id {{id}},
+  municipality_id BIGINT NOT NULL REFERENCES municipalities(id),
+  name TEXT NOT NULL,
+  origins TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (municipality_id, name)
+);
+CREATE TABLE core.partner_schemes (
+  partner_id BIGINT NOT NULL REFERENCES partners(id),
+  scheme_id BIGINT NOT NULL REFERENCES schemes(id),
+  PRIMARY KEY (partner_id, scheme_id)
+);
+CREATE TABLE core.partner_keys (
+  id {{id}},
+  partner_id BIGINT NOT NULL REFERENCES partners(id),
+  kind TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  suspended_at BIGINT
+);
+)SQL"},
+};
+
+const std::vector<Migration> kCardsMigrations = {
+    {1, "social-pass and volunteer cards, holder data encrypted", R"SQL(
+CREATE TABLE cards.cards (
+  id {{id}},
+  card_number TEXT NOT NULL UNIQUE,
+  circulation_counter BIGINT NOT NULL,
+  scheme_id BIGINT NOT NULL,
+  card_type TEXT NOT NULL,
+  discount_class TEXT NOT NULL,
+  state TEXT NOT NULL,
+  block_reason TEXT,
+  valid_from TEXT NOT NULL,
+  valid_until TEXT NOT NULL,
+  holder_enc {{blob}} NOT NULL,
+  name_hash_a TEXT NOT NULL,
+  name_hash_b TEXT NOT NULL,
+  replaced_by TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX cards.cards_by_scheme ON cards(scheme_id, id);
+CREATE TABLE cards.card_events (
+  id {{id}},
+  card_id BIGINT NOT NULL REFERENCES cards(id),
+  at BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  actor TEXT NOT NULL
+);
+CREATE INDEX cards.card_events_by_card ON card_events(card_id, id);
+)SQL"},
+};
+
+const std::vector<Migration> kChecksMigrations = {
+    {1, "partner check records (card only by pseudonym), locks and alerts", R"SQL(
+CREATE TABLE checks.checks (
+  id {{id}},
+  at BIGINT NOT NULL,
+  partner_id BIGINT NOT NULL,
+  key_id BIGINT NOT NULL,
+  scheme_id BIGINT,
+  result TEXT NOT NULL,
+  card_pseudonym TEXT NOT NULL
+);
+CREATE INDEX checks.checks_by_time ON checks(at);
+CREATE TABLE checks.card_locks (
+  card_pseudonym TEXT PRIMARY KEY,
+  locked_until BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE checks.alerts (
+  id {{id}},
+  at BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  acknowledged_at BIGINT
+);
+)SQL"},
 };
 
 const std::vector<Migration> kAuditMigrations = {
@@ -91,12 +193,14 @@ std::string_view SegmentName(Segment segment) {
   switch (segment) {
     case Segment::kCore: return "core";
     case Segment::kAudit: return "audit";
+    case Segment::kCards: return "cards";
+    case Segment::kChecks: return "checks";
   }
   return "core";
 }
 
 const std::vector<Segment>& AllSegments() {
-  static const std::vector<Segment> kAll = {Segment::kCore, Segment::kAudit};
+  static const std::vector<Segment> kAll = {Segment::kCore, Segment::kAudit, Segment::kCards, Segment::kChecks};
   return kAll;
 }
 
@@ -104,6 +208,8 @@ const std::vector<Migration>& MigrationsFor(Segment segment) {
   switch (segment) {
     case Segment::kCore: return kCoreMigrations;
     case Segment::kAudit: return kAuditMigrations;
+    case Segment::kCards: return kCardsMigrations;
+    case Segment::kChecks: return kChecksMigrations;
   }
   return kCoreMigrations;
 }

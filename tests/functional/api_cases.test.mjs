@@ -17,6 +17,22 @@ function createToken(dataDir, env, username, scopes) {
   return match[1];
 }
 
+// Variables from the demo dataset's partner_check block.
+function demoVars(demo) {
+  const pc = demo.partner_check;
+  const byReason = (r) => pc.cards.find((c) => (c.expect.reason || 'valid') === r).card_number;
+  const valid = byReason('valid');
+  return {
+    server_key: pc.server_key,
+    publishable_key: pc.publishable_key,
+    valid_card: valid,
+    valid_card_grouped: `${valid.slice(0, 4)} ${valid.slice(4, 8)}-${valid.slice(8)}`,
+    expired_card: byReason('expired'),
+    blocked_card: byReason('blocked'),
+    unknown_card: byReason('no_match'),
+  };
+}
+
 for (const engine of engines()) {
   for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.http')).sort()) {
     test(`${engine.name}: ${file}`, async (t) => {
@@ -24,9 +40,11 @@ for (const engine of engines()) {
       const server = await startServer({ pgUrl: db.pgUrl });
       try {
         const vars = {
-          operator_token: createToken(server.dataDir, server.env, 'operator', 'users:read,users:write,audit:read'),
+          operator_token: createToken(server.dataDir, server.env, 'operator',
+            'users:read,users:write,audit:read,cards:write'),
           reader_token: createToken(server.dataDir, server.env, 'auditor', 'users:read'),
           admin_token: createToken(server.dataDir, server.env, 'admin', 'users:read,users:write,audit:read'),
+          ...demoVars(server.demo),
         };
         for (const testCase of parseCases(join(casesDir, file))) {
           await t.test(testCase.title, () => runCase(server.url, testCase, vars));

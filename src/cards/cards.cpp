@@ -1,0 +1,550 @@
+// Card registry operations. Every change writes the card, its history event
+// and the audit entry in one transaction.
+#include "cards/cards.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "audit/audit_log.h"
+#include "cards/card_number.h"
+#include "cards/name_match.h"
+
+namespace passwerk::cards {
+namespace {
+
+using nlohmann::json;
+using storage::Row;
+using storage::Rows;
+using storage::Tx;
+
+constexpr std::string_view kHolderContext = "cards.cards.holder";
+constexpr std::string_view kCardColumns =
+    "id, card_number, circulation_counter, scheme_id, card_type, discount_class, state, block_reason, valid_from, "
+    "valid_until, replaced_by";
+constexpr std::string_view kSchemeColumns =
+    "id, scheme_code, slug, municipality_id, kind, name, validity_rule, validity_amount, fixed_valid_from, "
+    "fixed_valid_until, discount_classes, name_part_letters, partner_checks";
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+Scheme SchemeFromRow(const Row& row) {
+  Scheme s;
+  s.id = row.Int(0);
+  s.scheme_code = static_cast<int>(row.Int(1));
+  s.slug = row.Text(2);
+  s.municipality_id = row.Int(3);
+  s.kind = ParseSchemeKind(row.Text(4)).value_or(SchemeKind::kSocialPass);
+  s.name = row.Text(5);
+  s.rule = ParseValidityRule(row.Text(6)).value_or(ValidityRule::kCalendarYear);
+  s.amount = static_cast<int>(row.Int(7));
+  if (!row.IsNull(8)) s.fixed_from = ParseIsoDate(row.Text(8));
+  if (!row.IsNull(9)) s.fixed_until = ParseIsoDate(row.Text(9));
+  s.discount_classes = SplitList(row.Text(10));
+  s.name_part_letters = static_cast<int>(row.Int(11));
+  s.partner_checks = row.Int(12) != 0;
+  return s;
+}
+
+CardState ParseState(const std::string& text) {
+  if (text == "blocked") return CardState::kBlocked;
+  if (text == "replaced") return CardState::kReplaced;
+  return CardState::kActive;
+}
+
+Card CardFromRow(const Row& row) {
+  Card c;
+  c.id = row.Int(0);
+  c.card_number = row.Text(1);
+  c.circulation_counter = static_cast<int>(row.Int(2));
+  c.scheme_id = row.Int(3);
+  c.card_type = row.Text(4);
+  c.discount_class = row.Text(5);
+  c.state = ParseState(row.Text(6));
+  c.block_reason = row.Text(7);
+  c.valid_from = ParseIsoDate(row.Text(8)).value_or(Date{});
+  c.valid_until = ParseIsoDate(row.Text(9)).value_or(Date{});
+  c.replaced_by = row.Text(10);
+  return c;
+}
+
+json HolderJson(const Holder& h) {
+  return {{"family_name", h.family_name}, {"given_name", h.given_name}, {"birth_date", h.birth_date},
+          {"street", h.street},           {"postal_code", h.postal_code}, {"city", h.city}};
+}
+
+Holder HolderFromJson(const json& j) {
+  Holder h;
+  h.family_name = j.value("family_name", "");
+  h.given_name = j.value("given_name", "");
+  h.birth_date = j.value("birth_date", "");
+  h.street = j.value("street", "");
+  h.postal_code = j.value("postal_code", "");
+  h.city = j.value("city", "");
+  return h;
+}
+
+Status ValidateHolder(const Holder& h, const Date& today) {
+  auto text_ok = [](const std::string& s, size_t max) { return !s.empty() && s.size() <= max; };
+  if (!text_ok(h.family_name, 100) || CanonicalName(h.family_name).empty()) {
+    return InvalidArgument("the family name must have 1 to 100 characters with at least one letter",
+                           "holder.family_name");
+  }
+  if (!text_ok(h.given_name, 100)) return InvalidArgument("the given name must have 1 to 100 characters", "holder.given_name");
+  auto birth = ParseIsoDate(h.birth_date);
+  if (!birth || birth->year < 1900 || *birth > today) {
+    return InvalidArgument("the birth date must be a date YYYY-MM-DD in the past", "holder.birth_date");
+  }
+  if (h.street.size() > 200) return InvalidArgument("the street has at most 200 characters", "holder.street");
+  if (!h.postal_code.empty() &&
+      (h.postal_code.size() != 5 || h.postal_code.find_first_not_of("0123456789") != std::string::npos)) {
+    return InvalidArgument("the postal code has 5 digits", "holder.postal_code");
+  }
+  if (h.city.size() > 100) return InvalidArgument("the city has at most 100 characters", "holder.city");
+  return Status::Ok();
+}
+
+Status AuditIn(Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
+               const std::string& object, const json& detail) {
+  auto seq = audit::Append(tx, clock, {actor.id, action, object, detail.dump(), actor.request_id});
+  return seq.ok() ? Status::Ok() : seq.status();
+}
+
+Status AddEvent(Tx& tx, const Clock& clock, int64_t card_id, const std::string& kind, const json& detail,
+                const std::string& actor) {
+  auto r = tx.Exec("INSERT INTO cards.card_events (card_id, at, kind, detail, actor) VALUES ($1, $2, $3, $4, $5)",
+                   {card_id, clock.NowUnix(), kind, detail.dump(), actor});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<Card> LoadCard(Tx& tx, const std::string& card_number) {
+  auto normalized = NormalizeCardNumber(card_number);
+  if (!normalized) return NotFound("no such card");
+  PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT " + std::string(kCardColumns) +
+                                              " FROM cards.cards WHERE card_number = $1",
+                                          {*normalized}));
+  if (rows.empty()) return NotFound("no such card");
+  return CardFromRow(rows[0]);
+}
+
+}  // namespace
+
+std::string_view SchemeKindName(SchemeKind kind) {
+  switch (kind) {
+    case SchemeKind::kSocialPass: return "social_pass";
+    case SchemeKind::kVolunteerCard: return "volunteer_card";
+    case SchemeKind::kGuestCard: return "guest_card";
+  }
+  return "social_pass";
+}
+
+std::optional<SchemeKind> ParseSchemeKind(std::string_view name) {
+  for (auto kind : {SchemeKind::kSocialPass, SchemeKind::kVolunteerCard, SchemeKind::kGuestCard}) {
+    if (SchemeKindName(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
+std::string_view ValidityRuleName(ValidityRule rule) {
+  switch (rule) {
+    case ValidityRule::kCalendarYear: return "calendar_year";
+    case ValidityRule::kDays: return "days";
+    case ValidityRule::kMonths: return "months";
+    case ValidityRule::kYears: return "years";
+    case ValidityRule::kFixed: return "fixed";
+  }
+  return "calendar_year";
+}
+
+std::optional<ValidityRule> ParseValidityRule(std::string_view name) {
+  for (auto rule : {ValidityRule::kCalendarYear, ValidityRule::kDays, ValidityRule::kMonths, ValidityRule::kYears,
+                    ValidityRule::kFixed}) {
+    if (ValidityRuleName(rule) == name) return rule;
+  }
+  return std::nullopt;
+}
+
+std::string_view CardStateName(CardState state) {
+  switch (state) {
+    case CardState::kActive: return "active";
+    case CardState::kBlocked: return "blocked";
+    case CardState::kReplaced: return "replaced";
+  }
+  return "active";
+}
+
+CardKeys::CardKeys(const crypto::SecretBox& box)
+    : name_key_(box.DeriveKey("cards/name-hash")), pseudonym_key_(box.DeriveKey("checks/card-pseudonym")) {}
+
+CardKeys::CardKeys(std::string name_key, std::string pseudonym_key)
+    : name_key_(std::move(name_key)), pseudonym_key_(std::move(pseudonym_key)) {}
+
+std::string CardKeys::NameHash(std::string_view card_number, std::string_view canonical_part) const {
+  std::string message(card_number);
+  message.push_back('|');
+  message.append(canonical_part);
+  return crypto::HexEncode(crypto::HmacSha256(name_key_, message));
+}
+
+std::string CardKeys::Pseudonym(std::string_view card_number) const {
+  return crypto::HexEncode(crypto::HmacSha256(pseudonym_key_, card_number)).substr(0, 32);
+}
+
+std::pair<Date, Date> ValidityPeriod(const Scheme& scheme, const Date& from) {
+  switch (scheme.rule) {
+    case ValidityRule::kCalendarYear: return {from, Date{from.year, 12, 31}};
+    case ValidityRule::kDays: return {from, AddDays(from, scheme.amount - 1)};
+    case ValidityRule::kMonths: return {from, AddDays(AddMonths(from, scheme.amount), -1)};
+    case ValidityRule::kYears: return {from, AddDays(AddMonths(from, 12 * scheme.amount), -1)};
+    case ValidityRule::kFixed:
+      return {scheme.fixed_from.value_or(from), scheme.fixed_until.value_or(from)};
+  }
+  return {from, from};
+}
+
+CardService::CardService(storage::Database& db, const Clock& clock, const crypto::SecretBox& box,
+                         const CardKeys& keys)
+    : db_(db), clock_(clock), box_(box), keys_(keys) {}
+
+Status CardService::MayManage(const accounts::Actor& actor, int64_t municipality_id) const {
+  if (!actor.user) return Status::Ok();  // command line
+  if (actor.via_token &&
+      std::find(actor.scopes.begin(), actor.scopes.end(), "cards:write") == actor.scopes.end()) {
+    return PermissionDenied("this token may not manage cards");
+  }
+  using accounts::Role;
+  if (actor.user->role == Role::kOperator) return Status::Ok();
+  if ((actor.user->role == Role::kMunicipalityAdmin || actor.user->role == Role::kClerk) &&
+      actor.user->municipality_id == municipality_id) {
+    return Status::Ok();
+  }
+  return PermissionDenied("you may manage the cards of your own municipality only");
+}
+
+Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const NewScheme& input) {
+  if (actor.user && actor.user->role != accounts::Role::kOperator &&
+      !(actor.user->role == accounts::Role::kMunicipalityAdmin &&
+        actor.user->municipality_id == input.municipality_id)) {
+    return PermissionDenied("only operators and the municipality's administrators create schemes");
+  }
+  if (input.slug.size() < 3 || input.slug.size() > 40 ||
+      input.slug.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+    return InvalidArgument("the scheme id has 3 to 40 characters a-z, 0-9 and '-'", "slug");
+  }
+  if (input.name.empty() || input.name.size() > 200) return InvalidArgument("the name has 1 to 200 characters", "name");
+  bool needs_amount = input.rule == ValidityRule::kDays || input.rule == ValidityRule::kMonths ||
+                      input.rule == ValidityRule::kYears;
+  if (needs_amount && (input.amount < 1 || input.amount > 3660)) {
+    return InvalidArgument("the validity needs a number of days, months or years (1 to 3660)", "validity_amount");
+  }
+  if (input.rule == ValidityRule::kFixed &&
+      (!input.fixed_from || !input.fixed_until || *input.fixed_until < *input.fixed_from)) {
+    return InvalidArgument("fixed validity needs valid_from and valid_until, in that order", "fixed_valid_until");
+  }
+  if (input.discount_classes.empty() || input.discount_classes.size() > 20) {
+    return InvalidArgument("name 1 to 20 discount classes", "discount_classes");
+  }
+  for (const std::string& c : input.discount_classes) {
+    if (c.empty() || c.size() > 40 || c.find(',') != std::string::npos) {
+      return InvalidArgument("a discount class has 1 to 40 characters and no comma", "discount_classes");
+    }
+  }
+  if (input.name_part_letters < 2 || input.name_part_letters > 10) {
+    return InvalidArgument("the name part has 2 to 10 letters", "name_part_letters");
+  }
+  std::string classes;
+  for (const std::string& c : input.discount_classes) classes += (classes.empty() ? "" : ",") + c;
+  Scheme scheme;
+  Status status = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT 1 FROM core.municipalities WHERE id = $1", {input.municipality_id}));
+    if (m.empty()) return InvalidArgument("no such municipality", "municipality_id");
+    // Scheme codes are handed out in order from 101; they prefix card numbers.
+    PW_ASSIGN_OR_RETURN(Row next, tx.QueryOne("SELECT COALESCE(MAX(scheme_code), 100) + 1 FROM core.schemes"));
+    if (next.Int(0) > 999) return ResourceExhausted("no scheme codes left in this installation");
+    storage::Value from = std::monostate{}, until = std::monostate{};
+    if (input.fixed_from) from = FormatIsoDate(*input.fixed_from);
+    if (input.fixed_until) until = FormatIsoDate(*input.fixed_until);
+    PW_ASSIGN_OR_RETURN(
+        Row row, tx.QueryOne("INSERT INTO core.schemes (scheme_code, slug, municipality_id, kind, name, validity_rule, "
+                             "validity_amount, fixed_valid_from, fixed_valid_until, discount_classes, name_part_letters, "
+                             "partner_checks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+                             "$13) RETURNING " + std::string(kSchemeColumns),
+                             {next.Int(0), input.slug, input.municipality_id, std::string(SchemeKindName(input.kind)),
+                              input.name, std::string(ValidityRuleName(input.rule)), int64_t{input.amount}, from, until,
+                              classes, int64_t{input.name_part_letters}, int64_t{input.partner_checks ? 1 : 0},
+                              clock_.NowUnix()}));
+    scheme = SchemeFromRow(row);
+    return AuditIn(tx, clock_, actor, "scheme.create", "scheme:" + std::to_string(scheme.id),
+                   {{"slug", scheme.slug}, {"kind", SchemeKindName(scheme.kind)}});
+  });
+  if (status.code() == ErrorCode::kAlreadyExists) return AlreadyExists("this scheme id is taken").WithField("slug");
+  if (!status.ok()) return status;
+  return scheme;
+}
+
+Result<std::vector<Scheme>> CardService::ListSchemes() {
+  std::vector<Scheme> out;
+  Status status = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes ORDER BY id"));
+    for (const Row& row : rows) out.push_back(SchemeFromRow(row));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<Scheme> CardService::GetScheme(int64_t id) {
+  PW_ASSIGN_OR_RETURN(auto all, ListSchemes());
+  for (const Scheme& s : all) {
+    if (s.id == id) return s;
+  }
+  return NotFound("no such scheme");
+}
+
+Result<Scheme> CardService::FindScheme(const std::string& slug) {
+  PW_ASSIGN_OR_RETURN(auto all, ListSchemes());
+  for (const Scheme& s : all) {
+    if (s.slug == slug) return s;
+  }
+  return NotFound("no such scheme");
+}
+
+Result<Card> CardService::IssueCard(const accounts::Actor& actor, const NewCard& input) {
+  auto scheme = GetScheme(input.scheme_id);
+  if (!scheme.ok()) {
+    return scheme.status().code() == ErrorCode::kNotFound ? InvalidArgument("no such scheme", "scheme")
+                                                          : scheme.status();
+  }
+  PW_RETURN_IF_ERROR(MayManage(actor, scheme->municipality_id));
+  PW_RETURN_IF_ERROR(ValidateHolder(input.holder, Today()));
+  std::string discount = input.discount_class.empty() ? scheme->discount_classes.front() : input.discount_class;
+  if (std::find(scheme->discount_classes.begin(), scheme->discount_classes.end(), discount) ==
+      scheme->discount_classes.end()) {
+    return InvalidArgument("the scheme has no such discount class", "discount_class");
+  }
+  std::optional<std::string> requested;
+  if (!input.card_number.empty()) {
+    requested = NormalizeCardNumber(input.card_number);
+    if (!requested) return InvalidArgument("the card number is not 12 digits with a valid check digit", "card_number");
+  }
+  auto [from, until] = ValidityPeriod(*scheme, input.valid_from.value_or(Today()));
+  std::string holder_plain = HolderJson(input.holder).dump();
+  std::string holder_enc = box_.Encrypt(holder_plain, kHolderContext);
+  Card card;
+  Status status;
+  // A random serial can collide with an existing card: draw again (rarely more than once).
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string number;
+    if (requested) {
+      number = *requested;
+    } else {
+      std::string random = crypto::RandomBytes(4);
+      uint32_t serial = 0;
+      for (char c : random) serial = (serial << 8) | static_cast<unsigned char>(c);
+      number = MakeCardNumber(scheme->scheme_code, serial % 100000000u);
+    }
+    std::vector<std::string> parts = AcceptedNameParts(input.holder.family_name, scheme->name_part_letters);
+    std::string hash_a = keys_.NameHash(number, parts[0]);
+    std::string hash_b = keys_.NameHash(number, parts.size() > 1 ? parts[1] : parts[0]);
+    status = db_.Write([&](Tx& tx) -> Status {
+      PW_ASSIGN_OR_RETURN(Rows existing, tx.Query("SELECT 1 FROM cards.cards WHERE card_number = $1", {number}));
+      if (!existing.empty()) return AlreadyExists("card number taken");
+      int64_t now = clock_.NowUnix();
+      PW_ASSIGN_OR_RETURN(
+          Row row, tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
+                               "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
+                               "created_at, updated_at) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, $8, "
+                               "$9, $9) RETURNING " + std::string(kCardColumns),
+                               {number, scheme->id, discount, FormatIsoDate(from), FormatIsoDate(until),
+                                storage::Blob{holder_enc}, hash_a, hash_b, now}));
+      card = CardFromRow(row);
+      PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "issue",
+                                  {{"valid_from", FormatIsoDate(from)}, {"valid_until", FormatIsoDate(until)}},
+                                  actor.id));
+      return AuditIn(tx, clock_, actor, "card.issue", "card:" + std::to_string(card.id),
+                     {{"scheme", scheme->slug}});
+    });
+    if (status.code() != ErrorCode::kAlreadyExists || requested) break;
+  }
+  if (status.code() == ErrorCode::kAlreadyExists) {
+    return AlreadyExists("a card with this number exists").WithField("card_number");
+  }
+  if (!status.ok()) return status;
+  return card;
+}
+
+Result<CardDetails> CardService::GetCard(const accounts::Actor& actor, const std::string& card_number) {
+  CardDetails details;
+  Status status = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(details.card, LoadCard(tx, card_number));
+    PW_ASSIGN_OR_RETURN(Row scheme_row, tx.QueryOne("SELECT municipality_id FROM core.schemes WHERE id = $1",
+                                                    {details.card.scheme_id}));
+    if (!MayManage(actor, scheme_row.Int(0)).ok()) return NotFound("no such card");
+    PW_ASSIGN_OR_RETURN(Row holder_row, tx.QueryOne("SELECT holder_enc FROM cards.cards WHERE id = $1",
+                                                    {details.card.id}));
+    PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(holder_row.Text(0), kHolderContext));
+    json holder = json::parse(plain, nullptr, false);
+    if (holder.is_discarded()) return Internal("holder data of card " + std::to_string(details.card.id) + " unreadable");
+    details.holder = HolderFromJson(holder);
+    PW_ASSIGN_OR_RETURN(Rows events, tx.Query("SELECT at, kind, detail, actor FROM cards.card_events WHERE card_id = $1 "
+                                              "ORDER BY id",
+                                              {details.card.id}));
+    for (const Row& e : events) details.history.push_back({e.Int(0), e.Text(1), e.Text(2), e.Text(3)});
+    return AuditIn(tx, clock_, actor, "card.view", "card:" + std::to_string(details.card.id), json::object());
+  });
+  if (!status.ok()) return status;
+  return details;
+}
+
+namespace {
+// Loads a card the actor may manage, or NotFound (never reveal other municipalities' cards).
+Result<Card> LoadManaged(Tx& tx, const std::string& card_number,
+                         const std::function<Status(int64_t)>& may_manage) {
+  PW_ASSIGN_OR_RETURN(Card card, LoadCard(tx, card_number));
+  PW_ASSIGN_OR_RETURN(Row scheme_row, tx.QueryOne("SELECT municipality_id FROM core.schemes WHERE id = $1",
+                                                  {card.scheme_id}));
+  Status allowed = may_manage(scheme_row.Int(0));
+  if (allowed.code() == ErrorCode::kPermissionDenied) return NotFound("no such card");
+  PW_RETURN_IF_ERROR(allowed);
+  return card;
+}
+}  // namespace
+
+Status CardService::Block(const accounts::Actor& actor, const std::string& card_number, const std::string& reason) {
+  if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
+  return db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
+    if (card.state != CardState::kActive) return FailedPrecondition("only an active card can be blocked");
+    auto r = tx.Exec("UPDATE cards.cards SET state = 'blocked', block_reason = $1, updated_at = $2 WHERE id = $3",
+                     {reason, clock_.NowUnix(), card.id});
+    if (!r.ok()) return r.status();
+    PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "block", {{"reason", reason}}, actor.id));
+    return AuditIn(tx, clock_, actor, "card.block", "card:" + std::to_string(card.id), json::object());
+  });
+}
+
+Status CardService::Unblock(const accounts::Actor& actor, const std::string& card_number, const std::string& reason) {
+  if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
+  return db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
+    if (card.state != CardState::kBlocked) return FailedPrecondition("only a blocked card can be unblocked");
+    auto r = tx.Exec("UPDATE cards.cards SET state = 'active', block_reason = NULL, updated_at = $1 WHERE id = $2",
+                     {clock_.NowUnix(), card.id});
+    if (!r.ok()) return r.status();
+    PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "unblock", {{"reason", reason}}, actor.id));
+    return AuditIn(tx, clock_, actor, "card.unblock", "card:" + std::to_string(card.id), json::object());
+  });
+}
+
+Result<Card> CardService::Replace(const accounts::Actor& actor, const std::string& card_number,
+                                  const std::string& reason) {
+  if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
+  Card replacement;
+  Status status;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    status = db_.Write([&](Tx& tx) -> Status {
+      PW_ASSIGN_OR_RETURN(Card old, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
+      if (old.state == CardState::kReplaced) return FailedPrecondition("this card was already replaced");
+      PW_ASSIGN_OR_RETURN(Row scheme_row,
+                          tx.QueryOne("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes WHERE id = $1",
+                                      {old.scheme_id}));
+      Scheme scheme = SchemeFromRow(scheme_row);
+      PW_ASSIGN_OR_RETURN(Row holder_row, tx.QueryOne("SELECT holder_enc FROM cards.cards WHERE id = $1", {old.id}));
+      PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(holder_row.Text(0), kHolderContext));
+      Holder holder = HolderFromJson(json::parse(plain, nullptr, false));
+      std::string random = crypto::RandomBytes(4);
+      uint32_t serial = 0;
+      for (char c : random) serial = (serial << 8) | static_cast<unsigned char>(c);
+      std::string number = MakeCardNumber(scheme.scheme_code, serial % 100000000u);
+      PW_ASSIGN_OR_RETURN(Rows taken, tx.Query("SELECT 1 FROM cards.cards WHERE card_number = $1", {number}));
+      if (!taken.empty()) return AlreadyExists("card number taken");
+      std::vector<std::string> parts = AcceptedNameParts(holder.family_name, scheme.name_part_letters);
+      int64_t now = clock_.NowUnix();
+      PW_ASSIGN_OR_RETURN(
+          Row row, tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
+                               "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
+                               "created_at, updated_at) VALUES ($1, 1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $10, "
+                               "$10) RETURNING " + std::string(kCardColumns),
+                               {number, scheme.id, old.card_type, old.discount_class, FormatIsoDate(old.valid_from),
+                                FormatIsoDate(old.valid_until), storage::Blob{box_.Encrypt(plain, kHolderContext)},
+                                keys_.NameHash(number, parts[0]),
+                                keys_.NameHash(number, parts.size() > 1 ? parts[1] : parts[0]), now}));
+      replacement = CardFromRow(row);
+      auto r = tx.Exec("UPDATE cards.cards SET state = 'replaced', block_reason = $1, replaced_by = $2, updated_at = $3 "
+                       "WHERE id = $4",
+                       {reason, number, now, old.id});
+      if (!r.ok()) return r.status();
+      PW_RETURN_IF_ERROR(AddEvent(tx, clock_, old.id, "replaced", {{"reason", reason}, {"replaced_by", number}},
+                                  actor.id));
+      PW_RETURN_IF_ERROR(AddEvent(tx, clock_, replacement.id, "issue",
+                                  {{"replaces", old.card_number}, {"reason", reason}}, actor.id));
+      return AuditIn(tx, clock_, actor, "card.replace", "card:" + std::to_string(old.id),
+                     {{"replacement", "card:" + std::to_string(replacement.id)}});
+    });
+    if (status.code() != ErrorCode::kAlreadyExists) break;
+  }
+  if (!status.ok()) return status;
+  return replacement;
+}
+
+Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string& card_number) {
+  Card renewed;
+  Status status = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
+    if (card.state == CardState::kReplaced) return FailedPrecondition("a replaced card cannot be renewed");
+    PW_ASSIGN_OR_RETURN(Row scheme_row,
+                        tx.QueryOne("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes WHERE id = $1",
+                                    {card.scheme_id}));
+    Scheme scheme = SchemeFromRow(scheme_row);
+    if (scheme.rule == ValidityRule::kFixed) {
+      return FailedPrecondition("cards of a scheme with fixed dates are not renewed; change the scheme instead");
+    }
+    Date today = Today();
+    Date start = std::max(today, AddDays(card.valid_until, 1));
+    auto [from, until] = ValidityPeriod(scheme, start);
+    Date new_from = start > AddDays(card.valid_until, 1) ? from : card.valid_from;
+    auto r = tx.Exec("UPDATE cards.cards SET valid_from = $1, valid_until = $2, updated_at = $3 WHERE id = $4",
+                     {FormatIsoDate(new_from), FormatIsoDate(until), clock_.NowUnix(), card.id});
+    if (!r.ok()) return r.status();
+    card.valid_from = new_from;
+    card.valid_until = until;
+    renewed = card;
+    PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "renew", {{"valid_until", FormatIsoDate(until)}}, actor.id));
+    return AuditIn(tx, clock_, actor, "card.renew", "card:" + std::to_string(card.id),
+                   {{"valid_until", FormatIsoDate(until)}});
+  });
+  if (!status.ok()) return status;
+  return renewed;
+}
+
+Result<std::vector<CardDetails>> CardService::ExportCards(const accounts::Actor& actor, int64_t scheme_id) {
+  PW_ASSIGN_OR_RETURN(Scheme scheme, GetScheme(scheme_id));
+  PW_RETURN_IF_ERROR(MayManage(actor, scheme.municipality_id));
+  std::vector<CardDetails> out;
+  Status status = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT " + std::string(kCardColumns) +
+                                                ", holder_enc FROM cards.cards WHERE scheme_id = $1 ORDER BY id",
+                                            {scheme_id}));
+    for (const Row& row : rows) {
+      CardDetails d;
+      d.card = CardFromRow(row);
+      PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(row.Text(11), kHolderContext));
+      d.holder = HolderFromJson(json::parse(plain, nullptr, false));
+      out.push_back(std::move(d));
+    }
+    return AuditIn(tx, clock_, actor, "card.export", "scheme:" + std::to_string(scheme_id),
+                   {{"cards", out.size()}});
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+}  // namespace passwerk::cards

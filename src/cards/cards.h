@@ -1,0 +1,157 @@
+// The card registry: schemes (social pass, volunteer card, guest card), and
+// cards with their life — issue, block, unblock, replace, renew. Holder data
+// is encrypted at rest (segment `cards`); the partner check works on keyed
+// hashes of the name part, never on clear text.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "accounts/accounts.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/dates.h"
+#include "core/status.h"
+#include "storage/database.h"
+
+namespace passwerk::cards {
+
+enum class SchemeKind { kSocialPass, kVolunteerCard, kGuestCard };
+std::string_view SchemeKindName(SchemeKind kind);
+std::optional<SchemeKind> ParseSchemeKind(std::string_view name);
+
+// calendar_year: until 31.12. of the issue year; days/months/years: N from
+// the first day of validity; fixed: the scheme's explicit dates.
+enum class ValidityRule { kCalendarYear, kDays, kMonths, kYears, kFixed };
+std::string_view ValidityRuleName(ValidityRule rule);
+std::optional<ValidityRule> ParseValidityRule(std::string_view name);
+
+struct Scheme {
+  int64_t id = 0;
+  int scheme_code = 0;  // the first three digits of its card numbers
+  std::string slug;     // public identifier, e.g. "erlangen-pass"
+  int64_t municipality_id = 0;
+  SchemeKind kind = SchemeKind::kSocialPass;
+  std::string name;
+  ValidityRule rule = ValidityRule::kCalendarYear;
+  int amount = 0;  // N for days/months/years
+  std::optional<Date> fixed_from;
+  std::optional<Date> fixed_until;
+  std::vector<std::string> discount_classes;  // the first is the default
+  int name_part_letters = 3;
+  bool partner_checks = true;
+};
+
+struct NewScheme {
+  std::string slug;
+  int64_t municipality_id = 0;
+  SchemeKind kind = SchemeKind::kSocialPass;
+  std::string name;
+  ValidityRule rule = ValidityRule::kCalendarYear;
+  int amount = 0;
+  std::optional<Date> fixed_from;
+  std::optional<Date> fixed_until;
+  std::vector<std::string> discount_classes = {"standard"};
+  int name_part_letters = 3;
+  bool partner_checks = true;
+};
+
+struct Holder {
+  std::string family_name;
+  std::string given_name;
+  std::string birth_date;  // ISO
+  std::string street;
+  std::string postal_code;
+  std::string city;
+};
+
+enum class CardState { kActive, kBlocked, kReplaced };
+std::string_view CardStateName(CardState state);
+
+struct Card {
+  int64_t id = 0;
+  std::string card_number;
+  int circulation_counter = 1;
+  int64_t scheme_id = 0;
+  std::string card_type = "standard";
+  std::string discount_class;
+  CardState state = CardState::kActive;
+  std::string block_reason;
+  Date valid_from;
+  Date valid_until;
+  std::string replaced_by;  // number of the replacement card
+};
+
+struct NewCard {
+  int64_t scheme_id = 0;
+  Holder holder;
+  std::string discount_class;        // empty: the scheme's default
+  std::optional<Date> valid_from;    // empty: today (Europe/Berlin)
+  std::string card_number;           // empty: a fresh random number; else take over this one
+};
+
+struct CardEvent {
+  int64_t at = 0;
+  std::string kind;
+  std::string detail;
+  std::string actor;
+};
+
+struct CardDetails {
+  Card card;
+  Holder holder;
+  std::vector<CardEvent> history;
+};
+
+// Keys derived from the first data key: stable across key rotation, separate per use.
+class CardKeys {
+ public:
+  explicit CardKeys(const crypto::SecretBox& box);
+  CardKeys(std::string name_key, std::string pseudonym_key);
+  // Keyed hash of a canonical name part, bound to the card number.
+  std::string NameHash(std::string_view card_number, std::string_view canonical_part) const;
+  // Pseudonym of whatever card number a partner sent (for the check records).
+  std::string Pseudonym(std::string_view card_number) const;
+
+ private:
+  std::string name_key_;
+  std::string pseudonym_key_;
+};
+
+// Computes the validity period starting at `from` under the scheme's rule.
+std::pair<Date, Date> ValidityPeriod(const Scheme& scheme, const Date& from);
+
+class CardService {
+ public:
+  CardService(storage::Database& db, const Clock& clock, const crypto::SecretBox& box, const CardKeys& keys);
+
+  Result<Scheme> CreateScheme(const accounts::Actor& actor, const NewScheme& input);
+  Result<std::vector<Scheme>> ListSchemes();
+  Result<Scheme> GetScheme(int64_t id);
+  Result<Scheme> FindScheme(const std::string& slug);
+
+  Result<Card> IssueCard(const accounts::Actor& actor, const NewCard& input);
+  // Decrypts the holder; every view is audited.
+  Result<CardDetails> GetCard(const accounts::Actor& actor, const std::string& card_number);
+  Status Block(const accounts::Actor& actor, const std::string& card_number, const std::string& reason);
+  Status Unblock(const accounts::Actor& actor, const std::string& card_number, const std::string& reason);
+  // New number for the same holder; the old card is marked replaced (and so refused).
+  Result<Card> Replace(const accounts::Actor& actor, const std::string& card_number, const std::string& reason);
+  // Extends validity by one period from max(today, day after the current end).
+  Result<Card> Renew(const accounts::Actor& actor, const std::string& card_number);
+  // Cards of a scheme with holder data, for export (audited).
+  Result<std::vector<CardDetails>> ExportCards(const accounts::Actor& actor, int64_t scheme_id);
+
+ private:
+  Status MayManage(const accounts::Actor& actor, int64_t municipality_id) const;
+  Date Today() const { return BerlinDate(clock_.NowUnix()); }
+
+  storage::Database& db_;
+  const Clock& clock_;
+  const crypto::SecretBox& box_;
+  const CardKeys& keys_;
+};
+
+}  // namespace passwerk::cards

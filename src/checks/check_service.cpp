@@ -1,0 +1,363 @@
+// The partner check. All three "not yours" outcomes — unknown number, wrong
+// name, locked card — take the same path through the same work (one indexed
+// lookup, two keyed-hash comparisons) and give the same answer.
+#include "checks/check_service.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "audit/audit_log.h"
+#include "cards/card_number.h"
+#include "cards/name_match.h"
+#include "core/crypto.h"
+#include "core/dates.h"
+#include "core/log.h"
+
+namespace passwerk::checks {
+namespace {
+
+using storage::Row;
+using storage::Rows;
+using storage::Tx;
+
+double SecondsOf(const Clock& clock) {
+  return std::chrono::duration<double>(clock.Now().time_since_epoch()).count();
+}
+
+// A well-formed number that no scheme issues (scheme code 000): looked up when
+// the input fails Luhn, so that path costs the same as an unknown number.
+const std::string kDecoyNumber = cards::MakeCardNumber(0, 0);
+
+}  // namespace
+
+CheckService::CheckService(storage::Database& db, const Clock& clock, const cards::CardKeys& keys,
+                           CheckOptions options)
+    : db_(db), clock_(clock), keys_(keys), options_(options) {
+  // Locks and suspensions survive restarts.
+  Status loaded = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows locks, tx.Query("SELECT card_pseudonym, locked_until FROM checks.card_locks WHERE "
+                                             "locked_until > $1",
+                                             {clock_.NowUnix()}));
+    for (const Row& row : locks) card_locks_[row.Text(0)] = row.Int(1);
+    return Status::Ok();
+  });
+  if (!loaded.ok()) log::Warn("could not load card locks", {{"error", loaded.ToString()}});
+  recorder_ = std::thread([this] { RecorderLoop(); });
+}
+
+CheckService::~CheckService() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  recorder_.join();
+  Status flushed = Flush();
+  if (!flushed.ok()) log::Error("check records lost at shutdown", {{"error", flushed.ToString()}});
+}
+
+Status CheckService::ReloadKeys() {
+  std::unordered_map<std::string, PartnerKeyInfo> keys;
+  std::unordered_map<int64_t, CachedScheme> schemes;
+  Status status = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT k.key_hash, k.id, k.partner_id, k.kind, p.origins FROM "
+                                            "core.partner_keys k JOIN core.partners p ON p.id = k.partner_id "
+                                            "WHERE k.revoked_at IS NULL AND k.suspended_at IS NULL"));
+    for (const Row& row : rows) {
+      PartnerKeyInfo info;
+      info.key_id = row.Int(1);
+      info.partner_id = row.Int(2);
+      info.kind = row.Text(3) == "publishable" ? KeyKind::kPublishable : KeyKind::kServer;
+      std::string origins = row.Text(4);
+      for (size_t start = 0; start < origins.size();) {
+        size_t end = origins.find(' ', start);
+        if (end == std::string::npos) end = origins.size();
+        if (end > start) info.origins.push_back(origins.substr(start, end - start));
+        start = end + 1;
+      }
+      keys.emplace(row.Text(0), std::move(info));
+    }
+    PW_ASSIGN_OR_RETURN(Rows grants, tx.Query("SELECT partner_id, scheme_id FROM core.partner_schemes"));
+    for (auto& [hash, info] : keys) {
+      for (const Row& g : grants) {
+        if (g.Int(0) == info.partner_id) info.scheme_ids.insert(g.Int(1));
+      }
+    }
+    PW_ASSIGN_OR_RETURN(Rows scheme_rows, tx.Query("SELECT id, slug, partner_checks FROM core.schemes"));
+    for (const Row& s : scheme_rows) schemes[s.Int(0)] = CachedScheme{s.Text(1), s.Int(2) != 0};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  {
+    // A suspended key that is active again in the database was reinstated by staff.
+    std::lock_guard defence(defence_mutex_);
+    for (const auto& [hash, info] : keys) {
+      if (suspended_keys_.erase(info.key_id) > 0) {
+        std::erase_if(key_day_no_matches_, [&](const auto& item) { return item.first.first == info.key_id; });
+      }
+    }
+  }
+  keys_by_hash_ = std::move(keys);
+  schemes_ = std::move(schemes);
+  keys_loaded_at_ = clock_.NowUnix();
+  return Status::Ok();
+}
+
+Result<PartnerKeyInfo> CheckService::Authenticate(const std::string& secret) {
+  if (secret.empty() || secret.size() > 128) return Unauthenticated("a valid partner key is required");
+  std::string hash = crypto::Sha256Hex(secret);
+  std::lock_guard lock(keys_mutex_);
+  if (keys_loaded_at_ < 0 || clock_.NowUnix() - keys_loaded_at_ >= options_.key_cache_seconds) {
+    PW_RETURN_IF_ERROR(ReloadKeys());
+  }
+  auto it = keys_by_hash_.find(hash);
+  if (it == keys_by_hash_.end()) return Unauthenticated("a valid partner key is required");
+  {
+    std::lock_guard defence(defence_mutex_);
+    if (suspended_keys_.contains(it->second.key_id)) return Unauthenticated("a valid partner key is required");
+  }
+  return it->second;
+}
+
+int64_t CheckService::TakeToken(int64_t key_id) {
+  double now = SecondsOf(clock_);
+  std::lock_guard lock(buckets_mutex_);
+  auto [it, inserted] = buckets_.try_emplace(key_id, Bucket{options_.burst, now});
+  Bucket& bucket = it->second;
+  bucket.tokens = std::min(options_.burst, bucket.tokens + (now - bucket.last) * options_.rate_per_second);
+  bucket.last = now;
+  if (bucket.tokens >= 1.0) {
+    bucket.tokens -= 1.0;
+    return 0;
+  }
+  double wait = (1.0 - bucket.tokens) / options_.rate_per_second;
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait)));
+}
+
+Result<CheckAnswer> CheckService::Check(const PartnerKeyInfo& key, const std::string& card_number,
+                                        const std::string& name, const std::string& date) {
+  Date on;
+  if (date.empty()) {
+    on = BerlinDate(clock_.NowUnix());
+  } else {
+    auto parsed = ParseIsoDate(date);
+    if (!parsed) return InvalidArgument("date must be YYYY-MM-DD", "date");
+    on = *parsed;
+  }
+  if (card_number.size() > 64) return InvalidArgument("card_number is too long", "card_number");
+  if (name.size() > 64) return InvalidArgument("name is too long", "name");
+
+  std::optional<std::string> normalized = cards::NormalizeCardNumber(card_number);
+  const std::string& lookup = normalized ? *normalized : kDecoyNumber;
+  std::string pseudonym = keys_.Pseudonym(normalized ? *normalized : card_number);
+  std::string canonical = cards::CanonicalName(name);
+
+  struct Found {
+    int64_t id;
+    int64_t scheme_id;
+    std::string state, valid_from, valid_until, hash_a, hash_b, discount;
+  };
+  std::optional<Found> found;
+  Status read = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT id, scheme_id, state, valid_from, valid_until, name_hash_a, "
+                                            "name_hash_b, discount_class FROM cards.cards WHERE card_number = $1",
+                                            {lookup}));
+    if (!rows.empty()) {
+      const Row& r = rows[0];
+      found = Found{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
+    }
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+
+  // Always compute and compare both hashes, found or not.
+  std::string presented = keys_.NameHash(lookup, canonical);
+  bool name_ok = crypto::ConstantTimeEquals(presented, found ? found->hash_a : std::string(64, '0')) |
+                 crypto::ConstantTimeEquals(presented, found ? found->hash_b : std::string(64, '0'));
+  std::optional<int64_t> scheme_id = found ? std::optional<int64_t>(found->scheme_id) : std::nullopt;
+  bool scheme_ok = false;
+  std::string slug;
+  {
+    std::lock_guard lock(keys_mutex_);
+    if (found) {
+      auto s = schemes_.find(found->scheme_id);
+      scheme_ok = s != schemes_.end() && s->second.partner_checks && key.scheme_ids.contains(found->scheme_id);
+      if (s != schemes_.end()) slug = s->second.slug;
+    }
+  }
+  bool locked = false;
+  {
+    std::lock_guard lock(defence_mutex_);
+    auto it = card_locks_.find(pseudonym);
+    locked = it != card_locks_.end() && it->second > clock_.NowUnix();
+  }
+  bool match = normalized && found && name_ok && scheme_ok && !canonical.empty() && !locked;
+
+  CheckAnswer answer;
+  if (!match) {
+    answer.reason = "no_match";
+    // A lock set by earlier failures is not extended by further ones.
+    if (!locked) CountNoMatch(key, pseudonym, found ? std::optional<int64_t>(found->id) : std::nullopt);
+  } else if (found->state != "active") {
+    answer.reason = "blocked";
+  } else {
+    auto from = ParseIsoDate(found->valid_from);
+    auto until = ParseIsoDate(found->valid_until);
+    if (!from || !until || on < *from || on > *until) {
+      answer.reason = "expired";
+    } else {
+      answer.valid = true;
+      answer.scheme = slug;
+      answer.discount = found->discount;
+      answer.valid_until = found->valid_until;
+    }
+  }
+  Enqueue(Record{clock_.NowUnix(), key.partner_id, key.key_id, match ? scheme_id : std::nullopt,
+                 answer.valid ? "valid" : answer.reason, pseudonym});
+  return answer;
+}
+
+void CheckService::CountNoMatch(const PartnerKeyInfo& key, const std::string& pseudonym,
+                                std::optional<int64_t> card_id) {
+  int64_t now = clock_.NowUnix();
+  bool lock_card = false;
+  bool suspend_key = false;
+  {
+    std::lock_guard lock(defence_mutex_);
+    if (card_no_matches_.size() > 1'000'000) {
+      std::erase_if(card_no_matches_, [&](const auto& item) {
+        return item.second.empty() || now - item.second.back() >= options_.card_window_seconds;
+      });
+    }
+    auto& times = card_no_matches_[pseudonym];
+    while (!times.empty() && now - times.front() >= options_.card_window_seconds) times.pop_front();
+    times.push_back(now);
+    if (static_cast<int>(times.size()) >= options_.card_no_match_limit) {
+      card_locks_[pseudonym] = now + options_.card_lock_seconds;
+      times.clear();
+      lock_card = true;
+    }
+    int64_t day = DaysFromCivil(BerlinDate(now));
+    int& count = key_day_no_matches_[{key.key_id, day}];
+    ++count;
+    if (count > options_.key_daily_no_match_budget && !suspended_keys_.contains(key.key_id)) {
+      suspended_keys_.insert(key.key_id);
+      suspend_key = true;
+    }
+    if (key_day_no_matches_.size() > 100000) {
+      std::erase_if(key_day_no_matches_, [&](const auto& item) { return item.first.second < day; });
+    }
+  }
+  if (!lock_card && !suspend_key) return;
+  // Rare events: written synchronously, with an alert for staff.
+  Status written = db_.Write([&](Tx& tx) -> Status {
+    if (lock_card) {
+      auto del = tx.Exec("DELETE FROM checks.card_locks WHERE card_pseudonym = $1", {pseudonym});
+      if (!del.ok()) return del.status();
+      auto ins = tx.Exec("INSERT INTO checks.card_locks (card_pseudonym, locked_until, created_at) VALUES ($1, $2, $3)",
+                         {pseudonym, now + options_.card_lock_seconds, now});
+      if (!ins.ok()) return ins.status();
+      // Staff hear about cards that exist; guessed numbers only count against the key.
+      if (card_id) {
+        auto alert = tx.Exec("INSERT INTO checks.alerts (at, kind, subject, detail) VALUES ($1, $2, $3, $4)",
+                             {now, std::string("card_locked"), "card:" + std::to_string(*card_id),
+                              nlohmann::json{{"partner_id", key.partner_id},
+                                             {"locked_until", FormatUtc(now + options_.card_lock_seconds)}}
+                                  .dump()});
+        if (!alert.ok()) return alert.status();
+      }
+    }
+    if (suspend_key) {
+      auto upd = tx.Exec("UPDATE core.partner_keys SET suspended_at = $1 WHERE id = $2", {now, key.key_id});
+      if (!upd.ok()) return upd.status();
+      auto alert = tx.Exec("INSERT INTO checks.alerts (at, kind, subject, detail) VALUES ($1, $2, $3, $4)",
+                           {now, std::string("key_suspended"), "partner_key:" + std::to_string(key.key_id),
+                            nlohmann::json{{"partner_id", key.partner_id},
+                                           {"budget", options_.key_daily_no_match_budget}}
+                                .dump()});
+      if (!alert.ok()) return alert.status();
+      auto seq = audit::Append(tx, clock_, {"system", "partner_key.suspend", "partner_key:" + std::to_string(key.key_id),
+                                            R"({"reason":"daily no_match budget exceeded"})", ""});
+      if (!seq.ok()) return seq.status();
+    }
+    return Status::Ok();
+  });
+  if (!written.ok()) log::Error("could not record a lock or suspension", {{"error", written.ToString()}});
+}
+
+void CheckService::Enqueue(Record record) {
+  bool wake = false;
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back(std::move(record));
+    wake = queue_.size() >= 500;
+  }
+  if (wake) queue_cv_.notify_one();
+}
+
+void CheckService::RecorderLoop() {
+  std::unique_lock lock(queue_mutex_);
+  while (!stopping_) {
+    queue_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_ || queue_.size() >= 500; });
+    if (stopping_) break;
+    if (queue_.empty()) continue;
+    lock.unlock();
+    Status flushed = Flush();
+    if (!flushed.ok()) log::Warn("check records not yet written; retrying", {{"error", flushed.ToString()}});
+    lock.lock();
+  }
+}
+
+Status CheckService::Flush() {
+  std::vector<Record> batch;
+  {
+    std::lock_guard lock(queue_mutex_);
+    batch.swap(queue_);
+  }
+  if (batch.empty()) return Status::Ok();
+  Status status = db_.Write([&](Tx& tx) -> Status {
+    for (const Record& r : batch) {
+      storage::Value scheme = std::monostate{};
+      if (r.scheme_id) scheme = *r.scheme_id;
+      auto ins = tx.Exec("INSERT INTO checks.checks (at, partner_id, key_id, scheme_id, result, card_pseudonym) "
+                         "VALUES ($1, $2, $3, $4, $5, $6)",
+                         {r.at, r.partner_id, r.key_id, scheme, r.result, r.pseudonym});
+      if (!ins.ok()) return ins.status();
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) {
+    // Put them back in front, so nothing is lost (bounded: beyond 200k the oldest go).
+    std::lock_guard lock(queue_mutex_);
+    batch.insert(batch.end(), queue_.begin(), queue_.end());
+    if (batch.size() > 200000) batch.erase(batch.begin(), batch.begin() + static_cast<long>(batch.size() - 200000));
+    queue_.swap(batch);
+  }
+  return status;
+}
+
+Result<std::vector<Alert>> CheckService::OpenAlerts() {
+  std::vector<Alert> alerts;
+  Status status = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT id, at, kind, subject, detail FROM checks.alerts WHERE "
+                                            "acknowledged_at IS NULL ORDER BY id DESC LIMIT 100"));
+    for (const Row& r : rows) alerts.push_back({r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4)});
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return alerts;
+}
+
+Status CheckService::AcknowledgeAlert(int64_t alert_id, const std::string& actor, const std::string& request_id) {
+  return db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(int64_t changed, tx.Exec("UPDATE checks.alerts SET acknowledged_at = $1 WHERE id = $2 AND "
+                                                 "acknowledged_at IS NULL",
+                                                 {clock_.NowUnix(), alert_id}));
+    if (changed == 0) return NotFound("no such open alert");
+    auto seq = audit::Append(tx, clock_, {actor, "alert.acknowledge", "alert:" + std::to_string(alert_id), "{}",
+                                          request_id});
+    return seq.ok() ? Status::Ok() : seq.status();
+  });
+}
+
+}  // namespace passwerk::checks

@@ -1,0 +1,132 @@
+// The partner real-time check (ErlangenPass interface): card number and part
+// of the holder's name in, valid/invalid out — nothing else leaves. Built-in
+// enumeration defence: a token bucket per key, a lock on cards that collect
+// too many no_match answers, a daily no_match budget per key. Every check is
+// recorded asynchronously (card only by pseudonym) in segment `checks`.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "cards/cards.h"
+#include "core/clock.h"
+#include "core/status.h"
+#include "storage/database.h"
+
+namespace passwerk::checks {
+
+struct CheckOptions {
+  double rate_per_second = 10;     // token bucket per key
+  double burst = 20;
+  int card_no_match_limit = 5;     // no_match answers per card within the window before it is locked
+  int64_t card_window_seconds = 24 * 3600;
+  int64_t card_lock_seconds = 24 * 3600;
+  int key_daily_no_match_budget = 100;  // per key and Berlin day, then the key is suspended
+  int64_t key_cache_seconds = 2;   // key changes (revocation) take effect within this time
+};
+
+enum class KeyKind { kServer, kPublishable };
+
+struct PartnerKeyInfo {
+  int64_t key_id = 0;
+  int64_t partner_id = 0;
+  KeyKind kind = KeyKind::kServer;
+  std::set<int64_t> scheme_ids;
+  std::vector<std::string> origins;  // for publishable keys
+};
+
+struct CheckAnswer {
+  bool valid = false;
+  std::string reason;       // "expired", "blocked", "no_match" when not valid
+  std::string scheme;       // slug, when valid
+  std::string discount;
+  std::string valid_until;  // ISO, when valid
+};
+
+struct Alert {
+  int64_t id = 0;
+  int64_t at = 0;
+  std::string kind;     // "card_locked", "key_suspended"
+  std::string subject;  // "card:<id>" or "partner_key:<id>"
+  std::string detail;
+};
+
+class CheckService {
+ public:
+  CheckService(storage::Database& db, const Clock& clock, const cards::CardKeys& keys, CheckOptions options = {});
+  ~CheckService();
+  CheckService(const CheckService&) = delete;
+  CheckService& operator=(const CheckService&) = delete;
+
+  // Resolves a presented key (kUnauthenticated for unknown, revoked, suspended).
+  Result<PartnerKeyInfo> Authenticate(const std::string& secret);
+  // Token bucket; returns 0 if allowed, else seconds until the next token.
+  int64_t TakeToken(int64_t key_id);
+  // `date` empty: today in Europe/Berlin. kInvalidArgument for a malformed date.
+  Result<CheckAnswer> Check(const PartnerKeyInfo& key, const std::string& card_number, const std::string& name,
+                            const std::string& date);
+
+  // Writes every queued check record; called on shutdown (and by tests).
+  Status Flush();
+  Result<std::vector<Alert>> OpenAlerts();
+  Status AcknowledgeAlert(int64_t alert_id, const std::string& actor, const std::string& request_id);
+
+ private:
+  struct CachedScheme {
+    std::string slug;
+    bool partner_checks = true;
+  };
+  struct Record {
+    int64_t at;
+    int64_t partner_id;
+    int64_t key_id;
+    std::optional<int64_t> scheme_id;
+    std::string result;
+    std::string pseudonym;
+  };
+  Status ReloadKeys();
+  void Enqueue(Record record);
+  void RecorderLoop();
+  // Counts a no_match; may lock the card or suspend the key.
+  void CountNoMatch(const PartnerKeyInfo& key, const std::string& pseudonym, std::optional<int64_t> card_id);
+
+  storage::Database& db_;
+  const Clock& clock_;
+  const cards::CardKeys& keys_;
+  CheckOptions options_;
+
+  std::mutex keys_mutex_;
+  int64_t keys_loaded_at_ = -1;
+  std::unordered_map<std::string, PartnerKeyInfo> keys_by_hash_;
+  std::unordered_map<int64_t, CachedScheme> schemes_;
+
+  std::mutex buckets_mutex_;
+  struct Bucket {
+    double tokens;
+    double last;
+  };
+  std::unordered_map<int64_t, Bucket> buckets_;
+
+  std::mutex defence_mutex_;
+  std::unordered_map<std::string, std::deque<int64_t>> card_no_matches_;
+  std::unordered_map<std::string, int64_t> card_locks_;  // pseudonym → locked until
+  std::map<std::pair<int64_t, int64_t>, int> key_day_no_matches_;  // (key, day) → count
+  std::set<int64_t> suspended_keys_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::vector<Record> queue_;
+  bool stopping_ = false;
+  std::thread recorder_;
+};
+
+}  // namespace passwerk::checks

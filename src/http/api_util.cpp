@@ -1,0 +1,53 @@
+// Shared request parsing for the JSON API handlers.
+#include "http/api_util.h"
+
+namespace passwerk::http {
+
+Result<accounts::Actor> AuthenticateBearer(AppContext& app, const Request& request) {
+  auto header = request.Header("authorization");
+  if (!header || header->size() < 8 || header->substr(0, 7) != "Bearer ") {
+    return Unauthenticated("a bearer token is required");
+  }
+  return app.accounts.AuthenticateToken(std::string(header->substr(7)), request.request_id);
+}
+
+Response Unauthorized(const Status& status) {
+  Response response = Response::Error(status);
+  if (status.code() == ErrorCode::kUnauthenticated) {
+    response.AddHeader("WWW-Authenticate", "Bearer realm=\"passwerk\"");
+  }
+  return response;
+}
+
+Result<nlohmann::json> ParseJsonObject(const Request& request) {
+  auto type = request.Header("content-type");
+  if (!type || type->substr(0, 16) != "application/json") {
+    return InvalidArgument("the body must be application/json");
+  }
+  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+  if (body.is_discarded()) return InvalidArgument("the body is not valid JSON");
+  if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
+  return body;
+}
+
+Status ReadString(const nlohmann::json& body, const char* field, bool required, std::string& out) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) {
+    return required ? InvalidArgument(std::string(field) + " must be a string", field) : Status::Ok();
+  }
+  if (!it->is_string()) return InvalidArgument(std::string(field) + " must be a string", field);
+  out = it->get<std::string>();
+  return Status::Ok();
+}
+
+Status ReadInt(const nlohmann::json& body, const char* field, bool required, int64_t& out) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) {
+    return required ? InvalidArgument(std::string(field) + " must be an integer", field) : Status::Ok();
+  }
+  if (!it->is_number_integer()) return InvalidArgument(std::string(field) + " must be an integer", field);
+  out = it->get<int64_t>();
+  return Status::Ok();
+}
+
+}  // namespace passwerk::http

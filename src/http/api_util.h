@@ -1,0 +1,41 @@
+// Shared parsing for JSON API handlers: bearer-token actors, JSON bodies and
+// typed fields, each failing with a uniform error naming the field.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "accounts/accounts.h"
+#include "http/context.h"
+#include "http/message.h"
+
+namespace passwerk::http {
+
+// Bearer token → Actor (kUnauthenticated otherwise).
+Result<accounts::Actor> AuthenticateBearer(AppContext& app, const Request& request);
+// 401 with WWW-Authenticate.
+Response Unauthorized(const Status& status);
+// application/json object body, or a 400.
+Result<nlohmann::json> ParseJsonObject(const Request& request);
+Status ReadString(const nlohmann::json& body, const char* field, bool required, std::string& out);
+Status ReadInt(const nlohmann::json& body, const char* field, bool required, int64_t& out);
+
+}  // namespace passwerk::http
+
+// Handler shorthands: each returns the error response on failure.
+#define PW_API_ACTOR(name)                                                   \
+  auto name = ::passwerk::http::AuthenticateBearer(app, request);           \
+  if (!name.ok()) return ::passwerk::http::Unauthorized(name.status())
+#define PW_API_BODY(name)                                                    \
+  auto name##_result = ::passwerk::http::ParseJsonObject(request);          \
+  if (!name##_result.ok()) return Response::Error(name##_result.status());  \
+  const nlohmann::json& name = *name##_result
+#define PW_API_FIELD_(reader, body, field, required, out)                    \
+  do {                                                                       \
+    ::passwerk::Status pw_field_status_ = reader(body, field, required, out); \
+    if (!pw_field_status_.ok()) return Response::Error(pw_field_status_);    \
+  } while (0)
+#define PW_API_STRING(body, field, out) PW_API_FIELD_(::passwerk::http::ReadString, body, field, true, out)
+#define PW_API_OPT_STRING(body, field, out) PW_API_FIELD_(::passwerk::http::ReadString, body, field, false, out)
+#define PW_API_INT(body, field, out) PW_API_FIELD_(::passwerk::http::ReadInt, body, field, true, out)
+#define PW_API_OPT_INT(body, field, out) PW_API_FIELD_(::passwerk::http::ReadInt, body, field, false, out)

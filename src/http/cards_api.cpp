@@ -1,0 +1,284 @@
+// The card registry API for staff clients and the partner check contract
+// (POST /api/v1/checks, docs/partner-check.md). Handlers parse, call one
+// domain function, serialise.
+#include <nlohmann/json.hpp>
+
+#include "http/api_util.h"
+#include "http/context.h"
+#include "http/router.h"
+
+namespace passwerk::http {
+namespace {
+
+using nlohmann::json;
+
+json CardJson(const cards::Card& card, const std::string& scheme_slug) {
+  json j = {{"card_number", card.card_number},
+            {"circulation_counter", card.circulation_counter},
+            {"scheme", scheme_slug},
+            {"discount_class", card.discount_class},
+            {"state", cards::CardStateName(card.state)},
+            {"valid_from", FormatIsoDate(card.valid_from)},
+            {"valid_until", FormatIsoDate(card.valid_until)}};
+  if (!card.block_reason.empty()) j["reason"] = card.block_reason;
+  if (!card.replaced_by.empty()) j["replaced_by"] = card.replaced_by;
+  return j;
+}
+
+json SchemeJson(const cards::Scheme& s) {
+  json j = {{"id", s.slug},
+            {"scheme_code", s.scheme_code},
+            {"municipality_id", s.municipality_id},
+            {"kind", cards::SchemeKindName(s.kind)},
+            {"name", s.name},
+            {"validity", cards::ValidityRuleName(s.rule)},
+            {"discount_classes", s.discount_classes},
+            {"name_part_letters", s.name_part_letters},
+            {"partner_checks", s.partner_checks}};
+  if (s.amount > 0) j["validity_amount"] = s.amount;
+  if (s.fixed_from) j["valid_from"] = FormatIsoDate(*s.fixed_from);
+  if (s.fixed_until) j["valid_until"] = FormatIsoDate(*s.fixed_until);
+  return j;
+}
+
+std::string SlugOf(AppContext& app, int64_t scheme_id) {
+  auto scheme = app.cards.GetScheme(scheme_id);
+  return scheme.ok() ? scheme->slug : std::string();
+}
+
+Response CreateScheme(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  PW_API_BODY(body);
+  cards::NewScheme input;
+  PW_API_STRING(body, "id", input.slug);
+  PW_API_STRING(body, "name", input.name);
+  std::string kind, validity = "calendar_year";
+  PW_API_STRING(body, "kind", kind);
+  auto parsed_kind = cards::ParseSchemeKind(kind);
+  if (!parsed_kind) return Response::Error(InvalidArgument("kind is social_pass, volunteer_card or guest_card", "kind"));
+  input.kind = *parsed_kind;
+  PW_API_INT(body, "municipality_id", input.municipality_id);
+  PW_API_OPT_STRING(body, "validity", validity);
+  auto rule = cards::ParseValidityRule(validity);
+  if (!rule) {
+    return Response::Error(InvalidArgument("validity is calendar_year, days, months, years or fixed", "validity"));
+  }
+  input.rule = *rule;
+  int64_t amount = 0, letters = 3;
+  PW_API_OPT_INT(body, "validity_amount", amount);
+  input.amount = static_cast<int>(std::clamp<int64_t>(amount, -1, 100000));
+  PW_API_OPT_INT(body, "name_part_letters", letters);
+  input.name_part_letters = static_cast<int>(std::clamp<int64_t>(letters, -1, 1000));
+  std::string from, until;
+  PW_API_OPT_STRING(body, "valid_from", from);
+  PW_API_OPT_STRING(body, "valid_until", until);
+  if (!from.empty()) {
+    input.fixed_from = ParseIsoDate(from);
+    if (!input.fixed_from) return Response::Error(InvalidArgument("valid_from must be YYYY-MM-DD", "valid_from"));
+  }
+  if (!until.empty()) {
+    input.fixed_until = ParseIsoDate(until);
+    if (!input.fixed_until) return Response::Error(InvalidArgument("valid_until must be YYYY-MM-DD", "valid_until"));
+  }
+  if (auto it = body.find("discount_classes"); it != body.end()) {
+    if (!it->is_array()) return Response::Error(InvalidArgument("discount_classes must be a list", "discount_classes"));
+    input.discount_classes.clear();
+    for (const json& c : *it) {
+      if (!c.is_string()) {
+        return Response::Error(InvalidArgument("discount_classes must be strings", "discount_classes"));
+      }
+      input.discount_classes.push_back(c.get<std::string>());
+    }
+  }
+  if (auto it = body.find("partner_checks"); it != body.end()) {
+    if (!it->is_boolean()) return Response::Error(InvalidArgument("partner_checks must be true or false", "partner_checks"));
+    input.partner_checks = it->get<bool>();
+  }
+  auto scheme = app.cards.CreateScheme(*actor, input);
+  if (!scheme.ok()) return Response::Error(scheme.status());
+  return Response::Json(201, SchemeJson(*scheme));
+}
+
+Response ListSchemes(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  auto schemes = app.cards.ListSchemes();
+  if (!schemes.ok()) return Response::Error(schemes.status());
+  json out = json::array();
+  for (const auto& s : *schemes) out.push_back(SchemeJson(s));
+  return Response::Json(200, {{"schemes", out}});
+}
+
+Response IssueCard(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  PW_API_BODY(body);
+  std::string slug;
+  PW_API_STRING(body, "scheme", slug);
+  auto scheme = app.cards.FindScheme(slug);
+  if (!scheme.ok()) return Response::Error(InvalidArgument("no such scheme", "scheme"));
+  cards::NewCard input;
+  input.scheme_id = scheme->id;
+  auto holder_it = body.find("holder");
+  if (holder_it == body.end() || !holder_it->is_object()) {
+    return Response::Error(InvalidArgument("holder must be an object", "holder"));
+  }
+  const json& holder = *holder_it;
+  PW_API_STRING(holder, "family_name", input.holder.family_name);
+  PW_API_STRING(holder, "given_name", input.holder.given_name);
+  PW_API_STRING(holder, "birth_date", input.holder.birth_date);
+  PW_API_OPT_STRING(holder, "street", input.holder.street);
+  PW_API_OPT_STRING(holder, "postal_code", input.holder.postal_code);
+  PW_API_OPT_STRING(holder, "city", input.holder.city);
+  PW_API_OPT_STRING(body, "discount_class", input.discount_class);
+  PW_API_OPT_STRING(body, "card_number", input.card_number);
+  std::string from;
+  PW_API_OPT_STRING(body, "valid_from", from);
+  if (!from.empty()) {
+    input.valid_from = ParseIsoDate(from);
+    if (!input.valid_from) return Response::Error(InvalidArgument("valid_from must be YYYY-MM-DD", "valid_from"));
+  }
+  auto card = app.cards.IssueCard(*actor, input);
+  if (!card.ok()) {
+    Status status = card.status();
+    if (status.field().rfind("holder.", 0) == 0 || status.field().empty()) return Response::Error(status);
+    return Response::Error(status);
+  }
+  Response response = Response::Json(201, CardJson(*card, scheme->slug));
+  response.AddHeader("Location", "/api/v1/cards/" + card->card_number);
+  return response;
+}
+
+Response GetCard(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  auto details = app.cards.GetCard(*actor, request.path_params.at("number"));
+  if (!details.ok()) return Response::Error(details.status());
+  json out = CardJson(details->card, SlugOf(app, details->card.scheme_id));
+  out["holder"] = {{"family_name", details->holder.family_name}, {"given_name", details->holder.given_name},
+                   {"birth_date", details->holder.birth_date},   {"street", details->holder.street},
+                   {"postal_code", details->holder.postal_code}, {"city", details->holder.city}};
+  json history = json::array();
+  for (const auto& e : details->history) {
+    json detail = json::parse(e.detail, nullptr, false);
+    history.push_back({{"at", FormatUtc(e.at)}, {"kind", e.kind}, {"detail", detail}, {"actor", e.actor}});
+  }
+  out["history"] = history;
+  return Response::Json(200, out);
+}
+
+Response ChangeCard(AppContext& app, Request& request, const std::string& what) {
+  PW_API_ACTOR(actor);
+  const std::string& number = request.path_params.at("number");
+  std::string reason;
+  if (what != "renew") {
+    PW_API_BODY(body);
+    PW_API_STRING(body, "reason", reason);
+  }
+  if (what == "block" || what == "unblock") {
+    Status status = what == "block" ? app.cards.Block(*actor, number, reason) : app.cards.Unblock(*actor, number, reason);
+    if (!status.ok()) return Response::Error(status);
+    auto details = app.cards.GetCard(*actor, number);
+    if (!details.ok()) return Response::Error(details.status());
+    return Response::Json(200, CardJson(details->card, SlugOf(app, details->card.scheme_id)));
+  }
+  auto card = what == "replace" ? app.cards.Replace(*actor, number, reason) : app.cards.Renew(*actor, number);
+  if (!card.ok()) return Response::Error(card.status());
+  return Response::Json(what == "replace" ? 201 : 200, CardJson(*card, SlugOf(app, card->scheme_id)));
+}
+
+// The partner check. Answers are deliberately uniform: see docs/partner-check.md.
+Response Check(AppContext& app, Request& request) {
+  auto header = request.Header("authorization");
+  std::string secret;
+  if (header && header->size() > 7 && header->substr(0, 7) == "Bearer ") secret = std::string(header->substr(7));
+  auto key = app.checks.Authenticate(secret);
+  if (!key.ok()) {
+    if (key.status().code() != ErrorCode::kUnauthenticated) return Response::Error(key.status());
+    Response response = Response::Error(key.status());
+    response.AddHeader("WWW-Authenticate", "Bearer realm=\"passwerk-partner-check\"");
+    return response;
+  }
+  std::string allow_origin;
+  if (key->kind == checks::KeyKind::kPublishable) {
+    // Publishable keys live in web pages: only the partner's registered origins may use them.
+    auto origin = request.Header("origin");
+    bool allowed = origin && std::find(key->origins.begin(), key->origins.end(), *origin) != key->origins.end();
+    if (!allowed) return Response::Error(PermissionDenied("this key may be used only from the partner's web pages"));
+    allow_origin = std::string(*origin);
+  }
+  auto with_cors = [&](Response response) {
+    if (!allow_origin.empty()) {
+      response.AddHeader("Access-Control-Allow-Origin", allow_origin);
+      response.AddHeader("Vary", "Origin");
+    }
+    return response;
+  };
+  if (int64_t wait = app.checks.TakeToken(key->key_id); wait > 0) {
+    Response response = with_cors(Response::Error(ResourceExhausted("too many checks; slow down")));
+    response.AddHeader("Retry-After", std::to_string(wait));
+    return response;
+  }
+  auto type = request.Header("content-type");
+  if (!type || type->substr(0, 16) != "application/json") {
+    return with_cors(Response::Error(InvalidArgument("the body must be application/json")));
+  }
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return with_cors(Response::Error(InvalidArgument("the body must be a JSON object")));
+  }
+  auto text = [&](const char* field, bool required, std::string& out) -> Status {
+    auto it = body.find(field);
+    if (it == body.end() || it->is_null()) {
+      return required ? InvalidArgument(std::string(field) + " is required", field) : Status::Ok();
+    }
+    if (!it->is_string()) return InvalidArgument(std::string(field) + " must be a string", field);
+    out = it->get<std::string>();
+    return Status::Ok();
+  };
+  std::string number, name, date;
+  for (Status s : {text("card_number", true, number), text("name", true, name), text("date", false, date)}) {
+    if (!s.ok()) return with_cors(Response::Error(s));
+  }
+  auto answer = app.checks.Check(*key, number, name, date);
+  if (!answer.ok()) return with_cors(Response::Error(answer.status()));
+  json out;
+  if (answer->valid) {
+    out = {{"valid", true}, {"scheme", answer->scheme}, {"discount", answer->discount},
+           {"valid_until", answer->valid_until}};
+  } else {
+    out = {{"valid", false}, {"reason", answer->reason}};
+  }
+  return with_cors(Response::Json(200, out));
+}
+
+Response CheckPreflight(Request& request) {
+  // CORS preflight for the widget; the real request re-checks the origin against the key.
+  Response response;
+  response.status = 204;
+  auto origin = request.Header("origin");
+  if (origin) {
+    response.AddHeader("Access-Control-Allow-Origin", std::string(*origin));
+    response.AddHeader("Access-Control-Allow-Methods", "POST");
+    response.AddHeader("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    response.AddHeader("Access-Control-Max-Age", "600");
+    response.AddHeader("Vary", "Origin");
+  }
+  response.content_type.clear();
+  return response;
+}
+
+}  // namespace
+
+void RegisterCardApiRoutes(Router& router, AppContext& app) {
+  router.Add("POST", "/api/v1/checks", "api.checks", [&app](Request& r) { return Check(app, r); });
+  router.Add("OPTIONS", "/api/v1/checks", "api.checks.preflight", [](Request& r) { return CheckPreflight(r); });
+  router.Add("GET", "/api/v1/schemes", "api.schemes.list", [&app](Request& r) { return ListSchemes(app, r); });
+  router.Add("POST", "/api/v1/schemes", "api.schemes.create", [&app](Request& r) { return CreateScheme(app, r); });
+  router.Add("POST", "/api/v1/cards", "api.cards.issue", [&app](Request& r) { return IssueCard(app, r); });
+  router.Add("GET", "/api/v1/cards/{number}", "api.cards.get", [&app](Request& r) { return GetCard(app, r); });
+  for (const char* what : {"block", "unblock", "replace", "renew"}) {
+    std::string action = what;
+    router.Add("POST", "/api/v1/cards/{number}/" + action, "api.cards." + action,
+               [&app, action](Request& r) { return ChangeCard(app, r, action); });
+  }
+}
+
+}  // namespace passwerk::http
