@@ -15,8 +15,8 @@ export function passwerk(args, opts = {}) {
 
 // Starts a server. Options: env (extra environment), demo (default true),
 // pgUrl (use PostgreSQL at that URL instead of SQLite).
-export async function startServer({ env = {}, demo = true, pgUrl = null } = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'passwerk-test-'));
+export async function startServer({ env = {}, demo = true, pgUrl = null, dataDir = null } = {}) {
+  dataDir = dataDir || mkdtempSync(join(tmpdir(), 'passwerk-test-'));
   const fullEnv = { ...process.env, PASSWERK_ACCESS_LOG: 'false', ...env };
   if (pgUrl) fullEnv.PASSWERK_DATABASE_URL = pgUrl;
   let demoData = null;

@@ -1,0 +1,200 @@
+// Card numbers, the name rule, validity periods, and the card service with
+// the partner check on every backend.
+#include "cards/cards.h"
+
+#include <gtest/gtest.h>
+
+#include "cards/card_number.h"
+#include "cards/name_match.h"
+#include "checks/check_service.h"
+#include "checks/partners.h"
+#include "storage/testing/backends.h"
+
+namespace passwerk::cards {
+namespace {
+
+TEST(CardNumberTest, LuhnCatchesTyposAndTranspositions) {
+  std::string number = MakeCardNumber(101, 1001);
+  EXPECT_EQ(number, "101000010013");
+  EXPECT_TRUE(LuhnValid(number));
+  for (size_t i = 0; i < number.size(); ++i) {
+    std::string typo = number;
+    typo[i] = static_cast<char>('0' + (typo[i] - '0' + 1) % 10);
+    EXPECT_FALSE(LuhnValid(typo)) << "single-digit error at " << i;
+  }
+  std::string swapped = number;
+  std::swap(swapped[9], swapped[10]);
+  if (swapped != number) {
+    EXPECT_FALSE(LuhnValid(swapped));
+  }
+  EXPECT_EQ(NormalizeCardNumber("1010 0001-0013"), "101000010013");
+  EXPECT_FALSE(NormalizeCardNumber("101000010014"));
+  EXPECT_FALSE(NormalizeCardNumber("10100001001"));
+  EXPECT_FALSE(NormalizeCardNumber("10100001001a"));
+  EXPECT_EQ(FormatCardNumber(number), "1010 0001 0013");
+}
+
+TEST(NameMatchTest, CanonicalFormIgnoresCaseAccentsAndUmlautSpelling) {
+  EXPECT_EQ(CanonicalName("  Müller "), "mueller");
+  EXPECT_EQ(CanonicalName("MUELLER"), "mueller");
+  EXPECT_EQ(CanonicalName("Weiß"), "weiss");
+  EXPECT_EQ(CanonicalName("Özdemir"), "oezdemir");
+  EXPECT_EQ(CanonicalName("Ayşe"), "ayse");
+  EXPECT_EQ(CanonicalName("Éléonore"), "eleonore");
+  EXPECT_EQ(CanonicalName("O'Brien-Smith"), "obriensmith");
+  EXPECT_EQ(CanonicalName("\xff\xfe"), "");
+}
+
+TEST(NameMatchTest, AcceptedPartsCoverBothSpellings) {
+  EXPECT_EQ(AcceptedNameParts("Müller", 3), (std::vector<std::string>{"muel", "mue"}));
+  EXPECT_EQ(AcceptedNameParts("Schmidt", 3), (std::vector<std::string>{"sch"}));
+  EXPECT_EQ(AcceptedNameParts("Weiß", 3), (std::vector<std::string>{"wei"}));
+  EXPECT_EQ(AcceptedNameParts("Strauß", 6), (std::vector<std::string>{"strauss", "straus"}));
+  EXPECT_EQ(AcceptedNameParts("O'Neill", 3), (std::vector<std::string>{"one"}));
+}
+
+TEST(ValidityTest, PeriodsFollowTheSchemeRule) {
+  Scheme scheme;
+  scheme.rule = ValidityRule::kCalendarYear;
+  EXPECT_EQ(ValidityPeriod(scheme, {2026, 3, 15}).second, (Date{2026, 12, 31}));
+  scheme.rule = ValidityRule::kDays;
+  scheme.amount = 30;
+  EXPECT_EQ(ValidityPeriod(scheme, {2026, 12, 15}).second, (Date{2027, 1, 13}));
+  scheme.rule = ValidityRule::kMonths;
+  scheme.amount = 1;
+  EXPECT_EQ(ValidityPeriod(scheme, {2026, 1, 31}).second, (Date{2026, 2, 27}));
+  scheme.rule = ValidityRule::kYears;
+  scheme.amount = 2;
+  EXPECT_EQ(ValidityPeriod(scheme, {2024, 2, 29}).second, (Date{2026, 2, 27}));
+  EXPECT_EQ(BerlinDate(1798757999), (Date{2026, 12, 31}));  // 2026-12-31 22:59:59 UTC = 23:59:59 CET
+  EXPECT_EQ(BerlinDate(1798758000), (Date{2027, 1, 1}));
+  EXPECT_EQ(BerlinDate(1782856800), (Date{2026, 7, 1}));  // 2026-06-30 22:00 UTC = 00:00 CEST
+}
+
+class CardServiceTest : public ::testing::TestWithParam<storage::testing::Backend> {
+ protected:
+  void SetUp() override {
+    std::string reason;
+    test_db_ = storage::testing::TestDatabase::Create(
+        GetParam(), {storage::Segment::kCore, storage::Segment::kAudit, storage::Segment::kCards, storage::Segment::kChecks},
+        &reason);
+    if (!test_db_) GTEST_SKIP() << reason;
+    accounts_ = std::make_unique<accounts::AccountService>(test_db_->db(), clock_, box_, throttle_);
+    cards_ = std::make_unique<CardService>(test_db_->db(), clock_, box_, keys_);
+    partners_ = std::make_unique<checks::PartnerService>(test_db_->db(), clock_);
+    cli_.id = "cli";
+    auto m = accounts_->CreateMunicipality(cli_, "09562000", "Erlangen");
+    ASSERT_TRUE(m.ok());
+    NewScheme input;
+    input.slug = "erlangen-pass";
+    input.municipality_id = m->id;
+    input.name = "ErlangenPass";
+    auto s = cards_->CreateScheme(cli_, input);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    scheme_ = *s;
+    auto p = partners_->CreatePartner(cli_, m->id, "VHS", {scheme_.id}, {});
+    ASSERT_TRUE(p.ok());
+    auto k = partners_->CreateKey(cli_, p->id, "server");
+    ASSERT_TRUE(k.ok());
+    key_secret_ = k->secret;
+  }
+
+  Card Issue(const std::string& family) {
+    NewCard card;
+    card.scheme_id = scheme_.id;
+    card.holder = {family, "Erika", "1970-01-01", "", "", ""};
+    auto issued = cards_->IssueCard(cli_, card);
+    EXPECT_TRUE(issued.ok()) << issued.status().ToString();
+    return issued.ok() ? *issued : Card{};
+  }
+
+  ManualClock clock_{1795000000};  // 2026-11-18
+  crypto::SecretBox box_ = crypto::SecretBox::FromHexKeys({std::string(64, 'b')}).value();
+  CardKeys keys_{box_};
+  accounts::LoginThrottle throttle_{clock_};
+  std::unique_ptr<storage::testing::TestDatabase> test_db_;
+  std::unique_ptr<accounts::AccountService> accounts_;
+  std::unique_ptr<CardService> cards_;
+  std::unique_ptr<checks::PartnerService> partners_;
+  accounts::Actor cli_;
+  Scheme scheme_;
+  std::string key_secret_;
+};
+
+TEST_P(CardServiceTest, HolderDataIsEncryptedAtRest) {
+  Card card = Issue("Müllerschön");
+  ASSERT_TRUE(test_db_->db()
+                  .Read([&](storage::Tx& tx) -> Status {
+                    PW_ASSIGN_OR_RETURN(storage::Row row, tx.QueryOne("SELECT holder_enc, name_hash_a FROM cards.cards "
+                                                                      "WHERE id = $1",
+                                                                      {card.id}));
+                    EXPECT_EQ(row.Text(0).find("Müllerschön"), std::string::npos);
+                    EXPECT_EQ(row.Text(0).find("Erika"), std::string::npos);
+                    EXPECT_EQ(row.Text(1).size(), 64u);
+                    return Status::Ok();
+                  })
+                  .ok());
+  auto details = cards_->GetCard(cli_, card.card_number);
+  ASSERT_TRUE(details.ok());
+  EXPECT_EQ(details->holder.family_name, "Müllerschön");
+}
+
+TEST_P(CardServiceTest, CheckAnswersFollowTheContract) {
+  checks::CheckService checks(test_db_->db(), clock_, keys_);
+  auto key = checks.Authenticate(key_secret_);
+  ASSERT_TRUE(key.ok());
+  Card card = Issue("Müller");
+  auto valid = checks.Check(*key, card.card_number, "mül", "");
+  ASSERT_TRUE(valid.ok());
+  EXPECT_TRUE(valid->valid);
+  EXPECT_EQ(valid->scheme, "erlangen-pass");
+  EXPECT_EQ(valid->valid_until, "2026-12-31");
+  EXPECT_EQ(checks.Check(*key, card.card_number, "Mül", "2027-01-01")->reason, "expired");
+  EXPECT_EQ(checks.Check(*key, card.card_number, "Mey", "")->reason, "no_match");
+  ASSERT_TRUE(cards_->Block(cli_, card.card_number, "lost").ok());
+  EXPECT_EQ(checks.Check(*key, card.card_number, "Mue", "")->reason, "blocked");
+  EXPECT_FALSE(checks.Authenticate("pwps_unknown_key_xxxxxxxxxxxxxxxx").ok());
+  ASSERT_TRUE(checks.Flush().ok());
+  ASSERT_TRUE(test_db_->db()
+                  .Read([&](storage::Tx& tx) -> Status {
+                    PW_ASSIGN_OR_RETURN(storage::Row row, tx.QueryOne("SELECT COUNT(*) FROM checks.checks"));
+                    EXPECT_EQ(row.Int(0), 4);
+                    return Status::Ok();
+                  })
+                  .ok());
+}
+
+TEST_P(CardServiceTest, LockoutAfterRepeatedNoMatchAndExpiryOfTheLock) {
+  checks::CheckOptions options;
+  options.card_lock_seconds = 3600;
+  checks::CheckService checks(test_db_->db(), clock_, keys_, options);
+  auto key = checks.Authenticate(key_secret_);
+  ASSERT_TRUE(key.ok());
+  Card card = Issue("Schmidt");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(checks.Check(*key, card.card_number, "abc", "")->reason, "no_match");
+  EXPECT_EQ(checks.Check(*key, card.card_number, "Sch", "")->reason, "no_match") << "locked";
+  auto alerts = checks.OpenAlerts();
+  ASSERT_TRUE(alerts.ok());
+  ASSERT_EQ(alerts->size(), 1u);
+  EXPECT_EQ((*alerts)[0].kind, "card_locked");
+  clock_.Advance(3601);
+  EXPECT_TRUE(checks.Check(*key, card.card_number, "Sch", "")->valid) << "the lock expires";
+}
+
+TEST_P(CardServiceTest, ReplacementBlocksTheOldNumber) {
+  Card card = Issue("Weiß");
+  auto replacement = cards_->Replace(cli_, card.card_number, "damaged");
+  ASSERT_TRUE(replacement.ok());
+  EXPECT_NE(replacement->card_number, card.card_number);
+  checks::CheckService checks(test_db_->db(), clock_, keys_);
+  auto key = checks.Authenticate(key_secret_);
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(checks.Check(*key, card.card_number, "Wei", "")->reason, "blocked");
+  EXPECT_TRUE(checks.Check(*key, replacement->card_number, "wei", "")->valid);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CardServiceTest, ::testing::ValuesIn(storage::testing::AllBackends()),
+                         [](const auto& param_info) { return storage::testing::BackendName(param_info.param); });
+
+}  // namespace
+}  // namespace passwerk::cards
