@@ -7,6 +7,7 @@
 #include <ZXing/MultiFormatWriter.h>
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -408,4 +409,12 @@ Result<std::vector<uint8_t>> RenderCardRaster(const CardPrint& card, int dpi, in
   return grey;
 }
 
+}  // namespace passwerk::cards
+
+namespace passwerk::cards {
+void ReleaseFontCaches() {
+  cairo_debug_reset_static_data();
+  // fontconfig is cairo's dependency, not ours: look its cleanup up at run time.
+  if (auto* fc_fini = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "FcFini"))) fc_fini();
+}
 }  // namespace passwerk::cards

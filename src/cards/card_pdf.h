@@ -44,3 +44,9 @@ Result<std::vector<uint8_t>> RenderCardRaster(const CardPrint& card, int dpi, in
                                               int* height);
 
 }  // namespace passwerk::cards
+
+namespace passwerk::cards {
+// Frees cairo's and fontconfig's process-wide caches (call before exit in
+// short-lived commands so leak checkers see a clean process).
+void ReleaseFontCaches();
+}  // namespace passwerk::cards

@@ -381,6 +381,88 @@ Result<Card> CardService::IssueCard(const accounts::Actor& actor, const NewCard&
   return card;
 }
 
+Result<std::vector<Card>> CardService::IssueCards(const accounts::Actor& actor, const std::vector<NewCard>& inputs) {
+  struct Prepared {
+    Scheme scheme;
+    std::string discount;
+    std::optional<std::string> number;
+    Date from, until;
+    std::string holder_enc;
+    std::vector<std::string> parts;
+  };
+  std::vector<Prepared> prepared;
+  PW_ASSIGN_OR_RETURN(auto schemes, ListSchemes());
+  auto row_error = [](size_t i, const Status& s) {
+    Status out(s.code(), "row " + std::to_string(i + 1) + ": " + s.message(), s.detail());
+    out.WithField(s.field());
+    return out;
+  };
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const NewCard& input = inputs[i];
+    auto scheme = std::find_if(schemes.begin(), schemes.end(), [&](const Scheme& s) { return s.id == input.scheme_id; });
+    if (scheme == schemes.end()) return row_error(i, InvalidArgument("no such scheme", "scheme"));
+    PW_RETURN_IF_ERROR(MayManage(actor, scheme->municipality_id));
+    Status valid = ValidateHolder(input.holder, Today());
+    if (!valid.ok()) return row_error(i, valid);
+    Prepared p;
+    p.scheme = *scheme;
+    p.discount = input.discount_class.empty() ? scheme->discount_classes.front() : input.discount_class;
+    if (std::find(scheme->discount_classes.begin(), scheme->discount_classes.end(), p.discount) ==
+        scheme->discount_classes.end()) {
+      return row_error(i, InvalidArgument("the scheme has no such discount class", "discount_class"));
+    }
+    if (!input.card_number.empty()) {
+      p.number = NormalizeCardNumber(input.card_number);
+      if (!p.number) {
+        return row_error(i, InvalidArgument("the card number is not 12 digits with a valid check digit", "card_number"));
+      }
+    }
+    std::tie(p.from, p.until) = ValidityPeriod(*scheme, input.valid_from.value_or(Today()));
+    p.holder_enc = box_.Encrypt(HolderJson(input.holder).dump(), kHolderContext);
+    p.parts = AcceptedNameParts(input.holder.family_name, scheme->name_part_letters);
+    prepared.push_back(std::move(p));
+  }
+  std::vector<Card> issued;
+  Status status = db_.Write([&](Tx& tx) -> Status {
+    issued.clear();
+    int64_t now = clock_.NowUnix();
+    for (size_t i = 0; i < prepared.size(); ++i) {
+      const Prepared& p = prepared[i];
+      std::string number;
+      for (int attempt = 0; attempt < 8 && number.empty(); ++attempt) {
+        std::string candidate = p.number.value_or("");
+        if (!p.number) {
+          std::string random = crypto::RandomBytes(4);
+          uint32_t serial = 0;
+          for (char c : random) serial = (serial << 8) | static_cast<unsigned char>(c);
+          candidate = MakeCardNumber(p.scheme.scheme_code, serial % 100000000u);
+        }
+        PW_ASSIGN_OR_RETURN(Rows taken, tx.Query("SELECT 1 FROM cards.cards WHERE card_number = $1", {candidate}));
+        if (taken.empty()) {
+          number = candidate;
+        } else if (p.number) {
+          return row_error(i, AlreadyExists("a card with this number exists").WithField("card_number"));
+        }
+      }
+      if (number.empty()) return Unavailable("could not draw a free card number; retry");
+      PW_ASSIGN_OR_RETURN(
+          Row row, tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
+                               "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
+                               "created_at, updated_at) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, $8, "
+                               "$9, $9) RETURNING " + std::string(kCardColumns),
+                               {number, p.scheme.id, p.discount, FormatIsoDate(p.from), FormatIsoDate(p.until),
+                                storage::Blob{p.holder_enc}, keys_.NameHash(number, p.parts[0]),
+                                keys_.NameHash(number, p.parts.size() > 1 ? p.parts[1] : p.parts[0]), now}));
+      Card card = CardFromRow(row);
+      PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "issue", {{"import", true}}, actor.id));
+      issued.push_back(std::move(card));
+    }
+    return AuditIn(tx, clock_, actor, "card.import", "cards", {{"cards", issued.size()}});
+  });
+  if (!status.ok()) return status;
+  return issued;
+}
+
 Result<CardDetails> CardService::GetCard(const accounts::Actor& actor, const std::string& card_number) {
   CardDetails details;
   Status status = db_.Write([&](Tx& tx) -> Status {

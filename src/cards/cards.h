@@ -133,6 +133,9 @@ class CardService {
   Result<Scheme> FindScheme(const std::string& slug);
 
   Result<Card> IssueCard(const accounts::Actor& actor, const NewCard& input);
+  // All cards or none, in one transaction (bulk import). Errors name the
+  // input index in the message ("row 3: …") and keep the field.
+  Result<std::vector<Card>> IssueCards(const accounts::Actor& actor, const std::vector<NewCard>& inputs);
   // Decrypts the holder; every view is audited.
   Result<CardDetails> GetCard(const accounts::Actor& actor, const std::string& card_number);
   Status Block(const accounts::Actor& actor, const std::string& card_number, const std::string& reason);

@@ -111,6 +111,50 @@ int Run(int argc, char** argv) {
                                                                "entry");
   AddCommon(audit_verify, common);
 
+  // cards import|export|print
+  CLI::App* cards_cmd = app.add_subcommand("cards", "Card registry: bulk import, export, printout");
+  cards_cmd->require_subcommand(1);
+  std::string scheme_slug, file, card_number, out_file;
+  bool skip_bad_rows = false;
+  CLI::App* cards_import = cards_cmd->add_subcommand("import", "Import cards from CSV (German Excel); all or nothing");
+  AddCommon(cards_import, common);
+  cards_import->add_option("--scheme", scheme_slug, "Scheme id")->required();
+  cards_import->add_option("file", file, "CSV file")->required();
+  cards_import->add_flag("--skip-bad-rows", skip_bad_rows, "Import the good rows even if others have problems");
+  CLI::App* cards_export = cards_cmd->add_subcommand("export", "Export a scheme's cards as CSV (with holder data)");
+  AddCommon(cards_export, common);
+  cards_export->add_option("--scheme", scheme_slug, "Scheme id")->required();
+  CLI::App* cards_print = cards_cmd->add_subcommand("print", "Card printout as PDF (Code 128 and QR code)");
+  AddCommon(cards_print, common);
+  cards_print->add_option("--number", card_number, "Card number")->required();
+  cards_print->add_option("--out", out_file, "PDF file to write")->required();
+
+  // partner add|list|key-create|key-revoke|key-reinstate
+  CLI::App* partner_cmd = app.add_subcommand("partner", "Partners that check cards, and their keys");
+  partner_cmd->require_subcommand(1);
+  std::string partner_name, key_kind = "server";
+  std::vector<std::string> partner_schemes, partner_origins;
+  int64_t partner_id = 0, key_id = 0;
+  CLI::App* partner_add = partner_cmd->add_subcommand("add", "Register a partner");
+  AddCommon(partner_add, common);
+  partner_add->add_option("--municipality", municipality, "Municipality number (8 digits)")->required();
+  partner_add->add_option("--name", partner_name, "Partner name")->required();
+  partner_add->add_option("--schemes", partner_schemes, "Scheme ids it may check")->required()->delimiter(',');
+  partner_add->add_option("--origins", partner_origins, "Web origins for the widget, e.g. https://vhs.example.de")
+      ->delimiter(',');
+  CLI::App* partner_list = partner_cmd->add_subcommand("list", "List partners and their keys");
+  AddCommon(partner_list, common);
+  CLI::App* key_create = partner_cmd->add_subcommand("key-create", "Create a key (shown once)");
+  AddCommon(key_create, common);
+  key_create->add_option("--partner", partner_id, "Partner id")->required();
+  key_create->add_option("--kind", key_kind, "server | publishable");
+  CLI::App* key_revoke = partner_cmd->add_subcommand("key-revoke", "Revoke a key");
+  AddCommon(key_revoke, common);
+  key_revoke->add_option("--id", key_id, "Key id")->required();
+  CLI::App* key_reinstate = partner_cmd->add_subcommand("key-reinstate", "Lift a suspension by the defence");
+  AddCommon(key_reinstate, common);
+  key_reinstate->add_option("--id", key_id, "Key id")->required();
+
   CLI::App* demo = app.add_subcommand("demo", "Create the demo dataset (idempotent) and print it as JSON");
   AddCommon(demo, common);
   bool demo_text = false;
@@ -256,6 +300,55 @@ int Run(int argc, char** argv) {
     }
     std::cout << "audit trail BROKEN at entry " << report->first_bad_seq << ": " << report->problem << "\n";
     return 1;
+  }
+  if (cards_import->parsed()) return ImportCards(s, scheme_slug, file, skip_bad_rows);
+  if (cards_export->parsed()) return ExportCards(s, scheme_slug);
+  if (cards_print->parsed()) return PrintCard(s, card_number, out_file);
+  if (partner_add->parsed()) {
+    auto all = s.accounts->ListMunicipalities();
+    if (!all.ok()) return Fail(all.status());
+    std::optional<int64_t> municipality_id;
+    for (const auto& m : *all) {
+      if (m.municipality_number == municipality) municipality_id = m.id;
+    }
+    if (!municipality_id) return Fail(NotFound("no municipality with number " + municipality));
+    std::vector<int64_t> scheme_ids;
+    for (const auto& slug : partner_schemes) {
+      auto scheme = s.cards->FindScheme(slug);
+      if (!scheme.ok()) return Fail(NotFound("no scheme '" + slug + "'"));
+      scheme_ids.push_back(scheme->id);
+    }
+    auto partner = s.partners->CreatePartner(actor, *municipality_id, partner_name, scheme_ids, partner_origins);
+    if (!partner.ok()) return Fail(partner.status());
+    std::cout << "created partner " << partner->id << " (" << partner->name << ")\n";
+    return 0;
+  }
+  if (partner_list->parsed()) {
+    auto partners = s.partners->ListPartners();
+    if (!partners.ok()) return Fail(partners.status());
+    for (const auto& p : *partners) {
+      std::cout << p.id << "\t" << p.name << "\n";
+      auto keys = s.partners->ListKeys(p.id);
+      if (!keys.ok()) return Fail(keys.status());
+      for (const auto& k : *keys) {
+        std::cout << "  key " << k.id << "\t" << k.kind << "\t" << k.prefix << "…\t"
+                  << (k.revoked_at ? "revoked" : k.suspended_at ? "suspended" : "active") << "\n";
+      }
+    }
+    return 0;
+  }
+  if (key_create->parsed()) {
+    auto key = s.partners->CreateKey(actor, partner_id, key_kind);
+    if (!key.ok()) return Fail(key.status());
+    std::cout << key_kind << " key " << key->key.id << " for partner " << partner_id << "\n"
+              << "secret (shown once, store it now): " << key->secret << "\n";
+    return 0;
+  }
+  if (key_revoke->parsed() || key_reinstate->parsed()) {
+    Status status = key_revoke->parsed() ? s.partners->RevokeKey(actor, key_id) : s.partners->ReinstateKey(actor, key_id);
+    if (!status.ok()) return Fail(status);
+    std::cout << (key_revoke->parsed() ? "revoked" : "reinstated") << " key " << key_id << "\n";
+    return 0;
   }
   if (demo->parsed()) {
     auto out = CreateDemo(s);

@@ -15,6 +15,11 @@ struct ServeOptions {
 // Runs the server until SIGTERM/SIGINT; returns the exit code.
 int Serve(Config config);
 
+// Card registry on the command line (cards_commands.cpp).
+int ImportCards(Services& services, const std::string& scheme_slug, const std::string& file, bool skip_bad_rows);
+int ExportCards(Services& services, const std::string& scheme_slug);
+int PrintCard(Services& services, const std::string& number, const std::string& out_file);
+
 // Creates (or finds) the demo dataset and describes it.
 Result<nlohmann::json> CreateDemo(Services& services);
 

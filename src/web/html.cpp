@@ -279,6 +279,48 @@ std::string RenderSelect(const SelectField& field) {
   return html;
 }
 
+std::string RenderTextarea(const TextareaField& field) {
+  const std::string id = FieldId(field.name);
+  Described d = Describe(id, field.hint, field.error);
+  std::string html = "<div class=\"kern-form-input";
+  if (!field.error.empty()) html += " kern-form-input--error";
+  html += "\">\n<label class=\"kern-label\" for=\"" + id + "\">" + Escape(field.label) +
+          "</label>\n";
+  html += d.before_input;
+  html += "<textarea class=\"kern-form-input__input pw-textarea";
+  if (!field.error.empty()) html += " kern-form-input__input--error";
+  html += "\" id=\"" + id + "\" name=\"" + Escape(field.name) + "\" rows=\"" +
+          std::to_string(field.rows) + "\"";
+  if (field.maxlength > 0) html += " maxlength=\"" + std::to_string(field.maxlength) + "\"";
+  if (field.required) html += " required";
+  if (field.spellcheck_off) html += " spellcheck=\"false\" autocapitalize=\"none\"";
+  if (!field.error.empty()) html += " aria-invalid=\"true\"";
+  if (!d.describedby.empty()) html += " aria-describedby=\"" + d.describedby + "\"";
+  html += ">" + Escape(field.value) + "</textarea>\n" + d.after_input + "</div>\n";
+  return html;
+}
+
+std::string RenderCheckboxes(const CheckboxGroup& group) {
+  const std::string id = FieldId(group.name);
+  Described d = Describe(id, group.hint, group.error);
+  std::string html = "<fieldset class=\"kern-fieldset";
+  if (!group.error.empty()) html += " kern-fieldset--error";
+  html += "\" id=\"" + id + "\"";
+  if (!d.describedby.empty()) html += " aria-describedby=\"" + d.describedby + "\"";
+  html += "><legend class=\"kern-label\">" + Escape(group.legend) + "</legend>" + d.before_input +
+          "<div class=\"kern-fieldset__body\">";
+  for (const CheckboxOption& option : group.options) {
+    const std::string box_id = FieldId(option.name);
+    html += "<div class=\"kern-form-check\"><input class=\"kern-form-check__checkbox\" type=\"checkbox\" id=\"" +
+            Escape(box_id) + "\" name=\"" + Escape(option.name) + "\" value=\"1\"";
+    if (option.checked) html += " checked";
+    html += "><label class=\"kern-label\" for=\"" + Escape(box_id) + "\">" + Escape(option.label) +
+            "</label></div>";
+  }
+  html += "</div>" + d.after_input + "</fieldset>\n";
+  return html;
+}
+
 std::string CsrfInput(std::string_view token) {
   return "<input type=\"hidden\" name=\"csrf\" value=\"" + Escape(token) + "\">";
 }

@@ -94,6 +94,35 @@ struct SelectField {
 };
 std::string RenderSelect(const SelectField& field);
 
+struct TextareaField {
+  std::string name;
+  std::string label;
+  std::string value;
+  std::string hint;
+  std::string error;
+  int rows = 3;
+  int maxlength = 0;
+  bool required = false;
+  bool spellcheck_off = false;
+};
+std::string RenderTextarea(const TextareaField& field);
+
+struct CheckboxOption {
+  std::string name;   // each box its own form field (forms keep one value per name)
+  std::string label;  // plain text
+  bool checked = false;
+};
+// A fieldset of checkboxes; `name` gives the fieldset its id ("f-<name>"),
+// the target of the error summary's link.
+struct CheckboxGroup {
+  std::string name;
+  std::string legend;
+  std::string hint;
+  std::string error;
+  std::vector<CheckboxOption> options;
+};
+std::string RenderCheckboxes(const CheckboxGroup& group);
+
 // The id a field gets, for links from the error summary: "f-<name>".
 std::string FieldId(std::string_view name);
 

@@ -10,8 +10,15 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "accounts/accounts.h"
 #include "audit/audit_log.h"
+#include "cards/card_number.h"
+#include "cards/cards.h"
+#include "checks/check_service.h"
+#include "checks/partners.h"
+#include "core/dates.h"
 #include "core/crypto.h"
 #include "http/context.h"
 #include "http/router.h"
@@ -95,6 +102,13 @@ Chrome UserChrome(const Env& env, std::string_view current) {
   chrome.user_display_name = user.display_name.empty() ? user.username : user.display_name;
   chrome.user_role_label = RoleLabel(env.lang, user.role);
   chrome.nav.push_back({"/dashboard", std::string(T(env.lang, "nav.dashboard")), current == "dashboard"});
+  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin ||
+      user.role == Role::kClerk) {
+    chrome.nav.push_back({"/cards", std::string(T(env.lang, "nav.cards")), current == "cards"});
+  }
+  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin) {
+    chrome.nav.push_back({"/partners", std::string(T(env.lang, "nav.partners")), current == "partners"});
+  }
   if (AccountService::MayManageUsers(user)) {
     chrome.nav.push_back({"/users", std::string(T(env.lang, "nav.users")), current == "users"});
   }
@@ -504,6 +518,8 @@ std::string TaskCard(std::string_view href, std::string_view title, std::string_
          "</p></div></div></li>";
 }
 
+std::string AlertsSection(Env& env);
+
 Response GetDashboard(Env& env) {
   const Lang lang = env.lang;
   const User& user = env.session->user;
@@ -511,6 +527,12 @@ Response GetDashboard(Env& env) {
   std::string name = user.display_name.empty() ? user.username : user.display_name;
 
   std::string body = Heading(Tf(lang, "dashboard.greeting", {name}));
+  if (env.request.QueryParam("acknowledged")) {
+    body += web::RenderAlert(web::AlertKind::kSuccess, T(lang, "alerts.acknowledged_title"),
+                             "<p class=\"kern-body\">" + Escape(T(lang, "alerts.acknowledged")) +
+                                 "</p>");
+  }
+  body += AlertsSection(env);
   body += "<section class=\"pw-section\" aria-labelledby=\"account-heading\"><h2 "
           "class=\"kern-heading-medium\" id=\"account-heading\">" +
           Escape(T(lang, "dashboard.your_account")) + "</h2><dl class=\"kern-description-list\">";
@@ -534,11 +556,21 @@ Response GetDashboard(Env& env) {
 
   const bool may_users = AccountService::MayManageUsers(user);
   const bool may_audit = AccountService::MayReadAudit(user);
+  const bool may_cards = user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin ||
+                         user.role == Role::kClerk;
+  const bool may_partners = user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin;
   body += "<section class=\"pw-section\" aria-labelledby=\"tasks-heading\"><h2 "
           "class=\"kern-heading-medium\" id=\"tasks-heading\">" +
           Escape(T(lang, "dashboard.tasks")) + "</h2>";
-  if (may_users || may_audit) {
+  if (may_users || may_audit || may_cards) {
     body += "<ul class=\"pw-tasks\">";
+    if (may_cards) {
+      body += TaskCard("/cards", T(lang, "dashboard.cards_link"), T(lang, "dashboard.cards_desc"));
+    }
+    if (may_partners) {
+      body += TaskCard("/partners", T(lang, "dashboard.partners_link"),
+                       T(lang, "dashboard.partners_desc"));
+    }
     if (may_users) {
       body += TaskCard("/users", T(lang, "dashboard.users_link"), T(lang, "dashboard.users_desc"));
     }
@@ -1084,6 +1116,934 @@ Response GetAudit(Env& env) {
   return web::HtmlPage(UserChrome(env, "audit"), status, T(lang, "audit.title"), body);
 }
 
+// --- cards ---
+
+bool MayWorkWithCards(const User& user) {
+  return user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin ||
+         user.role == Role::kClerk;
+}
+
+bool MayManagePartners(const User& user) {
+  return user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin;
+}
+
+// The operator sees every municipality; everybody else only their own.
+bool InMunicipality(const User& user, int64_t municipality_id) {
+  return user.role == Role::kOperator ||
+         (user.municipality_id && *user.municipality_id == municipality_id);
+}
+
+std::vector<cards::Scheme> VisibleSchemes(Env& env) {
+  std::vector<cards::Scheme> out;
+  auto all = env.app.cards.ListSchemes();
+  if (!all.ok()) return out;
+  for (cards::Scheme& s : *all) {
+    if (InMunicipality(env.session->user, s.municipality_id)) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::string ShowDate(const Date& date, Lang lang) {
+  return lang == Lang::kDe ? FormatGermanDate(date) : FormatIsoDate(date);
+}
+
+std::string ShowIsoDate(const std::string& iso, Lang lang) {
+  std::optional<Date> date = ParseIsoDate(iso);
+  return date ? ShowDate(*date, lang) : iso;
+}
+
+std::string MessageFor(const std::vector<web::FieldError>& errors, std::string_view field) {
+  for (const web::FieldError& e : errors) {
+    if (e.field == field) return e.message;
+  }
+  return std::string();
+}
+
+std::string LinkButton(std::string_view href, std::string_view label, bool primary) {
+  return "<a class=\"kern-btn " + std::string(primary ? "kern-btn--primary" : "kern-btn--tertiary") +
+         "\" href=\"" + Escape(href) + "\"><span class=\"kern-label\">" + Escape(label) + "</span></a>";
+}
+
+std::string TextBlock(std::string_view text) {
+  return "<p class=\"kern-body\">" + Escape(text) + "</p>";
+}
+
+std::string Badge(std::string_view kind, std::string_view label) {
+  return "<span class=\"kern-badge kern-badge--" + std::string(kind) +
+         " kern-badge--small\"><span class=\"kern-label\">" + Escape(label) + "</span></span>";
+}
+
+std::string DescriptionItemHtml(std::string_view key, std::string_view value_html) {
+  return "<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">" +
+         Escape(key) + "</dt><dd class=\"kern-description-list-item__value\">" +
+         std::string(value_html) + "</dd></div>";
+}
+
+Response RenderCards(Env& env, int status, const std::string& number, const std::string& error) {
+  const Lang lang = env.lang;
+  std::string body = Heading(T(lang, "cards.title"));
+  if (!error.empty()) body += web::RenderErrorSummary(lang, {{"number", error}});
+  body += Paragraph(T(lang, "cards.intro"));
+  body += "<p class=\"pw-actions\">" + LinkButton("/cards/new", T(lang, "cards.issue"), true) +
+          "</p>\n";
+  body += "<form class=\"pw-filter\" method=\"get\" action=\"/cards/lookup\" role=\"search\" "
+          "aria-labelledby=\"lookup-heading\" novalidate><h2 class=\"kern-heading-small\" "
+          "id=\"lookup-heading\">" +
+          Escape(T(lang, "cards.lookup")) + "</h2>";
+  web::InputField field;
+  field.name = "number";
+  field.label = T(lang, "cards.number");
+  field.hint = T(lang, "cards.number_hint");
+  field.value = number;
+  field.error = error;
+  field.autocomplete = "off";
+  field.inputmode = "numeric";
+  field.maxlength = 20;
+  field.required = true;
+  field.spellcheck_off = true;
+  body += web::RenderInput(field);
+  body += "<div class=\"pw-actions\">" +
+          web::RenderButton(web::ButtonKind::kPrimary, T(lang, "cards.lookup_submit")) +
+          "</div></form>\n";
+  return web::HtmlPage(UserChrome(env, "cards"), status, T(lang, "cards.title"), body);
+}
+
+Response GetCards(Env& env) {
+  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  return RenderCards(env, 200, "", "");
+}
+
+Response GetCardLookup(Env& env) {
+  const Lang lang = env.lang;
+  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  std::string raw = TrimSpaces(env.request.QueryParam("number").value_or(""));
+  if (raw.empty()) return RenderCards(env, 422, raw, std::string(T(lang, "cards.err_number_missing")));
+  std::optional<std::string> number = cards::NormalizeCardNumber(raw);
+  if (!number) return RenderCards(env, 422, raw, std::string(T(lang, "cards.err_number")));
+  return Response::Redirect("/cards/" + *number);
+}
+
+std::string EventDetail(const std::string& detail_json, Lang lang) {
+  nlohmann::json detail = nlohmann::json::parse(detail_json, nullptr, false);
+  if (detail.is_discarded() || !detail.is_object()) return detail_json;
+  std::string out;
+  for (auto it = detail.begin(); it != detail.end(); ++it) {
+    std::string value = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    const std::string& key = it.key();
+    if (key == "valid_from" || key == "valid_until") value = ShowIsoDate(value, lang);
+    if (key == "replaced_by" || key == "replaces") value = cards::FormatCardNumber(value);
+    std::string label_key = "cardevent.field." + key;
+    std::string label = web::HasText(label_key) ? std::string(T(lang, label_key)) : key;
+    if (!out.empty()) out += "; ";
+    out += label + ": " + value;
+  }
+  return out;
+}
+
+struct CardForms {
+  std::vector<web::FieldError> errors;
+  std::map<std::string, std::string> values;
+  std::string notice_html;
+};
+
+std::string ReasonForm(Env& env, const std::string& number, std::string_view action,
+                       std::string_view heading_key, std::string_view label_key,
+                       std::string_view hint_key, std::string_view button_key,
+                       const CardForms& forms) {
+  const Lang lang = env.lang;
+  std::string field_name = std::string(action) + "_reason";
+  std::string heading_id = "card-" + std::string(action) + "-heading";
+  std::string html = "<section class=\"pw-card-action\" aria-labelledby=\"" + heading_id +
+                     "\"><h3 class=\"kern-heading-small\" id=\"" + heading_id + "\">" +
+                     Escape(T(lang, heading_key)) + "</h3>";
+  html += "<form class=\"pw-form\" method=\"post\" action=\"/cards/" + number + "/" +
+          std::string(action) + "\" novalidate>" + web::CsrfInput(env.session->csrf_token);
+  web::InputField reason;
+  reason.name = field_name;
+  reason.label = T(lang, label_key);
+  if (!hint_key.empty()) reason.hint = T(lang, hint_key);
+  auto value = forms.values.find(field_name);
+  if (value != forms.values.end()) reason.value = value->second;
+  reason.error = MessageFor(forms.errors, field_name);
+  reason.autocomplete = "off";
+  reason.maxlength = 500;
+  reason.required = true;
+  html += web::RenderInput(reason);
+  html += "<div class=\"pw-actions\">" +
+          web::RenderButton(web::ButtonKind::kSecondary, T(lang, button_key)) +
+          "</div></form></section>\n";
+  return html;
+}
+
+Response RenderCard(Env& env, int status, const std::string& raw_number, const CardForms& forms) {
+  const Lang lang = env.lang;
+  std::optional<std::string> number = cards::NormalizeCardNumber(raw_number);
+  if (!number) return RenderCards(env, 404, raw_number, std::string(T(lang, "cards.not_found")));
+  // Decrypts the holder; the service records the view in the audit log.
+  Result<cards::CardDetails> details = env.app.cards.GetCard(ActorFor(env), *number);
+  if (!details.ok()) {
+    if (details.status().code() == ErrorCode::kNotFound) {
+      return RenderCards(env, 404, cards::FormatCardNumber(*number),
+                         std::string(T(lang, "cards.not_found")));
+    }
+    return ErrorFor(env, details.status());
+  }
+  const cards::Card& card = details->card;
+  const cards::Holder& holder = details->holder;
+  Result<cards::Scheme> scheme = env.app.cards.GetScheme(card.scheme_id);
+  const std::string shown = cards::FormatCardNumber(card.card_number);
+
+  std::string notice = forms.notice_html;
+  if (notice.empty()) {
+    std::string done = env.request.QueryParam("done").value_or("");
+    if (done == "issued" || done == "blocked" || done == "unblocked" || done == "replaced" ||
+        done == "renewed") {
+      notice = web::RenderAlert(web::AlertKind::kSuccess, T(lang, "cards.done_title"),
+                                TextBlock(T(lang, "cards.done_" + done)));
+    }
+  }
+
+  std::string body = Heading(Tf(lang, "card.title", {shown}));
+  body += notice;
+  body += web::RenderErrorSummary(lang, forms.errors);
+
+  std::string state_html;
+  switch (card.state) {
+    case cards::CardState::kActive:
+      state_html = Badge("success", T(lang, "card.state_active"));
+      break;
+    case cards::CardState::kBlocked:
+      state_html = Badge("danger", T(lang, "card.state_blocked"));
+      break;
+    case cards::CardState::kReplaced:
+      state_html = Badge("warning", T(lang, "card.state_replaced"));
+      break;
+  }
+  if (!card.block_reason.empty()) {
+    state_html += " <span class=\"pw-state-reason\">" +
+                  Escape(Tf(lang, "card.reason", {card.block_reason})) + "</span>";
+  }
+  body += "<section class=\"pw-section\" aria-labelledby=\"card-heading\"><h2 "
+          "class=\"kern-heading-medium\" id=\"card-heading\">" +
+          Escape(T(lang, "card.data")) + "</h2><dl class=\"kern-description-list\" id=\"card-data\">";
+  body += DescriptionItem(T(lang, "card.number"), shown);
+  body += DescriptionItem(T(lang, "card.scheme"), scheme.ok() ? scheme->name : std::string());
+  body += DescriptionItemHtml(T(lang, "card.state"), state_html);
+  if (!card.replaced_by.empty()) {
+    body += DescriptionItemHtml(T(lang, "card.replaced_by"),
+                                "<a class=\"kern-link\" href=\"/cards/" + Escape(card.replaced_by) +
+                                    "\">" + Escape(cards::FormatCardNumber(card.replaced_by)) +
+                                    "</a>");
+  }
+  body += DescriptionItem(T(lang, "card.validity"),
+                          Tf(lang, "card.validity_range",
+                             {ShowDate(card.valid_from, lang), ShowDate(card.valid_until, lang)}));
+  body += DescriptionItem(T(lang, "card.discount_class"), card.discount_class);
+  body += "</dl></section>\n";
+
+  body += "<section class=\"pw-section\" aria-labelledby=\"holder-heading\"><h2 "
+          "class=\"kern-heading-medium\" id=\"holder-heading\">" +
+          Escape(T(lang, "card.holder")) + "</h2><dl class=\"kern-description-list\">";
+  body += DescriptionItem(T(lang, "card.family_name"), holder.family_name);
+  body += DescriptionItem(T(lang, "card.given_name"), holder.given_name);
+  body += DescriptionItem(T(lang, "card.birth_date"), ShowIsoDate(holder.birth_date, lang));
+  if (!holder.street.empty()) body += DescriptionItem(T(lang, "card.street"), holder.street);
+  if (!holder.postal_code.empty() || !holder.city.empty()) {
+    body += DescriptionItem(T(lang, "card.place"), TrimSpaces(holder.postal_code + " " + holder.city));
+  }
+  body += "</dl></section>\n";
+
+  if (card.state != cards::CardState::kReplaced) {
+    body += "<section class=\"pw-section\" aria-labelledby=\"actions-heading\"><h2 "
+            "class=\"kern-heading-medium\" id=\"actions-heading\">" +
+            Escape(T(lang, "card.actions")) + "</h2><div class=\"pw-card-actions\">";
+    if (card.state == cards::CardState::kActive) {
+      body += ReasonForm(env, card.card_number, "block", "card.block_heading", "card.block_reason",
+                         "card.block_hint", "card.block", forms);
+    } else {
+      body += ReasonForm(env, card.card_number, "unblock", "card.unblock_heading",
+                         "card.unblock_reason", "", "card.unblock", forms);
+    }
+    body += ReasonForm(env, card.card_number, "replace", "card.replace_heading",
+                       "card.replace_reason", "card.replace_hint", "card.replace", forms);
+    if (scheme.ok() && scheme->rule != cards::ValidityRule::kFixed) {
+      body += "<section class=\"pw-card-action\" aria-labelledby=\"card-renew-heading\"><h3 "
+              "class=\"kern-heading-small\" id=\"card-renew-heading\">" +
+              Escape(T(lang, "card.renew_heading")) + "</h3>" + TextBlock(T(lang, "card.renew_text")) +
+              "<form class=\"pw-form\" method=\"post\" action=\"/cards/" + card.card_number +
+              "/renew\">" + web::CsrfInput(env.session->csrf_token) + "<div class=\"pw-actions\">" +
+              web::RenderButton(web::ButtonKind::kSecondary, T(lang, "card.renew")) +
+              "</div></form></section>\n";
+    }
+    body += "</div></section>\n";
+  }
+
+  body += "<section class=\"pw-section\" aria-labelledby=\"history-caption\">"
+          "<div class=\"kern-table-responsive pw-table-wrap\" role=\"region\" "
+          "aria-labelledby=\"history-caption\" tabindex=\"0\"><table class=\"kern-table "
+          "kern-table--small kern-table--striped\"><caption class=\"kern-title\" "
+          "id=\"history-caption\">" +
+          Escape(T(lang, "card.history")) + "</caption><thead><tr class=\"kern-table__row\">";
+  for (std::string_view key : {"card.col_time", "card.col_event", "card.col_detail", "card.col_actor"}) {
+    body += "<th scope=\"col\" class=\"kern-table__header\">" + Escape(T(lang, key)) + "</th>";
+  }
+  body += "</tr></thead><tbody class=\"kern-table__body\">";
+  for (const cards::CardEvent& e : details->history) {
+    std::string event_key = "cardevent." + e.kind;
+    std::string event = web::HasText(event_key) ? std::string(T(lang, event_key)) : e.kind;
+    body += "<tr class=\"kern-table__row\"><th scope=\"row\" class=\"kern-table__header "
+            "pw-nowrap\"><time datetime=\"" +
+            Escape(FormatUtc(e.at)) + "\">" + Escape(web::FormatBerlinTime(e.at, lang)) +
+            "</time></th><td class=\"kern-table__cell\">" + Escape(event) +
+            "</td><td class=\"kern-table__cell\">" + Escape(EventDetail(e.detail, lang)) +
+            "</td><td class=\"kern-table__cell\">" + Escape(e.actor) + "</td></tr>";
+  }
+  body += "</tbody></table></div></section>\n";
+  body += "<p class=\"kern-body\"><a class=\"kern-link\" href=\"/cards\">" +
+          Escape(T(lang, "card.back")) + "</a></p>\n";
+  return web::HtmlPage(UserChrome(env, "cards"), status, Tf(lang, "card.title", {shown}), body);
+}
+
+Response GetCardPage(Env& env) {
+  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  return RenderCard(env, 200, env.request.path_params["number"], {});
+}
+
+Response PostCardAction(Env& env, const std::string& action) {
+  const Lang lang = env.lang;
+  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  auto form = env.request.FormParams();
+  if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
+  std::optional<std::string> number = cards::NormalizeCardNumber(env.request.path_params["number"]);
+  if (!number) return web::ErrorPage(UserChrome(env, ""), 404);
+  const std::string field = action + "_reason";
+  const std::string reason = TrimSpaces(FormValue(form, field));
+  CardForms forms;
+  forms.values[field] = reason;
+  if (action != "renew" && (reason.empty() || reason.size() > 500)) {
+    forms.errors.push_back({field, std::string(T(lang, "card.err_reason"))});
+    return RenderCard(env, 422, *number, forms);
+  }
+  accounts::Actor actor = ActorFor(env);
+  Status status;
+  std::string target = *number;
+  std::string done;
+  if (action == "block") {
+    status = env.app.cards.Block(actor, *number, reason);
+    done = "blocked";
+  } else if (action == "unblock") {
+    status = env.app.cards.Unblock(actor, *number, reason);
+    done = "unblocked";
+  } else if (action == "replace") {
+    Result<cards::Card> replacement = env.app.cards.Replace(actor, *number, reason);
+    if (replacement.ok()) target = replacement->card_number;
+    status = replacement.status();
+    done = "replaced";
+  } else {
+    Result<cards::Card> renewed = env.app.cards.Renew(actor, *number);
+    status = renewed.status();
+    done = "renewed";
+  }
+  if (status.ok()) return Response::Redirect("/cards/" + target + "?done=" + done);
+  switch (status.code()) {
+    case ErrorCode::kNotFound:
+      return RenderCards(env, 404, cards::FormatCardNumber(*number),
+                         std::string(T(lang, "cards.not_found")));
+    case ErrorCode::kPermissionDenied:
+      return Forbidden(env);
+    case ErrorCode::kInvalidArgument:
+      forms.errors.push_back({field, std::string(T(lang, "card.err_reason"))});
+      return RenderCard(env, 422, *number, forms);
+    case ErrorCode::kFailedPrecondition:
+      forms.notice_html = web::RenderAlert(web::AlertKind::kDanger, T(lang, "card.action_failed"),
+                                           TextBlock(T(lang, "card.err_state_" + action)));
+      return RenderCard(env, 409, *number, forms);
+    default:
+      return ErrorFor(env, status);
+  }
+}
+
+// --- issuing a card ---
+
+constexpr std::string_view kNewCardFields[] = {"scheme",      "family_name", "given_name",
+                                               "birth_date",  "street",      "postal_code",
+                                               "city",        "discount_class", "valid_from"};
+
+Response RenderNewCard(Env& env, int status, const std::map<std::string, std::string>& values,
+                       const std::vector<web::FieldError>& errors) {
+  const Lang lang = env.lang;
+  auto value = [&](const std::string& name) {
+    auto it = values.find(name);
+    return it == values.end() ? std::string() : it->second;
+  };
+  std::vector<cards::Scheme> schemes = VisibleSchemes(env);
+  std::string body = Heading(T(lang, "newcard.title"));
+  body += web::RenderErrorSummary(lang, errors);
+  if (schemes.empty()) {
+    body += web::RenderAlert(web::AlertKind::kInfo, T(lang, "newcard.no_schemes"), "", false);
+    return web::HtmlPage(UserChrome(env, "cards"), status, T(lang, "newcard.title"), body);
+  }
+  body += Paragraph(T(lang, "newcard.intro"));
+  body += "<form class=\"pw-form\" method=\"post\" action=\"/cards\" novalidate>\n";
+  body += web::CsrfInput(env.session->csrf_token);
+
+  web::SelectField scheme;
+  scheme.name = "scheme";
+  scheme.label = T(lang, "newcard.scheme");
+  scheme.error = MessageFor(errors, "scheme");
+  scheme.required = true;
+  web::SelectGroup scheme_options;
+  if (schemes.size() > 1) {
+    scheme_options.options.push_back({"", std::string(T(lang, "newcard.choose")), value("scheme").empty()});
+  }
+  for (const cards::Scheme& s : schemes) {
+    std::string id = std::to_string(s.id);
+    scheme_options.options.push_back({id, s.name, value("scheme") == id});
+  }
+  scheme.groups.push_back(std::move(scheme_options));
+  body += web::RenderSelect(scheme);
+
+  auto text = [&](const std::string& name, std::string_view label_key, std::string_view hint_key,
+                  int maxlength, bool required, std::string type = "text") {
+    web::InputField field;
+    field.name = name;
+    field.label = T(lang, label_key);
+    if (!hint_key.empty()) field.hint = T(lang, hint_key);
+    field.value = value(name);
+    field.error = MessageFor(errors, name);
+    field.type = std::move(type);
+    field.autocomplete = "off";
+    field.maxlength = maxlength;
+    field.required = required;
+    return field;
+  };
+  body += web::RenderInput(text("family_name", "newcard.family_name", "", 100, true));
+  body += web::RenderInput(text("given_name", "newcard.given_name", "", 100, true));
+  body += web::RenderInput(text("birth_date", "newcard.birth_date", "newcard.date_hint", 0, true, "date"));
+  body += web::RenderInput(text("street", "newcard.street", "newcard.optional", 200, false));
+  web::InputField postal = text("postal_code", "newcard.postal_code", "newcard.postal_hint", 5, false);
+  postal.inputmode = "numeric";
+  postal.pattern = "[0-9]*";
+  body += web::RenderInput(postal);
+  body += web::RenderInput(text("city", "newcard.city", "newcard.optional", 100, false));
+
+  web::SelectField discount;
+  discount.name = "discount_class";
+  discount.label = T(lang, "newcard.discount_class");
+  discount.hint = T(lang, "newcard.discount_hint");
+  discount.error = MessageFor(errors, "discount_class");
+  web::SelectGroup discount_options;
+  discount_options.options.push_back({"", std::string(T(lang, "newcard.discount_default")),
+                                      value("discount_class").empty()});
+  std::vector<std::string> classes;
+  for (const cards::Scheme& s : schemes) {
+    for (const std::string& c : s.discount_classes) {
+      if (std::find(classes.begin(), classes.end(), c) == classes.end()) classes.push_back(c);
+    }
+  }
+  for (const std::string& c : classes) {
+    discount_options.options.push_back({c, c, value("discount_class") == c});
+  }
+  discount.groups.push_back(std::move(discount_options));
+  body += web::RenderSelect(discount);
+  body += web::RenderInput(text("valid_from", "newcard.valid_from", "newcard.valid_from_hint", 0, false, "date"));
+
+  body += "<div class=\"pw-actions\">" +
+          web::RenderButton(web::ButtonKind::kPrimary, T(lang, "newcard.submit")) +
+          LinkButton("/cards", T(lang, "common.cancel"), false) + "</div>\n</form>\n";
+  return web::HtmlPage(UserChrome(env, "cards"), status, T(lang, "newcard.title"), body);
+}
+
+Response GetNewCard(Env& env) {
+  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  return RenderNewCard(env, 200, {}, {});
+}
+
+// The form field a service error names ("holder.family_name" → "family_name").
+web::FieldError CardFieldError(Lang lang, const Status& status) {
+  std::string field = status.field();
+  if (field.rfind("holder.", 0) == 0) field = field.substr(7);
+  static const std::map<std::string, std::string_view> kMessages = {
+      {"scheme", "newcard.err_scheme"},         {"family_name", "newcard.err_family_name"},
+      {"given_name", "newcard.err_given_name"}, {"birth_date", "newcard.err_birth_date"},
+      {"street", "newcard.err_street"},         {"postal_code", "newcard.err_postal_code"},
+      {"city", "newcard.err_city"},             {"discount_class", "newcard.err_discount_class"},
+      {"valid_from", "newcard.err_valid_from"}};
+  auto it = kMessages.find(field);
+  if (it != kMessages.end()) return {field, std::string(T(lang, it->second))};
+  if (status.code() == ErrorCode::kPermissionDenied) return {"", std::string(T(lang, "error.403_text"))};
+  if (status.code() == ErrorCode::kAlreadyExists) return {"", std::string(T(lang, "newcard.err_taken"))};
+  return {"", status.message()};
+}
+
+Response PostCards(Env& env) {
+  const Lang lang = env.lang;
+  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  auto form = env.request.FormParams();
+  if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
+  std::map<std::string, std::string> values;
+  for (std::string_view name : kNewCardFields) {
+    values[std::string(name)] = TrimSpaces(FormValue(form, std::string(name)));
+  }
+  std::vector<web::FieldError> errors;
+  auto fail = [&](const std::string& field) {
+    errors.push_back({field, std::string(T(lang, "newcard.err_" + field))});
+  };
+  cards::NewCard input;
+  std::optional<int64_t> scheme_id = ParseId(values["scheme"]);
+  bool scheme_ok = false;
+  if (scheme_id) {
+    for (const cards::Scheme& s : VisibleSchemes(env)) scheme_ok = scheme_ok || s.id == *scheme_id;
+  }
+  if (scheme_ok) {
+    input.scheme_id = *scheme_id;
+  } else {
+    fail("scheme");
+  }
+  input.holder.family_name = values["family_name"];
+  input.holder.given_name = values["given_name"];
+  input.holder.birth_date = values["birth_date"];
+  input.holder.street = values["street"];
+  input.holder.postal_code = values["postal_code"];
+  input.holder.city = values["city"];
+  input.discount_class = values["discount_class"];
+  if (input.holder.family_name.empty()) fail("family_name");
+  if (input.holder.given_name.empty()) fail("given_name");
+  if (!ParseIsoDate(input.holder.birth_date)) fail("birth_date");
+  if (!values["valid_from"].empty()) {
+    input.valid_from = ParseIsoDate(values["valid_from"]);
+    if (!input.valid_from) fail("valid_from");
+  }
+  if (!errors.empty()) return RenderNewCard(env, 422, values, errors);
+
+  Result<cards::Card> card = env.app.cards.IssueCard(ActorFor(env), input);
+  if (!card.ok()) {
+    ErrorCode code = card.status().code();
+    if (code != ErrorCode::kInvalidArgument && code != ErrorCode::kAlreadyExists &&
+        code != ErrorCode::kPermissionDenied && code != ErrorCode::kFailedPrecondition) {
+      return ErrorFor(env, card.status());
+    }
+    return RenderNewCard(env, code == ErrorCode::kAlreadyExists ? 409 : 422, values,
+                         {CardFieldError(lang, card.status())});
+  }
+  return Response::Redirect("/cards/" + card->card_number + "?done=issued");
+}
+
+// --- alerts of the enumeration defence ---
+
+struct ShownAlert {
+  checks::Alert alert;
+  std::string partner;  // name, may be empty
+  std::string key_prefix;
+};
+
+// Open alerts this user may see: the operator all, a municipality
+// administrator those raised by partners of their municipality.
+std::vector<ShownAlert> VisibleAlerts(Env& env) {
+  std::vector<ShownAlert> out;
+  const User& user = env.session->user;
+  if (!MayManagePartners(user)) return out;
+  Result<std::vector<checks::Alert>> alerts = env.app.checks.OpenAlerts();
+  if (!alerts.ok()) return out;
+  std::map<int64_t, checks::Partner> partners;
+  if (auto list = env.app.partners.ListPartners(); list.ok()) {
+    for (checks::Partner& p : *list) partners[p.id] = std::move(p);
+  }
+  for (const checks::Alert& a : *alerts) {
+    ShownAlert shown{a, "", ""};
+    nlohmann::json detail = nlohmann::json::parse(a.detail, nullptr, false);
+    std::optional<int64_t> partner_id;
+    if (detail.is_object() && detail.contains("partner_id") && detail["partner_id"].is_number_integer()) {
+      partner_id = detail["partner_id"].get<int64_t>();
+    }
+    auto partner = partner_id ? partners.find(*partner_id) : partners.end();
+    if (partner != partners.end()) {
+      if (!InMunicipality(user, partner->second.municipality_id)) continue;
+      shown.partner = partner->second.name;
+      if (a.subject.rfind("partner_key:", 0) == 0) {
+        std::optional<int64_t> key_id = ParseId(std::string_view(a.subject).substr(12));
+        if (auto keys = env.app.partners.ListKeys(partner->second.id); keys.ok() && key_id) {
+          for (const checks::PartnerKey& k : *keys) {
+            if (k.id == *key_id) shown.key_prefix = k.prefix;
+          }
+        }
+      }
+    } else if (user.role != Role::kOperator) {
+      continue;
+    }
+    out.push_back(std::move(shown));
+  }
+  return out;
+}
+
+std::string AlertsSection(Env& env) {
+  const Lang lang = env.lang;
+  if (!MayManagePartners(env.session->user)) return "";
+  std::vector<ShownAlert> alerts = VisibleAlerts(env);
+  std::string html = "<section class=\"pw-section\" aria-labelledby=\"alerts-heading\"><h2 "
+                     "class=\"kern-heading-medium\" id=\"alerts-heading\">" +
+                     Escape(T(lang, "alerts.title")) + "</h2>";
+  if (alerts.empty()) {
+    html += "<p class=\"kern-body pw-empty\">" + Escape(T(lang, "alerts.none")) + "</p></section>\n";
+    return html;
+  }
+  html += "<ul class=\"pw-alerts\">";
+  for (const ShownAlert& shown : alerts) {
+    const checks::Alert& a = shown.alert;
+    std::string kind_key = "alerts.kind_" + a.kind;
+    std::string title = web::HasText(kind_key) ? std::string(T(lang, kind_key)) : a.kind;
+    std::string when = web::FormatBerlinTime(a.at, lang);
+    std::string partner = shown.partner.empty() ? std::string(T(lang, "alerts.unknown_partner"))
+                                                : shown.partner;
+    std::string text;
+    if (a.kind == "card_locked") {
+      text = Tf(lang, "alerts.card_locked_text", {partner});
+    } else if (a.kind == "key_suspended") {
+      text = Tf(lang, "alerts.key_suspended_text", {shown.key_prefix, partner});
+    } else {
+      text = a.detail;
+    }
+    std::string body = "<p class=\"kern-body\"><time datetime=\"" + Escape(FormatUtc(a.at)) + "\">" +
+                       Escape(when) + "</time></p>" + TextBlock(text) +
+                       "<form class=\"pw-inline-form\" method=\"post\" action=\"/alerts/" +
+                       std::to_string(a.id) + "/acknowledge\">" +
+                       web::CsrfInput(env.session->csrf_token) +
+                       web::RenderButton(web::ButtonKind::kSecondary, T(lang, "alerts.acknowledge"),
+                                         "aria-label=\"" +
+                                             Escape(Tf(lang, "alerts.acknowledge_named", {title, when})) +
+                                             "\"") +
+                       "</form>";
+    html += "<li id=\"alert-" + std::to_string(a.id) + "\">" +
+            web::RenderAlert(web::AlertKind::kWarning, title, body, false) + "</li>";
+  }
+  html += "</ul></section>\n";
+  return html;
+}
+
+Response PostAcknowledgeAlert(Env& env) {
+  if (!MayManagePartners(env.session->user)) return Forbidden(env);
+  auto form = env.request.FormParams();
+  if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
+  std::optional<int64_t> id = ParseId(env.request.path_params["id"]);
+  if (!id) return web::ErrorPage(UserChrome(env, ""), 404);
+  bool visible = false;
+  for (const ShownAlert& a : VisibleAlerts(env)) visible = visible || a.alert.id == *id;
+  if (!visible) return web::ErrorPage(UserChrome(env, ""), 404);
+  accounts::Actor actor = ActorFor(env);
+  Status status = env.app.checks.AcknowledgeAlert(*id, actor.id, env.request.request_id);
+  if (!status.ok()) return ErrorFor(env, status);
+  return Response::Redirect("/dashboard?acknowledged=1");
+}
+
+// --- partners ---
+
+struct PartnerForm {
+  std::string name;
+  std::string origins;
+  std::vector<int64_t> scheme_ids;
+};
+
+std::string KeyKindLabel(Lang lang, const std::string& kind) {
+  return std::string(T(lang, kind == "publishable" ? "partners.kind_publishable" : "partners.kind_server"));
+}
+
+Response RenderPartners(Env& env, int status, std::string notice_html, const PartnerForm& values,
+                        const std::vector<web::FieldError>& errors) {
+  const Lang lang = env.lang;
+  const User& user = env.session->user;
+  Result<std::vector<checks::Partner>> all = env.app.partners.ListPartners();
+  if (!all.ok()) return ErrorFor(env, all.status());
+  std::map<int64_t, std::string> scheme_names;
+  if (auto schemes = env.app.cards.ListSchemes(); schemes.ok()) {
+    for (const cards::Scheme& s : *schemes) scheme_names[s.id] = s.name;
+  }
+  if (notice_html.empty()) {
+    static const std::pair<const char*, const char*> kNotices[] = {
+        {"created", "partners.created"}, {"revoked", "partners.revoked"},
+        {"reinstated", "partners.reinstated"}};
+    for (const auto& [param, key] : kNotices) {
+      if (env.request.QueryParam(param)) {
+        notice_html = web::RenderAlert(web::AlertKind::kSuccess, T(lang, "partners.done_title"),
+                                       TextBlock(T(lang, key)));
+        break;
+      }
+    }
+  }
+
+  std::string body = Heading(T(lang, "partners.title"));
+  body += notice_html;
+  body += web::RenderErrorSummary(lang, errors);
+  body += Paragraph(T(lang, "partners.intro"));
+
+  int shown = 0;
+  for (const checks::Partner& p : *all) {
+    if (!InMunicipality(user, p.municipality_id)) continue;
+    ++shown;
+    const std::string pid = std::to_string(p.id);
+    body += "<section class=\"pw-section pw-partner\" aria-labelledby=\"partner-" + pid +
+            "-heading\" id=\"partner-" + pid + "\"><h2 class=\"kern-heading-medium\" id=\"partner-" +
+            pid + "-heading\">" + Escape(p.name) + "</h2><dl class=\"kern-description-list\">";
+    std::string schemes;
+    for (int64_t id : p.scheme_ids) {
+      auto it = scheme_names.find(id);
+      if (!schemes.empty()) schemes += ", ";
+      schemes += it != scheme_names.end() ? it->second : std::to_string(id);
+    }
+    body += DescriptionItem(T(lang, "partners.schemes"), schemes);
+    std::string origins;
+    for (const std::string& o : p.origins) origins += (origins.empty() ? "" : ", ") + o;
+    body += DescriptionItem(T(lang, "partners.origins"),
+                            origins.empty() ? std::string(T(lang, "common.none")) : origins);
+    body += "</dl>";
+
+    Result<std::vector<checks::PartnerKey>> keys = env.app.partners.ListKeys(p.id);
+    if (!keys.ok()) return ErrorFor(env, keys.status());
+    if (keys->empty()) {
+      body += TextBlock(T(lang, "partners.no_keys"));
+    } else {
+      const std::string caption_id = "partner-" + pid + "-keys";
+      body += "<div class=\"kern-table-responsive pw-table-wrap\" role=\"region\" aria-labelledby=\"" +
+              caption_id + "\" tabindex=\"0\"><table class=\"kern-table kern-table--small "
+              "kern-table--striped\"><caption class=\"kern-title\" id=\"" + caption_id + "\">" +
+              Escape(Tf(lang, "partners.keys_caption", {p.name})) +
+              "</caption><thead><tr class=\"kern-table__row\">";
+      for (std::string_view key : {"partners.col_prefix", "partners.col_kind", "partners.col_created",
+                                   "partners.col_status", "partners.col_action"}) {
+        body += "<th scope=\"col\" class=\"kern-table__header\">" + Escape(T(lang, key)) + "</th>";
+      }
+      body += "</tr></thead><tbody class=\"kern-table__body\">";
+      for (const checks::PartnerKey& k : *keys) {
+        const std::string kid = std::to_string(k.id);
+        std::string state;
+        if (k.revoked_at) {
+          state = Badge("danger", T(lang, "partners.key_revoked")) + " " +
+                  Escape(web::FormatBerlinTime(*k.revoked_at, lang));
+        } else if (k.suspended_at) {
+          state = Badge("warning", T(lang, "partners.key_suspended")) + " " +
+                  Escape(web::FormatBerlinTime(*k.suspended_at, lang));
+        } else {
+          state = Badge("success", T(lang, "partners.key_active"));
+        }
+        body += "<tr class=\"kern-table__row\" id=\"key-" + kid + "\"><th scope=\"row\" "
+                "class=\"kern-table__header\"><code>" + Escape(k.prefix) + "</code></th>"
+                "<td class=\"kern-table__cell\">" + Escape(KeyKindLabel(lang, k.kind)) +
+                "</td><td class=\"kern-table__cell pw-nowrap\">" +
+                Escape(web::FormatBerlinTime(k.created_at, lang)) +
+                "</td><td class=\"kern-table__cell\">" + state +
+                "</td><td class=\"kern-table__cell kern-table__cell--action\">";
+        if (!k.revoked_at) {
+          if (k.suspended_at) {
+            body += "<form class=\"pw-inline-form\" method=\"post\" action=\"/partner-keys/" + kid +
+                    "/reinstate\">" + web::CsrfInput(env.session->csrf_token) +
+                    web::RenderButton(web::ButtonKind::kSecondary, T(lang, "partners.reinstate"),
+                                      "aria-label=\"" +
+                                          Escape(Tf(lang, "partners.reinstate_named", {k.prefix})) + "\"") +
+                    "</form> ";
+          }
+          body += "<form class=\"pw-inline-form\" method=\"post\" action=\"/partner-keys/" + kid +
+                  "/revoke\">" + web::CsrfInput(env.session->csrf_token) +
+                  web::RenderButton(web::ButtonKind::kSecondary, T(lang, "partners.revoke"),
+                                    "aria-label=\"" +
+                                        Escape(Tf(lang, "partners.revoke_named", {k.prefix})) + "\"") +
+                  "</form>";
+        }
+        body += "</td></tr>";
+      }
+      body += "</tbody></table></div>";
+    }
+    body += "<div class=\"pw-actions\">";
+    for (const char* kind : {"server", "publishable"}) {
+      std::string label_key = std::string("partners.create_") + kind;
+      body += "<form class=\"pw-inline-form\" method=\"post\" action=\"/partners/" + pid + "/keys\">" +
+              web::CsrfInput(env.session->csrf_token) + "<input type=\"hidden\" name=\"kind\" value=\"" +
+              kind + "\">" +
+              web::RenderButton(web::ButtonKind::kSecondary, T(lang, label_key),
+                                "aria-label=\"" +
+                                    Escape(Tf(lang, label_key + "_named", {p.name})) + "\"") +
+              "</form>";
+    }
+    body += "</div></section>\n";
+  }
+  if (shown == 0) body += "<p class=\"kern-body pw-empty\">" + Escape(T(lang, "partners.empty")) + "</p>\n";
+
+  // Adding a partner.
+  std::vector<cards::Scheme> schemes = VisibleSchemes(env);
+  body += "<section class=\"pw-section\" aria-labelledby=\"new-partner-heading\"><h2 "
+          "class=\"kern-heading-medium\" id=\"new-partner-heading\">" +
+          Escape(T(lang, "partners.new")) + "</h2>";
+  if (schemes.empty()) {
+    body += TextBlock(T(lang, "partners.no_schemes")) + "</section>\n";
+    return web::HtmlPage(UserChrome(env, "partners"), status, T(lang, "partners.title"), body);
+  }
+  body += "<form class=\"pw-form\" method=\"post\" action=\"/partners\" novalidate>" +
+          web::CsrfInput(env.session->csrf_token);
+  web::InputField name;
+  name.name = "name";
+  name.label = T(lang, "partners.name");
+  name.value = values.name;
+  name.error = MessageFor(errors, "name");
+  name.autocomplete = "off";
+  name.maxlength = 200;
+  name.required = true;
+  body += web::RenderInput(name);
+  web::CheckboxGroup boxes;
+  boxes.name = "schemes";
+  boxes.legend = T(lang, "partners.schemes_legend");
+  boxes.error = MessageFor(errors, "schemes");
+  for (const cards::Scheme& s : schemes) {
+    bool checked = std::find(values.scheme_ids.begin(), values.scheme_ids.end(), s.id) !=
+                   values.scheme_ids.end();
+    boxes.options.push_back({"scheme_" + std::to_string(s.id), s.name, checked});
+  }
+  body += web::RenderCheckboxes(boxes);
+  web::TextareaField origins;
+  origins.name = "origins";
+  origins.label = T(lang, "partners.origins_label");
+  origins.hint = T(lang, "partners.origins_hint");
+  origins.value = values.origins;
+  origins.error = MessageFor(errors, "origins");
+  origins.maxlength = 4000;
+  origins.spellcheck_off = true;
+  body += web::RenderTextarea(origins);
+  body += "<div class=\"pw-actions\">" +
+          web::RenderButton(web::ButtonKind::kPrimary, T(lang, "partners.submit")) +
+          "</div></form></section>\n";
+  return web::HtmlPage(UserChrome(env, "partners"), status, T(lang, "partners.title"), body);
+}
+
+Response GetPartners(Env& env) {
+  if (!MayManagePartners(env.session->user)) return Forbidden(env);
+  return RenderPartners(env, 200, "", {}, {});
+}
+
+Response PostPartners(Env& env) {
+  const Lang lang = env.lang;
+  const User& user = env.session->user;
+  if (!MayManagePartners(user)) return Forbidden(env);
+  auto form = env.request.FormParams();
+  if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
+  PartnerForm values;
+  values.name = TrimSpaces(FormValue(form, "name"));
+  values.origins = FormValue(form, "origins");
+  std::vector<cards::Scheme> schemes = VisibleSchemes(env);
+  std::optional<int64_t> municipality;
+  if (user.role != Role::kOperator) municipality = user.municipality_id;
+  std::vector<web::FieldError> errors;
+  bool mixed = false;
+  for (const cards::Scheme& s : schemes) {
+    if (FormValue(form, "scheme_" + std::to_string(s.id)).empty()) continue;
+    values.scheme_ids.push_back(s.id);
+    if (!municipality) municipality = s.municipality_id;
+    mixed = mixed || *municipality != s.municipality_id;
+  }
+  std::vector<std::string> origins;
+  bool origins_ok = true;
+  std::string_view rest = values.origins;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string line = TrimSpaces(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    if (line.empty()) continue;
+    if (line.size() > 1 && line.back() == '/') line.pop_back();
+    if (!checks::IsValidOrigin(line)) origins_ok = false;
+    origins.push_back(line);
+  }
+  if (values.name.empty() || values.name.size() > 200) {
+    errors.push_back({"name", std::string(T(lang, "partners.err_name"))});
+  }
+  if (values.scheme_ids.empty()) {
+    errors.push_back({"schemes", std::string(T(lang, "partners.err_schemes"))});
+  } else if (mixed) {
+    errors.push_back({"schemes", std::string(T(lang, "partners.err_schemes_municipality"))});
+  }
+  if (!origins_ok) errors.push_back({"origins", std::string(T(lang, "partners.err_origins"))});
+  if (!errors.empty() || !municipality) {
+    if (errors.empty()) errors.push_back({"", std::string(T(lang, "error.403_text"))});
+    return RenderPartners(env, 422, "", values, errors);
+  }
+  Result<checks::Partner> partner =
+      env.app.partners.CreatePartner(ActorFor(env), *municipality, values.name, values.scheme_ids, origins);
+  if (!partner.ok()) {
+    const Status& s = partner.status();
+    if (s.code() == ErrorCode::kPermissionDenied) return Forbidden(env);
+    if (s.code() != ErrorCode::kInvalidArgument && s.code() != ErrorCode::kAlreadyExists) {
+      return ErrorFor(env, s);
+    }
+    std::string field = s.field();
+    web::FieldError error{"", s.message()};
+    if (field == "name" || field == "schemes" || field == "origins") {
+      error = {field, std::string(T(lang, "partners.err_" + field))};
+    } else if (s.code() == ErrorCode::kAlreadyExists) {
+      error = {"name", std::string(T(lang, "partners.err_name_taken"))};
+    }
+    return RenderPartners(env, s.code() == ErrorCode::kAlreadyExists ? 409 : 422, "", values, {error});
+  }
+  return Response::Redirect("/partners?created=" + std::to_string(partner->id));
+}
+
+Response PostPartnerKey(Env& env) {
+  const Lang lang = env.lang;
+  if (!MayManagePartners(env.session->user)) return Forbidden(env);
+  auto form = env.request.FormParams();
+  if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
+  std::optional<int64_t> id = ParseId(env.request.path_params["id"]);
+  std::string kind = FormValue(form, "kind");
+  if (!id || (kind != "server" && kind != "publishable")) return web::ErrorPage(UserChrome(env, ""), 404);
+  std::string partner_name;
+  if (auto list = env.app.partners.ListPartners(); list.ok()) {
+    for (const checks::Partner& p : *list) {
+      if (p.id == *id && InMunicipality(env.session->user, p.municipality_id)) partner_name = p.name;
+    }
+  }
+  if (partner_name.empty()) return web::ErrorPage(UserChrome(env, ""), 404);
+  Result<checks::CreatedPartnerKey> created = env.app.partners.CreateKey(ActorFor(env), *id, kind);
+  if (!created.ok()) {
+    if (created.status().code() == ErrorCode::kPermissionDenied) return Forbidden(env);
+    return ErrorFor(env, created.status());
+  }
+  std::string body = Heading(T(lang, "newkey.title"));
+  body += web::RenderAlert(web::AlertKind::kWarning, T(lang, "newkey.once_title"),
+                           TextBlock(T(lang, "newkey.once_text")));
+  body += "<dl class=\"kern-description-list\">";
+  body += DescriptionItem(T(lang, "newkey.partner"), partner_name);
+  body += DescriptionItem(T(lang, "partners.col_kind"), KeyKindLabel(lang, kind));
+  body += DescriptionItem(T(lang, "partners.col_prefix"), created->key.prefix);
+  body += "</dl>";
+  body += "<h2 class=\"kern-heading-small\" id=\"secret-heading\">" + Escape(T(lang, "newkey.secret")) +
+          "</h2><p class=\"pw-secret pw-secret--key\"><code id=\"partner-secret\">" +
+          Escape(created->secret) + "</code></p>";
+  body += TextBlock(T(lang, kind == "publishable" ? "newkey.publishable_hint" : "newkey.server_hint"));
+  body += "<p class=\"pw-actions\">" + LinkButton("/partners", T(lang, "newkey.back"), true) + "</p>\n";
+  return web::HtmlPage(UserChrome(env, "partners"), 201, T(lang, "newkey.title"), body);
+}
+
+Response PostKeyState(Env& env, bool revoke) {
+  const Lang lang = env.lang;
+  if (!MayManagePartners(env.session->user)) return Forbidden(env);
+  auto form = env.request.FormParams();
+  if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
+  std::optional<int64_t> id = ParseId(env.request.path_params["id"]);
+  if (!id) return web::ErrorPage(UserChrome(env, ""), 404);
+  accounts::Actor actor = ActorFor(env);
+  Status status = revoke ? env.app.partners.RevokeKey(actor, *id) : env.app.partners.ReinstateKey(actor, *id);
+  if (status.ok()) return Response::Redirect(revoke ? "/partners?revoked=1" : "/partners?reinstated=1");
+  switch (status.code()) {
+    case ErrorCode::kNotFound:
+      return web::ErrorPage(UserChrome(env, ""), 404);
+    case ErrorCode::kPermissionDenied:
+      return Forbidden(env);
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kFailedPrecondition:
+      return RenderPartners(env, 409,
+                            web::RenderAlert(web::AlertKind::kDanger, T(lang, "partners.action_failed"),
+                                             TextBlock(T(lang, revoke ? "partners.err_revoke"
+                                                                      : "partners.err_reinstate"))),
+                            {}, {});
+    default:
+      return ErrorFor(env, status);
+  }
+}
+
 }  // namespace
 
 void RegisterWebRoutes(Router& router, AppContext& app) {
@@ -1113,6 +2073,26 @@ void RegisterWebRoutes(Router& router, AppContext& app) {
   router.Add("POST", "/users/{id}/enable", "web_user_enable",
              Protected(app, [](Env& env) { return PostUserState(env, false); }));
   router.Add("GET", "/audit", "web_audit", Protected(app, GetAudit));
+
+  router.Add("GET", "/cards", "web_cards", Protected(app, GetCards));
+  router.Add("GET", "/cards/lookup", "web_card_lookup", Protected(app, GetCardLookup));
+  router.Add("GET", "/cards/new", "web_card_new", Protected(app, GetNewCard));
+  router.Add("POST", "/cards", "web_card_issue", Protected(app, PostCards));
+  router.Add("GET", "/cards/{number}", "web_card", Protected(app, GetCardPage));
+  for (const char* what : {"block", "unblock", "replace", "renew"}) {
+    std::string action = what;
+    router.Add("POST", "/cards/{number}/" + action, "web_card_" + action,
+               Protected(app, [action](Env& env) { return PostCardAction(env, action); }));
+  }
+  router.Add("POST", "/alerts/{id}/acknowledge", "web_alert_acknowledge",
+             Protected(app, PostAcknowledgeAlert));
+  router.Add("GET", "/partners", "web_partners", Protected(app, GetPartners));
+  router.Add("POST", "/partners", "web_partner_create", Protected(app, PostPartners));
+  router.Add("POST", "/partners/{id}/keys", "web_partner_key_create", Protected(app, PostPartnerKey));
+  router.Add("POST", "/partner-keys/{id}/revoke", "web_partner_key_revoke",
+             Protected(app, [](Env& env) { return PostKeyState(env, true); }));
+  router.Add("POST", "/partner-keys/{id}/reinstate", "web_partner_key_reinstate",
+             Protected(app, [](Env& env) { return PostKeyState(env, false); }));
 }
 
 }  // namespace passwerk::http
