@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "cards/card_number.h"
 #include "cards/name_match.h"
 #include "checks/check_service.h"
 #include "checks/partners.h"
+#include "checks/verdict.h"
 #include "storage/testing/backends.h"
 
 namespace passwerk::cards {
@@ -198,3 +201,40 @@ INSTANTIATE_TEST_SUITE_P(Backends, CardServiceTest, ::testing::ValuesIn(storage:
 
 }  // namespace
 }  // namespace passwerk::cards
+
+namespace passwerk::checks {
+namespace {
+
+TEST(VerdictTest, SignedVerdictVerifiesAndDetectsTampering) {
+  auto box = crypto::SecretBox::FromHexKeys({std::string(64, 'c')}).value();
+  VerdictSigner signer(box);
+  Verdict verdict;
+  verdict.valid = true;
+  verdict.scheme = "erlangen-pass";
+  verdict.discount = "50_percent";
+  verdict.valid_until = "2026-12-31";
+  verdict.card_hash = Base64Url(crypto::Sha256("101000010013"));
+  verdict.partner_id = 7;
+  verdict.issued_at = 1795000000;
+  verdict.expires_at = 1795000900;
+  std::string jws = signer.Sign(verdict);
+  auto payload = signer.VerifyPayload(jws);
+  ASSERT_TRUE(payload.ok()) << payload.status().ToString();
+  auto json = nlohmann::json::parse(*payload);
+  EXPECT_EQ(json["valid"], true);
+  EXPECT_EQ(json["partner"], 7);
+  EXPECT_EQ(json.dump().find("Müller"), std::string::npos);
+  std::string tampered = jws;
+  tampered[jws.find('.') + 5] ^= 1;
+  EXPECT_FALSE(signer.VerifyPayload(tampered).ok());
+  auto jwks = nlohmann::json::parse(signer.Jwks());
+  EXPECT_EQ(jwks["keys"][0]["kty"], "OKP");
+  EXPECT_EQ(jwks["keys"][0]["crv"], "Ed25519");
+  EXPECT_EQ(jwks["keys"][0]["kid"], signer.key_id());
+  // The same data key gives the same signing key (no extra key file).
+  VerdictSigner again(box);
+  EXPECT_EQ(again.Jwks(), signer.Jwks());
+}
+
+}  // namespace
+}  // namespace passwerk::checks

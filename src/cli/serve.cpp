@@ -39,7 +39,9 @@ int Serve(Config config) {
   check_options.card_lock_seconds = s.config.check_card_lock_seconds;
   check_options.key_daily_no_match_budget = s.config.check_key_daily_no_match_budget;
   checks::CheckService check_service(*s.db, s.clock, *s.card_keys, check_options);
-  http::AppContext context{s.config, s.clock, *s.db, *s.accounts, metrics, *s.cards, *s.partners, check_service};
+  checks::VerdictSigner verdicts(*s.secrets);
+  http::AppContext context{s.config,   s.clock,   *s.db,         *s.accounts, metrics,
+                           *s.cards,   *s.partners, check_service, verdicts};
   http::Router router;
   http::RegisterApiRoutes(router, context);
   http::RegisterCardApiRoutes(router, context);

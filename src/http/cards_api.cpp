@@ -3,6 +3,7 @@
 // domain function, serialise.
 #include <nlohmann/json.hpp>
 
+#include "cards/card_number.h"
 #include "http/api_util.h"
 #include "http/context.h"
 #include "http/router.h"
@@ -246,6 +247,21 @@ Response Check(AppContext& app, Request& request) {
   } else {
     out = {{"valid", false}, {"reason", answer->reason}};
   }
+  if (key->kind == checks::KeyKind::kPublishable) {
+    // The browser hands this to the partner's server, which verifies it offline (JWKS).
+    checks::Verdict verdict;
+    verdict.valid = answer->valid;
+    verdict.reason = answer->reason;
+    verdict.scheme = answer->scheme;
+    verdict.discount = answer->discount;
+    verdict.valid_until = answer->valid_until;
+    auto digits = cards::NormalizeCardNumber(number);
+    verdict.card_hash = checks::Base64Url(crypto::Sha256(digits ? *digits : number));
+    verdict.partner_id = key->partner_id;
+    verdict.issued_at = app.clock.NowUnix();
+    verdict.expires_at = verdict.issued_at + 15 * 60;
+    out["verdict"] = app.verdicts.Sign(verdict);
+  }
   return with_cors(Response::Json(200, out));
 }
 
@@ -269,6 +285,13 @@ Response CheckPreflight(Request& request) {
 
 void RegisterCardApiRoutes(Router& router, AppContext& app) {
   router.Add("POST", "/api/v1/checks", "api.checks", [&app](Request& r) { return Check(app, r); });
+  router.Add("GET", "/.well-known/jwks.json", "jwks", [&app](Request&) {
+    Response response;
+    response.body = app.verdicts.Jwks();
+    response.AddHeader("Cache-Control", "public, max-age=3600");
+    response.AddHeader("Access-Control-Allow-Origin", "*");
+    return response;
+  });
   router.Add("OPTIONS", "/api/v1/checks", "api.checks.preflight", [](Request& r) { return CheckPreflight(r); });
   router.Add("GET", "/api/v1/schemes", "api.schemes.list", [&app](Request& r) { return ListSchemes(app, r); });
   router.Add("POST", "/api/v1/schemes", "api.schemes.create", [&app](Request& r) { return CreateScheme(app, r); });

@@ -6,6 +6,7 @@
 #include "cards/cards.h"
 #include "checks/check_service.h"
 #include "checks/partners.h"
+#include "checks/verdict.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "http/metrics.h"
@@ -22,6 +23,7 @@ struct AppContext {
   cards::CardService& cards;
   checks::PartnerService& partners;
   checks::CheckService& checks;
+  const checks::VerdictSigner& verdicts;
 };
 
 // Routes of the JSON API (/api/v1/…, /healthz, /readyz, /metrics).
