@@ -120,12 +120,18 @@ int main(int argc, char** argv) {
     std::string flag = argv[i];
     if (i + 1 >= argc) Usage("missing value for " + flag);
     std::string value = argv[++i];
-    if (flag == "--port") a.port = std::atoi(value.c_str());
-    else if (flag == "--samples") a.samples = value;
-    else if (flag == "--key") a.key = value;
-    else if (flag == "--requests") a.requests = std::atoi(value.c_str());
-    else if (flag == "--warmup") a.warmup = std::atoi(value.c_str());
-    else Usage("unknown flag " + flag);
+    if (flag == "--port")
+      a.port = std::atoi(value.c_str());
+    else if (flag == "--samples")
+      a.samples = value;
+    else if (flag == "--key")
+      a.key = value;
+    else if (flag == "--requests")
+      a.requests = std::atoi(value.c_str());
+    else if (flag == "--warmup")
+      a.warmup = std::atoi(value.c_str());
+    else
+      Usage("unknown flag " + flag);
   }
   if (a.port <= 0 || a.samples.empty() || a.key.empty() || a.requests < 1 || a.warmup < 0) Usage("bad arguments");
 
@@ -138,7 +144,8 @@ int main(int argc, char** argv) {
     while (std::getline(in, line)) {
       std::istringstream fields(line);
       std::string kind, number, name;
-      if (!std::getline(fields, kind, '\t') || !std::getline(fields, number, '\t') || !std::getline(fields, name)) continue;
+      if (!std::getline(fields, kind, '\t') || !std::getline(fields, number, '\t') || !std::getline(fields, name))
+        continue;
       auto it = std::find(kinds.begin(), kinds.end(), kind);
       if (it == kinds.end()) continue;
       std::string body = R"({"card_number":")" + number + R"(","name":")" + name + R"("})";

@@ -31,11 +31,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cards/card_number.h"
 #include "cards/cards.h"
@@ -53,10 +52,10 @@ constexpr std::string_view kHolderContext = "cards.cards.holder";
 constexpr int kColumns = 13;
 
 const std::vector<std::string> kFamilyNames = {
-    "Müller",  "Schmidt", "Fischer", "Weber",  "Meyer",   "Wagner",  "Becker",    "Hoffmann", "Schäfer",
-    "Koch",    "Bauer",   "Richter", "Klein",  "Wolf",    "Schröder", "Neumann",  "Zimmermann", "Braun",
-    "Krüger",  "Hartmann", "Lange",  "Werner", "Krause",  "Lehmann", "Özdemir",   "Weiß",     "Jäger",
-    "Groß",    "Yılmaz",  "Dąbrowski", "Ahrens", "Peters", "Jansen",  "Otto",      "Vogel",    "Frank"};
+    "Müller", "Schmidt",  "Fischer",   "Weber",  "Meyer",  "Wagner",   "Becker",  "Hoffmann",   "Schäfer",
+    "Koch",   "Bauer",    "Richter",   "Klein",  "Wolf",   "Schröder", "Neumann", "Zimmermann", "Braun",
+    "Krüger", "Hartmann", "Lange",     "Werner", "Krause", "Lehmann",  "Özdemir", "Weiß",       "Jäger",
+    "Groß",   "Yılmaz",   "Dąbrowski", "Ahrens", "Peters", "Jansen",   "Otto",    "Vogel",      "Frank"};
 const std::vector<std::string> kGivenNames = {"Erika", "Jan", "Lena", "Ayşe", "Max", "Sophie", "Paul", "Marie"};
 
 struct Args {
@@ -83,14 +82,22 @@ Args ParseArgs(int argc, char** argv) {
     if (i + 1 >= argc) Usage("missing value for " + flag);
     std::string value = argv[++i];
     try {
-      if (flag == "--data") a.data_dir = value;
-      else if (flag == "--database-url") a.database_url = value;
-      else if (flag == "--samples") a.samples = value;
-      else if (flag == "--count") a.count = std::stoll(value);
-      else if (flag == "--batch") a.batch = std::stoll(value);
-      else if (flag == "--rows-per-insert") a.rows_per_insert = std::stoi(value);
-      else if (flag == "--samples-per-kind") a.samples_per_kind = std::stoi(value);
-      else Usage("unknown flag " + flag);
+      if (flag == "--data")
+        a.data_dir = value;
+      else if (flag == "--database-url")
+        a.database_url = value;
+      else if (flag == "--samples")
+        a.samples = value;
+      else if (flag == "--count")
+        a.count = std::stoll(value);
+      else if (flag == "--batch")
+        a.batch = std::stoll(value);
+      else if (flag == "--rows-per-insert")
+        a.rows_per_insert = std::stoi(value);
+      else if (flag == "--samples-per-kind")
+        a.samples_per_kind = std::stoi(value);
+      else
+        Usage("unknown flag " + flag);
     } catch (const std::exception&) {
       Usage("bad value for " + flag);
     }
@@ -161,13 +168,15 @@ int main(int argc, char** argv) {
   std::vector<std::vector<std::string>> parts_of;
   for (const auto& family : kFamilyNames) parts_of.push_back(cards::AcceptedNameParts(family, letters));
 
-  auto number_of = [&](int64_t index) { return cards::MakeCardNumber(code, kSerialBase + static_cast<uint32_t>(index)); };
+  auto number_of = [&](int64_t index) {
+    return cards::MakeCardNumber(code, kSerialBase + static_cast<uint32_t>(index));
+  };
 
   bool already = false;
   {
     Status st = s.db->Read([&](storage::Tx& tx) -> Status {
-      PW_ASSIGN_OR_RETURN(storage::Rows rows, tx.Query("SELECT 1 FROM cards.cards WHERE card_number = $1",
-                                                       {number_of(args.count - 1)}));
+      PW_ASSIGN_OR_RETURN(storage::Rows rows,
+                          tx.Query("SELECT 1 FROM cards.cards WHERE card_number = $1", {number_of(args.count - 1)}));
       already = !rows.empty();
       return Status::Ok();
     });
