@@ -5,6 +5,7 @@
 // recorded asynchronously (card only by pseudonym) in segment `checks`.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -108,6 +109,7 @@ class CheckService {
   int64_t keys_loaded_at_ = -1;
   std::unordered_map<std::string, PartnerKeyInfo> keys_by_hash_;
   std::unordered_map<int64_t, CachedScheme> schemes_;
+  std::atomic<int64_t> max_card_id_{0};  // for the decoy row read on a miss
 
   std::mutex buckets_mutex_;
   struct Bucket {

@@ -112,6 +112,35 @@ TEST(HtmlTest, SelectMarksTheChosenOption) {
   EXPECT_TRUE(Contains(html, "aria-describedby=\"f-role-error\""));
 }
 
+TEST(HtmlTest, TextareaEscapesItsValueAndTiesTheError) {
+  TextareaField field;
+  field.name = "origins";
+  field.label = "Web-Adressen";
+  field.value = "https://a.example\n</textarea><script>";
+  field.hint = "Eine je Zeile";
+  field.error = "Ungültig";
+  std::string html = RenderTextarea(field);
+  EXPECT_TRUE(Contains(html, "<label class=\"kern-label\" for=\"f-origins\">"));
+  EXPECT_TRUE(Contains(html, "&lt;/textarea&gt;&lt;script&gt;</textarea>"));
+  EXPECT_TRUE(Contains(html, "aria-describedby=\"f-origins-error f-origins-hint\""));
+  EXPECT_TRUE(Contains(html, "aria-invalid=\"true\""));
+}
+
+TEST(HtmlTest, CheckboxesFormAFieldsetWithTheirOwnNames) {
+  CheckboxGroup group;
+  group.name = "schemes";
+  group.legend = "Kartenprogramme";
+  group.error = "Bitte wählen";
+  group.options = {{"scheme_1", "Sozialpass", true}, {"scheme_2", "Ehrenamt", false}};
+  std::string html = RenderCheckboxes(group);
+  EXPECT_TRUE(Contains(html, "<fieldset class=\"kern-fieldset kern-fieldset--error\" id=\"f-schemes\" "
+                             "aria-describedby=\"f-schemes-error\">"));
+  EXPECT_TRUE(Contains(html, "<legend class=\"kern-label\">Kartenprogramme</legend>"));
+  EXPECT_TRUE(Contains(html, "id=\"f-scheme_1\" name=\"scheme_1\" value=\"1\" checked>"));
+  EXPECT_TRUE(Contains(html, "id=\"f-scheme_2\" name=\"scheme_2\" value=\"1\">"));
+  EXPECT_TRUE(Contains(html, "<label class=\"kern-label\" for=\"f-scheme_2\">Ehrenamt</label>"));
+}
+
 TEST(HtmlTest, ErrorSummaryLinksToFields) {
   std::string html = RenderErrorSummary(Lang::kDe, {{"username", "Vergeben"}, {"", "Allgemein"}});
   EXPECT_TRUE(Contains(html, "role=\"alert\""));

@@ -2009,7 +2009,7 @@ Response PostPartnerKey(Env& env) {
   body += DescriptionItem(T(lang, "partners.col_kind"), KeyKindLabel(lang, kind));
   body += DescriptionItem(T(lang, "partners.col_prefix"), created->key.prefix);
   body += "</dl>";
-  body += "<h2 class=\"kern-heading-small\" id=\"secret-heading\">" + Escape(T(lang, "newkey.secret")) +
+  body += "<h2 class=\"kern-heading-small pw-secret-heading\">" + Escape(T(lang, "newkey.secret")) +
           "</h2><p class=\"pw-secret pw-secret--key\"><code id=\"partner-secret\">" +
           Escape(created->secret) + "</code></p>";
   body += TextBlock(T(lang, kind == "publishable" ? "newkey.publishable_hint" : "newkey.server_hint"));
