@@ -84,6 +84,11 @@ class Connection {
       if (!options.in_memory) {
         PW_RETURN_IF_ERROR(conn->Run("PRAGMA " + name + ".journal_mode = WAL"));
         PW_RETURN_IF_ERROR(conn->Run("PRAGMA " + name + ".synchronous = FULL"));
+        // Reads through the OS page cache without a syscall per page (the
+        // partner check reads random cards out of millions), and a larger
+        // page cache per connection.
+        PW_RETURN_IF_ERROR(conn->Run("PRAGMA " + name + ".mmap_size = 1073741824"));
+        PW_RETURN_IF_ERROR(conn->Run("PRAGMA " + name + ".cache_size = -32768"));
       }
     }
     return conn;
