@@ -238,14 +238,15 @@ class SqliteDatabase final : public Database {
  private:
   Status Run(const std::function<Status(Tx&)>& body, const char* begin) {
     Connection* conn = Acquire();
-    Status status = conn->Run(begin);
+    // Prepared once per connection: these run for every transaction.
+    Status status = conn->Step(begin, {}, nullptr).status();
     if (status.ok()) {
       SqliteTx tx(*conn);
       status = body(tx);
       if (status.ok()) {
-        status = conn->Run("COMMIT");
+        status = conn->Step("COMMIT", {}, nullptr).status();
       }
-      if (!status.ok()) (void)conn->Run("ROLLBACK");
+      if (!status.ok()) (void)conn->Run("ROLLBACK");  // also after a failed COMMIT
     }
     conn->FinalizeUncached();
     Release(conn);
