@@ -182,20 +182,20 @@ std::string_view CardStateName(CardState state) {
 }
 
 CardKeys::CardKeys(const crypto::SecretBox& box)
-    : name_key_(box.DeriveKey("cards/name-hash")), pseudonym_key_(box.DeriveKey("checks/card-pseudonym")) {}
+    : name_mac_(box.DeriveKey("cards/name-hash")), pseudonym_mac_(box.DeriveKey("checks/card-pseudonym")) {}
 
 CardKeys::CardKeys(std::string name_key, std::string pseudonym_key)
-    : name_key_(std::move(name_key)), pseudonym_key_(std::move(pseudonym_key)) {}
+    : name_mac_(std::move(name_key)), pseudonym_mac_(std::move(pseudonym_key)) {}
 
 std::string CardKeys::NameHash(std::string_view card_number, std::string_view canonical_part) const {
   std::string message(card_number);
   message.push_back('|');
   message.append(canonical_part);
-  return crypto::HexEncode(crypto::HmacSha256(name_key_, message));
+  return crypto::HexEncode(name_mac_.Mac(message));
 }
 
 std::string CardKeys::Pseudonym(std::string_view card_number) const {
-  return crypto::HexEncode(crypto::HmacSha256(pseudonym_key_, card_number)).substr(0, 32);
+  return crypto::HexEncode(pseudonym_mac_.Mac(card_number)).substr(0, 32);
 }
 
 std::pair<Date, Date> ValidityPeriod(const Scheme& scheme, const Date& from) {

@@ -116,8 +116,8 @@ class CardKeys {
   std::string Pseudonym(std::string_view card_number) const;
 
  private:
-  std::string name_key_;
-  std::string pseudonym_key_;
+  crypto::PreparedHmac name_mac_;
+  crypto::PreparedHmac pseudonym_mac_;
 };
 
 // Computes the validity period starting at `from` under the scheme's rule.

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "accounts/totp.h"
 #include "core/config.h"
@@ -29,6 +30,23 @@ TEST(CryptoTest, Sha256AndHmacMatchPublishedVectors) {
   // RFC 4231 test case 2.
   EXPECT_EQ(crypto::HexEncode(crypto::HmacSha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(CryptoTest, PreparedHmacEqualsOneShotAcrossCallsAndThreads) {
+  crypto::PreparedHmac a("Jefe");
+  crypto::PreparedHmac b("another key");
+  EXPECT_EQ(crypto::HexEncode(a.Mac("what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  for (int i = 0; i < 3; ++i) {
+    std::string message = "message " + std::to_string(i);
+    EXPECT_EQ(a.Mac(message), crypto::HmacSha256("Jefe", message));
+    EXPECT_EQ(b.Mac(message), crypto::HmacSha256("another key", message));
+  }
+  std::string from_thread;
+  std::thread t([&] { from_thread = a.Mac("x"); });
+  t.join();
+  EXPECT_EQ(from_thread, crypto::HmacSha256("Jefe", "x"));
+  EXPECT_EQ(crypto::Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST(CryptoTest, Base32RoundTripsAndRejectsGarbage) {

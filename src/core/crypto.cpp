@@ -2,13 +2,17 @@
 #include "core/crypto.h"
 
 #include <argon2.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/params.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <atomic>
 #include <cctype>
+#include <unordered_map>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -31,9 +35,18 @@ std::string RandomToken(size_t bytes) {
 }
 
 std::string Sha256(std::string_view data) {
+  // The algorithm is fetched once; each thread reuses one digest context.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context context;
   std::string out(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         reinterpret_cast<unsigned char*>(out.data()));
+  unsigned int len = 0;
+  EVP_DigestInit_ex2(context.ctx, kSha256, nullptr);
+  EVP_DigestUpdate(context.ctx, data.data(), data.size());
+  EVP_DigestFinal_ex(context.ctx, reinterpret_cast<unsigned char*>(out.data()), &len);
   return out;
 }
 
@@ -51,6 +64,39 @@ std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view data) 
 
 std::string HmacSha256(std::string_view key, std::string_view data) { return Hmac(EVP_sha256(), key, data); }
 std::string HmacSha1(std::string_view key, std::string_view data) { return Hmac(EVP_sha1(), key, data); }
+
+namespace {
+std::atomic<uint64_t> next_hmac_id{1};
+
+struct ThreadHmacContexts {
+  std::unordered_map<uint64_t, EVP_MAC_CTX*> contexts;
+  ~ThreadHmacContexts() {
+    for (auto& [id, ctx] : contexts) EVP_MAC_CTX_free(ctx);
+  }
+};
+}  // namespace
+
+PreparedHmac::PreparedHmac(std::string key) : key_(std::move(key)), id_(next_hmac_id++) {}
+
+std::string PreparedHmac::Mac(std::string_view data) const {
+  static EVP_MAC* const kHmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  thread_local ThreadHmacContexts cache;
+  EVP_MAC_CTX*& ctx = cache.contexts[id_];
+  if (ctx == nullptr) {
+    ctx = EVP_MAC_CTX_new(kHmac);
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
+    EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key_.data()), key_.size(), params);
+  } else {
+    EVP_MAC_init(ctx, nullptr, 0, nullptr);  // same key, fresh message
+  }
+  EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  std::string out(32, '\0');
+  size_t len = 0;
+  EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size());
+  out.resize(len);
+  return out;
+}
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
