@@ -92,6 +92,14 @@ Holder HolderFromJson(const json& j) {
   return h;
 }
 
+// Decrypts and parses a card's holder data; damaged data is an internal error, not a crash.
+Result<Holder> DecryptHolder(const crypto::SecretBox& box, const std::string& sealed) {
+  PW_ASSIGN_OR_RETURN(std::string plain, box.Decrypt(sealed, kHolderContext));
+  json holder = json::parse(plain, nullptr, false);
+  if (!holder.is_object()) return Internal("holder data is not a JSON object");
+  return HolderFromJson(holder);
+}
+
 Status ValidateHolder(const Holder& h, const Date& today) {
   auto text_ok = [](const std::string& s, size_t max) { return !s.empty() && s.size() <= max; };
   if (!text_ok(h.family_name, 100) || CanonicalName(h.family_name).empty()) {
@@ -123,6 +131,13 @@ Status AddEvent(Tx& tx, const Clock& clock, int64_t card_id, const std::string& 
   auto r = tx.Exec("INSERT INTO cards.card_events (card_id, at, kind, detail, actor) VALUES ($1, $2, $3, $4, $5)",
                    {card_id, clock.NowUnix(), kind, detail.dump(), actor});
   return r.ok() ? Status::Ok() : r.status();
+}
+
+// A fresh number with a random serial; callers check it is still free.
+std::string RandomCardNumber(int scheme_code) {
+  uint32_t serial = 0;
+  for (char c : crypto::RandomBytes(4)) serial = (serial << 8) | static_cast<unsigned char>(c);
+  return MakeCardNumber(scheme_code, serial % 100000000u);
 }
 
 Result<Card> LoadCard(Tx& tx, const std::string& card_number) {
@@ -346,10 +361,7 @@ Result<Card> CardService::IssueCard(const accounts::Actor& actor, const NewCard&
     if (requested) {
       number = *requested;
     } else {
-      std::string random = crypto::RandomBytes(4);
-      uint32_t serial = 0;
-      for (char c : random) serial = (serial << 8) | static_cast<unsigned char>(c);
-      number = MakeCardNumber(scheme->scheme_code, serial % 100000000u);
+      number = RandomCardNumber(scheme->scheme_code);
     }
     std::vector<std::string> parts = AcceptedNameParts(input.holder.family_name, scheme->name_part_letters);
     std::string hash_a = keys_.NameHash(number, parts[0]);
@@ -432,10 +444,7 @@ Result<std::vector<Card>> CardService::IssueCards(const accounts::Actor& actor, 
       for (int attempt = 0; attempt < 8 && number.empty(); ++attempt) {
         std::string candidate = p.number.value_or("");
         if (!p.number) {
-          std::string random = crypto::RandomBytes(4);
-          uint32_t serial = 0;
-          for (char c : random) serial = (serial << 8) | static_cast<unsigned char>(c);
-          candidate = MakeCardNumber(p.scheme.scheme_code, serial % 100000000u);
+          candidate = RandomCardNumber(p.scheme.scheme_code);
         }
         PW_ASSIGN_OR_RETURN(Rows taken, tx.Query("SELECT 1 FROM cards.cards WHERE card_number = $1", {candidate}));
         if (taken.empty()) {
@@ -472,10 +481,7 @@ Result<CardDetails> CardService::GetCard(const accounts::Actor& actor, const std
     if (!MayManage(actor, scheme_row.Int(0)).ok()) return NotFound("no such card");
     PW_ASSIGN_OR_RETURN(Row holder_row, tx.QueryOne("SELECT holder_enc FROM cards.cards WHERE id = $1",
                                                     {details.card.id}));
-    PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(holder_row.Text(0), kHolderContext));
-    json holder = json::parse(plain, nullptr, false);
-    if (holder.is_discarded()) return Internal("holder data of card " + std::to_string(details.card.id) + " unreadable");
-    details.holder = HolderFromJson(holder);
+    PW_ASSIGN_OR_RETURN(details.holder, DecryptHolder(box_, holder_row.Text(0)));
     PW_ASSIGN_OR_RETURN(Rows events, tx.Query("SELECT at, kind, detail, actor FROM cards.card_events WHERE card_id = $1 "
                                               "ORDER BY id",
                                               {details.card.id}));
@@ -540,12 +546,9 @@ Result<Card> CardService::Replace(const accounts::Actor& actor, const std::strin
                                       {old.scheme_id}));
       Scheme scheme = SchemeFromRow(scheme_row);
       PW_ASSIGN_OR_RETURN(Row holder_row, tx.QueryOne("SELECT holder_enc FROM cards.cards WHERE id = $1", {old.id}));
-      PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(holder_row.Text(0), kHolderContext));
-      Holder holder = HolderFromJson(json::parse(plain, nullptr, false));
-      std::string random = crypto::RandomBytes(4);
-      uint32_t serial = 0;
-      for (char c : random) serial = (serial << 8) | static_cast<unsigned char>(c);
-      std::string number = MakeCardNumber(scheme.scheme_code, serial % 100000000u);
+      PW_ASSIGN_OR_RETURN(Holder holder, DecryptHolder(box_, holder_row.Text(0)));
+      std::string plain = HolderJson(holder).dump();
+      std::string number = RandomCardNumber(scheme.scheme_code);
       PW_ASSIGN_OR_RETURN(Rows taken, tx.Query("SELECT 1 FROM cards.cards WHERE card_number = $1", {number}));
       if (!taken.empty()) return AlreadyExists("card number taken");
       std::vector<std::string> parts = AcceptedNameParts(holder.family_name, scheme.name_part_letters);
@@ -618,8 +621,7 @@ Result<std::vector<CardDetails>> CardService::ExportCards(const accounts::Actor&
     for (const Row& row : rows) {
       CardDetails d;
       d.card = CardFromRow(row);
-      PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(row.Text(11), kHolderContext));
-      d.holder = HolderFromJson(json::parse(plain, nullptr, false));
+      PW_ASSIGN_OR_RETURN(d.holder, DecryptHolder(box_, row.Text(11)));
       out.push_back(std::move(d));
     }
     return AuditIn(tx, clock_, actor, "card.export", "scheme:" + std::to_string(scheme_id),

@@ -33,23 +33,6 @@ json EntryJson(const audit::AuditEntry& entry) {
           {"request_id", entry.event.request_id}, {"entry_hash", entry.entry_hash}};
 }
 
-Result<accounts::Actor> Authenticate(AppContext& app, const Request& request) {
-  return AuthenticateBearer(app, request);
-}
-
-Result<std::string> RequiredString(const json& body, const char* field) {
-  auto it = body.find(field);
-  if (it == body.end() || !it->is_string()) return InvalidArgument(std::string(field) + " must be a string", field);
-  return it->get<std::string>();
-}
-
-Result<std::optional<int64_t>> OptionalId(const json& body, const char* field) {
-  auto it = body.find(field);
-  if (it == body.end() || it->is_null()) return std::optional<int64_t>();
-  if (!it->is_number_integer()) return InvalidArgument(std::string(field) + " must be an integer", field);
-  return std::optional<int64_t>(it->get<int64_t>());
-}
-
 Result<int64_t> PathId(const Request& request, const char* name) {
   const std::string& text = request.path_params.at(name);
   if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
@@ -59,8 +42,7 @@ Result<int64_t> PathId(const Request& request, const char* name) {
 }
 
 Response ListUsers(AppContext& app, Request& request) {
-  auto actor = Authenticate(app, request);
-  if (!actor.ok()) return Unauthorized(actor.status());
+  PW_API_ACTOR(actor);
   auto users = app.accounts.ListUsers(*actor);
   if (!users.ok()) return Response::Error(users.status());
   json out = json::array();
@@ -69,31 +51,19 @@ Response ListUsers(AppContext& app, Request& request) {
 }
 
 Response CreateUser(AppContext& app, Request& request) {
-  auto actor = Authenticate(app, request);
-  if (!actor.ok()) return Unauthorized(actor.status());
-  auto body = ParseJsonObject(request);
-  if (!body.ok()) return Response::Error(body.status());
+  PW_API_ACTOR(actor);
+  PW_API_BODY(body);
   accounts::NewUser input;
-  auto username = RequiredString(*body, "username");
-  if (!username.ok()) return Response::Error(username.status());
-  auto display_name = RequiredString(*body, "display_name");
-  if (!display_name.ok()) return Response::Error(display_name.status());
-  auto role_text = RequiredString(*body, "role");
-  if (!role_text.ok()) return Response::Error(role_text.status());
-  auto role = accounts::ParseRole(*role_text);
+  std::string role_text;
+  PW_API_STRING(body, "username", input.username);
+  PW_API_STRING(body, "display_name", input.display_name);
+  PW_API_STRING(body, "role", role_text);
+  auto role = accounts::ParseRole(role_text);
   if (!role) return Response::Error(InvalidArgument("role must be operator, municipality_admin, clerk or auditor", "role"));
-  auto password = RequiredString(*body, "password");
-  if (!password.ok()) return Response::Error(password.status());
-  auto municipality_id = OptionalId(*body, "municipality_id");
-  if (!municipality_id.ok()) return Response::Error(municipality_id.status());
-  auto department_id = OptionalId(*body, "department_id");
-  if (!department_id.ok()) return Response::Error(department_id.status());
-  input.username = *username;
-  input.display_name = *display_name;
   input.role = *role;
-  input.password = *password;
-  input.municipality_id = *municipality_id;
-  input.department_id = *department_id;
+  PW_API_STRING(body, "password", input.password);
+  PW_API_FIELD_(ReadOptionalInt, body, "municipality_id", false, input.municipality_id);
+  PW_API_FIELD_(ReadOptionalInt, body, "department_id", false, input.department_id);
   auto user = app.accounts.CreateUser(*actor, input);
   if (!user.ok()) return Response::Error(user.status());
   Response response = Response::Json(201, UserJson(*user));
@@ -102,8 +72,7 @@ Response CreateUser(AppContext& app, Request& request) {
 }
 
 Response GetUser(AppContext& app, Request& request) {
-  auto actor = Authenticate(app, request);
-  if (!actor.ok()) return Unauthorized(actor.status());
+  PW_API_ACTOR(actor);
   auto id = PathId(request, "id");
   if (!id.ok()) return Response::Error(id.status());
   // Visibility follows the list rules: reuse them rather than duplicate them.
@@ -116,8 +85,7 @@ Response GetUser(AppContext& app, Request& request) {
 }
 
 Response SetUserDisabled(AppContext& app, Request& request, bool disabled) {
-  auto actor = Authenticate(app, request);
-  if (!actor.ok()) return Unauthorized(actor.status());
+  PW_API_ACTOR(actor);
   auto id = PathId(request, "id");
   if (!id.ok()) return Response::Error(id.status());
   Status status = disabled ? app.accounts.DisableUser(*actor, *id) : app.accounts.EnableUser(*actor, *id);
@@ -139,8 +107,7 @@ Result<std::optional<int64_t>> DateParam(const Request& request, const char* nam
 }
 
 Response ListAudit(AppContext& app, Request& request) {
-  auto actor = Authenticate(app, request);
-  if (!actor.ok()) return Unauthorized(actor.status());
+  PW_API_ACTOR(actor);
   bool scope = std::find(actor->scopes.begin(), actor->scopes.end(), "audit:read") != actor->scopes.end();
   if (!scope || !accounts::AccountService::MayReadAudit(*actor->user)) {
     return Response::Error(PermissionDenied("reading the audit trail needs the auditor or operator role and the "

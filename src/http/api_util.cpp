@@ -50,4 +50,14 @@ Status ReadInt(const nlohmann::json& body, const char* field, bool required, int
   return Status::Ok();
 }
 
+Status ReadOptionalInt(const nlohmann::json& body, const char* field, bool /*required*/,
+                       std::optional<int64_t>& out) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return Status::Ok();
+  int64_t value = 0;
+  PW_RETURN_IF_ERROR(ReadInt(body, field, true, value));
+  out = value;
+  return Status::Ok();
+}
+
 }  // namespace passwerk::http

@@ -19,6 +19,8 @@ Response Unauthorized(const Status& status);
 Result<nlohmann::json> ParseJsonObject(const Request& request);
 Status ReadString(const nlohmann::json& body, const char* field, bool required, std::string& out);
 Status ReadInt(const nlohmann::json& body, const char* field, bool required, int64_t& out);
+// Absent or null leaves `out` empty (`required` is ignored: such fields are optional by nature).
+Status ReadOptionalInt(const nlohmann::json& body, const char* field, bool required, std::optional<int64_t>& out);
 
 }  // namespace passwerk::http
 

@@ -138,11 +138,7 @@ Response IssueCard(AppContext& app, Request& request) {
     if (!input.valid_from) return Response::Error(InvalidArgument("valid_from must be YYYY-MM-DD", "valid_from"));
   }
   auto card = app.cards.IssueCard(*actor, input);
-  if (!card.ok()) {
-    Status status = card.status();
-    if (status.field().rfind("holder.", 0) == 0 || status.field().empty()) return Response::Error(status);
-    return Response::Error(status);
-  }
+  if (!card.ok()) return Response::Error(card.status());
   Response response = Response::Json(201, CardJson(*card, scheme->slug));
   response.AddHeader("Location", "/api/v1/cards/" + card->card_number);
   return response;
@@ -217,25 +213,12 @@ Response Check(AppContext& app, Request& request) {
     response.AddHeader("Retry-After", std::to_string(wait));
     return response;
   }
-  auto type = request.Header("content-type");
-  if (!type || type->substr(0, 16) != "application/json") {
-    return with_cors(Response::Error(InvalidArgument("the body must be application/json")));
-  }
-  json body = json::parse(request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return with_cors(Response::Error(InvalidArgument("the body must be a JSON object")));
-  }
-  auto text = [&](const char* field, bool required, std::string& out) -> Status {
-    auto it = body.find(field);
-    if (it == body.end() || it->is_null()) {
-      return required ? InvalidArgument(std::string(field) + " is required", field) : Status::Ok();
-    }
-    if (!it->is_string()) return InvalidArgument(std::string(field) + " must be a string", field);
-    out = it->get<std::string>();
-    return Status::Ok();
-  };
+  auto parsed = ParseJsonObject(request);
+  if (!parsed.ok()) return with_cors(Response::Error(parsed.status()));
+  const json& body = *parsed;
   std::string number, name, date;
-  for (Status s : {text("card_number", true, number), text("name", true, name), text("date", false, date)}) {
+  for (Status s : {ReadString(body, "card_number", true, number), ReadString(body, "name", true, name),
+                   ReadString(body, "date", false, date)}) {
     if (!s.ok()) return with_cors(Response::Error(s));
   }
   auto answer = app.checks.Check(*key, number, name, date);

@@ -2,6 +2,8 @@
 // always double-quoted and every outside value is escaped.
 #include "web/html.h"
 
+#include "core/dates.h"
+
 #include <chrono>
 #include <cstdio>
 
@@ -382,83 +384,31 @@ std::string RenderErrorSummary(Lang lang, const std::vector<FieldError>& errors)
   return RenderAlert(AlertKind::kDanger, T(lang, "common.error_summary"), list);
 }
 
-// --- time ---
-
-namespace {
-
-using std::chrono::days;
-using std::chrono::sys_days;
-
-int64_t LastSundayAt0100Utc(int year, unsigned month) {
-  using namespace std::chrono;
-  sys_days day = sys_days(year_month_weekday_last(std::chrono::year(year), std::chrono::month(month),
-                                                   weekday_last(Sunday)));
-  return static_cast<int64_t>(day.time_since_epoch().count()) * 86400 + 3600;
-}
-
-struct Civil {
-  int year;
-  unsigned month;
-  unsigned day;
-  int64_t seconds_of_day;
-};
-
-Civil ToCivil(int64_t unix_seconds) {
-  int64_t day_count = unix_seconds >= 0 ? unix_seconds / 86400 : (unix_seconds - 86399) / 86400;
-  std::chrono::year_month_day ymd{sys_days(days(day_count))};
-  return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-          static_cast<unsigned>(ymd.day()), unix_seconds - day_count * 86400};
-}
-
-}  // namespace
-
-int64_t BerlinOffsetSeconds(int64_t unix_seconds) {
-  int year = ToCivil(unix_seconds).year;
-  bool summer = unix_seconds >= LastSundayAt0100Utc(year, 3) &&
-                unix_seconds < LastSundayAt0100Utc(year, 10);
-  return summer ? 7200 : 3600;
-}
+// --- time (calendar rules in core/dates) ---
 
 std::string FormatBerlinTime(int64_t unix_seconds, Lang lang) {
-  Civil c = ToCivil(unix_seconds + BerlinOffsetSeconds(unix_seconds));
-  int h = static_cast<int>(c.seconds_of_day / 3600);
-  int m = static_cast<int>(c.seconds_of_day / 60 % 60);
-  int s = static_cast<int>(c.seconds_of_day % 60);
+  int64_t local = unix_seconds + BerlinOffsetSeconds(unix_seconds);
+  int64_t day_count = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+  Date d = CivilFromDays(day_count);
+  int64_t seconds_of_day = local - day_count * 86400;
+  int h = static_cast<int>(seconds_of_day / 3600);
+  int m = static_cast<int>(seconds_of_day / 60 % 60);
+  int s = static_cast<int>(seconds_of_day % 60);
   char buffer[48];
   if (lang == Lang::kDe) {
-    std::snprintf(buffer, sizeof buffer, "%02u.%02u.%04d, %02d:%02d:%02d", c.day, c.month, c.year,
-                  h, m, s);
+    std::snprintf(buffer, sizeof buffer, "%02d.%02d.%04d, %02d:%02d:%02d", d.day, d.month, d.year, h, m, s);
   } else {
-    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u %02d:%02d:%02d", c.year, c.month, c.day,
-                  h, m, s);
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d %02d:%02d:%02d", d.year, d.month, d.day, h, m, s);
   }
   return buffer;
 }
 
-std::string BerlinDate(int64_t unix_seconds) {
-  Civil c = ToCivil(unix_seconds + BerlinOffsetSeconds(unix_seconds));
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", c.year, c.month, c.day);
-  return buffer;
-}
+std::string BerlinDate(int64_t unix_seconds) { return FormatIsoDate(passwerk::BerlinDate(unix_seconds)); }
 
 std::optional<int64_t> BerlinMidnight(std::string_view iso_date) {
-  if (iso_date.size() != 10 || iso_date[4] != '-' || iso_date[7] != '-') return std::nullopt;
-  int parts[3] = {0, 0, 0};
-  const size_t starts[3] = {0, 5, 8};
-  const size_t lengths[3] = {4, 2, 2};
-  for (int i = 0; i < 3; ++i) {
-    for (size_t j = 0; j < lengths[i]; ++j) {
-      char c = iso_date[starts[i] + j];
-      if (c < '0' || c > '9') return std::nullopt;
-      parts[i] = parts[i] * 10 + (c - '0');
-    }
-  }
-  std::chrono::year_month_day ymd{std::chrono::year(parts[0]),
-                                  std::chrono::month(static_cast<unsigned>(parts[1])),
-                                  std::chrono::day(static_cast<unsigned>(parts[2]))};
-  if (!ymd.ok() || parts[0] < 1970) return std::nullopt;
-  int64_t local = static_cast<int64_t>(sys_days(ymd).time_since_epoch().count()) * 86400;
+  std::optional<Date> date = ParseIsoDate(iso_date);
+  if (!date || date->year < 1970) return std::nullopt;
+  int64_t local = DaysFromCivil(*date) * 86400;
   // Midnight is never inside a transition (they happen at 02:00/03:00 local).
   int64_t utc = local - 3600;
   if (BerlinOffsetSeconds(utc) != 3600) utc = local - 7200;

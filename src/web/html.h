@@ -147,8 +147,6 @@ std::string RenderErrorSummary(Lang lang, const std::vector<FieldError>& errors)
 
 // --- time (Central European time with the EU summer-time rule) ---
 
-// Offset of Europe/Berlin from UTC at that instant: 3600 or 7200.
-int64_t BerlinOffsetSeconds(int64_t unix_seconds);
 // "22.11.2026, 10:05:00" (de) or "2026-11-22 10:05:00" (en), Berlin local time.
 std::string FormatBerlinTime(int64_t unix_seconds, Lang lang);
 // "2026-11-22" of the Berlin local date.

@@ -2,6 +2,8 @@
 // Europe/Berlin time helpers.
 #include "web/html.h"
 
+#include "core/dates.h"
+
 #include <gtest/gtest.h>
 
 namespace passwerk::web {
