@@ -14,6 +14,8 @@
 //   * one encrypted holder blob is reused for 1000 consecutive cards (the
 //     check never reads holder_enc; sealing 1M blobs would dominate the time);
 //   * no card_events "issue" row and no audit entry per card;
+//   * the rows keep revision 0 (no cards.revision bump): a server started
+//     afterwards loads them into its card index, a running one would not;
 //   * serials are kSerialBase + 0 … N-1 (kSerialBase = 10'000'000), so they
 //     never collide with the demo's own cards (serials 1001–1004, 99999).
 // Validity: the whole current calendar year (1 January to 31 December, Berlin).

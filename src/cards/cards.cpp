@@ -126,6 +126,15 @@ Status AuditIn(Tx& tx, const Clock& clock, const accounts::Actor& actor, const s
   return seq.ok() ? Status::Ok() : seq.status();
 }
 
+// Every write to cards.cards stamps the rows it touches with the next
+// revision; readers holding a copy (the partner check's card index) fetch
+// the rows above the revision they last saw. The counter row also orders
+// concurrent writers on PostgreSQL, so revisions commit in sequence.
+Result<int64_t> NextRevision(Tx& tx) {
+  PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("UPDATE cards.revision SET value = value + 1 WHERE id = 1 RETURNING value"));
+  return row.Int(0);
+}
+
 Status AddEvent(Tx& tx, const Clock& clock, int64_t card_id, const std::string& kind, const json& detail,
                 const std::string& actor) {
   auto r = tx.Exec("INSERT INTO cards.card_events (card_id, at, kind, detail, actor) VALUES ($1, $2, $3, $4, $5)",
@@ -202,15 +211,19 @@ CardKeys::CardKeys(const crypto::SecretBox& box)
 CardKeys::CardKeys(std::string name_key, std::string pseudonym_key)
     : name_mac_(std::move(name_key)), pseudonym_mac_(std::move(pseudonym_key)) {}
 
-std::string CardKeys::NameHash(std::string_view card_number, std::string_view canonical_part) const {
+std::string CardKeys::NameMac(std::string_view card_number, std::string_view canonical_part) const {
   std::string message(card_number);
   message.push_back('|');
   message.append(canonical_part);
-  return crypto::HexEncode(name_mac_.Mac(message));
+  return name_mac_.Mac(message);
+}
+
+std::string CardKeys::NameHash(std::string_view card_number, std::string_view canonical_part) const {
+  return crypto::HexEncode(NameMac(card_number, canonical_part));
 }
 
 std::string CardKeys::Pseudonym(std::string_view card_number) const {
-  return crypto::HexEncode(pseudonym_mac_.Mac(card_number)).substr(0, 32);
+  return crypto::HexEncode(pseudonym_mac_.Mac(card_number).substr(0, 16));
 }
 
 std::pair<Date, Date> ValidityPeriod(const Scheme& scheme, const Date& from) {
@@ -228,6 +241,12 @@ std::pair<Date, Date> ValidityPeriod(const Scheme& scheme, const Date& from) {
 CardService::CardService(storage::Database& db, const Clock& clock, const crypto::SecretBox& box,
                          const CardKeys& keys)
     : db_(db), clock_(clock), box_(box), keys_(keys) {}
+
+Status CardService::WriteCards(const std::function<Status(Tx&)>& body) {
+  Status status = db_.Write(body);
+  if (status.ok() && on_changed_) on_changed_();
+  return status;
+}
 
 Status CardService::MayManage(const accounts::Actor& actor, int64_t municipality_id) const {
   if (!actor.user) return Status::Ok();  // command line
@@ -366,17 +385,18 @@ Result<Card> CardService::IssueCard(const accounts::Actor& actor, const NewCard&
     std::vector<std::string> parts = AcceptedNameParts(input.holder.family_name, scheme->name_part_letters);
     std::string hash_a = keys_.NameHash(number, parts[0]);
     std::string hash_b = keys_.NameHash(number, parts.size() > 1 ? parts[1] : parts[0]);
-    status = db_.Write([&](Tx& tx) -> Status {
+    status = WriteCards([&](Tx& tx) -> Status {
       PW_ASSIGN_OR_RETURN(Rows existing, tx.Query("SELECT 1 FROM cards.cards WHERE card_number = $1", {number}));
       if (!existing.empty()) return AlreadyExists("card number taken");
       int64_t now = clock_.NowUnix();
+      PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
       PW_ASSIGN_OR_RETURN(
           Row row, tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
                                "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
-                               "created_at, updated_at) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, $8, "
-                               "$9, $9) RETURNING " + std::string(kCardColumns),
+                               "created_at, updated_at, revision) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, "
+                               "$8, $9, $9, $10) RETURNING " + std::string(kCardColumns),
                                {number, scheme->id, discount, FormatIsoDate(from), FormatIsoDate(until),
-                                storage::Blob{holder_enc}, hash_a, hash_b, now}));
+                                storage::Blob{holder_enc}, hash_a, hash_b, now, revision}));
       card = CardFromRow(row);
       PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "issue",
                                   {{"valid_from", FormatIsoDate(from)}, {"valid_until", FormatIsoDate(until)}},
@@ -435,9 +455,10 @@ Result<std::vector<Card>> CardService::IssueCards(const accounts::Actor& actor, 
     prepared.push_back(std::move(p));
   }
   std::vector<Card> issued;
-  Status status = db_.Write([&](Tx& tx) -> Status {
+  Status status = WriteCards([&](Tx& tx) -> Status {
     issued.clear();
     int64_t now = clock_.NowUnix();
+    PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
     for (size_t i = 0; i < prepared.size(); ++i) {
       const Prepared& p = prepared[i];
       std::string number;
@@ -457,11 +478,11 @@ Result<std::vector<Card>> CardService::IssueCards(const accounts::Actor& actor, 
       PW_ASSIGN_OR_RETURN(
           Row row, tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
                                "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
-                               "created_at, updated_at) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, $8, "
-                               "$9, $9) RETURNING " + std::string(kCardColumns),
+                               "created_at, updated_at, revision) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, "
+                               "$8, $9, $9, $10) RETURNING " + std::string(kCardColumns),
                                {number, p.scheme.id, p.discount, FormatIsoDate(p.from), FormatIsoDate(p.until),
                                 storage::Blob{p.holder_enc}, keys_.NameHash(number, p.parts[0]),
-                                keys_.NameHash(number, p.parts.size() > 1 ? p.parts[1] : p.parts[0]), now}));
+                                keys_.NameHash(number, p.parts.size() > 1 ? p.parts[1] : p.parts[0]), now, revision}));
       Card card = CardFromRow(row);
       PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "issue", {{"import", true}}, actor.id));
       issued.push_back(std::move(card));
@@ -508,11 +529,13 @@ Result<Card> LoadManaged(Tx& tx, const std::string& card_number,
 
 Status CardService::Block(const accounts::Actor& actor, const std::string& card_number, const std::string& reason) {
   if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
-  return db_.Write([&](Tx& tx) -> Status {
+  return WriteCards([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
     if (card.state != CardState::kActive) return FailedPrecondition("only an active card can be blocked");
-    auto r = tx.Exec("UPDATE cards.cards SET state = 'blocked', block_reason = $1, updated_at = $2 WHERE id = $3",
-                     {reason, clock_.NowUnix(), card.id});
+    PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
+    auto r = tx.Exec("UPDATE cards.cards SET state = 'blocked', block_reason = $1, updated_at = $2, revision = $4 "
+                     "WHERE id = $3",
+                     {reason, clock_.NowUnix(), card.id, revision});
     if (!r.ok()) return r.status();
     PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "block", {{"reason", reason}}, actor.id));
     return AuditIn(tx, clock_, actor, "card.block", "card:" + std::to_string(card.id), json::object());
@@ -521,11 +544,13 @@ Status CardService::Block(const accounts::Actor& actor, const std::string& card_
 
 Status CardService::Unblock(const accounts::Actor& actor, const std::string& card_number, const std::string& reason) {
   if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
-  return db_.Write([&](Tx& tx) -> Status {
+  return WriteCards([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
     if (card.state != CardState::kBlocked) return FailedPrecondition("only a blocked card can be unblocked");
-    auto r = tx.Exec("UPDATE cards.cards SET state = 'active', block_reason = NULL, updated_at = $1 WHERE id = $2",
-                     {clock_.NowUnix(), card.id});
+    PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
+    auto r = tx.Exec("UPDATE cards.cards SET state = 'active', block_reason = NULL, updated_at = $1, revision = $3 "
+                     "WHERE id = $2",
+                     {clock_.NowUnix(), card.id, revision});
     if (!r.ok()) return r.status();
     PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "unblock", {{"reason", reason}}, actor.id));
     return AuditIn(tx, clock_, actor, "card.unblock", "card:" + std::to_string(card.id), json::object());
@@ -538,7 +563,7 @@ Result<Card> CardService::Replace(const accounts::Actor& actor, const std::strin
   Card replacement;
   Status status;
   for (int attempt = 0; attempt < 8; ++attempt) {
-    status = db_.Write([&](Tx& tx) -> Status {
+    status = WriteCards([&](Tx& tx) -> Status {
       PW_ASSIGN_OR_RETURN(Card old, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
       if (old.state == CardState::kReplaced) return FailedPrecondition("this card was already replaced");
       PW_ASSIGN_OR_RETURN(Row scheme_row,
@@ -553,19 +578,20 @@ Result<Card> CardService::Replace(const accounts::Actor& actor, const std::strin
       if (!taken.empty()) return AlreadyExists("card number taken");
       std::vector<std::string> parts = AcceptedNameParts(holder.family_name, scheme.name_part_letters);
       int64_t now = clock_.NowUnix();
+      PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
       PW_ASSIGN_OR_RETURN(
           Row row, tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
                                "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
-                               "created_at, updated_at) VALUES ($1, 1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $10, "
-                               "$10) RETURNING " + std::string(kCardColumns),
+                               "created_at, updated_at, revision) VALUES ($1, 1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, "
+                               "$10, $10, $11) RETURNING " + std::string(kCardColumns),
                                {number, scheme.id, old.card_type, old.discount_class, FormatIsoDate(old.valid_from),
                                 FormatIsoDate(old.valid_until), storage::Blob{box_.Encrypt(plain, kHolderContext)},
                                 keys_.NameHash(number, parts[0]),
-                                keys_.NameHash(number, parts.size() > 1 ? parts[1] : parts[0]), now}));
+                                keys_.NameHash(number, parts.size() > 1 ? parts[1] : parts[0]), now, revision}));
       replacement = CardFromRow(row);
-      auto r = tx.Exec("UPDATE cards.cards SET state = 'replaced', block_reason = $1, replaced_by = $2, updated_at = $3 "
-                       "WHERE id = $4",
-                       {reason, number, now, old.id});
+      auto r = tx.Exec("UPDATE cards.cards SET state = 'replaced', block_reason = $1, replaced_by = $2, updated_at = $3, "
+                       "revision = $5 WHERE id = $4",
+                       {reason, number, now, old.id, revision});
       if (!r.ok()) return r.status();
       PW_RETURN_IF_ERROR(AddEvent(tx, clock_, old.id, "replaced", {{"reason", reason}, {"replaced_by", number}},
                                   actor.id));
@@ -582,7 +608,7 @@ Result<Card> CardService::Replace(const accounts::Actor& actor, const std::strin
 
 Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string& card_number) {
   Card renewed;
-  Status status = db_.Write([&](Tx& tx) -> Status {
+  Status status = WriteCards([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
     if (card.state == CardState::kReplaced) return FailedPrecondition("a replaced card cannot be renewed");
     PW_ASSIGN_OR_RETURN(Row scheme_row,
@@ -596,8 +622,10 @@ Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string&
     Date start = std::max(today, AddDays(card.valid_until, 1));
     auto [from, until] = ValidityPeriod(scheme, start);
     Date new_from = start > AddDays(card.valid_until, 1) ? from : card.valid_from;
-    auto r = tx.Exec("UPDATE cards.cards SET valid_from = $1, valid_until = $2, updated_at = $3 WHERE id = $4",
-                     {FormatIsoDate(new_from), FormatIsoDate(until), clock_.NowUnix(), card.id});
+    PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
+    auto r = tx.Exec("UPDATE cards.cards SET valid_from = $1, valid_until = $2, updated_at = $3, revision = $5 "
+                     "WHERE id = $4",
+                     {FormatIsoDate(new_from), FormatIsoDate(until), clock_.NowUnix(), card.id, revision});
     if (!r.ok()) return r.status();
     card.valid_from = new_from;
     card.valid_until = until;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -112,6 +113,8 @@ class CardKeys {
   CardKeys(std::string name_key, std::string pseudonym_key);
   // Keyed hash of a canonical name part, bound to the card number.
   std::string NameHash(std::string_view card_number, std::string_view canonical_part) const;
+  // The same keyed hash as raw 32 bytes (NameHash is its hex form).
+  std::string NameMac(std::string_view card_number, std::string_view canonical_part) const;
   // Pseudonym of whatever card number a partner sent (for the check records).
   std::string Pseudonym(std::string_view card_number) const;
 
@@ -147,14 +150,21 @@ class CardService {
   // Cards of a scheme with holder data, for export (audited).
   Result<std::vector<CardDetails>> ExportCards(const accounts::Actor& actor, int64_t scheme_id);
 
+  // Called after every committed write to the card registry (the partner
+  // check refreshes its card index on the next check). Set once at startup.
+  void OnCardsChanged(std::function<void()> observer) { on_changed_ = std::move(observer); }
+
  private:
   Status MayManage(const accounts::Actor& actor, int64_t municipality_id) const;
+  // db_.Write for transactions that change cards.cards; tells the observer.
+  Status WriteCards(const std::function<Status(storage::Tx&)>& body);
   Date Today() const { return BerlinDate(clock_.NowUnix()); }
 
   storage::Database& db_;
   const Clock& clock_;
   const crypto::SecretBox& box_;
   const CardKeys& keys_;
+  std::function<void()> on_changed_;
 };
 
 }  // namespace passwerk::cards

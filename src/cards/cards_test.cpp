@@ -144,6 +144,7 @@ TEST_P(CardServiceTest, HolderDataIsEncryptedAtRest) {
 
 TEST_P(CardServiceTest, CheckAnswersFollowTheContract) {
   checks::CheckService checks(test_db_->db(), clock_, keys_);
+  cards_->OnCardsChanged([&] { checks.CardsChanged(); });
   auto key = checks.Authenticate(key_secret_);
   ASSERT_TRUE(key.ok());
   Card card = Issue("Müller");
@@ -165,6 +166,54 @@ TEST_P(CardServiceTest, CheckAnswersFollowTheContract) {
                     return Status::Ok();
                   })
                   .ok());
+}
+
+TEST_P(CardServiceTest, CheckSeesWritesOfOtherProcessesAfterTheRefreshInterval) {
+  // No observer: like `passwerk cards import` running next to the server.
+  checks::CheckOptions options;
+  options.card_refresh_ms = 3'600'000;
+  checks::CheckService slow(test_db_->db(), clock_, keys_, options);
+  options.card_refresh_ms = 0;
+  checks::CheckService eager(test_db_->db(), clock_, keys_, options);
+  auto key = slow.Authenticate(key_secret_);
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(eager.Authenticate(key_secret_).ok());
+  Card first = Issue("Müller");
+  EXPECT_TRUE(slow.Check(*key, first.card_number, "Mül", "")->valid);
+  EXPECT_TRUE(eager.Check(*key, first.card_number, "Mül", "")->valid);
+  Card second = Issue("Schmidt");
+  ASSERT_TRUE(cards_->Block(cli_, first.card_number, "lost").ok());
+  EXPECT_EQ(slow.Check(*key, second.card_number, "Sch", "")->reason, "no_match") << "not refreshed yet";
+  EXPECT_TRUE(slow.Check(*key, first.card_number, "Mül", "")->valid) << "not refreshed yet";
+  EXPECT_TRUE(eager.Check(*key, second.card_number, "Sch", "")->valid);
+  EXPECT_EQ(eager.Check(*key, first.card_number, "Mül", "")->reason, "blocked");
+  slow.CardsChanged();
+  EXPECT_EQ(slow.Check(*key, first.card_number, "Mül", "")->reason, "blocked");
+}
+
+TEST_P(CardServiceTest, CardIndexMergesNewCardsAndAppliesUpdates) {
+  checks::CardIndex index(/*merge_threshold=*/2);
+  std::vector<Card> cards;
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 2; ++i) cards.push_back(Issue("Karte" + std::to_string(round) + std::to_string(i)));
+    ASSERT_TRUE(index.Refresh(test_db_->db()).ok());
+    ASSERT_EQ(index.size(), cards.size());
+  }
+  ASSERT_TRUE(cards_->Block(cli_, cards[0].card_number, "lost").ok());    // merged long ago
+  ASSERT_TRUE(cards_->Block(cli_, cards[7].card_number, "stolen").ok());  // still among the recent ones
+  int64_t before = index.revision();
+  ASSERT_TRUE(index.Refresh(test_db_->db()).ok());
+  EXPECT_EQ(index.revision(), before + 2);
+  for (size_t i = 0; i < cards.size(); ++i) {
+    auto facts = index.Find(cards[i].card_number);
+    ASSERT_TRUE(facts.has_value()) << i;
+    EXPECT_EQ(facts->card_id, cards[i].id);
+    EXPECT_EQ(facts->active, i != 0 && i != 7) << i;
+    ASSERT_NE(facts->discount, nullptr);
+    EXPECT_EQ(facts->hash_a, checks::NameDigestOf(keys_.NameHash(cards[i].card_number, "kar")));
+  }
+  EXPECT_FALSE(index.Find(MakeCardNumber(999, 1)).has_value());
+  EXPECT_FALSE(index.Find("not a number").has_value());
 }
 
 TEST_P(CardServiceTest, LockoutAfterRepeatedNoMatchAndExpiryOfTheLock) {

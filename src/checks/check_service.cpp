@@ -1,9 +1,12 @@
 // The partner check. All three "not yours" outcomes — unknown number, wrong
-// name, locked card — take the same path through the same work (one indexed
-// lookup, two keyed-hash comparisons) and give the same answer.
+// name, locked card — take the same path through the same work (one lookup
+// in the in-memory card index, two keyed-hash comparisons) and give the same
+// answer.
 #include "checks/check_service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
@@ -24,9 +27,37 @@ double SecondsOf(const Clock& clock) {
   return std::chrono::duration<double>(clock.Now().time_since_epoch()).count();
 }
 
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // A well-formed number that no scheme issues (scheme code 000): looked up when
 // the input fails Luhn, so that path costs the same as an unknown number.
 const std::string kDecoyNumber = cards::MakeCardNumber(0, 0);
+
+std::string InsertChecksSql(size_t rows) {
+  std::string sql = "INSERT INTO checks.checks (at, partner_id, key_id, scheme_id, result, card_pseudonym) VALUES ";
+  for (size_t r = 0; r < rows; ++r) {
+    size_t p = r * 6;
+    sql += (r ? ", (" : "(");
+    for (size_t c = 1; c <= 6; ++c) sql += "$" + std::to_string(p + c) + (c < 6 ? ", " : ")");
+  }
+  return sql;
+}
+
+// The recorder writes when this many check records wait (or every 200 ms).
+// Small batches keep each write short, so it never holds up the checks
+// sharing its core for long; under load, records pile up while a commit
+// syncs, so the batches grow by themselves.
+constexpr size_t kWakeRecorderAt = 128;
+
+// Constant-time equality of two digests.
+bool SameDigest(const NameDigest& a, const NameDigest& b) {
+  uint8_t diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<uint8_t>(a[i] ^ b[i]);
+  return diff == 0;
+}
 
 }  // namespace
 
@@ -46,6 +77,7 @@ CheckService::CheckService(storage::Database& db, const Clock& clock, const card
 }
 
 CheckService::~CheckService() {
+  if (warm_up_.joinable()) warm_up_.join();
   {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
@@ -83,8 +115,6 @@ Status CheckService::ReloadKeys() {
         if (g.Int(0) == info.partner_id) info.scheme_ids.insert(g.Int(1));
       }
     }
-    PW_ASSIGN_OR_RETURN(Row max_id, tx.QueryOne("SELECT COALESCE(MAX(id), 0) FROM cards.cards"));
-    max_card_id_ = max_id.Int(0);
     PW_ASSIGN_OR_RETURN(Rows scheme_rows, tx.Query("SELECT id, slug, partner_checks FROM core.schemes"));
     for (const Row& s : scheme_rows) schemes[s.Int(0)] = CachedScheme{s.Text(1), s.Int(2) != 0};
     return Status::Ok();
@@ -154,40 +184,17 @@ Result<CheckAnswer> CheckService::Check(const PartnerKeyInfo& key, const std::st
   std::string pseudonym = keys_.Pseudonym(normalized ? *normalized : card_number);
   std::string canonical = cards::CanonicalName(name);
 
-  struct Found {
-    int64_t id;
-    int64_t scheme_id;
-    std::string state, valid_from, valid_until, hash_a, hash_b, discount;
-  };
-  std::optional<Found> found;
-  std::pair<std::string, std::string> decoy_hashes{std::string(64, '0'), std::string(64, '0')};
-  Status read = db_.Read([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT id, scheme_id, state, valid_from, valid_until, name_hash_a, "
-                                            "name_hash_b, discount_class FROM cards.cards WHERE card_number = $1",
-                                            {lookup}));
-    if (!rows.empty()) {
-      const Row& r = rows[0];
-      found = Found{r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)};
-    } else if (int64_t max_id = max_card_id_.load(); max_id > 0) {
-      // A miss only walks the index; a hit also reads the card's table page,
-      // which with a million cards is measurably slower. Read a random card's
-      // row on a miss too, so unknown numbers cost what known ones cost.
-      uint32_t r = 0;
-      for (char c : crypto::RandomBytes(4)) r = (r << 8) | static_cast<unsigned char>(c);
-      PW_ASSIGN_OR_RETURN(Rows decoy, tx.Query("SELECT id, scheme_id, state, valid_from, valid_until, name_hash_a, "
-                                               "name_hash_b, discount_class FROM cards.cards WHERE id = $1",
-                                               {static_cast<int64_t>(1 + r % static_cast<uint64_t>(max_id))}));
-      if (!decoy.empty()) decoy_hashes = {decoy[0].Text(5), decoy[0].Text(6)};
-    }
-    return Status::Ok();
-  });
-  if (!read.ok()) return read;
-
-  // Always compute and compare both hashes, found or not.
-  std::string presented = keys_.NameHash(lookup, canonical);
-  bool name_ok = crypto::ConstantTimeEquals(presented, found ? found->hash_a : decoy_hashes.first) |
-                 crypto::ConstantTimeEquals(presented, found ? found->hash_b : decoy_hashes.second);
-  if (!found) name_ok = false;  // a decoy row never matches
+  PW_RETURN_IF_ERROR(EnsureCardsFresh());
+  std::optional<CardFacts> found = index_.Find(lookup);
+  // Always compute and compare both hashes, found or not (a miss compares
+  // against zeros, which no keyed hash equals).
+  static const CardFacts kNone;
+  const CardFacts& facts = found ? *found : kNone;
+  NameDigest presented{};
+  std::string mac = keys_.NameMac(lookup, canonical);
+  std::memcpy(presented.data(), mac.data(), std::min(mac.size(), presented.size()));
+  bool name_ok = SameDigest(presented, facts.hash_a) | SameDigest(presented, facts.hash_b);
+  if (!found) name_ok = false;
   std::optional<int64_t> scheme_id = found ? std::optional<int64_t>(found->scheme_id) : std::nullopt;
   bool scheme_ok = false;
   std::string slug;
@@ -211,24 +218,58 @@ Result<CheckAnswer> CheckService::Check(const PartnerKeyInfo& key, const std::st
   if (!match) {
     answer.reason = "no_match";
     // A lock set by earlier failures is not extended by further ones.
-    if (!locked) CountNoMatch(key, pseudonym, found ? std::optional<int64_t>(found->id) : std::nullopt);
-  } else if (found->state != "active") {
+    if (!locked) CountNoMatch(key, pseudonym, found ? std::optional<int64_t>(found->card_id) : std::nullopt);
+  } else if (!found->active) {
     answer.reason = "blocked";
   } else {
-    auto from = ParseIsoDate(found->valid_from);
-    auto until = ParseIsoDate(found->valid_until);
-    if (!from || !until || on < *from || on > *until) {
+    int64_t day = DaysFromCivil(on);
+    if (day < found->valid_from || day > found->valid_until) {
       answer.reason = "expired";
     } else {
       answer.valid = true;
       answer.scheme = slug;
-      answer.discount = found->discount;
-      answer.valid_until = found->valid_until;
+      answer.discount = found->discount ? *found->discount : std::string();
+      answer.valid_until = FormatIsoDate(CivilFromDays(found->valid_until));
     }
   }
   Enqueue(Record{clock_.NowUnix(), key.partner_id, key.key_id, match ? scheme_id : std::nullopt,
                  answer.valid ? "valid" : answer.reason, pseudonym});
   return answer;
+}
+
+Status CheckService::EnsureCardsFresh() {
+  int64_t now = SteadyMillis();
+  if (cards_changed_.load() || index_.revision() < 0) {
+    // This process changed cards (or nothing is loaded yet): wait for the refresh.
+    std::lock_guard lock(refresh_mutex_);
+    if (!cards_changed_.exchange(false) && index_.revision() >= 0) return Status::Ok();  // done by another thread
+    Status refreshed = index_.Refresh(db_);
+    if (!refreshed.ok()) {
+      cards_changed_ = true;
+      return refreshed;
+    }
+    refreshed_at_ms_ = now;
+    return Status::Ok();
+  }
+  if (now - refreshed_at_ms_.load() < options_.card_refresh_ms) return Status::Ok();
+  std::unique_lock lock(refresh_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return Status::Ok();  // another thread is refreshing
+  Status refreshed = index_.Refresh(db_);
+  if (!refreshed.ok()) return refreshed;
+  refreshed_at_ms_ = now;
+  return Status::Ok();
+}
+
+void CheckService::WarmUp() {
+  if (warm_up_.joinable()) return;
+  warm_up_ = std::thread([this] {
+    Status loaded = EnsureCardsFresh();
+    if (loaded.ok()) {
+      log::Info("card index loaded", {{"cards", index_.size()}});
+    } else {
+      log::Warn("card index not loaded; the first check retries", {{"error", loaded.ToString()}});
+    }
+  });
 }
 
 void CheckService::CountNoMatch(const PartnerKeyInfo& key, const std::string& pseudonym,
@@ -304,7 +345,7 @@ void CheckService::Enqueue(Record record) {
   {
     std::lock_guard lock(queue_mutex_);
     queue_.push_back(std::move(record));
-    wake = queue_.size() >= 500;
+    wake = queue_.size() >= kWakeRecorderAt;
   }
   if (wake) queue_cv_.notify_one();
 }
@@ -312,7 +353,7 @@ void CheckService::Enqueue(Record record) {
 void CheckService::RecorderLoop() {
   std::unique_lock lock(queue_mutex_);
   while (!stopping_) {
-    queue_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_ || queue_.size() >= 500; });
+    queue_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_ || queue_.size() >= kWakeRecorderAt; });
     if (stopping_) break;
     if (queue_.empty()) continue;
     lock.unlock();
@@ -329,13 +370,21 @@ Status CheckService::Flush() {
     batch.swap(queue_);
   }
   if (batch.empty()) return Status::Ok();
+  // Many rows per statement: one statement run per kRowsPerInsert records.
+  constexpr size_t kRowsPerInsert = 64;
+  static const std::string kFullInsert = InsertChecksSql(kRowsPerInsert);
   Status status = db_.Write([&](Tx& tx) -> Status {
-    for (const Record& r : batch) {
-      storage::Value scheme = std::monostate{};
-      if (r.scheme_id) scheme = *r.scheme_id;
-      auto ins = tx.Exec("INSERT INTO checks.checks (at, partner_id, key_id, scheme_id, result, card_pseudonym) "
-                         "VALUES ($1, $2, $3, $4, $5, $6)",
-                         {r.at, r.partner_id, r.key_id, scheme, r.result, r.pseudonym});
+    storage::Params params;
+    for (size_t start = 0; start < batch.size(); start += kRowsPerInsert) {
+      size_t rows = std::min(kRowsPerInsert, batch.size() - start);
+      params.clear();
+      for (size_t i = start; i < start + rows; ++i) {
+        const Record& r = batch[i];
+        storage::Value scheme = std::monostate{};
+        if (r.scheme_id) scheme = *r.scheme_id;
+        params.insert(params.end(), {r.at, r.partner_id, r.key_id, scheme, r.result, r.pseudonym});
+      }
+      auto ins = tx.Exec(rows == kRowsPerInsert ? kFullInsert : InsertChecksSql(rows), params);
       if (!ins.ok()) return ins.status();
     }
     return Status::Ok();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cards/cards.h"
+#include "checks/card_index.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "storage/database.h"
@@ -33,6 +34,9 @@ struct CheckOptions {
   int64_t card_lock_seconds = 24 * 3600;
   int key_daily_no_match_budget = 100;  // per key and Berlin day, then the key is suspended
   int64_t key_cache_seconds = 2;   // key changes (revocation) take effect within this time
+  // Card changes made by this process reach the check at once; changes made
+  // by another process (`passwerk cards import`) within this time.
+  int64_t card_refresh_ms = 1000;
 };
 
 enum class KeyKind { kServer, kPublishable };
@@ -76,6 +80,12 @@ class CheckService {
   Result<CheckAnswer> Check(const PartnerKeyInfo& key, const std::string& card_number, const std::string& name,
                             const std::string& date);
 
+  // The card registry changed in this process: the next check refreshes its card index first.
+  void CardsChanged() { cards_changed_ = true; }
+  // Loads the card index in the background (serve calls it at startup, so
+  // that the first check does not wait for a million cards to load).
+  void WarmUp();
+
   // Writes every queued check record; called on shutdown (and by tests).
   Status Flush();
   Result<std::vector<Alert>> OpenAlerts();
@@ -95,6 +105,9 @@ class CheckService {
     std::string pseudonym;
   };
   Status ReloadKeys();
+  // Refreshes the card index when this process changed cards, or when it is
+  // older than card_refresh_ms (then only if no other thread is at it).
+  Status EnsureCardsFresh();
   void Enqueue(Record record);
   void RecorderLoop();
   // Counts a no_match; may lock the card or suspend the key.
@@ -109,7 +122,12 @@ class CheckService {
   int64_t keys_loaded_at_ = -1;
   std::unordered_map<std::string, PartnerKeyInfo> keys_by_hash_;
   std::unordered_map<int64_t, CachedScheme> schemes_;
-  std::atomic<int64_t> max_card_id_{0};  // for the decoy row read on a miss
+
+  CardIndex index_;
+  std::mutex refresh_mutex_;
+  std::atomic<bool> cards_changed_{true};
+  std::atomic<int64_t> refreshed_at_ms_{0};  // steady clock
+  std::thread warm_up_;
 
   std::mutex buckets_mutex_;
   struct Bucket {

@@ -39,6 +39,13 @@ int Serve(Config config) {
   check_options.card_lock_seconds = s.config.check_card_lock_seconds;
   check_options.key_daily_no_match_budget = s.config.check_key_daily_no_match_budget;
   checks::CheckService check_service(*s.db, s.clock, *s.card_keys, check_options);
+  // Card writes by this process reach the check's card index at once.
+  s.cards->OnCardsChanged([&check_service] { check_service.CardsChanged(); });
+  struct ObserverReset {
+    cards::CardService& cards;
+    ~ObserverReset() { cards.OnCardsChanged(nullptr); }
+  } observer_reset{*s.cards};
+  check_service.WarmUp();
   checks::VerdictSigner verdicts(*s.secrets);
   http::AppContext context{s.config,   s.clock,   *s.db,         *s.accounts, metrics,
                            *s.cards,   *s.partners, check_service, verdicts};

@@ -31,9 +31,20 @@ std::optional<Date> ParseIsoDate(std::string_view text) {
 }
 
 std::string FormatIsoDate(const Date& date) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d", date.year, date.month, date.day);
-  return buffer;
+  if (date.year < 0 || date.year > 9999) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d", date.year, date.month, date.day);
+    return buffer;
+  }
+  // Formatted by hand: this runs for every valid partner check.
+  std::string out = "0000-00-00";
+  auto put = [&](size_t end, int value, int digits) {
+    for (int i = 0; i < digits; ++i, value /= 10) out[end - static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(3, date.year, 4);
+  put(6, date.month, 2);
+  put(9, date.day, 2);
+  return out;
 }
 
 std::string FormatGermanDate(const Date& date) {

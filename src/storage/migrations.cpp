@@ -134,6 +134,15 @@ CREATE TABLE cards.card_events (
 );
 CREATE INDEX cards.card_events_by_card ON card_events(card_id, id);
 )SQL"},
+    {2, "card revisions, followed by the partner check's in-memory card index", R"SQL(
+CREATE TABLE cards.revision (
+  id BIGINT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+INSERT INTO cards.revision (id, value) VALUES (1, 0);
+ALTER TABLE cards.cards ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX cards.cards_by_revision ON cards(revision);
+)SQL"},
 };
 
 const std::vector<Migration> kChecksMigrations = {

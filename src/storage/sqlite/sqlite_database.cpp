@@ -106,7 +106,7 @@ class Connection {
   }
 
   Result<sqlite3_stmt*> Prepare(std::string_view sql) {
-    auto it = statements_.find(std::string(sql));
+    auto it = statements_.find(sql);
     if (it != statements_.end()) return it->second;
     std::string translated = TranslateParams(sql);
     sqlite3_stmt* stmt = nullptr;
@@ -190,7 +190,12 @@ class Connection {
 
  private:
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  // Looked up by string_view: finding a cached statement allocates nothing.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> statements_;
   std::vector<sqlite3_stmt*> uncached_;
 };
 
