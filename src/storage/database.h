@@ -20,7 +20,21 @@
 namespace passwerk::storage {
 
 // Privacy segments (DESIGN.md). The order is the migration order.
-enum class Segment { kCore, kAudit, kCards, kChecks };
+// Privacy segments: one SQLite file or PostgreSQL schema (with its own role) each.
+// The guest-card segments follow the ostseecard* agreement §3.
+enum class Segment {
+  kCore,
+  kAudit,
+  kCards,
+  kChecks,
+  kSpaTax,      // 3.1 spa tax per registration
+  kMarketing,   // 3.2 only with consent
+  kCardLink,    // 3.3.1 card number <-> card-cycle id
+  kCardUsage,   // 3.3.2 usage keyed by card-cycle id
+  kLogistics,   // 3.4 card production and status
+  kHistory,     // 3.5 historised usage
+  kSettlement,  // 3.6 settlement between providers
+};
 
 std::string_view SegmentName(Segment segment);
 const std::vector<Segment>& AllSegments();

@@ -101,6 +101,29 @@ CREATE TABLE core.partner_keys (
   suspended_at BIGINT
 );
 )SQL"},
+    {3, "guest cards: accommodations with their landlords, spa-tax tariffs", R"SQL(
+CREATE TABLE core.accommodations (
+  id {{id}},
+  public_id TEXT NOT NULL UNIQUE,
+  municipality_id BIGINT NOT NULL REFERENCES municipalities(id),
+  landlord_user_id BIGINT NOT NULL REFERENCES users(id),
+  landlord_number TEXT NOT NULL,
+  name TEXT NOT NULL,
+  street TEXT NOT NULL,
+  postal_code TEXT NOT NULL,
+  city TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX core.accommodations_by_landlord ON accommodations(landlord_user_id);
+CREATE TABLE core.tariffs (
+  id {{id}},
+  municipality_id BIGINT NOT NULL REFERENCES municipalities(id),
+  valid_from TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (municipality_id, valid_from)
+);
+)SQL"},
 };
 
 const std::vector<Migration> kCardsMigrations = {
@@ -196,6 +219,154 @@ INSERT INTO audit.head (id, seq, entry_hash) VALUES (1, 0, '');
 )SQL"},
 };
 
+
+// The segments of the guest-card procedure (ostseecard* agreement §3). Each
+// holds only what its purpose needs: a table has no column for what its
+// segment must not know (tests search the files byte by byte).
+const std::vector<Migration> kSpaTaxMigrations = {
+    {1, "spa tax per registration (3.1); the registration form, encrypted, until its deletion date", R"SQL(
+CREATE TABLE spa_tax.registrations (
+  registration_number TEXT PRIMARY KEY,
+  municipality_id BIGINT NOT NULL,
+  accommodation_id BIGINT NOT NULL,
+  landlord_number TEXT NOT NULL,
+  arrival TEXT NOT NULL,
+  departure TEXT NOT NULL,
+  adults BIGINT NOT NULL,
+  children BIGINT NOT NULL,
+  group_size BIGINT,
+  origin TEXT NOT NULL,
+  total_cents BIGINT NOT NULL,
+  tariff_id BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  form_enc {{blob}},
+  created_at BIGINT NOT NULL,
+  cancelled_at BIGINT,
+  form_deleted_at BIGINT
+);
+CREATE INDEX spa_tax.registrations_by_accommodation ON registrations(accommodation_id, created_at);
+CREATE INDEX spa_tax.registrations_by_departure ON registrations(departure);
+CREATE TABLE spa_tax.registration_guests (
+  registration_number TEXT NOT NULL REFERENCES registrations(registration_number),
+  guest_index BIGINT NOT NULL,
+  adult BIGINT NOT NULL,
+  age_band TEXT NOT NULL,
+  reductions TEXT NOT NULL,
+  nights BIGINT NOT NULL,
+  amount_cents BIGINT NOT NULL,
+  PRIMARY KEY (registration_number, guest_index)
+);
+)SQL"},
+};
+
+const std::vector<Migration> kMarketingMigrations = {
+    {1, "marketing contacts, only with consent (3.2); withdrawal deletes", R"SQL(
+CREATE TABLE marketing.contacts (
+  consent_id TEXT PRIMARY KEY,
+  municipality_id BIGINT NOT NULL,
+  contact_enc {{blob}} NOT NULL,
+  nights BIGINT NOT NULL,
+  season TEXT NOT NULL,
+  adults BIGINT NOT NULL,
+  children BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+)SQL"},
+};
+
+const std::vector<Migration> kCardLinkMigrations = {
+    {1, "card number to card-cycle id, the only link (3.3.1)", R"SQL(
+CREATE TABLE card_link.links (
+  card_number TEXT PRIMARY KEY,
+  cycle_id TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL
+);
+)SQL"},
+};
+
+const std::vector<Migration> kCardUsageMigrations = {
+    {1, "card usage keyed only by card-cycle id (3.3.2)", R"SQL(
+CREATE TABLE card_usage.cycles (
+  cycle_id TEXT PRIMARY KEY,
+  registration_ref TEXT NOT NULL,
+  card_type TEXT NOT NULL,
+  gender TEXT NOT NULL,
+  age_band TEXT NOT NULL,
+  postal_code TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  spa_tax_cents BIGINT NOT NULL,
+  arrival TEXT,
+  departure TEXT,
+  provisional_days BIGINT,
+  first_use TEXT,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX card_usage.cycles_by_departure ON cycles(departure);
+CREATE INDEX card_usage.cycles_by_registration ON cycles(registration_ref);
+)SQL"},
+};
+
+const std::vector<Migration> kLogisticsMigrations = {
+    {1, "card logistics: production data and status per card (3.4)", R"SQL(
+CREATE TABLE logistics.batches (
+  batch_id TEXT PRIMARY KEY,
+  produced_on TEXT NOT NULL,
+  file_name TEXT NOT NULL,
+  cards BIGINT NOT NULL,
+  imported_at BIGINT NOT NULL
+);
+CREATE TABLE logistics.cards (
+  card_number TEXT PRIMARY KEY,
+  circulation_counter BIGINT NOT NULL,
+  card_type TEXT NOT NULL,
+  municipality_id BIGINT NOT NULL,
+  part_number TEXT NOT NULL,
+  issuing_office TEXT NOT NULL,
+  batch_id TEXT,
+  produced_on TEXT,
+  booking_sequence BIGINT,
+  valid_from TEXT,
+  status TEXT NOT NULL,
+  in_service_on TEXT,
+  first_use_on TEXT,
+  departure_on TEXT,
+  sales_point TEXT,
+  blocked_reason TEXT,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE logistics.misuse_log (
+  id {{id}},
+  card_number TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+)SQL"},
+};
+
+const std::vector<Migration> kHistoryMigrations = {
+    {1, "historised card usage, no longer linkable to a card (3.5)", R"SQL(
+CREATE TABLE history.cycles (
+  history_id TEXT PRIMARY KEY,
+  registration_ref TEXT NOT NULL,
+  card_type TEXT NOT NULL,
+  gender TEXT NOT NULL,
+  age_band TEXT NOT NULL,
+  postal_code TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  spa_tax_cents BIGINT NOT NULL,
+  arrival TEXT,
+  departure TEXT,
+  first_use TEXT,
+  archived_on TEXT NOT NULL
+);
+)SQL"},
+};
+
+// Settlement between service providers (3.6) is built with the terminals
+// issue; until then the segment exists with its migration table only.
+const std::vector<Migration> kSettlementMigrations = {};
+
 }  // namespace
 
 std::string_view SegmentName(Segment segment) {
@@ -204,12 +375,22 @@ std::string_view SegmentName(Segment segment) {
     case Segment::kAudit: return "audit";
     case Segment::kCards: return "cards";
     case Segment::kChecks: return "checks";
+    case Segment::kSpaTax: return "spa_tax";
+    case Segment::kMarketing: return "marketing";
+    case Segment::kCardLink: return "card_link";
+    case Segment::kCardUsage: return "card_usage";
+    case Segment::kLogistics: return "logistics";
+    case Segment::kHistory: return "history";
+    case Segment::kSettlement: return "settlement";
   }
   return "core";
 }
 
 const std::vector<Segment>& AllSegments() {
-  static const std::vector<Segment> kAll = {Segment::kCore, Segment::kAudit, Segment::kCards, Segment::kChecks};
+  static const std::vector<Segment> kAll = {Segment::kCore,      Segment::kAudit,     Segment::kCards,
+                                            Segment::kChecks,    Segment::kSpaTax,    Segment::kMarketing,
+                                            Segment::kCardLink,  Segment::kCardUsage, Segment::kLogistics,
+                                            Segment::kHistory,   Segment::kSettlement};
   return kAll;
 }
 
@@ -219,6 +400,13 @@ const std::vector<Migration>& MigrationsFor(Segment segment) {
     case Segment::kAudit: return kAuditMigrations;
     case Segment::kCards: return kCardsMigrations;
     case Segment::kChecks: return kChecksMigrations;
+    case Segment::kSpaTax: return kSpaTaxMigrations;
+    case Segment::kMarketing: return kMarketingMigrations;
+    case Segment::kCardLink: return kCardLinkMigrations;
+    case Segment::kCardUsage: return kCardUsageMigrations;
+    case Segment::kLogistics: return kLogisticsMigrations;
+    case Segment::kHistory: return kHistoryMigrations;
+    case Segment::kSettlement: return kSettlementMigrations;
   }
   return kCoreMigrations;
 }
