@@ -97,19 +97,21 @@ std::string_view RoleName(Role role) {
     case Role::kMunicipalityAdmin: return "municipality_admin";
     case Role::kClerk: return "clerk";
     case Role::kAuditor: return "auditor";
+    case Role::kLandlord: return "landlord";
   }
   return "clerk";
 }
 
 std::optional<Role> ParseRole(std::string_view name) {
-  for (Role role : {Role::kOperator, Role::kMunicipalityAdmin, Role::kClerk, Role::kAuditor}) {
+  for (Role role : {Role::kOperator, Role::kMunicipalityAdmin, Role::kClerk, Role::kAuditor, Role::kLandlord}) {
     if (RoleName(role) == name) return role;
   }
   return std::nullopt;
 }
 
 const std::vector<std::string>& KnownScopes() {
-  static const std::vector<std::string> kScopes = {"users:read", "users:write", "audit:read", "cards:write"};
+  static const std::vector<std::string> kScopes = {"users:read", "users:write", "audit:read", "cards:write",
+                                                     "registrations:write"};
   return kScopes;
 }
 
@@ -219,7 +221,8 @@ Result<User> AccountService::CreateUser(const Actor& actor, const NewUser& input
   if (input.display_name.empty() || input.display_name.size() > 200) {
     return InvalidArgument("the name must have 1 to 200 characters", "display_name");
   }
-  bool scoped_role = input.role == Role::kMunicipalityAdmin || input.role == Role::kClerk;
+  bool scoped_role =
+      input.role == Role::kMunicipalityAdmin || input.role == Role::kClerk || input.role == Role::kLandlord;
   if (scoped_role && !input.municipality_id) {
     return InvalidArgument("this role needs a municipality", "municipality_id");
   }
@@ -231,7 +234,7 @@ Result<User> AccountService::CreateUser(const Actor& actor, const NewUser& input
   }
   if (actor.user && actor.user->role == Role::kMunicipalityAdmin) {
     if (!scoped_role || input.municipality_id != actor.user->municipality_id) {
-      return PermissionDenied("you may create clerks and administrators of your own municipality only");
+      return PermissionDenied("you may create clerks, administrators and landlords of your own municipality only");
     }
   }
   if (input.password.size() < 12 || input.password.size() > 256) {

@@ -17,7 +17,8 @@
 
 namespace passwerk::accounts {
 
-enum class Role { kOperator, kMunicipalityAdmin, kClerk, kAuditor };
+// kLandlord: registers guests for their own accommodations (guest cards), nothing else.
+enum class Role { kOperator, kMunicipalityAdmin, kClerk, kAuditor, kLandlord };
 std::string_view RoleName(Role role);
 std::optional<Role> ParseRole(std::string_view name);
 

@@ -1,6 +1,8 @@
 // Luhn check digits and the card number format.
 #include "cards/card_number.h"
 
+#include "core/crypto.h"
+
 #include <cstdio>
 
 namespace passwerk::cards {
@@ -53,6 +55,12 @@ std::string FormatCardNumber(std::string_view digits) {
     out.push_back(digits[i]);
   }
   return out;
+}
+
+std::string RandomCardNumber(int scheme_code) {
+  uint32_t serial = 0;
+  for (char c : crypto::RandomBytes(4)) serial = (serial << 8) | static_cast<unsigned char>(c);
+  return MakeCardNumber(scheme_code, serial % 100000000u);
 }
 
 }  // namespace passwerk::cards

@@ -23,6 +23,9 @@ std::optional<std::string> NormalizeCardNumber(std::string_view input);
 // scheme_code 100–999, serial 0–99'999'999.
 std::string MakeCardNumber(int scheme_code, uint32_t serial);
 
+// A number of this scheme with a random serial (callers check it is free).
+std::string RandomCardNumber(int scheme_code);
+
 // "1234 5678 9012" for print and screen.
 std::string FormatCardNumber(std::string_view digits);
 

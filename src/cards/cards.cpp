@@ -143,12 +143,6 @@ Status AddEvent(Tx& tx, const Clock& clock, int64_t card_id, const std::string& 
 }
 
 // A fresh number with a random serial; callers check it is still free.
-std::string RandomCardNumber(int scheme_code) {
-  uint32_t serial = 0;
-  for (char c : crypto::RandomBytes(4)) serial = (serial << 8) | static_cast<unsigned char>(c);
-  return MakeCardNumber(scheme_code, serial % 100000000u);
-}
-
 Result<Card> LoadCard(Tx& tx, const std::string& card_number) {
   auto normalized = NormalizeCardNumber(card_number);
   if (!normalized) return NotFound("no such card");

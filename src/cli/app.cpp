@@ -46,6 +46,12 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   services->cards = std::make_unique<cards::CardService>(*services->db, services->clock, *services->secrets,
                                                          *services->card_keys);
   services->partners = std::make_unique<checks::PartnerService>(*services->db, services->clock);
+  db_options.segments = {storage::Segment::kCore,      storage::Segment::kAudit,     storage::Segment::kSpaTax,
+                         storage::Segment::kMarketing, storage::Segment::kCardLink,  storage::Segment::kCardUsage,
+                         storage::Segment::kLogistics, storage::Segment::kHistory,   storage::Segment::kSettlement};
+  PW_ASSIGN_OR_RETURN(services->guest_db, storage::OpenDatabase(db_options));
+  services->registrations = std::make_unique<guestcards::RegistrationService>(*services->guest_db, services->clock,
+                                                                             *services->secrets);
   return services;
 }
 

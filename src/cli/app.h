@@ -8,6 +8,7 @@
 #include "accounts/throttle.h"
 #include "cards/cards.h"
 #include "checks/partners.h"
+#include "guestcards/registrations.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/crypto.h"
@@ -25,6 +26,10 @@ struct Services {
   std::unique_ptr<cards::CardKeys> card_keys;
   std::unique_ptr<cards::CardService> cards;
   std::unique_ptr<checks::PartnerService> partners;
+  // The guest-card segments need their own handle: SQLite attaches at most
+  // ten files to a connection (core, audit and the seven guest-card segments).
+  std::unique_ptr<storage::Database> guest_db;
+  std::unique_ptr<guestcards::RegistrationService> registrations;
 };
 
 // Common options of every subcommand.
@@ -34,7 +39,8 @@ struct CommonOptions {
 };
 
 Result<Config> LoadEffectiveConfig(const CommonOptions& options);
-// Opens the staff segments (core, audit, cards, checks) and applies migrations.
+// Opens the staff segments (core, audit, cards, checks) and, in a second
+// handle, core, audit and the guest-card segments; applies migrations.
 Result<std::unique_ptr<Services>> OpenServices(Config config);
 
 // The actor for changes made on the command line.

@@ -196,7 +196,9 @@ int Run(int argc, char** argv) {
 
   if (migrate->parsed()) {
     for (storage::Segment segment : storage::AllSegments()) {
-      auto version = storage::SchemaVersion(*s.db, segment);
+      bool staff = segment == storage::Segment::kCore || segment == storage::Segment::kAudit ||
+                   segment == storage::Segment::kCards || segment == storage::Segment::kChecks;
+      auto version = storage::SchemaVersion(staff ? *s.db : *s.guest_db, segment);
       if (!version.ok()) return Fail(version.status());
       std::cout << storage::SegmentName(segment) << ": schema version " << *version << "\n";
     }
@@ -207,7 +209,7 @@ int Run(int argc, char** argv) {
     input.username = username;
     input.display_name = display_name;
     auto parsed_role = accounts::ParseRole(role);
-    if (!parsed_role) return Fail(InvalidArgument("--role must be operator, municipality_admin, clerk or auditor"));
+    if (!parsed_role) return Fail(InvalidArgument("--role must be operator, municipality_admin, clerk, auditor or landlord"));
     input.role = *parsed_role;
     if (!municipality.empty()) {
       auto all = s.accounts->ListMunicipalities();

@@ -4,6 +4,8 @@
 #include "cli/commands.h"
 
 #include "cards/card_number.h"
+#include "guestcards/tariff.h"
+#include "web/assets.h"
 
 namespace passwerk::cli {
 namespace {
@@ -24,6 +26,8 @@ constexpr DemoUser kDemoUsers[] = {
     {"clerk", "Klaus Sachbearbeitung", accounts::Role::kClerk, true, "Demo-Clerk-2026", "MFRGGZDFMZTWQ2LKMFRGGZDF"},
     {"auditor", "Petra Prüfung", accounts::Role::kAuditor, false, "Demo-Auditor-2026", "GEZDGNBVGY3TQOJQGEZDGNBV"},
     {"newclerk", "Nina Neu", accounts::Role::kClerk, true, "Demo-Newclerk-2026", nullptr},
+    {"landlord", "Hanna Hafen (Pension Seeblick)", accounts::Role::kLandlord, true, "Demo-Landlord-2026",
+     "ONSWG4TFOQYTEMZUONSWG4TF"},
 };
 
 constexpr const char* kMunicipalityNumber = "01055021";
@@ -35,6 +39,9 @@ constexpr const char* kPartnerOrigin = "http://localhost:8081";
 // Public demo keys, like the demo passwords: never in production.
 constexpr const char* kDemoServerKey = "pwps_demo0001_servrkeyfordemoonlyservrkeyfordemo";
 constexpr const char* kDemoPublishableKey = "pwpk_demo0002_publishablekeyfordemoonlypublishable";
+constexpr const char* kGuestSchemeSlug = "gastkarte-kellenhusen";
+constexpr const char* kAccommodationName = "Pension Seeblick";
+constexpr const char* kTariffAsset = "/static/tariffs/kellenhusen-2022.json";
 
 struct DemoCard {
   uint32_t serial;
@@ -84,7 +91,7 @@ Result<nlohmann::json> CreateDemo(Services& s) {
       input.role = demo.role;
       if (demo.scoped) {
         input.municipality_id = municipality->id;
-        input.department_id = department->id;
+        if (demo.role != accounts::Role::kLandlord) input.department_id = department->id;
       }
       input.password = demo.password;
       input.totp_secret_base32 = demo.totp_secret == nullptr ? "" : demo.totp_secret;
@@ -152,7 +159,48 @@ Result<nlohmann::json> CreateDemo(Services& s) {
                           {"name", "Mül"},
                           {"expect", {{"valid", false}, {"reason", "no_match"}}}});
 
+  // Guest cards: the guest-card scheme, the 2022 tariff, a landlord's accommodation and token.
+  if (!s.cards->FindScheme(kGuestSchemeSlug).ok()) {
+    cards::NewScheme input;
+    input.slug = kGuestSchemeSlug;
+    input.municipality_id = municipality->id;
+    input.kind = cards::SchemeKind::kGuestCard;
+    input.name = "Gästekarte Kellenhusen";
+    input.rule = cards::ValidityRule::kCalendarYear;
+    input.partner_checks = false;
+    PW_ASSIGN_OR_RETURN(auto guest_scheme, s.cards->CreateScheme(actor, input));
+    (void)guest_scheme;
+  }
+  const web::Asset* tariff_file = web::FindAsset(kTariffAsset);
+  if (tariff_file == nullptr) return Internal("the Kellenhusen tariff is not embedded");
+  PW_ASSIGN_OR_RETURN(guestcards::Tariff tariff, guestcards::ParseTariffText(tariff_file->data));
+  PW_RETURN_IF_ERROR(s.registrations->SetTariff(actor, municipality->id, tariff).status());
+  PW_ASSIGN_OR_RETURN(accounts::User landlord, s.accounts->FindUser("landlord"));
+  std::optional<guestcards::Accommodation> accommodation;
+  PW_ASSIGN_OR_RETURN(auto accommodations, s.registrations->ListAccommodations(actor));
+  for (const auto& a : accommodations) {
+    if (a.name == kAccommodationName && a.landlord_user_id == landlord.id) accommodation = a;
+  }
+  if (!accommodation) {
+    guestcards::NewAccommodation input;
+    input.municipality_id = municipality->id;
+    input.landlord_user_id = landlord.id;
+    input.landlord_number = "4711";
+    input.name = kAccommodationName;
+    input.street = "Strandstraße 12";
+    input.postal_code = "23746";
+    input.city = "Kellenhusen";
+    PW_ASSIGN_OR_RETURN(accommodation, s.registrations->CreateAccommodation(actor, input));
+  }
+  // A fresh token on every run: tokens are stored hashed, an old one cannot be shown again.
+  PW_ASSIGN_OR_RETURN(auto landlord_token, s.accounts->CreateToken(actor, landlord.id, "demo landlord software",
+                                                                   {"registrations:write"}, 365 * 24 * 3600));
+
   return nlohmann::json{
+      {"guest_cards", {{"municipality", municipality->municipality_number},
+                       {"landlord_token", landlord_token.secret},
+                       {"accommodation_id", accommodation->public_id},
+                       {"tariff", tariff.name}}},
       {"partner_check", {{"server_key", kDemoServerKey}, {"publishable_key", kDemoPublishableKey},
                          {"origin", kPartnerOrigin}, {"scheme", kSchemeSlug}, {"cards", sample_cards}}},
       {"notice", "demo data: these passwords and TOTP secrets are public, never use them in production"},

@@ -48,10 +48,12 @@ int Serve(Config config) {
   check_service.WarmUp();
   checks::VerdictSigner verdicts(*s.secrets);
   http::AppContext context{s.config,   s.clock,   *s.db,         *s.accounts, metrics,
-                           *s.cards,   *s.partners, check_service, verdicts};
+                           *s.cards,   *s.partners, check_service, verdicts,
+                           *s.registrations};
   http::Router router;
   http::RegisterApiRoutes(router, context);
   http::RegisterCardApiRoutes(router, context);
+  http::RegisterGuestCardApiRoutes(router, context);
   http::RegisterWebRoutes(router, context);
 
   auto endpoint = s.config.ListenEndpoint();

@@ -71,12 +71,20 @@ inline Status InvalidArgument(std::string message, std::string field = {}) {
   s.WithField(std::move(field));
   return s;
 }
-inline Status NotFound(std::string message) { return {ErrorCode::kNotFound, std::move(message)}; }
-inline Status AlreadyExists(std::string message) {
-  return {ErrorCode::kAlreadyExists, std::move(message)};
+inline Status NotFound(std::string message, std::string field = {}) {
+  Status s(ErrorCode::kNotFound, std::move(message));
+  s.WithField(std::move(field));
+  return s;
 }
-inline Status FailedPrecondition(std::string message) {
-  return {ErrorCode::kFailedPrecondition, std::move(message)};
+inline Status AlreadyExists(std::string message, std::string field = {}) {
+  Status s(ErrorCode::kAlreadyExists, std::move(message));
+  s.WithField(std::move(field));
+  return s;
+}
+inline Status FailedPrecondition(std::string message, std::string field = {}) {
+  Status s(ErrorCode::kFailedPrecondition, std::move(message));
+  s.WithField(std::move(field));
+  return s;
 }
 inline Status PermissionDenied(std::string message) {
   return {ErrorCode::kPermissionDenied, std::move(message)};

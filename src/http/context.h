@@ -9,6 +9,7 @@
 #include "checks/verdict.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "guestcards/registrations.h"
 #include "http/metrics.h"
 #include "storage/database.h"
 
@@ -24,6 +25,7 @@ struct AppContext {
   checks::PartnerService& partners;
   checks::CheckService& checks;
   const checks::VerdictSigner& verdicts;
+  guestcards::RegistrationService& registrations;
 };
 
 // Routes of the JSON API (/api/v1/…, /healthz, /readyz, /metrics).
@@ -31,6 +33,8 @@ class Router;
 void RegisterApiRoutes(Router& router, AppContext& app);
 // Routes of the card registry and the partner check (/api/v1/schemes, cards, checks).
 void RegisterCardApiRoutes(Router& router, AppContext& app);
+// Routes of the guest cards (/api/v1/registrations, marketing consents).
+void RegisterGuestCardApiRoutes(Router& router, AppContext& app);
 // Routes of the staff web pages and static assets (src/web).
 void RegisterWebRoutes(Router& router, AppContext& app);
 

@@ -39,6 +39,7 @@ constexpr Text kTexts[] = {
     {"role.municipality_admin", "Kommunale Administration", "Municipality administrator"},
     {"role.clerk", "Sachbearbeitung", "Clerk"},
     {"role.auditor", "Prüfung und Datenschutz", "Auditor"},
+    {"role.landlord", "Vermietung", "Landlord"},
 
     // Common
     {"common.yes", "ja", "yes"},

@@ -727,9 +727,9 @@ struct NewUserForm {
 // inside a municipality. The service has the final word.
 std::vector<Role> AssignableRoles(const User& user) {
   if (user.role == Role::kOperator) {
-    return {Role::kOperator, Role::kMunicipalityAdmin, Role::kClerk, Role::kAuditor};
+    return {Role::kOperator, Role::kMunicipalityAdmin, Role::kClerk, Role::kAuditor, Role::kLandlord};
   }
-  return {Role::kClerk, Role::kMunicipalityAdmin};
+  return {Role::kClerk, Role::kMunicipalityAdmin, Role::kLandlord};
 }
 
 Response RenderNewUser(Env& env, int status, const NewUserForm& values,

@@ -1,0 +1,91 @@
+#include "guestcards/card_link.h"
+
+#include <nlohmann/json.hpp>
+
+#include "audit/audit_log.h"
+#include "core/crypto.h"
+
+namespace passwerk::guestcards {
+namespace {
+
+using storage::Row;
+using storage::Rows;
+using storage::Tx;
+
+Status Audit(Tx& tx, const Clock& clock, LinkPurpose purpose, const LinkAccess& access, size_t links) {
+  auto seq = audit::Append(tx, clock,
+                           {access.actor, "card_link." + std::string(LinkPurposeName(purpose)), access.object,
+                            nlohmann::json{{"links", links}}.dump(), access.request_id});
+  return seq.ok() ? Status::Ok() : seq.status();
+}
+
+}  // namespace
+
+std::string_view LinkPurposeName(LinkPurpose purpose) {
+  switch (purpose) {
+    case LinkPurpose::kEnrolGuestData: return "enrol_guest_data";
+    case LinkPurpose::kUpdateCard: return "update_card";
+    case LinkPurpose::kRecordTransactions: return "record_transactions";
+    case LinkPurpose::kPrepareReinitialise: return "prepare_reinitialisation";
+    case LinkPurpose::kIssueReplacement: return "issue_replacement";
+    case LinkPurpose::kUnlink: return "unlink";
+  }
+  return "unknown";
+}
+
+Result<std::vector<std::string>> EnrolCards(Tx& tx, const Clock& clock, const LinkAccess& access,
+                                            const std::vector<std::string>& card_numbers) {
+  std::vector<std::string> cycles;
+  if (card_numbers.empty()) return cycles;
+  int64_t now = clock.NowUnix();
+  for (const std::string& number : card_numbers) {
+    std::string cycle = crypto::HexEncode(crypto::RandomBytes(16));
+    auto inserted = tx.Exec(
+        "INSERT INTO card_link.links (card_number, cycle_id, created_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (card_number) DO NOTHING",
+        {number, cycle, now});
+    if (!inserted.ok()) return inserted.status();
+    if (*inserted == 0) return AlreadyExists("the card is still linked to a cycle", "card_number");
+    cycles.push_back(std::move(cycle));
+  }
+  PW_RETURN_IF_ERROR(Audit(tx, clock, LinkPurpose::kEnrolGuestData, access, card_numbers.size()));
+  return cycles;
+}
+
+Result<std::vector<std::optional<std::string>>> CyclesOf(Tx& tx, const Clock& clock, LinkPurpose purpose,
+                                                          const LinkAccess& access,
+                                                          const std::vector<std::string>& card_numbers) {
+  if (purpose != LinkPurpose::kUpdateCard && purpose != LinkPurpose::kRecordTransactions &&
+      purpose != LinkPurpose::kPrepareReinitialise) {
+    return Internal("CyclesOf is for the reading purposes only");
+  }
+  std::vector<std::optional<std::string>> out;
+  for (const std::string& number : card_numbers) {
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT cycle_id FROM card_link.links WHERE card_number = $1", {number}));
+    out.push_back(rows.empty() ? std::nullopt : std::optional<std::string>(rows[0].Text(0)));
+  }
+  PW_RETURN_IF_ERROR(Audit(tx, clock, purpose, access, card_numbers.size()));
+  return out;
+}
+
+Status ReplaceCardNumber(Tx& tx, const Clock& clock, const LinkAccess& access, const std::string& old_number,
+                         const std::string& new_number) {
+  auto changed = tx.Exec("UPDATE card_link.links SET card_number = $1 WHERE card_number = $2",
+                         {new_number, old_number});
+  if (!changed.ok()) return changed.status();
+  if (*changed == 0) return NotFound("the card is not linked to a cycle", "card_number");
+  return Audit(tx, clock, LinkPurpose::kIssueReplacement, access, 1);
+}
+
+Result<int64_t> UnlinkCycles(Tx& tx, const Clock& clock, const LinkAccess& access,
+                             const std::vector<std::string>& cycle_ids) {
+  int64_t removed = 0;
+  for (const std::string& cycle : cycle_ids) {
+    PW_ASSIGN_OR_RETURN(int64_t n, tx.Exec("DELETE FROM card_link.links WHERE cycle_id = $1", {cycle}));
+    removed += n;
+  }
+  if (!cycle_ids.empty()) PW_RETURN_IF_ERROR(Audit(tx, clock, LinkPurpose::kUnlink, access, cycle_ids.size()));
+  return removed;
+}
+
+}  // namespace passwerk::guestcards

@@ -1,0 +1,50 @@
+// The only way into segment card_link (001 §3.3.1): the table that links a
+// card number to the card-cycle id under which the card's usage is kept.
+// Code reaches it only through the purposes §3.3.3 names, each call audited
+// in the hash-chained trail (purpose, actor, how many links — never a cycle
+// id, so the trail cannot rebuild the link).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "storage/database.h"
+
+namespace passwerk::guestcards {
+
+enum class LinkPurpose {
+  kEnrolGuestData,         // 3.3.3.1: a new cycle for a card handed out with a registration
+  kUpdateCard,             // 3.3.3.1: refresh the data on a card (dates, spa tax, status view)
+  kRecordTransactions,     // 3.3.3.1: file transactions under the cycle
+  kPrepareReinitialise,    // 3.3.3.1: is the link gone, so the card may start a new cycle?
+  kIssueReplacement,       // 3.3.3.4: the cycle keeps its data, the card number changes
+  kUnlink,                 // 3.3.3.3: delete the link (by cycle id only)
+};
+std::string_view LinkPurposeName(LinkPurpose purpose);
+
+struct LinkAccess {
+  std::string actor;       // as in the audit trail
+  std::string request_id;
+  std::string object;      // what the access served, e.g. "registration:K7QX-M2PD-9RTA"
+};
+
+// Creates the links for these card numbers with fresh cycle ids (returned in
+// the same order). kAlreadyExists if a card is still linked.
+Result<std::vector<std::string>> EnrolCards(storage::Tx& tx, const Clock& clock, const LinkAccess& access,
+                                            const std::vector<std::string>& card_numbers);
+// The cycle ids of these cards (nullopt where unlinked), for one of the
+// reading purposes (update, record transactions, prepare re-initialisation).
+Result<std::vector<std::optional<std::string>>> CyclesOf(storage::Tx& tx, const Clock& clock, LinkPurpose purpose,
+                                                          const LinkAccess& access,
+                                                          const std::vector<std::string>& card_numbers);
+// Replacement card: the cycle stays, its card number changes.
+Status ReplaceCardNumber(storage::Tx& tx, const Clock& clock, const LinkAccess& access,
+                         const std::string& old_number, const std::string& new_number);
+// Deletes the links of these cycles (the only access by cycle id).
+Result<int64_t> UnlinkCycles(storage::Tx& tx, const Clock& clock, const LinkAccess& access,
+                             const std::vector<std::string>& cycle_ids);
+
+}  // namespace passwerk::guestcards

@@ -1,0 +1,174 @@
+// Guest registrations (Meldeschein) and the guest cards issued with them.
+// One registration is one write transaction across the guest-card segments,
+// each getting only its share (001 §3):
+//   spa_tax     the registration without names: dates, counts, origin, the
+//               tax per guest with age group and reductions; the form as the
+//               landlord entered it, encrypted, until its deletion date
+//   marketing   only with consent: the signer's name and address (encrypted)
+//   logistics   the card: number, circulation counter, type, status, dates
+//   card_link   card number → a fresh card-cycle id (audited, card_link.h)
+//   card_usage  under the cycle id: registration ref (a random id, not the
+//               number), gender, 5-year age band, postal code, origin, tax, stay
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "accounts/accounts.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/dates.h"
+#include "core/status.h"
+#include "guestcards/tariff.h"
+#include "storage/database.h"
+
+namespace passwerk::guestcards {
+
+struct Address {
+  std::string street;
+  std::string postal_code;
+  std::string city;
+  std::string country;  // ISO 3166-1 alpha-2
+};
+
+struct GuestInput {
+  std::string family_name;
+  std::string given_name;
+  Date birth_date;
+  std::string nationality;  // ISO 3166-1 alpha-2
+  std::string gender;       // "f", "m", "d" or "x" (not stated)
+  Address address;
+  std::vector<std::string> reductions;
+  bool card = false;
+};
+
+struct GroupInput {
+  int size = 0;         // all persons including the leader
+  std::string country;  // origin of the members
+};
+
+struct RegistrationInput {
+  std::string accommodation_id;  // the accommodation's public id
+  Date arrival;
+  Date departure;
+  std::vector<GuestInput> guests;
+  std::optional<GroupInput> group;
+  bool marketing_consent = false;
+};
+
+// Parses and validates the JSON body of POST /api/v1/registrations; errors
+// name the field ("guests[1].birth_date"). Accommodation and tariff rules
+// are checked when registering.
+Result<RegistrationInput> ParseRegistration(const nlohmann::json& body);
+
+struct GuestTaxResult {
+  int nights = 0;
+  int64_t amount_cents = 0;
+  std::vector<std::string> reductions;  // those applied
+};
+
+struct IssuedCard {
+  int guest_index = 0;
+  std::string card_number;
+  std::string barcode;
+};
+
+struct RegistrationResult {
+  std::string registration_number;
+  int64_t total_cents = 0;
+  std::vector<GuestTaxResult> guests;
+  int group_members = 0;
+  int64_t group_members_cents = 0;
+  std::vector<IssuedCard> cards;
+  std::string consent_id;  // when marketing consent was given: withdrawal uses it
+};
+
+struct Accommodation {
+  int64_t id = 0;
+  std::string public_id;
+  int64_t municipality_id = 0;
+  int64_t landlord_user_id = 0;
+  std::string landlord_number;
+  std::string name;
+  std::string street, postal_code, city;
+};
+
+struct NewAccommodation {
+  int64_t municipality_id = 0;
+  int64_t landlord_user_id = 0;
+  std::string landlord_number;  // 1–6 digits (Vermieternummer, participant number on the barcode)
+  std::string name;
+  std::string street, postal_code, city;
+};
+
+struct RegistrationSummary {
+  std::string registration_number;
+  std::string accommodation_id;
+  std::string arrival, departure;
+  int64_t adults = 0, children = 0;
+  std::optional<int64_t> group_size;
+  int64_t total_cents = 0;
+  std::string state;  // "active", "cancelled"
+  int64_t created_at = 0;
+};
+
+struct RegistrationDetails {
+  RegistrationSummary summary;
+  nlohmann::json form;  // the registration as entered (null once deleted by retention)
+};
+
+struct RegistrationOptions {
+  int max_guests = 50;
+};
+
+class RegistrationService {
+ public:
+  RegistrationService(storage::Database& db, const Clock& clock, const crypto::SecretBox& box,
+                      RegistrationOptions options = {});
+
+  // Tariffs (municipality admins of the municipality, operators, the command line).
+  Result<int64_t> SetTariff(const accounts::Actor& actor, int64_t municipality_id, const Tariff& tariff);
+  Result<Tariff> TariffFor(int64_t municipality_id, const Date& day);
+
+  Result<Accommodation> CreateAccommodation(const accounts::Actor& actor, const NewAccommodation& input);
+  Result<std::vector<Accommodation>> ListAccommodations(const accounts::Actor& actor);
+
+  // Landlords register for their own accommodations; office staff for any in
+  // their municipality. Whole or nothing.
+  Result<RegistrationResult> Register(const accounts::Actor& actor, const RegistrationInput& input);
+  // Many registrations in one transaction (CSV batches, landlord software
+  // sending a day's arrivals): all or none.
+  Result<std::vector<RegistrationResult>> RegisterAll(const accounts::Actor& actor,
+                                                      const std::vector<RegistrationInput>& inputs);
+  // Newest first; landlords see their own only.
+  Result<std::vector<RegistrationSummary>> ListRegistrations(const accounts::Actor& actor, int limit = 100);
+  Result<RegistrationDetails> GetRegistration(const accounts::Actor& actor, const std::string& number);
+  // Voids the spa tax, blocks the cards and removes their cycles.
+  Status CancelRegistration(const accounts::Actor& actor, const std::string& number);
+  // Withdrawal of the marketing consent deletes the contact (001 §2.2.4).
+  Status WithdrawConsent(const std::string& consent_id, const std::string& request_id);
+
+ private:
+  struct Context;
+  Result<RegistrationResult> RegisterIn(storage::Tx& tx, const accounts::Actor& actor, const RegistrationInput& input,
+                                        Context& context);
+  Result<Accommodation> LoadAccommodationFor(storage::Tx& tx, const accounts::Actor& actor,
+                                             const std::string& public_id);
+  Result<RegistrationSummary> LoadOwnRegistration(storage::Tx& tx, const accounts::Actor& actor,
+                                                  const std::string& number);
+
+  storage::Database& db_;
+  const Clock& clock_;
+  const crypto::SecretBox& box_;
+  RegistrationOptions options_;
+};
+
+// "K7QX-M2PD-9RTA": 60 random bits, also what a guest proves the card with.
+std::string NewRegistrationNumber();
+// The barcode of a guest card (001 §2.2.2, §4.4): municipality number (8),
+// participant number (6), counter (4), card number (12), circulation counter (2).
+std::string GuestCardBarcode(const std::string& municipality_number, const std::string& participant,
+                             int counter, const std::string& card_number, int circulation_counter);
+
+}  // namespace passwerk::guestcards

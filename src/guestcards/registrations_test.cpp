@@ -1,0 +1,376 @@
+// Registrations on every backend: the tax, the cards, each segment's share,
+// whole-or-nothing batches, landlords kept apart, cancellation, and — by
+// searching the stored bytes — that no segment holds what it must not.
+#include "guestcards/registrations.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cards/cards.h"
+#include "storage/testing/backends.h"
+#include "web/assets.h"
+
+namespace passwerk::guestcards {
+namespace {
+
+using storage::Rows;
+using storage::Segment;
+using storage::Tx;
+
+const std::vector<Segment> kSegments = {Segment::kCore,     Segment::kAudit,     Segment::kSpaTax,
+                                        Segment::kMarketing, Segment::kCardLink,  Segment::kCardUsage,
+                                        Segment::kLogistics, Segment::kHistory,   Segment::kSettlement};
+
+class RegistrationTest : public ::testing::TestWithParam<storage::testing::Backend> {
+ protected:
+  void SetUp() override {
+    std::string reason;
+    test_db_ = storage::testing::TestDatabase::Create(GetParam(), kSegments, &reason);
+    if (!test_db_) GTEST_SKIP() << reason;
+    accounts_ = std::make_unique<accounts::AccountService>(test_db_->db(), clock_, box_, throttle_);
+    service_ = std::make_unique<RegistrationService>(test_db_->db(), clock_, box_);
+    cli_.id = "cli";
+    auto m = accounts_->CreateMunicipality(cli_, "01055021", "Kellenhusen (Ostsee)");
+    ASSERT_TRUE(m.ok());
+    municipality_ = m->id;
+    cards::CardKeys keys(box_);
+    cards::CardService cards(test_db_->db(), clock_, box_, keys);
+    cards::NewScheme scheme;
+    scheme.slug = "gastkarte";
+    scheme.municipality_id = municipality_;
+    scheme.kind = cards::SchemeKind::kGuestCard;
+    scheme.name = "Gästekarte";
+    scheme.partner_checks = false;
+    ASSERT_TRUE(cards.CreateScheme(cli_, scheme).ok());
+    auto tariff = ParseTariffText(web::FindAsset("/static/tariffs/kellenhusen-2022.json")->data);
+    ASSERT_TRUE(tariff.ok());
+    ASSERT_TRUE(service_->SetTariff(cli_, municipality_, *tariff).ok());
+    landlord_a_ = Landlord("vermieter.a", "4711");
+    landlord_b_ = Landlord("vermieter.b", "815");
+  }
+
+  struct LandlordSetup {
+    accounts::Actor actor;
+    std::string accommodation;
+  };
+
+  LandlordSetup Landlord(const std::string& username, const std::string& number) {
+    accounts::NewUser user;
+    user.username = username;
+    user.display_name = username;
+    user.role = accounts::Role::kLandlord;
+    user.municipality_id = municipality_;
+    user.password = "a-long-enough-password";
+    auto created = accounts_->CreateUser(cli_, user);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    NewAccommodation acc;
+    acc.municipality_id = municipality_;
+    acc.landlord_user_id = created->id;
+    acc.landlord_number = number;
+    acc.name = "Haus " + username;
+    acc.street = "Strandstraße 1";
+    acc.postal_code = "23746";
+    acc.city = "Kellenhusen";
+    auto accommodation = service_->CreateAccommodation(cli_, acc);
+    EXPECT_TRUE(accommodation.ok()) << accommodation.status().ToString();
+    LandlordSetup setup;
+    setup.actor.id = "user:" + std::to_string(created->id);
+    setup.actor.user = *created;
+    setup.accommodation = accommodation->public_id;
+    return setup;
+  }
+
+  nlohmann::json Body(const std::string& accommodation) {
+    return {{"accommodation_id", accommodation},
+            {"arrival", "2026-03-29"},
+            {"departure", "2026-04-03"},
+            {"guests",
+             {{{"family_name", "Zauberlehrling"},
+               {"given_name", "Erika"},
+               {"birth_date", "1980-05-01"},
+               {"nationality", "DE"},
+               {"gender", "f"},
+               {"address", {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"},
+                            {"country", "DE"}}},
+               {"reductions", nlohmann::json::array()},
+               {"card", true}},
+              {{"family_name", "Zauberlehrling"},
+               {"given_name", "Max"},
+               {"birth_date", "2015-06-01"},
+               {"nationality", "DE"},
+               {"gender", "m"},
+               {"address", {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"},
+                            {"country", "DE"}}},
+               {"card", true}}}},
+            {"group", nullptr},
+            {"marketing_consent", true}};
+  }
+
+  RegistrationResult RegisterDemo() {
+    auto input = ParseRegistration(Body(landlord_a_.accommodation));
+    EXPECT_TRUE(input.ok()) << input.status().ToString();
+    auto result = service_->Register(landlord_a_.actor, *input);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return result.ok() ? *result : RegistrationResult{};
+  }
+
+  int64_t Count(const std::string& table) {
+    int64_t n = -1;
+    EXPECT_TRUE(test_db_->db()
+                    .Read([&](Tx& tx) -> Status {
+                      PW_ASSIGN_OR_RETURN(storage::Row row, tx.QueryOne("SELECT COUNT(*) FROM " + table));
+                      n = row.Int(0);
+                      return Status::Ok();
+                    })
+                    .ok());
+    return n;
+  }
+
+  std::vector<std::string> Column(const std::string& sql) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(test_db_->db()
+                    .Read([&](Tx& tx) -> Status {
+                      PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(sql));
+                      for (const auto& row : rows) out.push_back(row.Text(0));
+                      return Status::Ok();
+                    })
+                    .ok());
+    return out;
+  }
+
+  // Everything a segment stores, as bytes: its SQLite file, or on
+  // PostgreSQL the text of every row of every table in its schema.
+  std::string SegmentBytes(Segment segment) {
+    std::string name(storage::SegmentName(segment));
+    if (GetParam() == storage::testing::Backend::kPostgres) {
+      std::string out;
+      for (const std::string& table :
+           Column("SELECT table_name FROM information_schema.tables WHERE table_schema = '" + name + "'")) {
+        for (const std::string& row : Column("SELECT CAST(t AS TEXT) FROM " + name + "." + table + " t")) out += row;
+      }
+      return out;
+    }
+    std::ifstream in(std::filesystem::path(test_db_->options().data_dir) / (name + ".db"), std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+  }
+
+  ManualClock clock_{1795000000};
+  crypto::SecretBox box_ = crypto::SecretBox::FromHexKeys({std::string(64, 'd')}).value();
+  accounts::LoginThrottle throttle_{clock_};
+  std::unique_ptr<storage::testing::TestDatabase> test_db_;
+  std::unique_ptr<accounts::AccountService> accounts_;
+  std::unique_ptr<RegistrationService> service_;
+  accounts::Actor cli_;
+  int64_t municipality_ = 0;
+  LandlordSetup landlord_a_, landlord_b_;
+};
+
+TEST_P(RegistrationTest, ComputesTheTaxIssuesCardsAndSplitsTheData) {
+  RegistrationResult r = RegisterDemo();
+  EXPECT_EQ(r.total_cents, 1200);
+  ASSERT_EQ(r.guests.size(), 2u);
+  EXPECT_EQ(r.guests[0].nights, 5);
+  EXPECT_EQ(r.guests[0].amount_cents, 1200);
+  EXPECT_EQ(r.guests[1].amount_cents, 0);
+  EXPECT_EQ(r.guests[1].reductions, std::vector<std::string>{"under_18"});
+  ASSERT_EQ(r.cards.size(), 2u);
+  EXPECT_EQ(r.cards[0].card_number.size(), 12u);
+  EXPECT_EQ(r.cards[0].barcode.size(), 32u);
+  EXPECT_EQ(r.cards[0].barcode.substr(0, 8), "01055021");
+  EXPECT_EQ(r.cards[0].barcode.substr(8, 6), "004711");
+  EXPECT_EQ(r.cards[0].barcode.substr(18, 12), r.cards[0].card_number);
+  EXPECT_EQ(r.cards[0].barcode.substr(30), "01");
+  EXPECT_EQ(r.consent_id.size(), 32u);
+  EXPECT_EQ(Count("spa_tax.registrations"), 1);
+  EXPECT_EQ(Count("spa_tax.registration_guests"), 2);
+  EXPECT_EQ(Count("card_link.links"), 2);
+  EXPECT_EQ(Count("card_usage.cycles"), 2);
+  EXPECT_EQ(Count("logistics.cards"), 2);
+  EXPECT_EQ(Count("marketing.contacts"), 1);
+  EXPECT_EQ(Column("SELECT origin FROM spa_tax.registrations"), std::vector<std::string>{"DE-BY"});
+  EXPECT_EQ(Column("SELECT age_band FROM card_usage.cycles ORDER BY age_band"),
+            (std::vector<std::string>{"0-17", "43-47"}));
+  EXPECT_EQ(Column("SELECT card_type FROM logistics.cards ORDER BY card_type"),
+            (std::vector<std::string>{"1.0", "2.0"}));
+  // Both cycles belong to one (anonymous) registration reference, not the number.
+  auto refs = Column("SELECT DISTINCT registration_ref FROM card_usage.cycles");
+  ASSERT_EQ(refs.size(), 1u);
+  EXPECT_NE(refs[0], r.registration_number);
+  // Every access to card_link is in the audit trail.
+  EXPECT_EQ(Column("SELECT action FROM audit.entries WHERE action LIKE 'card_link.%'"),
+            std::vector<std::string>{"card_link.enrol_guest_data"});
+  // The landlord sees the form as entered.
+  auto details = service_->GetRegistration(landlord_a_.actor, r.registration_number);
+  ASSERT_TRUE(details.ok()) << details.status().ToString();
+  EXPECT_EQ(details->form["guests"][0]["family_name"], "Zauberlehrling");
+  EXPECT_EQ(details->form["guests"][1]["card_number"], r.cards[1].card_number);
+}
+
+TEST_P(RegistrationTest, NoSegmentHoldsWhatItMustNot) {
+  if (GetParam() == storage::testing::Backend::kSqliteMemory) GTEST_SKIP() << "no files to search";
+  RegistrationResult r = RegisterDemo();
+  std::vector<std::string> cycles = Column("SELECT cycle_id FROM card_link.links");
+  ASSERT_EQ(cycles.size(), 2u);
+  ASSERT_TRUE(test_db_->Reopen().ok());  // SQLite: checkpoint the WAL into the files
+  auto contains = [](const std::string& bytes, const std::string& needle) {
+    return bytes.find(needle) != std::string::npos;
+  };
+  for (Segment segment : {Segment::kSettlement, Segment::kHistory, Segment::kCardUsage, Segment::kSpaTax,
+                          Segment::kMarketing}) {
+    std::string bytes = SegmentBytes(segment);
+    for (const IssuedCard& card : r.cards) {
+      EXPECT_FALSE(contains(bytes, card.card_number)) << storage::SegmentName(segment) << " holds a card number";
+    }
+  }
+  std::string spa_tax = SegmentBytes(Segment::kSpaTax);
+  ASSERT_TRUE(contains(spa_tax, r.registration_number)) << "the search must find what is there";
+  for (const std::string& cycle : cycles) {
+    EXPECT_FALSE(contains(spa_tax, cycle)) << "spa_tax holds a card-cycle id";
+    EXPECT_FALSE(contains(SegmentBytes(Segment::kLogistics), cycle)) << "logistics holds a card-cycle id";
+  }
+  std::string usage = SegmentBytes(Segment::kCardUsage);
+  ASSERT_TRUE(contains(usage, cycles[0])) << "the search must find what is there";
+  EXPECT_FALSE(contains(usage, r.registration_number)) << "card_usage holds the registration number";
+  for (Segment segment : {Segment::kSpaTax, Segment::kMarketing, Segment::kCardUsage, Segment::kCardLink,
+                          Segment::kLogistics}) {
+    EXPECT_FALSE(contains(SegmentBytes(segment), "Zauberlehrling"))
+        << storage::SegmentName(segment) << " holds a name in clear text";
+  }
+  std::string link = SegmentBytes(Segment::kCardLink);
+  EXPECT_TRUE(contains(link, r.cards[0].card_number));
+  EXPECT_FALSE(contains(link, r.registration_number));
+}
+
+TEST_P(RegistrationTest, ABatchIsStoredWholeOrNotAtAll) {
+  auto good = ParseRegistration(Body(landlord_a_.accommodation));
+  nlohmann::json bad_body = Body(landlord_a_.accommodation);
+  bad_body["guests"][0]["reductions"] = {"student"};
+  auto bad = ParseRegistration(bad_body);
+  ASSERT_TRUE(good.ok() && bad.ok());
+  auto result = service_->RegisterAll(landlord_a_.actor, {*good, *bad});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(result.status().field(), "registrations[1].guests[0].reductions[0]");
+  for (const char* table : {"spa_tax.registrations", "spa_tax.registration_guests", "card_link.links",
+                            "card_usage.cycles", "logistics.cards", "marketing.contacts"}) {
+    EXPECT_EQ(Count(table), 0) << table;
+  }
+  auto both = service_->RegisterAll(landlord_a_.actor, {*good, *good});
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(Count("spa_tax.registrations"), 2);
+  EXPECT_EQ(Count("logistics.cards"), 4);
+}
+
+TEST_P(RegistrationTest, LandlordsSeeAndCancelTheirOwnOnly) {
+  RegistrationResult r = RegisterDemo();
+  auto foreign = ParseRegistration(Body(landlord_a_.accommodation));
+  auto refused = service_->Register(landlord_b_.actor, *foreign);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(refused.status().field(), "accommodation_id");
+  EXPECT_TRUE(service_->ListRegistrations(landlord_b_.actor)->empty());
+  EXPECT_EQ(service_->ListRegistrations(landlord_a_.actor)->size(), 1u);
+  EXPECT_EQ(service_->GetRegistration(landlord_b_.actor, r.registration_number).status().code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(service_->CancelRegistration(landlord_b_.actor, r.registration_number).code(), ErrorCode::kNotFound);
+  // A token without the scope may not register.
+  accounts::Actor token = landlord_a_.actor;
+  token.via_token = true;
+  token.scopes = {"users:read"};
+  EXPECT_EQ(service_->Register(token, *foreign).status().code(), ErrorCode::kPermissionDenied);
+
+  ASSERT_TRUE(service_->CancelRegistration(landlord_a_.actor, r.registration_number).ok());
+  EXPECT_EQ(service_->CancelRegistration(landlord_a_.actor, r.registration_number).code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Column("SELECT state FROM spa_tax.registrations"), std::vector<std::string>{"cancelled"});
+  EXPECT_EQ(Column("SELECT DISTINCT status FROM logistics.cards"), std::vector<std::string>{"blocked"});
+  EXPECT_EQ(Count("card_link.links"), 0);
+  EXPECT_EQ(Count("card_usage.cycles"), 0);
+  EXPECT_EQ(Column("SELECT action FROM audit.entries WHERE action LIKE 'card_link.%' ORDER BY seq"),
+            (std::vector<std::string>{"card_link.enrol_guest_data", "card_link.update_card", "card_link.unlink"}));
+}
+
+TEST_P(RegistrationTest, GroupsRegisterTheLeaderAndCountTheMembers) {
+  nlohmann::json body = Body(landlord_a_.accommodation);
+  body["guests"].erase(1);
+  body["group"] = {{"size", 25}, {"country", "nl"}};
+  auto input = ParseRegistration(body);
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  auto r = service_->Register(landlord_a_.actor, *input);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->group_members, 24);
+  EXPECT_EQ(r->group_members_cents, 24 * 1200);
+  EXPECT_EQ(r->total_cents, 25 * 1200);
+  EXPECT_EQ(Column("SELECT origin FROM spa_tax.registrations"), std::vector<std::string>{"NL"});
+  body["group"]["size"] = 8;
+  auto small = service_->Register(landlord_a_.actor, *ParseRegistration(body));
+  EXPECT_EQ(small.status().field(), "group.size");
+  body["guests"].push_back(body["guests"][0]);
+  EXPECT_EQ(ParseRegistration(body).status().field(), "guests");
+}
+
+TEST_P(RegistrationTest, ConsentWithdrawalDeletesTheContact) {
+  RegistrationResult r = RegisterDemo();
+  ASSERT_EQ(Count("marketing.contacts"), 1);
+  ASSERT_TRUE(service_->WithdrawConsent(r.consent_id, "req").ok());
+  EXPECT_EQ(Count("marketing.contacts"), 0);
+  EXPECT_EQ(service_->WithdrawConsent(r.consent_id, "req").code(), ErrorCode::kNotFound);
+}
+
+TEST(RegistrationParseTest, EveryFieldIsValidatedByName) {
+  nlohmann::json good = {{"accommodation_id", "acc-1"},
+                         {"arrival", "2026-03-29"},
+                         {"departure", "2026-04-03"},
+                         {"guests",
+                          {{{"family_name", "A"},
+                            {"given_name", "B"},
+                            {"birth_date", "1980-05-01"},
+                            {"nationality", "DE"},
+                            {"gender", "f"},
+                            {"address", {{"street", "S"}, {"postal_code", "91052"}, {"city", "C"}, {"country", "DE"}}}}}}};
+  ASSERT_TRUE(ParseRegistration(good).ok());
+  std::vector<std::pair<std::function<void(nlohmann::json&)>, std::string>> cases = {
+      {[](auto& j) { j.erase("accommodation_id"); }, "accommodation_id"},
+      {[](auto& j) { j["arrival"] = "29.03.2026"; }, "arrival"},
+      {[](auto& j) { j["departure"] = "2026-03-28"; }, "departure"},
+      {[](auto& j) { j["departure"] = "2027-04-03"; }, "departure"},
+      {[](auto& j) { j["guests"] = nlohmann::json::array(); }, "guests"},
+      {[](auto& j) { j["guests"][0].erase("birth_date"); }, "guests[0].birth_date"},
+      {[](auto& j) { j["guests"][0]["birth_date"] = "2026-04-01"; }, "guests[0].birth_date"},
+      {[](auto& j) { j["guests"][0]["family_name"] = " "; }, "guests[0].family_name"},
+      {[](auto& j) { j["guests"][0]["family_name"] = std::string(101, 'a'); }, "guests[0].family_name"},
+      {[](auto& j) { j["guests"][0]["given_name"] = "a\nb"; }, "guests[0].given_name"},
+      {[](auto& j) { j["guests"][0]["nationality"] = "Deutsch"; }, "guests[0].nationality"},
+      {[](auto& j) { j["guests"][0]["gender"] = "w"; }, "guests[0].gender"},
+      {[](auto& j) { j["guests"][0]["address"]["postal_code"] = "9105"; }, "guests[0].address.postal_code"},
+      {[](auto& j) { j["guests"][0]["address"]["country"] = 49; }, "guests[0].address.country"},
+      {[](auto& j) { j["guests"][0]["address"]["planet"] = "Erde"; }, "guests[0].address.planet"},
+      {[](auto& j) { j["guests"][0]["reductions"] = "severe_disability_80"; }, "guests[0].reductions"},
+      {[](auto& j) { j["guests"][0]["card"] = "yes"; }, "guests[0].card"},
+      {[](auto& j) { j["group"] = {{"size", 1}, {"country", "NL"}}; }, "group.size"},
+      {[](auto& j) { j["marketing_consent"] = 1; }, "marketing_consent"},
+      {[](auto& j) { j["spa_tax"] = 0; }, "spa_tax"},
+  };
+  for (const auto& [change, field] : cases) {
+    nlohmann::json doc = good;
+    change(doc);
+    auto parsed = ParseRegistration(doc);
+    ASSERT_FALSE(parsed.ok()) << doc.dump();
+    EXPECT_EQ(parsed.status().field(), field) << doc.dump() << " → " << parsed.status().ToString();
+  }
+  nlohmann::json invalid_utf8 = good;
+  invalid_utf8["guests"][0]["city"] = std::string("K\xc3", 2);
+  EXPECT_EQ(ParseRegistration(invalid_utf8).status().field(), "guests[0].city");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RegistrationTest, ::testing::ValuesIn(storage::testing::AllBackends()),
+                         [](const auto& param_info) { return storage::testing::BackendName(param_info.param); });
+
+}  // namespace
+}  // namespace passwerk::guestcards

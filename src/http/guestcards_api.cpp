@@ -1,0 +1,142 @@
+// The guest-card API: registrations (Meldeschein) from landlords' software,
+// the web form and CSV batches all end in guestcards::RegistrationService.
+// Contract: docs/guest-cards.md and docs/openapi.yaml.
+#include <nlohmann/json.hpp>
+
+#include "guestcards/registrations.h"
+#include "http/api_util.h"
+#include "http/context.h"
+#include "http/router.h"
+
+namespace passwerk::http {
+namespace {
+
+using json = nlohmann::json;
+
+json ResultJson(const guestcards::RegistrationResult& r) {
+  json guests = json::array();
+  for (const auto& g : r.guests) {
+    guests.push_back({{"nights", g.nights}, {"amount_cents", g.amount_cents}, {"reductions", g.reductions}});
+  }
+  json spa_tax = {{"total_cents", r.total_cents}, {"currency", "EUR"}, {"guests", guests}};
+  if (r.group_members > 0) {
+    spa_tax["group_members"] = {{"persons", r.group_members}, {"amount_cents", r.group_members_cents}};
+  }
+  json cards = json::array();
+  for (const auto& c : r.cards) {
+    cards.push_back({{"guest_index", c.guest_index}, {"card_number", c.card_number}, {"barcode", c.barcode}});
+  }
+  json out = {{"registration_number", r.registration_number}, {"spa_tax", spa_tax}, {"cards", cards}};
+  if (!r.consent_id.empty()) out["marketing_consent_id"] = r.consent_id;
+  return out;
+}
+
+json SummaryJson(const guestcards::RegistrationSummary& s) {
+  json out = {{"registration_number", s.registration_number},
+              {"accommodation_id", s.accommodation_id},
+              {"arrival", s.arrival},
+              {"departure", s.departure},
+              {"adults", s.adults},
+              {"children", s.children},
+              {"spa_tax_total_cents", s.total_cents},
+              {"state", s.state}};
+  out["group_size"] = s.group_size ? json(*s.group_size) : json(nullptr);
+  return out;
+}
+
+Response Register(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  PW_API_BODY(body);
+  auto input = guestcards::ParseRegistration(body);
+  if (!input.ok()) return Response::Error(input.status());
+  auto result = app.registrations.Register(*actor, *input);
+  if (!result.ok()) return Response::Error(result.status());
+  return Response::Json(201, ResultJson(*result));
+}
+
+Response RegisterBatch(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  PW_API_BODY(body);
+  auto list = body.find("registrations");
+  if (list == body.end() || !list->is_array() || list->empty() || list->size() > 1000) {
+    return Response::Error(InvalidArgument("registrations must list 1 to 1000 registrations", "registrations"));
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key != "registrations") return Response::Error(InvalidArgument("unknown field " + key, key));
+  }
+  std::vector<guestcards::RegistrationInput> inputs;
+  for (size_t i = 0; i < list->size(); ++i) {
+    auto input = guestcards::ParseRegistration((*list)[i]);
+    if (!input.ok()) {
+      Status s = input.status();
+      std::string field = "registrations[" + std::to_string(i) + "]" + (s.field().empty() ? "" : "." + s.field());
+      return Response::Error(Status(s.code(), s.message()).WithField(field));
+    }
+    inputs.push_back(std::move(*input));
+  }
+  auto results = app.registrations.RegisterAll(*actor, inputs);
+  if (!results.ok()) return Response::Error(results.status());
+  json out = json::array();
+  for (const auto& r : *results) out.push_back(ResultJson(r));
+  return Response::Json(201, {{"registrations", out}});
+}
+
+Response ListRegistrations(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  int limit = 100;
+  if (auto value = request.QueryParam("limit")) {
+    try {
+      limit = std::stoi(*value);
+    } catch (const std::exception&) {
+      return Response::Error(InvalidArgument("limit must be a number", "limit"));
+    }
+  }
+  auto list = app.registrations.ListRegistrations(*actor, limit);
+  if (!list.ok()) return Response::Error(list.status());
+  json out = json::array();
+  for (const auto& s : *list) out.push_back(SummaryJson(s));
+  return Response::Json(200, {{"registrations", out}});
+}
+
+Response GetRegistration(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  auto details = app.registrations.GetRegistration(*actor, request.path_params["number"]);
+  if (!details.ok()) return Response::Error(details.status());
+  json out = SummaryJson(details->summary);
+  out["form"] = details->form;
+  return Response::Json(200, out);
+}
+
+Response CancelRegistration(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  Status cancelled = app.registrations.CancelRegistration(*actor, request.path_params["number"]);
+  if (!cancelled.ok()) return Response::Error(cancelled);
+  return Response::Json(200, {{"registration_number", request.path_params["number"]}, {"state", "cancelled"}});
+}
+
+Response WithdrawConsent(AppContext& app, Request& request) {
+  Status withdrawn = app.registrations.WithdrawConsent(request.path_params["consent_id"], request.request_id);
+  if (!withdrawn.ok()) return Response::Error(withdrawn);
+  Response response;
+  response.status = 204;
+  return response;
+}
+
+}  // namespace
+
+void RegisterGuestCardApiRoutes(Router& router, AppContext& app) {
+  router.Add("POST", "/api/v1/registrations", "api.registrations.create",
+             [&app](Request& r) { return Register(app, r); });
+  router.Add("POST", "/api/v1/registrations/batch", "api.registrations.batch",
+             [&app](Request& r) { return RegisterBatch(app, r); });
+  router.Add("GET", "/api/v1/registrations", "api.registrations.list",
+             [&app](Request& r) { return ListRegistrations(app, r); });
+  router.Add("GET", "/api/v1/registrations/{number}", "api.registrations.get",
+             [&app](Request& r) { return GetRegistration(app, r); });
+  router.Add("POST", "/api/v1/registrations/{number}/cancel", "api.registrations.cancel",
+             [&app](Request& r) { return CancelRegistration(app, r); });
+  router.Add("DELETE", "/api/v1/marketing-consents/{consent_id}", "api.marketing.withdraw",
+             [&app](Request& r) { return WithdrawConsent(app, r); });
+}
+
+}  // namespace passwerk::http
