@@ -71,7 +71,7 @@ int Run(int argc, char** argv) {
   AddCommon(user_add, common);
   user_add->add_option("--username", username, "Login name")->required();
   user_add->add_option("--name", display_name, "Display name")->required();
-  user_add->add_option("--role", role, "operator | municipality_admin | clerk | auditor")->required();
+  user_add->add_option("--role", role, "operator | municipality_admin | clerk | auditor | landlord")->required();
   user_add->add_option("--municipality", municipality, "Municipality number (8 digits)");
   user_add->add_option("--department", department, "Department name within the municipality");
   user_add->add_flag("--password-stdin", password_stdin, "Read the initial password from standard input");

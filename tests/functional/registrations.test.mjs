@@ -1,0 +1,148 @@
+// The registration contract (docs/guest-cards.md) against the real binary,
+// on SQLite and on PostgreSQL: a landlord's software registers guests, gets
+// the spa tax and the guest cards, sees and cancels its own registrations
+// only; bad input is refused with the field named and nothing stored.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, passwerk } from '../lib/server.mjs';
+import { engines } from '../lib/engines.mjs';
+
+const example = (accommodation) => ({
+  accommodation_id: accommodation,
+  arrival: '2026-03-29',
+  departure: '2026-04-03',
+  guests: [
+    {
+      family_name: 'Zauberlehrling', given_name: 'Erika', birth_date: '1980-05-01', nationality: 'DE', gender: 'f',
+      address: { street: 'Hauptstraße 5', postal_code: '91052', city: 'Erlangen', country: 'DE' },
+      reductions: [], card: true,
+    },
+    {
+      family_name: 'Zauberlehrling', given_name: 'Max', birth_date: '2015-06-01', nationality: 'DE', gender: 'm',
+      address: { street: 'Hauptstraße 5', postal_code: '91052', city: 'Erlangen', country: 'DE' },
+      reductions: [], card: true,
+    },
+  ],
+  group: null,
+  marketing_consent: true,
+});
+
+async function call(server, method, path, token, body) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(server.url + path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : null };
+}
+
+function landlordToken(server, username) {
+  const env = server.env;
+  passwerk(['user', 'add', '--data', server.dataDir, '--username', username, '--name', username, '--role', 'landlord',
+    '--municipality', server.demo.municipality.number, '--password-stdin'],
+  { env, input: 'another-long-password\n', stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = passwerk(['token', 'create', '--data', server.dataDir, '--username', username, '--name', 'software',
+    '--scopes', 'registrations:write'], { env });
+  return out.match(/secret \(shown once, store it now\): (\S+)/)[1];
+}
+
+for (const engine of engines()) {
+  test(`${engine.name}: registrations`, async (t) => {
+    const db = engine.setup();
+    const server = await startServer({ pgUrl: db.pgUrl });
+    try {
+      const { landlord_token: token, accommodation_id: accommodation } = server.demo.guest_cards;
+      let number;
+      let consent;
+
+      await t.test('the example registration: tax per guest, one card each', async () => {
+        const r = await call(server, 'POST', '/api/v1/registrations', token, example(accommodation));
+        assert.equal(r.status, 201, JSON.stringify(r.json));
+        assert.match(r.json.registration_number, /^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$/);
+        assert.deepEqual(r.json.spa_tax, {
+          total_cents: 1200, currency: 'EUR',
+          guests: [{ nights: 5, amount_cents: 1200, reductions: [] },
+            { nights: 5, amount_cents: 0, reductions: ['under_18'] }],
+        });
+        assert.equal(r.json.cards.length, 2);
+        for (const [i, card] of r.json.cards.entries()) {
+          assert.equal(card.guest_index, i);
+          assert.match(card.card_number, /^\d{12}$/);
+          assert.equal(card.barcode, `01055021004711${'0001'}${card.card_number}01`);
+        }
+        number = r.json.registration_number;
+        consent = r.json.marketing_consent_id;
+      });
+
+      await t.test('no token, no registration', async () => {
+        const r = await call(server, 'POST', '/api/v1/registrations', null, example(accommodation));
+        assert.equal(r.status, 401);
+      });
+
+      await t.test('bad input names the field and stores nothing', async () => {
+        const before = (await call(server, 'GET', '/api/v1/registrations', token)).json.registrations.length;
+        const body = example(accommodation);
+        delete body.guests[1].birth_date;
+        let r = await call(server, 'POST', '/api/v1/registrations', token, body);
+        assert.equal(r.status, 400);
+        assert.equal(r.json.error.field, 'guests[1].birth_date');
+        const reduced = example(accommodation);
+        reduced.guests[0].reductions = ['student'];
+        r = await call(server, 'POST', '/api/v1/registrations/batch', token,
+          { registrations: [example(accommodation), reduced] });
+        assert.equal(r.status, 400);
+        assert.equal(r.json.error.field, 'registrations[1].guests[0].reductions[0]');
+        r = await call(server, 'POST', '/api/v1/registrations', token, { ...example(accommodation), arrival: 'tomorrow' });
+        assert.equal(r.json.error.field, 'arrival');
+        const after = (await call(server, 'GET', '/api/v1/registrations', token)).json.registrations.length;
+        assert.equal(after, before);
+      });
+
+      await t.test('a batch is stored whole', async () => {
+        const r = await call(server, 'POST', '/api/v1/registrations/batch', token,
+          { registrations: [example(accommodation), example(accommodation)] });
+        assert.equal(r.status, 201);
+        assert.equal(r.json.registrations.length, 2);
+      });
+
+      await t.test('the landlord sees the registration and its form', async () => {
+        const list = await call(server, 'GET', '/api/v1/registrations', token);
+        assert.equal(list.status, 200);
+        assert.ok(list.json.registrations.some((x) => x.registration_number === number));
+        const one = await call(server, 'GET', `/api/v1/registrations/${number}`, token);
+        assert.equal(one.status, 200);
+        assert.equal(one.json.spa_tax_total_cents, 1200);
+        assert.equal(one.json.form.guests[0].family_name, 'Zauberlehrling');
+      });
+
+      await t.test('another landlord sees nothing of it', async () => {
+        const other = landlordToken(server, 'vermieter.zwei');
+        assert.deepEqual((await call(server, 'GET', '/api/v1/registrations', other)).json.registrations, []);
+        assert.equal((await call(server, 'GET', `/api/v1/registrations/${number}`, other)).status, 404);
+        assert.equal((await call(server, 'POST', `/api/v1/registrations/${number}/cancel`, other)).status, 404);
+        const r = await call(server, 'POST', '/api/v1/registrations', other, example(accommodation));
+        assert.equal(r.status, 404);
+        assert.equal(r.json.error.field, 'accommodation_id');
+      });
+
+      await t.test('cancel once', async () => {
+        let r = await call(server, 'POST', `/api/v1/registrations/${number}/cancel`, token);
+        assert.equal(r.status, 200);
+        assert.equal(r.json.state, 'cancelled');
+        r = await call(server, 'POST', `/api/v1/registrations/${number}/cancel`, token);
+        assert.equal(r.status, 409);
+      });
+
+      await t.test('withdrawing the marketing consent deletes it', async () => {
+        assert.match(consent, /^[0-9a-f]{32}$/);
+        assert.equal((await call(server, 'DELETE', `/api/v1/marketing-consents/${consent}`)).status, 204);
+        assert.equal((await call(server, 'DELETE', `/api/v1/marketing-consents/${consent}`)).status, 404);
+      });
+    } finally {
+      await server.stop();
+      db.cleanup();
+    }
+  });
+}
