@@ -14,7 +14,6 @@
 #include "storage/migrations.h"
 
 namespace passwerk::cli {
-namespace {
 
 int Fail(const Status& status) {
   std::cerr << "passwerk: " << status.message();
@@ -24,6 +23,9 @@ int Fail(const Status& status) {
   if (status.code() == ErrorCode::kInternal) std::cerr << "detail: " << status.detail() << "\n";
   return status.code() == ErrorCode::kInvalidArgument ? 2 : 1;
 }
+
+namespace {
+
 
 void AddCommon(CLI::App* command, CommonOptions& options) {
   command->add_option("--data", options.data_dir, "Data directory (config key data_dir, default ./data)");
@@ -154,6 +156,33 @@ int Run(int argc, char** argv) {
   CLI::App* key_reinstate = partner_cmd->add_subcommand("key-reinstate", "Lift a suspension by the defence");
   AddCommon(key_reinstate, common);
   key_reinstate->add_option("--id", key_id, "Key id")->required();
+
+  // Guest cards: tariffs, accommodations, retention.
+  GuestCommandArgs guest_args;
+  CLI::App* tariff_cmd = app.add_subcommand("tariff", "Spa-tax tariffs");
+  tariff_cmd->require_subcommand(1);
+  CLI::App* tariff_load = tariff_cmd->add_subcommand("load", "Validate a tariff file (JSON) and set it for a municipality");
+  AddCommon(tariff_load, common);
+  tariff_load->add_option("--municipality", guest_args.municipality, "Municipality number (8 digits)")->required();
+  tariff_load->add_option("file", guest_args.file, "Tariff file (docs/guest-cards.md)")->required();
+  CLI::App* accommodation_cmd = app.add_subcommand("accommodation", "Accommodations of landlords");
+  accommodation_cmd->require_subcommand(1);
+  CLI::App* accommodation_add = accommodation_cmd->add_subcommand("add", "Register a landlord's accommodation");
+  AddCommon(accommodation_add, common);
+  accommodation_add->add_option("--municipality", guest_args.municipality, "Municipality number")->required();
+  accommodation_add->add_option("--landlord", guest_args.landlord, "Username of the landlord (role landlord)")
+      ->required();
+  accommodation_add->add_option("--number", guest_args.landlord_number, "Landlord number (1-6 digits)")->required();
+  accommodation_add->add_option("--name", guest_args.name, "Name of the accommodation")->required();
+  accommodation_add->add_option("--street", guest_args.street, "Street and number")->required();
+  accommodation_add->add_option("--postal-code", guest_args.postal_code, "Postal code")->required();
+  accommodation_add->add_option("--city", guest_args.city, "City")->required();
+  CLI::App* retention_cmd = app.add_subcommand("retention", "Deletion and historisation on schedule");
+  retention_cmd->require_subcommand(1);
+  CLI::App* retention_run = retention_cmd->add_subcommand("run", "Apply the retention rules now (also scheduled in serve)");
+  AddCommon(retention_run, common);
+  retention_run->add_option("--as-of", guest_args.as_of, "Evaluate the rules for this date (YYYY-MM-DD); default today");
+  retention_run->add_flag("--dry-run", guest_args.dry_run, "Print what would happen and change nothing");
 
   CLI::App* demo = app.add_subcommand("demo", "Create the demo dataset (idempotent) and print it as JSON");
   AddCommon(demo, common);
@@ -352,6 +381,9 @@ int Run(int argc, char** argv) {
     std::cout << (key_revoke->parsed() ? "revoked" : "reinstated") << " key " << key_id << "\n";
     return 0;
   }
+  if (tariff_load->parsed()) return LoadTariff(s, guest_args);
+  if (accommodation_add->parsed()) return AddAccommodation(s, guest_args);
+  if (retention_run->parsed()) return RunRetentionCommand(s, guest_args);
   if (demo->parsed()) {
     auto out = CreateDemo(s);
     if (!out.ok()) return Fail(out.status());

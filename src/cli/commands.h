@@ -12,6 +12,9 @@ struct ServeOptions {
   std::string listen;  // overrides config when set
 };
 
+// Prints the error for people; returns the exit code (2 for bad input, else 1).
+int Fail(const Status& status);
+
 // Runs the server until SIGTERM/SIGINT; returns the exit code.
 int Serve(Config config);
 
@@ -19,6 +22,18 @@ int Serve(Config config);
 int ImportCards(Services& services, const std::string& scheme_slug, const std::string& file, bool skip_bad_rows);
 int ExportCards(Services& services, const std::string& scheme_slug);
 int PrintCard(Services& services, const std::string& number, const std::string& out_file);
+
+// Guest cards on the command line (guest_commands.cpp).
+struct GuestCommandArgs {
+  std::string municipality;  // number
+  std::string file;
+  std::string landlord, landlord_number, name, street, postal_code, city;
+  std::string as_of;
+  bool dry_run = false;
+};
+int LoadTariff(Services& services, const GuestCommandArgs& args);
+int AddAccommodation(Services& services, const GuestCommandArgs& args);
+int RunRetentionCommand(Services& services, const GuestCommandArgs& args);
 
 // Creates (or finds) the demo dataset and describes it.
 Result<nlohmann::json> CreateDemo(Services& services);

@@ -3,11 +3,16 @@
 #include <signal.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/commands.h"
+#include "core/crypto.h"
 #include "core/log.h"
+#include "guestcards/retention.h"
 #include "http/context.h"
 #include "http/server.h"
 
@@ -88,9 +93,40 @@ int Serve(Config config) {
             << "Staff login: " << url << "/login   (stop with Ctrl+C)\n"
             << std::flush;
 
+  // Retention on schedule: at start, then every retention_interval_minutes.
+  std::mutex retention_mutex;
+  std::condition_variable retention_cv;
+  bool stopping = false;
+  std::thread retention;
+  if (s.config.retention_interval_minutes > 0) {
+    retention = std::thread([&] {
+      std::unique_lock lock(retention_mutex);
+      do {
+        lock.unlock();
+        accounts::Actor system;
+        system.id = "system";
+        system.request_id = "retention-" + crypto::RandomToken(5);
+        auto report = guestcards::RunRetention(*s.guest_db, s.clock, system, BerlinDate(s.clock.NowUnix()), false);
+        if (report.ok()) {
+          log::Info("retention run", guestcards::RetentionReportJson(*report));
+        } else {
+          log::Error("retention run failed; retried at the next interval", {{"error", report.status().ToString()}});
+        }
+        lock.lock();
+      } while (!retention_cv.wait_for(lock, std::chrono::minutes(s.config.retention_interval_minutes),
+                                      [&] { return stopping; }));
+    });
+  }
+
   int received = 0;
   sigwait(&stop_signals, &received);
   log::Info("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  {
+    std::lock_guard lock(retention_mutex);
+    stopping = true;
+  }
+  retention_cv.notify_all();
+  if (retention.joinable()) retention.join();
   server.Shutdown();
   server.Wait();
   Status flushed = check_service.Flush();

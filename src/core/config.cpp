@@ -118,6 +118,10 @@ const std::vector<KeySpec>& Specs() {
     s.push_back(IntKey("check_key_daily_no_match_budget", &Config::check_key_daily_no_match_budget, 1, 10000000,
                        "Partner check: `no_match` answers per key and day (Europe/Berlin) after which the key is "
                        "suspended and staff alerted."));
+    s.push_back(IntKey("retention_interval_minutes", &Config::retention_interval_minutes, 0, 7 * 24 * 60,
+                       "Guest cards: `serve` applies the retention rules at start and then every this many "
+                       "minutes (unlinking 14 days after departure, deleting registration forms after a year); "
+                       "0 turns the schedule off (then run `passwerk retention run` from cron)."));
     return s;
   }();
   return kSpecs;

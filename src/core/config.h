@@ -43,6 +43,9 @@ struct Config {
   int64_t check_card_lock_seconds = 24 * 3600;
   int check_key_daily_no_match_budget = 100;
 
+  // Guest cards: how often `serve` applies the retention rules (0: never; run `passwerk retention run`).
+  int retention_interval_minutes = 360;
+
   // host and port parts of `listen`.
   Result<std::pair<std::string, uint16_t>> ListenEndpoint() const;
 };

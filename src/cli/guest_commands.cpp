@@ -1,0 +1,71 @@
+// `passwerk tariff load`, `accommodation add`, `retention run`.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "guestcards/retention.h"
+#include "guestcards/tariff.h"
+
+namespace passwerk::cli {
+namespace {
+
+Result<int64_t> MunicipalityId(Services& s, const std::string& number) {
+  PW_ASSIGN_OR_RETURN(auto all, s.accounts->ListMunicipalities());
+  for (const auto& m : all) {
+    if (m.municipality_number == number) return m.id;
+  }
+  return NotFound("no municipality with number " + number, "municipality");
+}
+
+}  // namespace
+
+int LoadTariff(Services& s, const GuestCommandArgs& args) {
+  std::ifstream in(args.file);
+  if (!in) return Fail(NotFound("cannot read " + args.file));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto tariff = guestcards::ParseTariffText(text.str());
+  if (!tariff.ok()) return Fail(tariff.status());
+  auto municipality = MunicipalityId(s, args.municipality);
+  if (!municipality.ok()) return Fail(municipality.status());
+  auto id = s.registrations->SetTariff(CliActor(), *municipality, *tariff);
+  if (!id.ok()) return Fail(id.status());
+  std::cout << "tariff \"" << tariff->name << "\" set for municipality " << args.municipality << " from "
+            << FormatIsoDate(tariff->valid_from) << "\n";
+  return 0;
+}
+
+int AddAccommodation(Services& s, const GuestCommandArgs& args) {
+  auto municipality = MunicipalityId(s, args.municipality);
+  if (!municipality.ok()) return Fail(municipality.status());
+  auto landlord = s.accounts->FindUser(args.landlord);
+  if (!landlord.ok()) return Fail(landlord.status());
+  guestcards::NewAccommodation input;
+  input.municipality_id = *municipality;
+  input.landlord_user_id = landlord->id;
+  input.landlord_number = args.landlord_number;
+  input.name = args.name;
+  input.street = args.street;
+  input.postal_code = args.postal_code;
+  input.city = args.city;
+  auto created = s.registrations->CreateAccommodation(CliActor(), input);
+  if (!created.ok()) return Fail(created.status());
+  std::cout << "created accommodation " << created->public_id << " (" << created->name << ")\n";
+  return 0;
+}
+
+int RunRetentionCommand(Services& s, const GuestCommandArgs& args) {
+  Date as_of = BerlinDate(s.clock.NowUnix());
+  if (!args.as_of.empty()) {
+    auto parsed = ParseIsoDate(args.as_of);
+    if (!parsed) return Fail(InvalidArgument("--as-of must be YYYY-MM-DD", "as_of"));
+    as_of = *parsed;
+  }
+  auto report = guestcards::RunRetention(*s.guest_db, s.clock, CliActor(), as_of, args.dry_run);
+  if (!report.ok()) return Fail(report.status());
+  std::cout << guestcards::RetentionReportJson(*report).dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace passwerk::cli

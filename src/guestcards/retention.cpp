@@ -1,0 +1,113 @@
+#include "guestcards/retention.h"
+
+#include <nlohmann/json.hpp>
+
+#include "audit/audit_log.h"
+#include "core/crypto.h"
+#include "guestcards/card_link.h"
+
+namespace passwerk::guestcards {
+namespace {
+
+using json = nlohmann::json;
+using storage::Row;
+using storage::Rows;
+using storage::Tx;
+
+constexpr const char* kCycleColumns =
+    "cycle_id, registration_ref, card_type, gender, age_band, postal_code, origin, spa_tax_cents, arrival, departure, "
+    "first_use";
+
+}  // namespace
+
+json RetentionReportJson(const RetentionReport& r) {
+  return {{"as_of", FormatIsoDate(r.as_of)},
+          {"dry_run", r.dry_run},
+          {"cycles_historised", r.cycles_historised},
+          {"links_deleted", r.cycles_historised},
+          {"cards_departed", r.cards_departed},
+          {"registration_forms_deleted", r.forms_deleted}};
+}
+
+Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, const accounts::Actor& actor,
+                                     const Date& as_of, bool dry_run, const RetentionOptions& options) {
+  RetentionReport report;
+  report.as_of = as_of;
+  report.dry_run = dry_run;
+  // Departed on or before this day: the 14 days are over.
+  const std::string unlink_until = FormatIsoDate(AddDays(as_of, -options.unlink_after_days));
+  const std::string forms_until = FormatIsoDate(AddDays(as_of, -options.form_keep_days));
+  const std::string today = FormatIsoDate(as_of);
+  const auto batch = static_cast<int64_t>(options.batch_size);
+
+  if (dry_run) {
+    Status counted = db.Read([&](Tx& tx) -> Status {
+      PW_ASSIGN_OR_RETURN(Row cycles, tx.QueryOne("SELECT COUNT(*) FROM card_usage.cycles WHERE departure <= $1",
+                                                  {unlink_until}));
+      PW_ASSIGN_OR_RETURN(Row cards, tx.QueryOne("SELECT COUNT(*) FROM logistics.cards WHERE status = 'in_service' "
+                                                 "AND departure_on <= $1",
+                                                 {unlink_until}));
+      PW_ASSIGN_OR_RETURN(Row forms, tx.QueryOne("SELECT COUNT(*) FROM spa_tax.registrations WHERE departure <= $1 "
+                                                 "AND form_enc IS NOT NULL",
+                                                 {forms_until}));
+      report.cycles_historised = cycles.Int(0);
+      report.cards_departed = cards.Int(0);
+      report.forms_deleted = forms.Int(0);
+      return Status::Ok();
+    });
+    if (!counted.ok()) return counted;
+  } else {
+    // 1. Historise and unlink, a batch per transaction.
+    while (true) {
+      int64_t moved = 0;
+      Status step = db.Write([&](Tx& tx) -> Status {
+        PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string("SELECT ") + kCycleColumns +
+                                                    " FROM card_usage.cycles WHERE departure <= $1 "
+                                                    "ORDER BY departure, cycle_id LIMIT $2",
+                                                {unlink_until, batch}));
+        std::vector<std::string> cycles;
+        for (const Row& r : rows) {
+          // A new random id: nothing in history leads back to the cycle or the card.
+          PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO history.cycles (history_id, registration_ref, card_type, gender, "
+                                     "age_band, postal_code, origin, spa_tax_cents, arrival, departure, first_use, "
+                                     "archived_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                     {crypto::HexEncode(crypto::RandomBytes(16)), r.Text(1), r.Text(2), r.Text(3),
+                                      r.Text(4), r.Text(5), r.Text(6), r.Int(7), r.at(8), r.at(9), r.at(10), today})
+                                 .status());
+          PW_RETURN_IF_ERROR(tx.Exec("DELETE FROM card_usage.cycles WHERE cycle_id = $1", {r.Text(0)}).status());
+          cycles.push_back(r.Text(0));
+        }
+        LinkAccess access{actor.id, actor.request_id, "retention"};
+        PW_RETURN_IF_ERROR(UnlinkCycles(tx, clock, access, cycles).status());
+        moved = static_cast<int64_t>(rows.size());
+        return Status::Ok();
+      });
+      if (!step.ok()) return step;
+      report.cycles_historised += moved;
+      if (moved < batch) break;
+    }
+    // 2. Cards whose stay is over; 3. registration forms after a year.
+    Status rest = db.Write([&](Tx& tx) -> Status {
+      PW_ASSIGN_OR_RETURN(report.cards_departed,
+                          tx.Exec("UPDATE logistics.cards SET status = 'departed', updated_at = $1 WHERE status = "
+                                  "'in_service' AND departure_on <= $2",
+                                  {clock.NowUnix(), unlink_until}));
+      PW_ASSIGN_OR_RETURN(report.forms_deleted,
+                          tx.Exec("UPDATE spa_tax.registrations SET form_enc = NULL, form_deleted_at = $1 WHERE "
+                                  "departure <= $2 AND form_enc IS NOT NULL",
+                                  {clock.NowUnix(), forms_until}));
+      return Status::Ok();
+    });
+    if (!rest.ok()) return rest;
+  }
+  Status audited = db.Write([&](Tx& tx) -> Status {
+    auto seq = audit::Append(tx, clock,
+                             {actor.id, dry_run ? "retention.dry_run" : "retention.run", "guest_cards",
+                              RetentionReportJson(report).dump(), actor.request_id});
+    return seq.ok() ? Status::Ok() : seq.status();
+  });
+  if (!audited.ok()) return audited;
+  return report;
+}
+
+}  // namespace passwerk::guestcards

@@ -1,0 +1,44 @@
+// Deletion on schedule (001 §3.3.3.3, §3.5; §30(4) Bundesmeldegesetz):
+//   * 14 days after departure a cycle's link in card_link is deleted and its
+//     usage moves from card_usage to history under a new random id — no
+//     longer linkable to a card; the card's logistics status becomes
+//     "departed";
+//   * one year after departure the registration form (names, birth dates,
+//     addresses) is deleted from spa_tax; what the spa tax needs stays.
+// Idempotent and restartable: it works in batches, each one transaction, so
+// a crash loses at most the batch in flight, and a rerun continues. Every run
+// is audited, dry runs too.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "accounts/accounts.h"
+#include "core/clock.h"
+#include "core/dates.h"
+#include "core/status.h"
+#include "storage/database.h"
+
+namespace passwerk::guestcards {
+
+struct RetentionOptions {
+  int unlink_after_days = 14;
+  int form_keep_days = 365;
+  int batch_size = 1000;
+};
+
+struct RetentionReport {
+  Date as_of;
+  bool dry_run = false;
+  int64_t cycles_historised = 0;  // and as many links deleted
+  int64_t cards_departed = 0;
+  int64_t forms_deleted = 0;
+};
+nlohmann::json RetentionReportJson(const RetentionReport& report);
+
+// Evaluates the rules for `as_of` (today in Europe/Berlin for scheduled runs).
+Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, const accounts::Actor& actor,
+                                     const Date& as_of, bool dry_run, const RetentionOptions& options = {});
+
+}  // namespace passwerk::guestcards
