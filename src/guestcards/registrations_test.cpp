@@ -348,6 +348,7 @@ TEST_P(RegistrationTest, RetentionUnlinksAfterFourteenDaysAndDeletesFormsAfterAY
   EXPECT_EQ(run("2026-04-17", false).cycles_historised, 0) << "idempotent";
   if (GetParam() != storage::testing::Backend::kSqliteMemory) {
     ASSERT_TRUE(test_db_->Reopen().ok());
+    service_ = std::make_unique<RegistrationService>(test_db_->db(), clock_, box_);  // the old handle is gone
     std::string history = SegmentBytes(Segment::kHistory);
     ASSERT_NE(history.find("0-17"), std::string::npos) << "the search must find what is there";
     for (const IssuedCard& card : r.cards) EXPECT_EQ(history.find(card.card_number), std::string::npos);
