@@ -12,13 +12,19 @@ using storage::Row;
 using storage::Rows;
 using storage::Tx;
 
-Status Audit(Tx& tx, const Clock& clock, LinkPurpose purpose, const LinkAccess& access, size_t links) {
+}  // namespace
+
+Status AuditLinkAccess(Tx& tx, const Clock& clock, LinkPurpose purpose, const LinkAccess& access, size_t links) {
   auto seq = audit::Append(tx, clock,
                            {access.actor, "card_link." + std::string(LinkPurposeName(purpose)), access.object,
                             nlohmann::json{{"links", links}}.dump(), access.request_id});
   return seq.ok() ? Status::Ok() : seq.status();
 }
 
+namespace {
+Status Audit(Tx& tx, const Clock& clock, LinkPurpose purpose, const LinkAccess& access, size_t links) {
+  return AuditLinkAccess(tx, clock, purpose, access, links);
+}
 }  // namespace
 
 std::string_view LinkPurposeName(LinkPurpose purpose) {
@@ -34,7 +40,7 @@ std::string_view LinkPurposeName(LinkPurpose purpose) {
 }
 
 Result<std::vector<std::string>> EnrolCards(Tx& tx, const Clock& clock, const LinkAccess& access,
-                                            const std::vector<std::string>& card_numbers) {
+                                            const std::vector<std::string>& card_numbers, bool audit) {
   std::vector<std::string> cycles;
   if (card_numbers.empty()) return cycles;
   int64_t now = clock.NowUnix();
@@ -48,7 +54,7 @@ Result<std::vector<std::string>> EnrolCards(Tx& tx, const Clock& clock, const Li
     if (*inserted == 0) return AlreadyExists("the card is still linked to a cycle", "card_number");
     cycles.push_back(std::move(cycle));
   }
-  PW_RETURN_IF_ERROR(Audit(tx, clock, LinkPurpose::kEnrolGuestData, access, card_numbers.size()));
+  if (audit) PW_RETURN_IF_ERROR(Audit(tx, clock, LinkPurpose::kEnrolGuestData, access, card_numbers.size()));
   return cycles;
 }
 

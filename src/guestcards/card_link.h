@@ -32,9 +32,13 @@ struct LinkAccess {
 };
 
 // Creates the links for these card numbers with fresh cycle ids (returned in
-// the same order). kAlreadyExists if a card is still linked.
+// the same order). kAlreadyExists if a card is still linked. With
+// `audit = false` the caller audits the access itself, once for many calls in
+// the same transaction (AuditLinkAccess): a batch of registrations is one access.
 Result<std::vector<std::string>> EnrolCards(storage::Tx& tx, const Clock& clock, const LinkAccess& access,
-                                            const std::vector<std::string>& card_numbers);
+                                            const std::vector<std::string>& card_numbers, bool audit = true);
+Status AuditLinkAccess(storage::Tx& tx, const Clock& clock, LinkPurpose purpose, const LinkAccess& access,
+                       size_t links);
 // The cycle ids of these cards (nullopt where unlinked), for one of the
 // reading purposes (update, record transactions, prepare re-initialisation).
 Result<std::vector<std::optional<std::string>>> CyclesOf(storage::Tx& tx, const Clock& clock, LinkPurpose purpose,

@@ -275,7 +275,14 @@ std::string GuestCardBarcode(const std::string& municipality_number, const std::
 
 struct RegistrationService::Context {
   std::map<std::string, Accommodation> accommodations;  // by public id, permission checked
-  std::map<int64_t, std::pair<int64_t, Tariff>> tariffs;  // by tariff id
+  struct TariffVersion {
+    int64_t id;
+    Date valid_from;
+    Tariff tariff;
+  };
+  std::map<int64_t, std::vector<TariffVersion>> tariffs;  // by municipality, oldest first
+  size_t links = 0;                                        // card_link enrolments, audited once per batch
+  std::vector<std::string> numbers;                        // registrations made
   std::map<int64_t, std::pair<int, std::string>> municipality;  // guest scheme code, municipality number
 };
 
@@ -424,7 +431,14 @@ Result<std::vector<RegistrationResult>> RegistrationService::RegisterAll(const a
       }
       results.push_back(std::move(*result));
     }
-    return Status::Ok();
+    // One audited access per batch: the registrations made, and the card links enrolled for them.
+    std::string object = inputs.size() == 1 ? "registration:" + context.numbers.front()
+                                            : "registrations:" + std::to_string(inputs.size());
+    if (context.links > 0) {
+      LinkAccess access{actor.id, actor.request_id, object};
+      PW_RETURN_IF_ERROR(AuditLinkAccess(tx, clock_, LinkPurpose::kEnrolGuestData, access, context.links));
+    }
+    return Audit(tx, clock_, actor, "registration.create", object, {{"registrations", context.numbers}});
   });
   if (!status.ok()) return status;
   return results;
@@ -440,11 +454,28 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
   }
   const Accommodation& acc = cached->second;
 
-  PW_ASSIGN_OR_RETURN(auto loaded, LoadTariff(tx, acc.municipality_id, input.arrival));
-  auto tariff_it = context.tariffs.find(loaded.first);
-  if (tariff_it == context.tariffs.end()) tariff_it = context.tariffs.emplace(loaded.first, std::move(loaded)).first;
-  const int64_t tariff_id = tariff_it->first;
-  const Tariff& tariff = tariff_it->second.second;
+  auto versions = context.tariffs.find(acc.municipality_id);
+  if (versions == context.tariffs.end()) {
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT id, valid_from, definition FROM core.tariffs WHERE "
+                                            "municipality_id = $1 ORDER BY valid_from",
+                                            {acc.municipality_id}));
+    std::vector<Context::TariffVersion> loaded;
+    for (const Row& row : rows) {
+      auto from = ParseIsoDate(row.Text(1));
+      PW_ASSIGN_OR_RETURN(Tariff t, ParseTariffText(row.Text(2)));
+      if (from) loaded.push_back({row.Int(0), *from, std::move(t)});
+    }
+    versions = context.tariffs.emplace(acc.municipality_id, std::move(loaded)).first;
+  }
+  const Context::TariffVersion* version = nullptr;
+  for (const auto& v : versions->second) {
+    if (v.valid_from <= input.arrival) version = &v;
+  }
+  if (version == nullptr) {
+    return FailedPrecondition("the municipality has no spa-tax tariff for this arrival date", "arrival");
+  }
+  const int64_t tariff_id = version->id;
+  const Tariff& tariff = version->tariff;
 
   if (input.group && input.group->size < tariff.group_min_size) {
     return InvalidArgument("a group has at least " + std::to_string(tariff.group_min_size) +
@@ -501,12 +532,19 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
         return FailedPrecondition("the municipality has no guest-card scheme; cards cannot be issued",
                                   "guests[" + std::to_string(i) + "].card");
       }
+      // The logistics row claims the number; a taken one is drawn again.
       std::string number;
       for (int attempt = 0; attempt < 8 && number.empty(); ++attempt) {
         std::string candidate = cards::RandomCardNumber(scheme_code);
-        if (std::find(card_numbers.begin(), card_numbers.end(), candidate) != card_numbers.end()) continue;
-        PW_ASSIGN_OR_RETURN(Rows taken, tx.Query("SELECT 1 FROM logistics.cards WHERE card_number = $1", {candidate}));
-        if (taken.empty()) number = candidate;
+        PW_ASSIGN_OR_RETURN(
+            int64_t claimed,
+            tx.Exec("INSERT INTO logistics.cards (card_number, circulation_counter, card_type, municipality_id, "
+                    "part_number, issuing_office, status, in_service_on, departure_on, sales_point, updated_at) "
+                    "VALUES ($1, 1, $2, $3, '00', $4, 'in_service', $5, $6, $4, $7) "
+                    "ON CONFLICT (card_number) DO NOTHING",
+                    {candidate, std::string(age < 18 ? "2.0" : "1.0"), acc.municipality_id, acc.landlord_number,
+                     FormatIsoDate(input.arrival), FormatIsoDate(input.departure), now}));
+        if (claimed == 1) number = candidate;
       }
       if (number.empty()) return Unavailable("could not draw a free card number; retry");
       form_guest["card_number"] = number;
@@ -577,18 +615,13 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
   // The cards: logistics, the link, and the usage under the cycle id.
   if (!card_numbers.empty()) {
     LinkAccess access{actor.id, actor.request_id, "registration:" + result.registration_number};
-    PW_ASSIGN_OR_RETURN(std::vector<std::string> cycles, EnrolCards(tx, clock_, access, card_numbers));
+    PW_ASSIGN_OR_RETURN(std::vector<std::string> cycles,
+                        EnrolCards(tx, clock_, access, card_numbers, /*audit=*/false));
+    context.links += card_numbers.size();
     for (size_t c = 0; c < card_numbers.size(); ++c) {
       const GuestInput& g = input.guests[card_guests[c]];
       int age = AgeOn(g.birth_date, input.arrival);
       std::string card_type = age < 18 ? "2.0" : "1.0";
-      PW_RETURN_IF_ERROR(
-          tx.Exec("INSERT INTO logistics.cards (card_number, circulation_counter, card_type, municipality_id, "
-                  "part_number, issuing_office, status, in_service_on, departure_on, sales_point, updated_at) "
-                  "VALUES ($1, 1, $2, $3, '00', $4, 'in_service', $5, $6, $4, $7)",
-                  {card_numbers[c], card_type, acc.municipality_id, acc.landlord_number,
-                   FormatIsoDate(input.arrival), FormatIsoDate(input.departure), now})
-              .status());
       PW_RETURN_IF_ERROR(
           tx.Exec("INSERT INTO card_usage.cycles (cycle_id, registration_ref, card_type, gender, age_band, "
                   "postal_code, origin, spa_tax_cents, arrival, departure, created_at) VALUES ($1, $2, $3, $4, $5, "
@@ -601,9 +634,7 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
                               GuestCardBarcode(municipality_number, acc.landlord_number, 1, card_numbers[c], 1)});
     }
   }
-  PW_RETURN_IF_ERROR(Audit(tx, clock_, actor, "registration.create", "registration:" + result.registration_number,
-                           {{"guests", input.guests.size()}, {"cards", card_numbers.size()},
-                            {"total_cents", result.total_cents}}));
+  context.numbers.push_back(result.registration_number);
   return result;
 }
 
