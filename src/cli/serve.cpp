@@ -54,7 +54,7 @@ int Serve(Config config) {
   checks::VerdictSigner verdicts(*s.secrets);
   http::AppContext context{s.config,   s.clock,   *s.db,         *s.accounts, metrics,
                            *s.cards,   *s.partners, check_service, verdicts,
-                           *s.registrations};
+                           *s.registrations, *s.guest_db};
   http::Router router;
   http::RegisterApiRoutes(router, context);
   http::RegisterCardApiRoutes(router, context);

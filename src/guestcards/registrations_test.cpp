@@ -13,6 +13,7 @@
 
 #include "cards/cards.h"
 #include "guestcards/retention.h"
+#include "guestcards/statistics.h"
 #include "storage/testing/backends.h"
 #include "storage/testing/faulty_database.h"
 #include "web/assets.h"
@@ -387,6 +388,53 @@ TEST_P(RegistrationTest, RetentionInterruptedAnywhereCompletesOnTheNextRun) {
   }
   EXPECT_EQ(Count("history.cycles"), 4);
   EXPECT_EQ(Count("card_link.links"), 0);
+}
+
+TEST_P(RegistrationTest, StatisticsSuppressSmallCells) {
+  // March: three registrations of two guests (6 guests); July: one (2 guests).
+  for (int i = 0; i < 3; ++i) RegisterDemo();
+  nlohmann::json july = Body(landlord_a_.accommodation);
+  july["arrival"] = "2026-07-01";
+  july["departure"] = "2026-07-08";
+  ASSERT_TRUE(service_->Register(landlord_a_.actor, *ParseRegistration(july)).ok());
+  nlohmann::json group = Body(landlord_a_.accommodation);
+  group["guests"].erase(1);
+  group["arrival"] = "2026-08-01";
+  group["departure"] = "2026-08-03";
+  group["group"] = {{"size", 12}, {"country", "NL"}};
+  ASSERT_TRUE(service_->Register(landlord_a_.actor, *ParseRegistration(group)).ok());
+
+  auto by_month = ComputeSpaTaxStatistics(test_db_->db(), cli_, municipality_, 2026, StatisticsBy::kMonth);
+  ASSERT_TRUE(by_month.ok()) << by_month.status().ToString();
+  ASSERT_EQ(by_month->cells.size(), 3u);
+  EXPECT_EQ(by_month->cells[0].key, "2026-03");
+  EXPECT_FALSE(by_month->cells[0].suppressed);
+  EXPECT_EQ(by_month->cells[0].guests, 6);
+  EXPECT_EQ(by_month->cells[0].overnight_stays, 30);
+  EXPECT_EQ(by_month->cells[0].spa_tax_cents, 3 * 1200);
+  EXPECT_EQ(by_month->cells[1].key, "2026-07");
+  EXPECT_TRUE(by_month->cells[1].suppressed);
+  EXPECT_EQ(by_month->cells[1].guests, 0) << "suppressed cells carry no figures";
+  EXPECT_EQ(by_month->cells[2].key, "2026-08");
+  EXPECT_EQ(by_month->cells[2].guests, 12);
+  EXPECT_EQ(by_month->cells[2].overnight_stays, 24);
+  EXPECT_EQ(by_month->cells[2].spa_tax_cents, 12 * 2 * 300);
+  EXPECT_EQ(by_month->total.guests, 6 + 2 + 12);
+
+  auto by_age = ComputeSpaTaxStatistics(test_db_->db(), cli_, municipality_, 2026, StatisticsBy::kAgeBand);
+  ASSERT_TRUE(by_age.ok());
+  std::map<std::string, int64_t> ages;
+  for (const auto& c : by_age->cells) ages[c.key] = c.suppressed ? -1 : c.guests;
+  EXPECT_EQ(ages["0-17"], -1) << "4 children: suppressed";
+  EXPECT_EQ(ages["43-47"], 5);
+  EXPECT_EQ(ages["unknown"], 11) << "group members";
+  std::string csv = StatisticsCsv(*by_month);
+  EXPECT_NE(csv.find("2026-03;6;30;36,00\r\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("2026-07;<5;;\r\n"), std::string::npos) << csv;
+  EXPECT_EQ(ComputeSpaTaxStatistics(test_db_->db(), landlord_a_.actor, municipality_, 2026, StatisticsBy::kMonth)
+                .status()
+                .code(),
+            ErrorCode::kPermissionDenied);
 }
 
 TEST(RegistrationParseTest, EveryFieldIsValidatedByName) {

@@ -26,6 +26,7 @@ struct AppContext {
   checks::CheckService& checks;
   const checks::VerdictSigner& verdicts;
   guestcards::RegistrationService& registrations;
+  storage::Database& guest_db;  // core, audit and the guest-card segments (statistics read spa_tax)
 };
 
 // Routes of the JSON API (/api/v1/…, /healthz, /readyz, /metrics).

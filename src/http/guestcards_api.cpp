@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "guestcards/registrations.h"
+#include "guestcards/statistics.h"
 #include "http/api_util.h"
 #include "http/context.h"
 #include "http/router.h"
@@ -122,6 +123,72 @@ Response WithdrawConsent(AppContext& app, Request& request) {
   return response;
 }
 
+// GET /api/v1/statistics/spa-tax?municipality=01055021&year=2026&by=month[&format=csv]
+Response SpaTaxStatistics(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  auto municipalities = app.accounts.ListMunicipalities();
+  if (!municipalities.ok()) return Response::Error(municipalities.status());
+  std::string number = request.QueryParam("municipality").value_or("");
+  std::optional<int64_t> municipality_id;
+  for (const auto& m : *municipalities) {
+    bool own = actor->user && actor->user->municipality_id == m.id;
+    if (m.municipality_number == number || (number.empty() && own)) {
+      municipality_id = m.id;
+      number = m.municipality_number;
+    }
+  }
+  if (!municipality_id) return Response::Error(NotFound("no such municipality", "municipality"));
+  int year = BerlinDate(app.clock.NowUnix()).year;
+  if (auto y = request.QueryParam("year")) {
+    try {
+      year = std::stoi(*y);
+    } catch (const std::exception&) {
+      return Response::Error(InvalidArgument("year must be a number", "year"));
+    }
+  }
+  auto by = guestcards::ParseStatisticsBy(request.QueryParam("by").value_or("month"));
+  if (!by) return Response::Error(InvalidArgument("by must be month, origin, age_band or accommodation", "by"));
+  auto stats = guestcards::ComputeSpaTaxStatistics(app.guest_db, *actor, *municipality_id, year, *by);
+  if (!stats.ok()) return Response::Error(stats.status());
+  if (*by == guestcards::StatisticsBy::kAccommodation) {
+    // Label the cells with the accommodations' public ids (after aggregating, from core).
+    auto accommodations = app.registrations.ListAccommodations(*actor);
+    if (accommodations.ok()) {
+      for (auto& cell : stats->cells) {
+        for (const auto& a : *accommodations) {
+          if (std::to_string(a.id) == cell.key) cell.key = a.public_id;
+        }
+      }
+    }
+  }
+  if (request.QueryParam("format").value_or("") == "csv") {
+    Response response;
+    response.status = 200;
+    response.content_type = "text/csv; charset=utf-8";
+    response.body = guestcards::StatisticsCsv(*stats);
+    response.AddHeader("Content-Disposition", "attachment; filename=\"kurabgabe-" + std::to_string(year) + "-" +
+                                                  std::string(guestcards::StatisticsByName(*by)) + ".csv\"");
+    return response;
+  }
+  auto cell_json = [](const guestcards::StatisticsCell& c) {
+    json out = {{"key", c.key}, {"suppressed", c.suppressed}};
+    if (!c.suppressed) {
+      out["guests"] = c.guests;
+      out["overnight_stays"] = c.overnight_stays;
+      out["spa_tax_cents"] = c.spa_tax_cents;
+    }
+    return out;
+  };
+  json cells = json::array();
+  for (const auto& c : stats->cells) cells.push_back(cell_json(c));
+  return Response::Json(200, {{"municipality", number},
+                              {"year", year},
+                              {"by", guestcards::StatisticsByName(*by)},
+                              {"min_cell_guests", guestcards::kMinCellGuests},
+                              {"cells", cells},
+                              {"total", cell_json(stats->total)}});
+}
+
 }  // namespace
 
 void RegisterGuestCardApiRoutes(Router& router, AppContext& app) {
@@ -135,6 +202,8 @@ void RegisterGuestCardApiRoutes(Router& router, AppContext& app) {
              [&app](Request& r) { return GetRegistration(app, r); });
   router.Add("POST", "/api/v1/registrations/{number}/cancel", "api.registrations.cancel",
              [&app](Request& r) { return CancelRegistration(app, r); });
+  router.Add("GET", "/api/v1/statistics/spa-tax", "api.statistics.spa_tax",
+             [&app](Request& r) { return SpaTaxStatistics(app, r); });
   router.Add("DELETE", "/api/v1/marketing-consents/{consent_id}", "api.marketing.withdraw",
              [&app](Request& r) { return WithdrawConsent(app, r); });
 }

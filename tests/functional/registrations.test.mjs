@@ -135,6 +135,29 @@ for (const engine of engines()) {
         assert.equal(r.status, 409);
       });
 
+      await t.test('statistics: office staff only, small cells suppressed, CSV', async () => {
+        const out = passwerk(['token', 'create', '--data', server.dataDir, '--username', 'admin', '--name', 'stats',
+          '--scopes', 'statistics:read'], { env: server.env });
+        const admin = out.match(/secret \(shown once, store it now\): (\S+)/)[1];
+        for (let i = 0; i < 2; i++) {
+          assert.equal((await call(server, 'POST', '/api/v1/registrations', token, example(accommodation))).status, 201);
+        }
+        const path = '/api/v1/statistics/spa-tax?municipality=01055021&year=2026&by=month';
+        const r = await call(server, 'GET', path, admin);
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        // 4 active registrations of 2 guests in March 2026 (one of the first five was cancelled).
+        assert.deepEqual(r.json.cells, [{ key: '2026-03', suppressed: false, guests: 8, overnight_stays: 40,
+          spa_tax_cents: 4800 }]);
+        const byAge = await call(server, 'GET', path.replace('by=month', 'by=age_band'), admin);
+        // Four children and four adults: both cells under five, only the total is shown.
+        assert.deepEqual(byAge.json.cells, [{ key: '0-17', suppressed: true }, { key: '43-47', suppressed: true }]);
+        assert.equal(byAge.json.total.guests, 8);
+        assert.equal((await call(server, 'GET', path, token)).status, 403);
+        const csv = await fetch(server.url + path + '&format=csv', { headers: { Authorization: `Bearer ${admin}` } });
+        assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
+        assert.match(await csv.text(), /2026-03;8;40;48,00\r\n/);
+      });
+
       await t.test('withdrawing the marketing consent deletes it', async () => {
         assert.match(consent, /^[0-9a-f]{32}$/);
         assert.equal((await call(server, 'DELETE', `/api/v1/marketing-consents/${consent}`)).status, 204);
