@@ -29,12 +29,18 @@ Status Audit(Tx& tx, const Clock& clock, LinkPurpose purpose, const LinkAccess& 
 
 std::string_view LinkPurposeName(LinkPurpose purpose) {
   switch (purpose) {
-    case LinkPurpose::kEnrolGuestData: return "enrol_guest_data";
-    case LinkPurpose::kUpdateCard: return "update_card";
-    case LinkPurpose::kRecordTransactions: return "record_transactions";
-    case LinkPurpose::kPrepareReinitialise: return "prepare_reinitialisation";
-    case LinkPurpose::kIssueReplacement: return "issue_replacement";
-    case LinkPurpose::kUnlink: return "unlink";
+    case LinkPurpose::kEnrolGuestData:
+      return "enrol_guest_data";
+    case LinkPurpose::kUpdateCard:
+      return "update_card";
+    case LinkPurpose::kRecordTransactions:
+      return "record_transactions";
+    case LinkPurpose::kPrepareReinitialise:
+      return "prepare_reinitialisation";
+    case LinkPurpose::kIssueReplacement:
+      return "issue_replacement";
+    case LinkPurpose::kUnlink:
+      return "unlink";
   }
   return "unknown";
 }
@@ -59,8 +65,8 @@ Result<std::vector<std::string>> EnrolCards(Tx& tx, const Clock& clock, const Li
 }
 
 Result<std::vector<std::optional<std::string>>> CyclesOf(Tx& tx, const Clock& clock, LinkPurpose purpose,
-                                                          const LinkAccess& access,
-                                                          const std::vector<std::string>& card_numbers) {
+                                                         const LinkAccess& access,
+                                                         const std::vector<std::string>& card_numbers) {
   if (purpose != LinkPurpose::kUpdateCard && purpose != LinkPurpose::kRecordTransactions &&
       purpose != LinkPurpose::kPrepareReinitialise) {
     return Internal("CyclesOf is for the reading purposes only");
@@ -76,8 +82,8 @@ Result<std::vector<std::optional<std::string>>> CyclesOf(Tx& tx, const Clock& cl
 
 Status ReplaceCardNumber(Tx& tx, const Clock& clock, const LinkAccess& access, const std::string& old_number,
                          const std::string& new_number) {
-  auto changed = tx.Exec("UPDATE card_link.links SET card_number = $1 WHERE card_number = $2",
-                         {new_number, old_number});
+  auto changed =
+      tx.Exec("UPDATE card_link.links SET card_number = $1 WHERE card_number = $2", {new_number, old_number});
   if (!changed.ok()) return changed.status();
   if (*changed == 0) return NotFound("the card is not linked to a cycle", "card_number");
   return Audit(tx, clock, LinkPurpose::kIssueReplacement, access, 1);

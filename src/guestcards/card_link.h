@@ -16,19 +16,19 @@
 namespace passwerk::guestcards {
 
 enum class LinkPurpose {
-  kEnrolGuestData,         // 3.3.3.1: a new cycle for a card handed out with a registration
-  kUpdateCard,             // 3.3.3.1: refresh the data on a card (dates, spa tax, status view)
-  kRecordTransactions,     // 3.3.3.1: file transactions under the cycle
-  kPrepareReinitialise,    // 3.3.3.1: is the link gone, so the card may start a new cycle?
-  kIssueReplacement,       // 3.3.3.4: the cycle keeps its data, the card number changes
-  kUnlink,                 // 3.3.3.3: delete the link (by cycle id only)
+  kEnrolGuestData,       // 3.3.3.1: a new cycle for a card handed out with a registration
+  kUpdateCard,           // 3.3.3.1: refresh the data on a card (dates, spa tax, status view)
+  kRecordTransactions,   // 3.3.3.1: file transactions under the cycle
+  kPrepareReinitialise,  // 3.3.3.1: is the link gone, so the card may start a new cycle?
+  kIssueReplacement,     // 3.3.3.4: the cycle keeps its data, the card number changes
+  kUnlink,               // 3.3.3.3: delete the link (by cycle id only)
 };
 std::string_view LinkPurposeName(LinkPurpose purpose);
 
 struct LinkAccess {
-  std::string actor;       // as in the audit trail
+  std::string actor;  // as in the audit trail
   std::string request_id;
-  std::string object;      // what the access served, e.g. "registration:K7QX-M2PD-9RTA"
+  std::string object;  // what the access served, e.g. "registration:K7QX-M2PD-9RTA"
 };
 
 // Creates the links for these card numbers with fresh cycle ids (returned in
@@ -42,11 +42,11 @@ Status AuditLinkAccess(storage::Tx& tx, const Clock& clock, LinkPurpose purpose,
 // The cycle ids of these cards (nullopt where unlinked), for one of the
 // reading purposes (update, record transactions, prepare re-initialisation).
 Result<std::vector<std::optional<std::string>>> CyclesOf(storage::Tx& tx, const Clock& clock, LinkPurpose purpose,
-                                                          const LinkAccess& access,
-                                                          const std::vector<std::string>& card_numbers);
+                                                         const LinkAccess& access,
+                                                         const std::vector<std::string>& card_numbers);
 // Replacement card: the cycle stays, its card number changes.
-Status ReplaceCardNumber(storage::Tx& tx, const Clock& clock, const LinkAccess& access,
-                         const std::string& old_number, const std::string& new_number);
+Status ReplaceCardNumber(storage::Tx& tx, const Clock& clock, const LinkAccess& access, const std::string& old_number,
+                         const std::string& new_number);
 // Deletes the links of these cycles (the only access by cycle id).
 Result<int64_t> UnlinkCycles(storage::Tx& tx, const Clock& clock, const LinkAccess& access,
                              const std::vector<std::string>& cycle_ids);

@@ -98,9 +98,8 @@ Status Bool(const json& object, const char* key, const std::string& path, bool& 
 
 Result<GuestInput> ParseGuest(const json& g, const std::string& path) {
   if (!g.is_object()) return Field(path.substr(0, path.size() - 1), "a guest is an object");
-  PW_RETURN_IF_ERROR(CheckKeys(g, path,
-                               {"family_name", "given_name", "birth_date", "nationality", "gender", "address",
-                                "reductions", "card"}));
+  PW_RETURN_IF_ERROR(CheckKeys(
+      g, path, {"family_name", "given_name", "birth_date", "nationality", "gender", "address", "reductions", "card"}));
   GuestInput guest;
   PW_RETURN_IF_ERROR(Text(g, "family_name", path, 100, guest.family_name));
   PW_RETURN_IF_ERROR(Text(g, "given_name", path, 100, guest.given_name));
@@ -118,10 +117,9 @@ Result<GuestInput> ParseGuest(const json& g, const std::string& path) {
   PW_RETURN_IF_ERROR(Text(*address, "postal_code", apath, 16, guest.address.postal_code));
   PW_RETURN_IF_ERROR(Text(*address, "city", apath, 100, guest.address.city));
   PW_RETURN_IF_ERROR(Country(*address, "country", apath, guest.address.country));
-  if (guest.address.country == "DE" &&
-      (guest.address.postal_code.size() != 5 ||
-       !std::all_of(guest.address.postal_code.begin(), guest.address.postal_code.end(),
-                    [](char c) { return c >= '0' && c <= '9'; }))) {
+  if (guest.address.country == "DE" && (guest.address.postal_code.size() != 5 ||
+                                        !std::all_of(guest.address.postal_code.begin(), guest.address.postal_code.end(),
+                                                     [](char c) { return c >= '0' && c <= '9'; }))) {
     return Field(apath + "postal_code", apath + "postal_code must have five digits in Germany");
   }
   if (auto reductions = g.find("reductions"); reductions != g.end() && !reductions->is_null()) {
@@ -142,9 +140,7 @@ Result<GuestInput> ParseGuest(const json& g, const std::string& path) {
 
 // ---- Helpers -----------------------------------------------------------------
 
-bool IsLandlord(const accounts::Actor& actor) {
-  return actor.user && actor.user->role == accounts::Role::kLandlord;
-}
+bool IsLandlord(const accounts::Actor& actor) { return actor.user && actor.user->role == accounts::Role::kLandlord; }
 
 Status RequireScope(const accounts::Actor& actor) {
   if (actor.via_token && std::find(actor.scopes.begin(), actor.scopes.end(), kScope) == actor.scopes.end()) {
@@ -215,8 +211,8 @@ std::string Join(const std::vector<std::string>& items) {
 
 Result<RegistrationInput> ParseRegistration(const json& body) {
   if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
-  PW_RETURN_IF_ERROR(CheckKeys(body, "",
-                               {"accommodation_id", "arrival", "departure", "guests", "group", "marketing_consent"}));
+  PW_RETURN_IF_ERROR(
+      CheckKeys(body, "", {"accommodation_id", "arrival", "departure", "guests", "group", "marketing_consent"}));
   RegistrationInput input;
   PW_RETURN_IF_ERROR(Text(body, "accommodation_id", "", 64, input.accommodation_id));
   PW_RETURN_IF_ERROR(IsoDate(body, "arrival", "", input.arrival));
@@ -280,9 +276,9 @@ struct RegistrationService::Context {
     Date valid_from;
     Tariff tariff;
   };
-  std::map<int64_t, std::vector<TariffVersion>> tariffs;  // by municipality, oldest first
-  size_t links = 0;                                        // card_link enrolments, audited once per batch
-  std::vector<std::string> numbers;                        // registrations made
+  std::map<int64_t, std::vector<TariffVersion>> tariffs;        // by municipality, oldest first
+  size_t links = 0;                                             // card_link enrolments, audited once per batch
+  std::vector<std::string> numbers;                             // registrations made
   std::map<int64_t, std::pair<int, std::string>> municipality;  // guest scheme code, municipality number
 };
 
@@ -301,9 +297,9 @@ Result<int64_t> RegistrationService::SetTariff(const accounts::Actor& actor, int
     PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT 1 FROM core.municipalities WHERE id = $1", {municipality_id}));
     if (m.empty()) return NotFound("no such municipality", "municipality");
     std::string from = FormatIsoDate(tariff.valid_from);
-    PW_RETURN_IF_ERROR(tx.Exec("DELETE FROM core.tariffs WHERE municipality_id = $1 AND valid_from = $2",
-                               {municipality_id, from})
-                           .status());
+    PW_RETURN_IF_ERROR(
+        tx.Exec("DELETE FROM core.tariffs WHERE municipality_id = $1 AND valid_from = $2", {municipality_id, from})
+            .status());
     PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("INSERT INTO core.tariffs (municipality_id, valid_from, definition, "
                                              "created_at) VALUES ($1, $2, $3, $4) RETURNING id",
                                              {municipality_id, from, TariffJson(tariff).dump(), clock_.NowUnix()}));
@@ -320,7 +316,8 @@ Result<std::pair<int64_t, Tariff>> LoadTariff(Tx& tx, int64_t municipality_id, c
   PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT id, definition FROM core.tariffs WHERE municipality_id = $1 AND "
                                           "valid_from <= $2 ORDER BY valid_from DESC LIMIT 1",
                                           {municipality_id, FormatIsoDate(day)}));
-  if (rows.empty()) return FailedPrecondition("the municipality has no spa-tax tariff for this arrival date", "arrival");
+  if (rows.empty())
+    return FailedPrecondition("the municipality has no spa-tax tariff for this arrival date", "arrival");
   PW_ASSIGN_OR_RETURN(Tariff tariff, ParseTariffText(rows[0].Text(1)));
   return std::make_pair(rows[0].Int(0), std::move(tariff));
 }
@@ -339,8 +336,7 @@ Result<Tariff> RegistrationService::TariffFor(int64_t municipality_id, const Dat
 
 Result<Accommodation> RegistrationService::CreateAccommodation(const accounts::Actor& actor,
                                                                const NewAccommodation& input) {
-  if (!IsOfficeFor(actor, input.municipality_id) ||
-      (actor.user && actor.user->role == accounts::Role::kClerk)) {
+  if (!IsOfficeFor(actor, input.municipality_id) || (actor.user && actor.user->role == accounts::Role::kClerk)) {
     return PermissionDenied("only the municipality's administrators register accommodations");
   }
   if (input.landlord_number.empty() || input.landlord_number.size() > 6 ||
@@ -348,23 +344,25 @@ Result<Accommodation> RegistrationService::CreateAccommodation(const accounts::A
                    [](char c) { return c >= '0' && c <= '9'; })) {
     return InvalidArgument("the landlord number has 1 to 6 digits", "landlord_number");
   }
-  for (auto [value, field] : {std::pair{&input.name, "name"}, {&input.street, "street"},
-                              {&input.postal_code, "postal_code"}, {&input.city, "city"}}) {
+  for (auto [value, field] : {std::pair{&input.name, "name"},
+                              {&input.street, "street"},
+                              {&input.postal_code, "postal_code"},
+                              {&input.city, "city"}}) {
     if (value->empty() || value->size() > 200) return InvalidArgument(std::string(field) + " is required", field);
   }
   Accommodation created;
   Status done = db_.Write([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows user, tx.Query("SELECT role, municipality_id FROM core.users WHERE id = $1",
-                                            {input.landlord_user_id}));
-    if (user.empty() || user[0].Text(0) != "landlord" || user[0].IsNull(1) ||
-        user[0].Int(1) != input.municipality_id) {
+    PW_ASSIGN_OR_RETURN(
+        Rows user, tx.Query("SELECT role, municipality_id FROM core.users WHERE id = $1", {input.landlord_user_id}));
+    if (user.empty() || user[0].Text(0) != "landlord" || user[0].IsNull(1) || user[0].Int(1) != input.municipality_id) {
       return InvalidArgument("the landlord must be a user with role landlord in this municipality", "landlord");
     }
     std::string public_id = "acc-" + crypto::HexEncode(crypto::RandomBytes(6));
     PW_ASSIGN_OR_RETURN(
         Row row, tx.QueryOne("INSERT INTO core.accommodations (public_id, municipality_id, landlord_user_id, "
                              "landlord_number, name, street, postal_code, city, created_at) VALUES ($1, $2, $3, $4, "
-                             "$5, $6, $7, $8, $9) RETURNING " + std::string(kAccommodationColumns),
+                             "$5, $6, $7, $8, $9) RETURNING " +
+                                 std::string(kAccommodationColumns),
                              {public_id, input.municipality_id, input.landlord_user_id, input.landlord_number,
                               input.name, input.street, input.postal_code, input.city, clock_.NowUnix()}));
     created = AccommodationFromRow(row);
@@ -378,8 +376,8 @@ Result<Accommodation> RegistrationService::CreateAccommodation(const accounts::A
 Result<std::vector<Accommodation>> RegistrationService::ListAccommodations(const accounts::Actor& actor) {
   std::vector<Accommodation> out;
   Status done = db_.Read([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT " + std::string(kAccommodationColumns) +
-                                            " FROM core.accommodations ORDER BY id"));
+    PW_ASSIGN_OR_RETURN(
+        Rows rows, tx.Query("SELECT " + std::string(kAccommodationColumns) + " FROM core.accommodations ORDER BY id"));
     for (const Row& row : rows) {
       Accommodation a = AccommodationFromRow(row);
       bool visible = IsLandlord(actor) ? a.landlord_user_id == actor.user->id : IsOfficeFor(actor, a.municipality_id);
@@ -394,7 +392,7 @@ Result<std::vector<Accommodation>> RegistrationService::ListAccommodations(const
 Result<Accommodation> RegistrationService::LoadAccommodationFor(Tx& tx, const accounts::Actor& actor,
                                                                 const std::string& public_id) {
   PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT " + std::string(kAccommodationColumns) +
-                                          " FROM core.accommodations WHERE public_id = $1",
+                                              " FROM core.accommodations WHERE public_id = $1",
                                           {public_id}));
   // Someone else's accommodation looks exactly like an unknown one.
   if (rows.empty()) return NotFound("no such accommodation", "accommodation_id");
@@ -404,8 +402,7 @@ Result<Accommodation> RegistrationService::LoadAccommodationFor(Tx& tx, const ac
   return a;
 }
 
-Result<RegistrationResult> RegistrationService::Register(const accounts::Actor& actor,
-                                                         const RegistrationInput& input) {
+Result<RegistrationResult> RegistrationService::Register(const accounts::Actor& actor, const RegistrationInput& input) {
   PW_ASSIGN_OR_RETURN(auto all, RegisterAll(actor, {input}));
   return std::move(all.front());
 }
@@ -561,7 +558,8 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
     adults += result.group_members;
   }
   const GuestInput& signer = input.guests.front();
-  std::string origin = input.group ? input.group->country : OriginOf(signer.address.country, signer.address.postal_code);
+  std::string origin =
+      input.group ? input.group->country : OriginOf(signer.address.country, signer.address.postal_code);
 
   // spa_tax: the registration without names; the form itself encrypted.
   json form = {{"accommodation_id", input.accommodation_id},
@@ -603,20 +601,19 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
                       {"city", signer.address.city},
                       {"country", signer.address.country}}}};
     std::string season = SeasonOf(tariff, input.arrival);
-    PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO marketing.contacts (consent_id, municipality_id, contact_enc, nights, "
-                               "season, adults, children, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                               {result.consent_id, acc.municipality_id,
-                                storage::Blob{box_.Encrypt(contact.dump(), kContactContext)},
-                                DaysFromCivil(input.departure) - DaysFromCivil(input.arrival),
-                                season.empty() ? std::string("none") : season, adults, children, now})
-                           .status());
+    PW_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO marketing.contacts (consent_id, municipality_id, contact_enc, nights, "
+                "season, adults, children, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                {result.consent_id, acc.municipality_id, storage::Blob{box_.Encrypt(contact.dump(), kContactContext)},
+                 DaysFromCivil(input.departure) - DaysFromCivil(input.arrival),
+                 season.empty() ? std::string("none") : season, adults, children, now})
+            .status());
   }
 
   // The cards: logistics, the link, and the usage under the cycle id.
   if (!card_numbers.empty()) {
     LinkAccess access{actor.id, actor.request_id, "registration:" + result.registration_number};
-    PW_ASSIGN_OR_RETURN(std::vector<std::string> cycles,
-                        EnrolCards(tx, clock_, access, card_numbers, /*audit=*/false));
+    PW_ASSIGN_OR_RETURN(std::vector<std::string> cycles, EnrolCards(tx, clock_, access, card_numbers, /*audit=*/false));
     context.links += card_numbers.size();
     for (size_t c = 0; c < card_numbers.size(); ++c) {
       const GuestInput& g = input.guests[card_guests[c]];
@@ -639,7 +636,7 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
 }
 
 Result<std::vector<RegistrationSummary>> RegistrationService::ListRegistrations(const accounts::Actor& actor,
-                                                                               int limit) {
+                                                                                int limit) {
   limit = std::clamp(limit, 1, 1000);
   std::vector<RegistrationSummary> out;
   Status done = db_.Read([&](Tx& tx) -> Status {
@@ -675,13 +672,13 @@ Result<std::vector<RegistrationSummary>> RegistrationService::ListRegistrations(
 Result<RegistrationSummary> RegistrationService::LoadOwnRegistration(Tx& tx, const accounts::Actor& actor,
                                                                      const std::string& number) {
   PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT " + std::string(kSummaryColumns) +
-                                          " FROM spa_tax.registrations WHERE registration_number = $1",
+                                              " FROM spa_tax.registrations WHERE registration_number = $1",
                                           {number}));
   if (rows.empty()) return NotFound("no such registration");
   RegistrationSummary s = SummaryFromRow(rows[0]);
-  PW_ASSIGN_OR_RETURN(Row acc, tx.QueryOne("SELECT " + std::string(kAccommodationColumns) +
-                                           " FROM core.accommodations WHERE id = $1",
-                                           {rows[0].Int(1)}));
+  PW_ASSIGN_OR_RETURN(
+      Row acc, tx.QueryOne("SELECT " + std::string(kAccommodationColumns) + " FROM core.accommodations WHERE id = $1",
+                           {rows[0].Int(1)}));
   Accommodation a = AccommodationFromRow(acc);
   bool allowed = IsLandlord(actor) ? a.landlord_user_id == actor.user->id : IsOfficeFor(actor, a.municipality_id);
   if (!allowed) return NotFound("no such registration");
@@ -749,8 +746,7 @@ Status RegistrationService::CancelRegistration(const accounts::Actor& actor, con
       }
       PW_RETURN_IF_ERROR(UnlinkCycles(tx, clock_, access, linked).status());
     }
-    return Audit(tx, clock_, actor, "registration.cancel", "registration:" + number,
-                 {{"cards", card_numbers.size()}});
+    return Audit(tx, clock_, actor, "registration.cancel", "registration:" + number, {{"cards", card_numbers.size()}});
   });
 }
 

@@ -168,7 +168,7 @@ class RegistrationService {
 std::string NewRegistrationNumber();
 // The barcode of a guest card (001 §2.2.2, §4.4): municipality number (8),
 // participant number (6), counter (4), card number (12), circulation counter (2).
-std::string GuestCardBarcode(const std::string& municipality_number, const std::string& participant,
-                             int counter, const std::string& card_number, int circulation_counter);
+std::string GuestCardBarcode(const std::string& municipality_number, const std::string& participant, int counter,
+                             const std::string& card_number, int circulation_counter);
 
 }  // namespace passwerk::guestcards

@@ -25,9 +25,9 @@ using storage::Rows;
 using storage::Segment;
 using storage::Tx;
 
-const std::vector<Segment> kSegments = {Segment::kCore,     Segment::kAudit,     Segment::kSpaTax,
-                                        Segment::kMarketing, Segment::kCardLink,  Segment::kCardUsage,
-                                        Segment::kLogistics, Segment::kHistory,   Segment::kSettlement};
+const std::vector<Segment> kSegments = {Segment::kCore,      Segment::kAudit,    Segment::kSpaTax,
+                                        Segment::kMarketing, Segment::kCardLink, Segment::kCardUsage,
+                                        Segment::kLogistics, Segment::kHistory,  Segment::kSettlement};
 
 class RegistrationTest : public ::testing::TestWithParam<storage::testing::Backend> {
  protected:
@@ -98,8 +98,8 @@ class RegistrationTest : public ::testing::TestWithParam<storage::testing::Backe
                {"birth_date", "1980-05-01"},
                {"nationality", "DE"},
                {"gender", "f"},
-               {"address", {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"},
-                            {"country", "DE"}}},
+               {"address",
+                {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"}, {"country", "DE"}}},
                {"reductions", nlohmann::json::array()},
                {"card", true}},
               {{"family_name", "Zauberlehrling"},
@@ -107,8 +107,8 @@ class RegistrationTest : public ::testing::TestWithParam<storage::testing::Backe
                {"birth_date", "2015-06-01"},
                {"nationality", "DE"},
                {"gender", "m"},
-               {"address", {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"},
-                            {"country", "DE"}}},
+               {"address",
+                {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"}, {"country", "DE"}}},
                {"card", true}}}},
             {"group", nullptr},
             {"marketing_consent", true}};
@@ -225,8 +225,8 @@ TEST_P(RegistrationTest, NoSegmentHoldsWhatItMustNot) {
   auto contains = [](const std::string& bytes, const std::string& needle) {
     return bytes.find(needle) != std::string::npos;
   };
-  for (Segment segment : {Segment::kSettlement, Segment::kHistory, Segment::kCardUsage, Segment::kSpaTax,
-                          Segment::kMarketing}) {
+  for (Segment segment :
+       {Segment::kSettlement, Segment::kHistory, Segment::kCardUsage, Segment::kSpaTax, Segment::kMarketing}) {
     std::string bytes = SegmentBytes(segment);
     for (const IssuedCard& card : r.cards) {
       EXPECT_FALSE(contains(bytes, card.card_number)) << storage::SegmentName(segment) << " holds a card number";
@@ -241,8 +241,8 @@ TEST_P(RegistrationTest, NoSegmentHoldsWhatItMustNot) {
   std::string usage = SegmentBytes(Segment::kCardUsage);
   ASSERT_TRUE(contains(usage, cycles[0])) << "the search must find what is there";
   EXPECT_FALSE(contains(usage, r.registration_number)) << "card_usage holds the registration number";
-  for (Segment segment : {Segment::kSpaTax, Segment::kMarketing, Segment::kCardUsage, Segment::kCardLink,
-                          Segment::kLogistics}) {
+  for (Segment segment :
+       {Segment::kSpaTax, Segment::kMarketing, Segment::kCardUsage, Segment::kCardLink, Segment::kLogistics}) {
     EXPECT_FALSE(contains(SegmentBytes(segment), "Zauberlehrling"))
         << storage::SegmentName(segment) << " holds a name in clear text";
   }
@@ -279,8 +279,7 @@ TEST_P(RegistrationTest, LandlordsSeeAndCancelTheirOwnOnly) {
   EXPECT_EQ(refused.status().field(), "accommodation_id");
   EXPECT_TRUE(service_->ListRegistrations(landlord_b_.actor)->empty());
   EXPECT_EQ(service_->ListRegistrations(landlord_a_.actor)->size(), 1u);
-  EXPECT_EQ(service_->GetRegistration(landlord_b_.actor, r.registration_number).status().code(),
-            ErrorCode::kNotFound);
+  EXPECT_EQ(service_->GetRegistration(landlord_b_.actor, r.registration_number).status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(service_->CancelRegistration(landlord_b_.actor, r.registration_number).code(), ErrorCode::kNotFound);
   // A token without the scope may not register.
   accounts::Actor token = landlord_a_.actor;
@@ -438,16 +437,17 @@ TEST_P(RegistrationTest, StatisticsSuppressSmallCells) {
 }
 
 TEST(RegistrationParseTest, EveryFieldIsValidatedByName) {
-  nlohmann::json good = {{"accommodation_id", "acc-1"},
-                         {"arrival", "2026-03-29"},
-                         {"departure", "2026-04-03"},
-                         {"guests",
-                          {{{"family_name", "A"},
-                            {"given_name", "B"},
-                            {"birth_date", "1980-05-01"},
-                            {"nationality", "DE"},
-                            {"gender", "f"},
-                            {"address", {{"street", "S"}, {"postal_code", "91052"}, {"city", "C"}, {"country", "DE"}}}}}}};
+  nlohmann::json good = {
+      {"accommodation_id", "acc-1"},
+      {"arrival", "2026-03-29"},
+      {"departure", "2026-04-03"},
+      {"guests",
+       {{{"family_name", "A"},
+         {"given_name", "B"},
+         {"birth_date", "1980-05-01"},
+         {"nationality", "DE"},
+         {"gender", "f"},
+         {"address", {{"street", "S"}, {"postal_code", "91052"}, {"city", "C"}, {"country", "DE"}}}}}}};
   ASSERT_TRUE(ParseRegistration(good).ok());
   std::vector<std::pair<std::function<void(nlohmann::json&)>, std::string>> cases = {
       {[](auto& j) { j.erase("accommodation_id"); }, "accommodation_id"},
@@ -467,7 +467,10 @@ TEST(RegistrationParseTest, EveryFieldIsValidatedByName) {
       {[](auto& j) { j["guests"][0]["address"]["planet"] = "Erde"; }, "guests[0].address.planet"},
       {[](auto& j) { j["guests"][0]["reductions"] = "severe_disability_80"; }, "guests[0].reductions"},
       {[](auto& j) { j["guests"][0]["card"] = "yes"; }, "guests[0].card"},
-      {[](auto& j) { j["group"] = {{"size", 1}, {"country", "NL"}}; }, "group.size"},
+      {[](auto& j) {
+         j["group"] = {{"size", 1}, {"country", "NL"}};
+       },
+       "group.size"},
       {[](auto& j) { j["marketing_consent"] = 1; }, "marketing_consent"},
       {[](auto& j) { j["spa_tax"] = 0; }, "spa_tax"},
   };

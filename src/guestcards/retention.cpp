@@ -21,12 +21,9 @@ constexpr const char* kCycleColumns =
 }  // namespace
 
 json RetentionReportJson(const RetentionReport& r) {
-  return {{"as_of", FormatIsoDate(r.as_of)},
-          {"dry_run", r.dry_run},
-          {"cycles_historised", r.cycles_historised},
-          {"links_deleted", r.cycles_historised},
-          {"cards_departed", r.cards_departed},
-          {"registration_forms_deleted", r.forms_deleted}};
+  return {{"as_of", FormatIsoDate(r.as_of)},          {"dry_run", r.dry_run},
+          {"cycles_historised", r.cycles_historised}, {"links_deleted", r.cycles_historised},
+          {"cards_departed", r.cards_departed},       {"registration_forms_deleted", r.forms_deleted}};
 }
 
 Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, const accounts::Actor& actor,
@@ -42,8 +39,8 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
 
   if (dry_run) {
     Status counted = db.Read([&](Tx& tx) -> Status {
-      PW_ASSIGN_OR_RETURN(Row cycles, tx.QueryOne("SELECT COUNT(*) FROM card_usage.cycles WHERE departure <= $1",
-                                                  {unlink_until}));
+      PW_ASSIGN_OR_RETURN(Row cycles,
+                          tx.QueryOne("SELECT COUNT(*) FROM card_usage.cycles WHERE departure <= $1", {unlink_until}));
       PW_ASSIGN_OR_RETURN(Row cards, tx.QueryOne("SELECT COUNT(*) FROM logistics.cards WHERE status = 'in_service' "
                                                  "AND departure_on <= $1",
                                                  {unlink_until}));

@@ -13,10 +13,14 @@ using storage::Tx;
 
 std::string KeyExpression(StatisticsBy by) {
   switch (by) {
-    case StatisticsBy::kMonth: return "substr(r.arrival, 1, 7)";
-    case StatisticsBy::kOrigin: return "r.origin";
-    case StatisticsBy::kAgeBand: return "g.age_band";
-    case StatisticsBy::kAccommodation: return "CAST(r.accommodation_id AS TEXT)";
+    case StatisticsBy::kMonth:
+      return "substr(r.arrival, 1, 7)";
+    case StatisticsBy::kOrigin:
+      return "r.origin";
+    case StatisticsBy::kAgeBand:
+      return "g.age_band";
+    case StatisticsBy::kAccommodation:
+      return "CAST(r.accommodation_id AS TEXT)";
   }
   return "r.origin";
 }
@@ -25,8 +29,7 @@ bool MayRead(const accounts::Actor& actor, int64_t municipality_id) {
   if (!actor.user) return true;
   using accounts::Role;
   const accounts::User& u = *actor.user;
-  if (actor.via_token &&
-      std::find(actor.scopes.begin(), actor.scopes.end(), "statistics:read") == actor.scopes.end()) {
+  if (actor.via_token && std::find(actor.scopes.begin(), actor.scopes.end(), "statistics:read") == actor.scopes.end()) {
     return false;
   }
   if (u.role == Role::kOperator || u.role == Role::kAuditor) return true;
@@ -50,10 +53,14 @@ std::optional<StatisticsBy> ParseStatisticsBy(std::string_view text) {
 
 std::string_view StatisticsByName(StatisticsBy by) {
   switch (by) {
-    case StatisticsBy::kMonth: return "month";
-    case StatisticsBy::kOrigin: return "origin";
-    case StatisticsBy::kAgeBand: return "age_band";
-    case StatisticsBy::kAccommodation: return "accommodation";
+    case StatisticsBy::kMonth:
+      return "month";
+    case StatisticsBy::kOrigin:
+      return "origin";
+    case StatisticsBy::kAgeBand:
+      return "age_band";
+    case StatisticsBy::kAccommodation:
+      return "accommodation";
   }
   return "month";
 }
@@ -72,12 +79,15 @@ Result<SpaTaxStatistics> ComputeSpaTaxStatistics(storage::Database& db, const ac
   const std::string to = std::to_string(year) + "-12-31";
   Status read = db.Read([&](Tx& tx) -> Status {
     // Guests with their own data.
-    PW_ASSIGN_OR_RETURN(Rows guests,
-                        tx.Query("SELECT " + key + " AS k, COUNT(*), CAST(SUM(g.nights) AS BIGINT), CAST(SUM(g.amount_cents) AS BIGINT) FROM "
-                                 "spa_tax.registrations r JOIN spa_tax.registration_guests g ON "
-                                 "g.registration_number = r.registration_number WHERE r.state = 'active' AND "
-                                 "r.municipality_id = $1 AND r.arrival >= $2 AND r.arrival <= $3 GROUP BY " + key,
-                                 {municipality_id, from, to}));
+    PW_ASSIGN_OR_RETURN(
+        Rows guests,
+        tx.Query("SELECT " + key +
+                     " AS k, COUNT(*), CAST(SUM(g.nights) AS BIGINT), CAST(SUM(g.amount_cents) AS BIGINT) FROM "
+                     "spa_tax.registrations r JOIN spa_tax.registration_guests g ON "
+                     "g.registration_number = r.registration_number WHERE r.state = 'active' AND "
+                     "r.municipality_id = $1 AND r.arrival >= $2 AND r.arrival <= $3 GROUP BY " +
+                     key,
+                 {municipality_id, from, to}));
     for (const Row& row : guests) {
       StatisticsCell& cell = cells[row.Text(0)];
       cell.guests += row.Int(1);
@@ -88,13 +98,14 @@ Result<SpaTaxStatistics> ComputeSpaTaxStatistics(storage::Database& db, const ac
     const bool by_age = by == StatisticsBy::kAgeBand;
     const std::string member_key = by_age ? "'unknown'" : key;
     PW_ASSIGN_OR_RETURN(Rows members,
-                        tx.Query("SELECT " + member_key + " AS k, CAST(COALESCE(SUM(r.group_size - 1), 0) AS BIGINT), "
-                                 "CAST(COALESCE(SUM((r.group_size - 1) * g.nights), 0) AS BIGINT), "
-                                 "CAST(COALESCE(SUM(r.total_cents - g.amount_cents), 0) AS BIGINT) FROM "
-                                 "spa_tax.registrations r JOIN spa_tax.registration_guests g ON "
-                                 "g.registration_number = r.registration_number AND g.guest_index = 0 WHERE "
-                                 "r.state = 'active' AND r.group_size IS NOT NULL AND r.municipality_id = $1 AND "
-                                 "r.arrival >= $2 AND r.arrival <= $3" +
+                        tx.Query("SELECT " + member_key +
+                                     " AS k, CAST(COALESCE(SUM(r.group_size - 1), 0) AS BIGINT), "
+                                     "CAST(COALESCE(SUM((r.group_size - 1) * g.nights), 0) AS BIGINT), "
+                                     "CAST(COALESCE(SUM(r.total_cents - g.amount_cents), 0) AS BIGINT) FROM "
+                                     "spa_tax.registrations r JOIN spa_tax.registration_guests g ON "
+                                     "g.registration_number = r.registration_number AND g.guest_index = 0 WHERE "
+                                     "r.state = 'active' AND r.group_size IS NOT NULL AND r.municipality_id = $1 AND "
+                                     "r.arrival >= $2 AND r.arrival <= $3" +
                                      (by_age ? std::string() : " GROUP BY " + key),
                                  {municipality_id, from, to}));
     for (const Row& row : members) {

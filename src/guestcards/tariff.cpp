@@ -183,7 +183,8 @@ Result<Tariff> ParseTariff(const json& doc) {
   }
 
   if (auto reductions = doc.find("reductions"); reductions != doc.end() && !reductions->is_null()) {
-    if (!reductions->is_array() || reductions->size() > 50) return FieldError("reductions", "reductions must be a list");
+    if (!reductions->is_array() || reductions->size() > 50)
+      return FieldError("reductions", "reductions must be a list");
     for (size_t i = 0; i < reductions->size(); ++i) {
       const json& r = (*reductions)[i];
       std::string path = "reductions[" + std::to_string(i) + "].";

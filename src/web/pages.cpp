@@ -18,6 +18,8 @@
 #include "cards/cards.h"
 #include "checks/check_service.h"
 #include "checks/partners.h"
+#include "guestcards/registrations.h"
+#include "guestcards/statistics.h"
 #include "core/dates.h"
 #include "core/crypto.h"
 #include "http/context.h"
@@ -108,6 +110,13 @@ Chrome UserChrome(const Env& env, std::string_view current) {
   }
   if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin) {
     chrome.nav.push_back({"/partners", std::string(T(env.lang, "nav.partners")), current == "partners"});
+  }
+  if (user.role == Role::kLandlord || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
+    chrome.nav.push_back(
+        {"/registrations", std::string(T(env.lang, "nav.registrations")), current == "registrations"});
+  }
+  if (user.role != Role::kLandlord) {
+    chrome.nav.push_back({"/statistics", std::string(T(env.lang, "nav.statistics")), current == "statistics"});
   }
   if (AccountService::MayManageUsers(user)) {
     chrome.nav.push_back({"/users", std::string(T(env.lang, "nav.users")), current == "users"});
@@ -562,8 +571,13 @@ Response GetDashboard(Env& env) {
   body += "<section class=\"pw-section\" aria-labelledby=\"tasks-heading\"><h2 "
           "class=\"kern-heading-medium\" id=\"tasks-heading\">" +
           Escape(T(lang, "dashboard.tasks")) + "</h2>";
-  if (may_users || may_audit || may_cards) {
+  const bool may_register = user.role == Role::kLandlord;
+  if (may_users || may_audit || may_cards || may_register) {
     body += "<ul class=\"pw-tasks\">";
+    if (may_register) {
+      body += TaskCard("/registrations", T(lang, "dashboard.registrations_link"),
+                       T(lang, "dashboard.registrations_desc"));
+    }
     if (may_cards) {
       body += TaskCard("/cards", T(lang, "dashboard.cards_link"), T(lang, "dashboard.cards_desc"));
     }
@@ -2044,6 +2058,429 @@ Response PostKeyState(Env& env, bool revoke) {
   }
 }
 
+
+// ---- Guest cards: spa-tax statistics (staff) and registrations (landlords) ----
+
+bool MayReadStatistics(const User& user) {
+  return user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk ||
+         user.role == Role::kAuditor;
+}
+
+std::string Euro(int64_t cents, Lang lang) {
+  char buffer[48];
+  const char* sep = lang == Lang::kEn ? "." : ",";
+  std::snprintf(buffer, sizeof buffer, "%lld%s%02lld €", static_cast<long long>(cents / 100), sep,
+                static_cast<long long>(cents % 100));
+  return buffer;
+}
+
+struct StatisticsQuery {
+  int64_t municipality_id = 0;
+  std::string municipality_number;
+  int year = 0;
+  guestcards::StatisticsBy by = guestcards::StatisticsBy::kMonth;
+};
+
+std::optional<StatisticsQuery> ReadStatisticsQuery(Env& env) {
+  StatisticsQuery q;
+  q.year = ::passwerk::BerlinDate(env.app.clock.NowUnix()).year;
+  if (auto y = env.request.QueryParam("year");
+      y && y->size() == 4 && std::all_of(y->begin(), y->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    q.year = std::stoi(*y);
+  }
+  if (auto by = guestcards::ParseStatisticsBy(env.request.QueryParam("by").value_or("month"))) q.by = *by;
+  auto municipalities = env.app.accounts.ListMunicipalities();
+  if (!municipalities.ok()) return std::nullopt;
+  std::string wanted = env.request.QueryParam("municipality").value_or("");
+  const User& user = env.session->user;
+  const bool any = user.role == Role::kOperator || user.role == Role::kAuditor;
+  for (const auto& m : *municipalities) {
+    bool own = user.municipality_id && *user.municipality_id == m.id;
+    bool pick = wanted.empty() ? (own || (any && q.municipality_id == 0)) : (m.municipality_number == wanted && (own || any));
+    if (pick) {
+      q.municipality_id = m.id;
+      q.municipality_number = m.municipality_number;
+    }
+  }
+  if (q.municipality_id == 0) return std::nullopt;
+  return q;
+}
+
+std::string StatisticsChart(const guestcards::SpaTaxStatistics& stats, Lang lang) {
+  int64_t max = 0;
+  for (const auto& c : stats.cells) max = std::max(max, c.suppressed ? 0 : c.overnight_stays);
+  if (max == 0) return "";
+  const int bar_height = 22, gap = 8, label_width = 120, chart_width = 520;
+  const int height = static_cast<int>(stats.cells.size()) * (bar_height + gap) + gap;
+  std::string svg = "<figure class=\"pw-chart\"><svg role=\"img\" aria-labelledby=\"chart-title\" viewBox=\"0 0 " +
+                    std::to_string(label_width + chart_width + 90) + " " + std::to_string(height) +
+                    "\" width=\"100%\"><title id=\"chart-title\">" + Escape(T(lang, "stats.chart_title")) + "</title>";
+  int y = gap;
+  for (const auto& c : stats.cells) {
+    svg += "<text x=\"0\" y=\"" + std::to_string(y + 16) + "\" font-size=\"14\" fill=\"#1b1b1b\">" + Escape(c.key) +
+           "</text>";
+    if (c.suppressed) {
+      svg += "<text x=\"" + std::to_string(label_width) + "\" y=\"" + std::to_string(y + 16) +
+             "\" font-size=\"14\" fill=\"#4a4a4a\">" + Escape(T(lang, "stats.suppressed_short")) + "</text>";
+    } else {
+      int width = static_cast<int>(c.overnight_stays * chart_width / max);
+      svg += "<rect x=\"" + std::to_string(label_width) + "\" y=\"" + std::to_string(y) + "\" width=\"" +
+             std::to_string(std::max(width, 1)) + "\" height=\"" + std::to_string(bar_height) +
+             "\" fill=\"#1c4f8f\"></rect><text x=\"" + std::to_string(label_width + width + 6) + "\" y=\"" +
+             std::to_string(y + 16) + "\" font-size=\"14\" fill=\"#1b1b1b\">" + std::to_string(c.overnight_stays) +
+             "</text>";
+    }
+    y += bar_height + gap;
+  }
+  svg += "</svg><figcaption class=\"kern-body kern-body--small\">" + Escape(T(lang, "stats.chart_caption")) +
+         "</figcaption></figure>";
+  return svg;
+}
+
+std::string StatisticsQueryString(const StatisticsQuery& q) {
+  return "municipality=" + q.municipality_number + "&year=" + std::to_string(q.year) + "&by=" +
+         std::string(guestcards::StatisticsByName(q.by));
+}
+
+Response GetStatistics(Env& env) {
+  const Lang lang = env.lang;
+  if (!MayReadStatistics(env.session->user)) return Forbidden(env);
+  std::string body = Heading(T(lang, "stats.title"));
+  body += Paragraph(T(lang, "stats.intro"));
+  auto query = ReadStatisticsQuery(env);
+  if (!query) {
+    body += Paragraph(T(lang, "stats.no_municipality"));
+    return web::HtmlPage(UserChrome(env, "statistics"), 200, T(lang, "stats.title"), body);
+  }
+  body += "<form class=\"pw-filter\" method=\"get\" action=\"/statistics\" aria-labelledby=\"stats-filter\" "
+          "novalidate><h2 class=\"kern-heading-small\" id=\"stats-filter\">" +
+          Escape(T(lang, "stats.filter")) + "</h2><input type=\"hidden\" name=\"municipality\" value=\"" +
+          Escape(query->municipality_number) + "\">";
+  web::SelectField year;
+  year.name = "year";
+  year.label = T(lang, "stats.year");
+  year.groups.push_back({});
+  int this_year = ::passwerk::BerlinDate(env.app.clock.NowUnix()).year;
+  for (int y = this_year + 1; y >= this_year - 4; --y) {
+    year.groups[0].options.push_back({std::to_string(y), std::to_string(y), y == query->year});
+  }
+  body += web::RenderSelect(year);
+  web::SelectField by;
+  by.name = "by";
+  by.label = T(lang, "stats.by");
+  by.groups.push_back({});
+  for (auto b : {guestcards::StatisticsBy::kMonth, guestcards::StatisticsBy::kOrigin,
+                 guestcards::StatisticsBy::kAgeBand, guestcards::StatisticsBy::kAccommodation}) {
+    std::string name(guestcards::StatisticsByName(b));
+    by.groups[0].options.push_back({name, std::string(T(lang, "stats.by_" + name)), b == query->by});
+  }
+  body += web::RenderSelect(by);
+  body += "<div class=\"pw-actions\">" + web::RenderButton(web::ButtonKind::kPrimary, T(lang, "stats.show")) +
+          "</div></form>\n";
+  auto stats = guestcards::ComputeSpaTaxStatistics(env.app.guest_db, ActorFor(env), query->municipality_id,
+                                                   query->year, query->by);
+  if (!stats.ok()) return ErrorFor(env, stats.status());
+  if (query->by == guestcards::StatisticsBy::kAccommodation) {
+    if (auto accommodations = env.app.registrations.ListAccommodations(ActorFor(env)); accommodations.ok()) {
+      for (auto& cell : stats->cells) {
+        for (const auto& a : *accommodations) {
+          if (std::to_string(a.id) == cell.key) cell.key = a.name;
+        }
+      }
+    }
+  }
+  if (stats->cells.empty()) {
+    body += Paragraph(T(lang, "stats.empty"));
+    return web::HtmlPage(UserChrome(env, "statistics"), 200, T(lang, "stats.title"), body);
+  }
+  body += StatisticsChart(*stats, lang);
+  body += "<div class=\"kern-table-responsive pw-table-wrap\" role=\"region\" aria-labelledby=\"stats-caption\" "
+          "tabindex=\"0\"><table class=\"kern-table kern-table--small kern-table--striped\"><caption "
+          "class=\"kern-title\" id=\"stats-caption\">" +
+          Escape(Tf(lang, "stats.caption", {std::to_string(query->year)})) +
+          "</caption><thead><tr class=\"kern-table__row\">";
+  for (std::string key : {"stats.by_" + std::string(guestcards::StatisticsByName(query->by)),
+                          std::string("stats.col_guests"), std::string("stats.col_stays"),
+                          std::string("stats.col_tax")}) {
+    body += "<th scope=\"col\" class=\"kern-table__header\">" + Escape(T(lang, key)) + "</th>";
+  }
+  body += "</tr></thead><tbody class=\"kern-table__body\">";
+  auto row = [&](const guestcards::StatisticsCell& c, const std::string& label) {
+    body += "<tr class=\"kern-table__row\"><th scope=\"row\" class=\"kern-table__header\">" + Escape(label) + "</th>";
+    if (c.suppressed) {
+      body += "<td class=\"kern-table__cell\" colspan=\"3\">" + Escape(T(lang, "stats.suppressed")) + "</td>";
+    } else {
+      body += "<td class=\"kern-table__cell\">" + std::to_string(c.guests) + "</td><td class=\"kern-table__cell\">" +
+              std::to_string(c.overnight_stays) + "</td><td class=\"kern-table__cell\">" +
+              Escape(Euro(c.spa_tax_cents, lang)) + "</td>";
+    }
+    body += "</tr>";
+  };
+  for (const auto& c : stats->cells) row(c, c.key == "unknown" ? std::string(T(lang, "stats.unknown")) : c.key);
+  row(stats->total, std::string(T(lang, "stats.total")));
+  body += "</tbody></table></div>\n";
+  body += "<p class=\"pw-actions\">" +
+          LinkButton("/statistics.csv?" + StatisticsQueryString(*query), T(lang, "stats.csv"), false) + "</p>\n";
+  return web::HtmlPage(UserChrome(env, "statistics"), 200, T(lang, "stats.title"), body);
+}
+
+Response GetStatisticsCsv(Env& env) {
+  if (!MayReadStatistics(env.session->user)) return Forbidden(env);
+  auto query = ReadStatisticsQuery(env);
+  if (!query) return web::ErrorPage(UserChrome(env, ""), 404);
+  auto stats = guestcards::ComputeSpaTaxStatistics(env.app.guest_db, ActorFor(env), query->municipality_id,
+                                                   query->year, query->by);
+  if (!stats.ok()) return ErrorFor(env, stats.status());
+  Response response;
+  response.status = 200;
+  response.content_type = "text/csv; charset=utf-8";
+  response.body = guestcards::StatisticsCsv(*stats);
+  response.AddHeader("Content-Disposition", "attachment; filename=\"kurabgabe-" + std::to_string(query->year) + "-" +
+                                                std::string(guestcards::StatisticsByName(query->by)) + ".csv\"");
+  return response;
+}
+
+// Landlords: their registrations and the registration form (Meldeschein).
+constexpr int kMaxFormGuests = 8;
+constexpr std::string_view kGuestFields[] = {"family_name", "given_name", "birth_date", "nationality", "gender",
+                                             "street",      "postal_code", "city",      "country"};
+
+bool IsLandlordUser(const User& user) { return user.role == Role::kLandlord; }
+
+// "guests[1].address.city" → "g1_city"; other fields keep their name.
+std::string FormFieldOf(const std::string& api_field) {
+  if (api_field.rfind("guests[", 0) != 0) return api_field;
+  size_t close = api_field.find(']');
+  if (close == std::string::npos) return api_field;
+  std::string index = api_field.substr(7, close - 7);
+  std::string rest = close + 2 <= api_field.size() ? api_field.substr(close + 2) : "";
+  if (rest.rfind("address.", 0) == 0) rest = rest.substr(8);
+  if (rest.rfind("reductions", 0) == 0) rest = "reductions";
+  return "g" + index + "_" + (rest.empty() ? "family_name" : rest);
+}
+
+Response RenderRegistrationForm(Env& env, int status, const std::map<std::string, std::string>& values, int guests,
+                                const std::vector<web::FieldError>& errors) {
+  const Lang lang = env.lang;
+  accounts::Actor actor = ActorFor(env);
+  std::string body = Heading(T(lang, "reg.new_title"));
+  if (!errors.empty()) body += web::RenderErrorSummary(lang, errors);
+  body += Paragraph(T(lang, "reg.new_intro"));
+  auto error_of = [&](const std::string& field) { return MessageFor(errors, field); };
+  auto value_of = [&](const std::string& field, const std::string& fallback = "") {
+    auto it = values.find(field);
+    return it == values.end() ? fallback : it->second;
+  };
+  auto accommodations = env.app.registrations.ListAccommodations(actor);
+  if (!accommodations.ok() || accommodations->empty()) {
+    body += Paragraph(T(lang, "reg.no_accommodation"));
+    return web::HtmlPage(UserChrome(env, "registrations"), status, T(lang, "reg.new_title"), body);
+  }
+  // The reductions the municipality's tariff knows today.
+  std::vector<guestcards::Reduction> reductions;
+  if (auto tariff = env.app.registrations.TariffFor(accommodations->front().municipality_id,
+                                                    ::passwerk::BerlinDate(env.app.clock.NowUnix()));
+      tariff.ok()) {
+    reductions = tariff->reductions;
+  }
+  body += "<form method=\"post\" action=\"/registrations\" novalidate>" + web::CsrfInput(env.session->csrf_token) +
+          "<input type=\"hidden\" name=\"guests\" value=\"" + std::to_string(guests) + "\">";
+  web::SelectField accommodation;
+  accommodation.name = "accommodation_id";
+  accommodation.label = T(lang, "reg.accommodation");
+  accommodation.error = error_of("accommodation_id");
+  accommodation.required = true;
+  accommodation.groups.push_back({});
+  for (const auto& a : *accommodations) {
+    accommodation.groups[0].options.push_back({a.public_id, a.name, value_of("accommodation_id") == a.public_id});
+  }
+  body += web::RenderSelect(accommodation);
+  for (const char* field : {"arrival", "departure"}) {
+    web::InputField input;
+    input.name = field;
+    input.type = "date";
+    input.label = T(lang, std::string("reg.") + field);
+    input.value = value_of(field);
+    input.error = error_of(field);
+    input.required = true;
+    body += web::RenderInput(input);
+  }
+  for (int i = 0; i < guests; ++i) {
+    std::string prefix = "g" + std::to_string(i) + "_";
+    body += "<fieldset class=\"kern-fieldset pw-section\"><legend class=\"kern-label\">" +
+            Escape(Tf(lang, "reg.guest", {std::to_string(i + 1)})) + "</legend>";
+    for (std::string_view f : kGuestFields) {
+      std::string name = prefix + std::string(f);
+      if (f == "gender") {
+        web::SelectField gender;
+        gender.name = name;
+        gender.label = T(lang, "reg.gender");
+        gender.error = error_of(name);
+        gender.groups.push_back({});
+        for (const char* g : {"f", "m", "d", "x"}) {
+          gender.groups[0].options.push_back(
+              {g, std::string(T(lang, std::string("reg.gender_") + g)), value_of(name, "x") == g});
+        }
+        body += web::RenderSelect(gender);
+        continue;
+      }
+      web::InputField input;
+      input.name = name;
+      input.label = T(lang, "reg." + std::string(f));
+      input.value = value_of(name, f == "nationality" || f == "country" ? "DE" : "");
+      input.error = error_of(name);
+      input.required = true;
+      if (f == "birth_date") input.type = "date";
+      if (f == "postal_code") input.inputmode = "numeric";
+      if (f == "nationality" || f == "country") {
+        input.maxlength = 2;
+        input.hint = T(lang, "reg.country_hint");
+      }
+      if (f == "family_name") input.autocomplete = "off";
+      body += web::RenderInput(input);
+    }
+    web::CheckboxGroup extras;
+    extras.name = prefix + "reductions";
+    extras.legend = T(lang, "reg.reductions");
+    extras.error = error_of(prefix + "reductions");
+    for (const auto& r : reductions) {
+      std::string name = prefix + "r_" + r.id;
+      extras.options.push_back({name, r.label.empty() ? r.id : r.label, !value_of(name).empty()});
+    }
+    extras.options.push_back({prefix + "card", std::string(T(lang, "reg.card")),
+                              values.empty() || !value_of(prefix + "card").empty()});
+    body += web::RenderCheckboxes(extras);
+    body += "</fieldset>";
+  }
+  web::CheckboxGroup consent;
+  consent.name = "consent";
+  consent.legend = T(lang, "reg.consent_legend");
+  consent.options.push_back({"marketing_consent", std::string(T(lang, "reg.consent")),
+                             !value_of("marketing_consent").empty()});
+  body += web::RenderCheckboxes(consent);
+  body += "<div class=\"pw-actions\">" + web::RenderButton(web::ButtonKind::kPrimary, T(lang, "reg.submit"));
+  if (guests < kMaxFormGuests) {
+    body += LinkButton("/registrations/new?guests=" + std::to_string(guests + 1), T(lang, "reg.more_guests"), false);
+  }
+  body += "</div></form>\n";
+  return web::HtmlPage(UserChrome(env, "registrations"), status, T(lang, "reg.new_title"), body);
+}
+
+int GuestCountOf(const std::string& text) {
+  if (text.size() != 1 || text[0] < '1' || text[0] > '0' + kMaxFormGuests) return 2;
+  return text[0] - '0';
+}
+
+Response GetNewRegistration(Env& env) {
+  if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
+  return RenderRegistrationForm(env, 200, {}, GuestCountOf(env.request.QueryParam("guests").value_or("2")), {});
+}
+
+Response PostRegistration(Env& env) {
+  const Lang lang = env.lang;
+  if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
+  auto form = env.request.FormParams();
+  if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
+  int guests = GuestCountOf(FormValue(form, "guests"));
+  std::map<std::string, std::string> values;
+  for (const auto& [k, v] : form) {
+    if (k != "csrf") values[k] = TrimSpaces(v);
+  }
+  nlohmann::json body = {{"accommodation_id", values["accommodation_id"]},
+                         {"arrival", values["arrival"]},
+                         {"departure", values["departure"]},
+                         {"guests", nlohmann::json::array()},
+                         {"marketing_consent", !values["marketing_consent"].empty()}};
+  for (int i = 0; i < guests; ++i) {
+    std::string p = "g" + std::to_string(i) + "_";
+    nlohmann::json reductions = nlohmann::json::array();
+    for (const auto& [k, v] : values) {
+      if (k.rfind(p + "r_", 0) == 0 && !v.empty()) reductions.push_back(k.substr(p.size() + 2));
+    }
+    std::string nationality = values[p + "nationality"], country = values[p + "country"];
+    for (char& c : nationality) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : country) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    body["guests"].push_back({{"family_name", values[p + "family_name"]},
+                              {"given_name", values[p + "given_name"]},
+                              {"birth_date", values[p + "birth_date"]},
+                              {"nationality", nationality},
+                              {"gender", values[p + "gender"]},
+                              {"address",
+                               {{"street", values[p + "street"]},
+                                {"postal_code", values[p + "postal_code"]},
+                                {"city", values[p + "city"]},
+                                {"country", country}}},
+                              {"reductions", reductions},
+                              {"card", !values[p + "card"].empty()}});
+  }
+  auto fail = [&](const Status& status) {
+    std::string field = FormFieldOf(status.field());
+    std::string message(T(lang, status.code() == ErrorCode::kNotFound ? "reg.err_accommodation" : "reg.err_field"));
+    if (status.field() == "group.size" || status.code() == ErrorCode::kFailedPrecondition) {
+      message = std::string(T(lang, "reg.err_tariff"));
+    }
+    return RenderRegistrationForm(env, 422, values, guests, {{field.empty() ? "accommodation_id" : field, message}});
+  };
+  auto input = guestcards::ParseRegistration(body);
+  if (!input.ok()) return fail(input.status());
+  auto result = env.app.registrations.Register(ActorFor(env), *input);
+  if (!result.ok()) {
+    if (result.status().code() == ErrorCode::kUnavailable || result.status().code() == ErrorCode::kInternal) {
+      return ErrorFor(env, result.status());
+    }
+    return fail(result.status());
+  }
+  std::string page = Heading(T(lang, "reg.done_title"));
+  page += web::RenderAlert(web::AlertKind::kSuccess, T(lang, "reg.done_alert"),
+                           "<p class=\"kern-body\">" + Escape(Tf(lang, "reg.done_number", {result->registration_number})) +
+                               "</p>");
+  page += "<dl class=\"kern-description-list\">";
+  page += DescriptionItem(T(lang, "reg.total"), Euro(result->total_cents, lang));
+  for (size_t i = 0; i < result->guests.size(); ++i) {
+    page += DescriptionItem(Tf(lang, "reg.guest", {std::to_string(i + 1)}),
+                            Tf(lang, "reg.guest_tax", {std::to_string(result->guests[i].nights),
+                                                       Euro(result->guests[i].amount_cents, lang)}));
+  }
+  for (const auto& card : result->cards) {
+    page += DescriptionItem(Tf(lang, "reg.card_of", {std::to_string(card.guest_index + 1)}),
+                            cards::FormatCardNumber(card.card_number) + " · " + card.barcode);
+  }
+  page += "</dl><p class=\"pw-actions\">" + LinkButton("/registrations", T(lang, "reg.back"), false) + "</p>";
+  return web::HtmlPage(UserChrome(env, "registrations"), 201, T(lang, "reg.done_title"), page);
+}
+
+Response GetRegistrations(Env& env) {
+  const Lang lang = env.lang;
+  if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
+  std::string body = Heading(T(lang, "reg.title"));
+  body += Paragraph(T(lang, "reg.intro"));
+  body += "<p class=\"pw-actions\">" + LinkButton("/registrations/new", T(lang, "reg.new"), true) + "</p>\n";
+  auto list = env.app.registrations.ListRegistrations(ActorFor(env), 200);
+  if (!list.ok()) return ErrorFor(env, list.status());
+  if (list->empty()) {
+    body += Paragraph(T(lang, "reg.empty"));
+    return web::HtmlPage(UserChrome(env, "registrations"), 200, T(lang, "reg.title"), body);
+  }
+  body += "<div class=\"kern-table-responsive pw-table-wrap\" role=\"region\" aria-labelledby=\"reg-caption\" "
+          "tabindex=\"0\"><table class=\"kern-table kern-table--small kern-table--striped\"><caption "
+          "class=\"kern-title\" id=\"reg-caption\">" +
+          Escape(T(lang, "reg.caption")) + "</caption><thead><tr class=\"kern-table__row\">";
+  for (std::string_view key : {"reg.col_number", "reg.col_stay", "reg.col_persons", "reg.col_tax", "reg.col_state"}) {
+    body += "<th scope=\"col\" class=\"kern-table__header\">" + Escape(T(lang, key)) + "</th>";
+  }
+  body += "</tr></thead><tbody class=\"kern-table__body\">";
+  for (const auto& r : *list) {
+    body += "<tr class=\"kern-table__row\"><th scope=\"row\" class=\"kern-table__header\">" +
+            Escape(r.registration_number) + "</th><td class=\"kern-table__cell\">" +
+            Escape(ShowIsoDate(r.arrival, lang) + " – " + ShowIsoDate(r.departure, lang)) +
+            "</td><td class=\"kern-table__cell\">" + std::to_string(r.adults + r.children) +
+            "</td><td class=\"kern-table__cell\">" + Escape(Euro(r.total_cents, lang)) +
+            "</td><td class=\"kern-table__cell\">" + Escape(T(lang, "reg.state_" + r.state)) + "</td></tr>";
+  }
+  body += "</tbody></table></div>\n";
+  return web::HtmlPage(UserChrome(env, "registrations"), 200, T(lang, "reg.title"), body);
+}
+
 }  // namespace
 
 void RegisterWebRoutes(Router& router, AppContext& app) {
@@ -2086,6 +2523,11 @@ void RegisterWebRoutes(Router& router, AppContext& app) {
   }
   router.Add("POST", "/alerts/{id}/acknowledge", "web_alert_acknowledge",
              Protected(app, PostAcknowledgeAlert));
+  router.Add("GET", "/statistics", "web_statistics", Protected(app, GetStatistics));
+  router.Add("GET", "/statistics.csv", "web_statistics_csv", Protected(app, GetStatisticsCsv));
+  router.Add("GET", "/registrations", "web_registrations", Protected(app, GetRegistrations));
+  router.Add("GET", "/registrations/new", "web_registration_new", Protected(app, GetNewRegistration));
+  router.Add("POST", "/registrations", "web_registration_create", Protected(app, PostRegistration));
   router.Add("GET", "/partners", "web_partners", Protected(app, GetPartners));
   router.Add("POST", "/partners", "web_partner_create", Protected(app, PostPartners));
   router.Add("POST", "/partners/{id}/keys", "web_partner_key_create", Protected(app, PostPartnerKey));
