@@ -28,7 +28,7 @@ std::string_view LinkPurposeName(LinkPurpose purpose);
 struct LinkAccess {
   std::string actor;  // as in the audit trail
   std::string request_id;
-  std::string object;  // what the access served, e.g. "registration:K7QX-M2PD-9RTA"
+  std::string object;  // what the access served, e.g. "registration:K7QX-M2PD-5RTA"
 };
 
 // Creates the links for these card numbers with fresh cycle ids (returned in

@@ -164,7 +164,7 @@ class RegistrationService {
   RegistrationOptions options_;
 };
 
-// "K7QX-M2PD-9RTA": 60 random bits, also what a guest proves the card with.
+// "K7QX-M2PD-5RTA": 60 random bits, also what a guest proves the card with.
 std::string NewRegistrationNumber();
 // The barcode of a guest card (001 §2.2.2, §4.4): municipality number (8),
 // participant number (6), counter (4), card number (12), circulation counter (2).
