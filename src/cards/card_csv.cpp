@@ -3,6 +3,8 @@
 // problem, and an Excel-safe writer.
 #include "cards/card_csv.h"
 
+#include "core/csv.h"
+
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -245,28 +247,7 @@ bool HasControlChar(std::string_view text, bool allow_line_break) {
   return false;
 }
 
-// Spaces, tabs and no-break spaces (common in cells pasted from the web).
-std::string_view Trim(std::string_view text) {
-  while (true) {
-    if (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-      text.remove_prefix(1);
-    } else if (text.starts_with(kNoBreakSpace)) {
-      text.remove_prefix(kNoBreakSpace.size());
-    } else {
-      break;
-    }
-  }
-  while (true) {
-    if (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-      text.remove_suffix(1);
-    } else if (text.ends_with(kNoBreakSpace)) {
-      text.remove_suffix(kNoBreakSpace.size());
-    } else {
-      break;
-    }
-  }
-  return text;
-}
+using csv::Trim;
 
 // A bad value in single quotes for a message: at most kMaxEchoedChars
 // characters, controls shown as spaces. `value` is valid UTF-8.
@@ -427,130 +408,10 @@ Result<std::string> CheckCardNumber(std::string_view value) {
 
 // ---------------------------------------------------------------- records
 
-// Picks ';' or ',' by counting both outside quotes on the first line that has
-// anything besides separators; ';' wins a tie.
-char DetectSeparator(std::string_view text) {
-  int semicolons = 0, commas = 0;
-  bool in_quotes = false, has_content = false;
-  for (char c : text) {
-    if (c == '"') {
-      in_quotes = !in_quotes;
-    } else if (in_quotes) {
-      has_content = true;
-    } else if (c == ';') {
-      ++semicolons;
-    } else if (c == ',') {
-      ++commas;
-    } else if (c == '\r' || c == '\n') {
-      if (has_content) break;
-      semicolons = commas = 0;
-    } else if (c != ' ' && c != '\t') {
-      has_content = true;
-    }
-  }
-  return commas > semicolons ? ',' : ';';
-}
-
-struct Record {
-  int line = 0;                     // where the record starts
-  std::vector<std::string> fields;  // untrimmed, quotes removed; at most the caller's limit
-  bool has_extra_content = false;   // a non-blank field past the limit
-  bool unterminated_quote = false;  // ran to the end of the input inside quotes
-  std::string_view raw;             // the record's bytes, for the UTF-8 check
-};
-
-bool IsBlank(const Record& record) {
-  return !record.has_extra_content && !record.unterminated_quote &&
-         std::all_of(record.fields.begin(), record.fields.end(),
-                     [](const std::string& field) { return Trim(field).empty(); });
-}
-
-// Splits text into records, one at a time. Works on bytes: the separator,
-// quote and line breaks are ASCII and never occur inside a UTF-8 sequence.
-class RecordReader {
- public:
-  RecordReader(std::string_view text, char separator)
-      : text_(text), separator_(separator), specials_{separator, '"', '\r', '\n'} {}
-
-  // Reads the next record, storing at most `max_fields` fields. False at the end.
-  bool Next(std::size_t max_fields, Record& record) {
-    if (pos_ >= text_.size()) return false;
-    record.line = line_;
-    record.fields.clear();
-    record.has_extra_content = false;
-    record.unterminated_quote = false;
-    const std::size_t start = pos_;
-    std::string field;
-    bool in_quotes = false;
-    bool was_quoted = false;
-    auto end_field = [&] {
-      if (record.fields.size() < max_fields) {
-        record.fields.push_back(std::move(field));
-      } else if (!Trim(field).empty()) {
-        record.has_extra_content = true;
-      }
-      field.clear();
-      was_quoted = false;
-    };
-    while (pos_ < text_.size()) {
-      // Copy the run of ordinary bytes up to the next byte that matters.
-      const std::size_t special = text_.find_first_of(in_quotes ? kQuotedSpecials : std::string_view(specials_), pos_);
-      const std::size_t run_end = special == std::string_view::npos ? text_.size() : special;
-      field.append(text_.substr(pos_, run_end - pos_));
-      pos_ = run_end;
-      if (pos_ == text_.size()) break;
-      const char c = text_[pos_++];
-      if (in_quotes) {
-        if (c == '"') {
-          if (pos_ < text_.size() && text_[pos_] == '"') {
-            field += '"';
-            ++pos_;
-          } else {
-            in_quotes = false;
-          }
-        } else {  // a line break inside quotes belongs to the value
-          SkipLineFeedAfter(c);
-          field += '\n';
-        }
-      } else if (c == '"') {
-        if (!was_quoted && Trim(field).empty()) {
-          // Opening quote; spaces before it (hand-written files) are dropped.
-          field.clear();
-          in_quotes = was_quoted = true;
-        } else {
-          field += c;
-        }
-      } else if (c == separator_) {
-        end_field();
-      } else {  // end of the record
-        SkipLineFeedAfter(c);
-        end_field();
-        record.raw = text_.substr(start, pos_ - start);
-        return true;
-      }
-    }
-    record.unterminated_quote = in_quotes;
-    end_field();
-    record.raw = text_.substr(start);
-    return true;
-  }
-
- private:
-  // Counts a line break; CRLF is one.
-  void SkipLineFeedAfter(char c) {
-    if (c == '\r' && pos_ < text_.size() && text_[pos_] == '\n') ++pos_;
-    ++line_;
-  }
-
-  // Bytes that end a run of ordinary bytes, inside and outside quotes.
-  static constexpr std::string_view kQuotedSpecials = "\"\r\n";
-
-  std::string_view text_;
-  char separator_;
-  std::string specials_;
-  std::size_t pos_ = 0;
-  int line_ = 1;
-};
+using csv::DetectSeparator;
+using csv::IsBlank;
+using csv::Record;
+using csv::RecordReader;
 
 // ---------------------------------------------------------------- parser
 

@@ -23,9 +23,7 @@ using storage::Row;
 using storage::Rows;
 using storage::Tx;
 
-double SecondsOf(const Clock& clock) {
-  return std::chrono::duration<double>(clock.Now().time_since_epoch()).count();
-}
+double SecondsOf(const Clock& clock) { return std::chrono::duration<double>(clock.Now().time_since_epoch()).count(); }
 
 int64_t SteadyMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -61,8 +59,7 @@ bool SameDigest(const NameDigest& a, const NameDigest& b) {
 
 }  // namespace
 
-CheckService::CheckService(storage::Database& db, const Clock& clock, const cards::CardKeys& keys,
-                           CheckOptions options)
+CheckService::CheckService(storage::Database& db, const Clock& clock, const cards::CardKeys& keys, CheckOptions options)
     : db_(db), clock_(clock), keys_(keys), options_(options) {
   // Locks and suspensions survive restarts.
   Status loaded = db_.Read([&](Tx& tx) -> Status {
@@ -199,12 +196,14 @@ Result<CheckAnswer> CheckService::Check(const PartnerKeyInfo& key, const std::st
   bool scheme_ok = false;
   std::string slug;
   {
+    // The same lookups found or not: a miss looks up the first scheme and drops the result.
     std::lock_guard lock(keys_mutex_);
-    if (found) {
-      auto s = schemes_.find(found->scheme_id);
-      scheme_ok = s != schemes_.end() && s->second.partner_checks && key.scheme_ids.contains(found->scheme_id);
-      if (s != schemes_.end()) slug = s->second.slug;
-    }
+    auto s = found ? schemes_.find(found->scheme_id) : schemes_.begin();
+    int64_t scheme = s != schemes_.end() ? s->first : 0;
+    bool allowed = s != schemes_.end() && s->second.partner_checks && key.scheme_ids.contains(scheme);
+    if (s != schemes_.end()) slug = s->second.slug;
+    scheme_ok = found && allowed;
+    if (!found) slug.clear();
   }
   bool locked = false;
   {
@@ -325,14 +324,14 @@ void CheckService::CountNoMatch(const PartnerKeyInfo& key, const std::string& ps
     if (suspend_key) {
       auto upd = tx.Exec("UPDATE core.partner_keys SET suspended_at = $1 WHERE id = $2", {now, key.key_id});
       if (!upd.ok()) return upd.status();
-      auto alert = tx.Exec("INSERT INTO checks.alerts (at, kind, subject, detail) VALUES ($1, $2, $3, $4)",
-                           {now, std::string("key_suspended"), "partner_key:" + std::to_string(key.key_id),
-                            nlohmann::json{{"partner_id", key.partner_id},
-                                           {"budget", options_.key_daily_no_match_budget}}
-                                .dump()});
+      auto alert = tx.Exec(
+          "INSERT INTO checks.alerts (at, kind, subject, detail) VALUES ($1, $2, $3, $4)",
+          {now, std::string("key_suspended"), "partner_key:" + std::to_string(key.key_id),
+           nlohmann::json{{"partner_id", key.partner_id}, {"budget", options_.key_daily_no_match_budget}}.dump()});
       if (!alert.ok()) return alert.status();
-      auto seq = audit::Append(tx, clock_, {"system", "partner_key.suspend", "partner_key:" + std::to_string(key.key_id),
-                                            R"({"reason":"daily no_match budget exceeded"})", ""});
+      auto seq = audit::Append(tx, clock_,
+                               {"system", "partner_key.suspend", "partner_key:" + std::to_string(key.key_id),
+                                R"({"reason":"daily no_match budget exceeded"})", ""});
       if (!seq.ok()) return seq.status();
     }
     return Status::Ok();
@@ -353,7 +352,8 @@ void CheckService::Enqueue(Record record) {
 void CheckService::RecorderLoop() {
   std::unique_lock lock(queue_mutex_);
   while (!stopping_) {
-    queue_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_ || queue_.size() >= kWakeRecorderAt; });
+    queue_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                       [&] { return stopping_ || queue_.size() >= kWakeRecorderAt; });
     if (stopping_) break;
     if (queue_.empty()) continue;
     lock.unlock();
@@ -417,8 +417,8 @@ Status CheckService::AcknowledgeAlert(int64_t alert_id, const std::string& actor
                                                  "acknowledged_at IS NULL",
                                                  {clock_.NowUnix(), alert_id}));
     if (changed == 0) return NotFound("no such open alert");
-    auto seq = audit::Append(tx, clock_, {actor, "alert.acknowledge", "alert:" + std::to_string(alert_id), "{}",
-                                          request_id});
+    auto seq =
+        audit::Append(tx, clock_, {actor, "alert.acknowledge", "alert:" + std::to_string(alert_id), "{}", request_id});
     return seq.ok() ? Status::Ok() : seq.status();
   });
 }

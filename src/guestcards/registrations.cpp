@@ -621,11 +621,11 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
       std::string card_type = age < 18 ? "2.0" : "1.0";
       PW_RETURN_IF_ERROR(
           tx.Exec("INSERT INTO card_usage.cycles (cycle_id, registration_ref, card_type, gender, age_band, "
-                  "postal_code, origin, spa_tax_cents, arrival, departure, created_at) VALUES ($1, $2, $3, $4, $5, "
-                  "$6, $7, $8, $9, $10, $11)",
+                  "postal_code, origin, spa_tax_cents, arrival, departure) VALUES ($1, $2, $3, $4, $5, "
+                  "$6, $7, $8, $9, $10)",
                   {cycles[c], registration_ref, card_type, g.gender, AgeBandLabel(age), g.address.postal_code,
                    OriginOf(g.address.country, g.address.postal_code), result.guests[card_guests[c]].amount_cents,
-                   FormatIsoDate(input.arrival), FormatIsoDate(input.departure), now})
+                   FormatIsoDate(input.arrival), FormatIsoDate(input.departure)})
               .status());
       result.cards.push_back({static_cast<int>(card_guests[c]), card_numbers[c],
                               GuestCardBarcode(municipality_number, acc.landlord_number, 1, card_numbers[c], 1)});
@@ -748,6 +748,89 @@ Status RegistrationService::CancelRegistration(const accounts::Actor& actor, con
     }
     return Audit(tx, clock_, actor, "registration.cancel", "registration:" + number, {{"cards", card_numbers.size()}});
   });
+}
+
+Result<CardStatus> RegistrationService::LoadCardStatus(Tx& tx, const accounts::Actor& actor,
+                                                       const std::string& card_number,
+                                                       const std::function<bool(int64_t)>& allowed) {
+  auto normalized = cards::NormalizeCardNumber(card_number);
+  if (!normalized) return NotFound("no such card");
+  PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT card_type, status, municipality_id, in_service_on, departure_on "
+                                          "FROM logistics.cards WHERE card_number = $1",
+                                          {*normalized}));
+  if (rows.empty()) return NotFound("no such card");
+  CardStatus status;
+  status.card_number = *normalized;
+  status.card_type = rows[0].Text(0);
+  status.status = rows[0].Text(1);
+  const int64_t municipality_id = rows[0].Int(2);
+  if (!allowed(municipality_id)) return NotFound("no such card");
+  status.arrival = rows[0].Text(3);
+  status.departure = rows[0].Text(4);
+  PW_ASSIGN_OR_RETURN(Row place, tx.QueryOne("SELECT name FROM core.municipalities WHERE id = $1", {municipality_id}));
+  status.place = place.Text(0);
+  // The spa tax lives with the usage, reached through the link (audited).
+  LinkAccess access{actor.id, actor.request_id, "card:" + *normalized};
+  PW_ASSIGN_OR_RETURN(auto cycles, CyclesOf(tx, clock_, LinkPurpose::kUpdateCard, access, {*normalized}));
+  if (cycles[0]) {
+    PW_ASSIGN_OR_RETURN(Rows usage, tx.Query("SELECT spa_tax_cents, arrival, departure FROM card_usage.cycles WHERE "
+                                             "cycle_id = $1",
+                                             {*cycles[0]}));
+    if (!usage.empty()) {
+      status.spa_tax_cents = usage[0].Int(0);
+      status.arrival = usage[0].Text(1);
+      status.departure = usage[0].Text(2);
+    }
+  }
+  PW_RETURN_IF_ERROR(Audit(tx, clock_, actor, "card_status.view", "card:" + *normalized, json::object()));
+  return status;
+}
+
+Result<CardStatus> RegistrationService::CardStatusForGuest(const std::string& card_number,
+                                                           const std::string& registration_number,
+                                                           const std::string& request_id) {
+  accounts::Actor guest;
+  guest.id = "guest";
+  guest.request_id = request_id;
+  CardStatus status;
+  Status done = db_.Write([&](Tx& tx) -> Status {
+    // The registration's form lists the cards handed out with it.
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT form_enc FROM spa_tax.registrations WHERE registration_number = "
+                                            "$1 AND state = 'active'",
+                                            {registration_number}));
+    auto normalized = cards::NormalizeCardNumber(card_number);
+    bool belongs = false;
+    if (!rows.empty() && !rows[0].IsNull(0) && normalized) {
+      PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(rows[0].Text(0), kFormContext));
+      json form = json::parse(plain, nullptr, false);
+      if (form.is_object() && form.contains("guests")) {
+        for (const json& g : form["guests"]) {
+          belongs = belongs || (g.contains("card_number") && g["card_number"] == *normalized);
+        }
+      }
+    }
+    if (!belongs) return NotFound("no such card for this registration");
+    PW_ASSIGN_OR_RETURN(status, LoadCardStatus(tx, guest, card_number, [](int64_t) { return true; }));
+    return Status::Ok();
+  });
+  if (!done.ok()) return done;
+  return status;
+}
+
+Result<CardStatus> RegistrationService::CardStatusForStaff(const accounts::Actor& actor,
+                                                           const std::string& card_number) {
+  if (actor.user && (IsLandlord(actor) || actor.user->role == accounts::Role::kAuditor)) {
+    return PermissionDenied("only office staff see a card's status");
+  }
+  CardStatus status;
+  Status done = db_.Write([&](Tx& tx) -> Status {
+    // Another municipality's card looks like an unknown one.
+    PW_ASSIGN_OR_RETURN(status, LoadCardStatus(tx, actor, card_number,
+                                               [&](int64_t municipality) { return IsOfficeFor(actor, municipality); }));
+    return Status::Ok();
+  });
+  if (!done.ok()) return done;
+  return status;
 }
 
 Status RegistrationService::WithdrawConsent(const std::string& consent_id, const std::string& request_id) {

@@ -11,6 +11,7 @@
 //               number), gender, 5-year age band, postal code, origin, tax, stay
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -118,6 +119,17 @@ struct RegistrationDetails {
   nlohmann::json form;  // the registration as entered (null once deleted by retention)
 };
 
+// What a guest may see about a card (001 §6): shown to the guest who proves
+// the card with its number and the registration number, and to office staff.
+struct CardStatus {
+  std::string card_number;
+  std::string card_type;           // "1.0" adult, "2.0" child, "3.0" annual
+  std::string status;              // logistics: in_service, departed, blocked
+  std::string arrival, departure;  // the stay, while the card is linked to its usage
+  std::optional<int64_t> spa_tax_cents;
+  std::string place;  // the municipality the spa tax was paid to
+};
+
 struct RegistrationOptions {
   int max_guests = 50;
 };
@@ -146,6 +158,13 @@ class RegistrationService {
   Result<RegistrationDetails> GetRegistration(const accounts::Actor& actor, const std::string& number);
   // Voids the spa tax, blocks the cards and removes their cycles.
   Status CancelRegistration(const accounts::Actor& actor, const std::string& number);
+  // The card's status for the guest: kNotFound unless the card belongs to the
+  // registration (the same answer for a wrong registration number as for an
+  // unknown card). Every view is audited.
+  Result<CardStatus> CardStatusForGuest(const std::string& card_number, const std::string& registration_number,
+                                        const std::string& request_id);
+  // The same for office staff of the card's municipality (in the guest's presence).
+  Result<CardStatus> CardStatusForStaff(const accounts::Actor& actor, const std::string& card_number);
   // Withdrawal of the marketing consent deletes the contact (001 §2.2.4).
   Status WithdrawConsent(const std::string& consent_id, const std::string& request_id);
 
@@ -157,6 +176,9 @@ class RegistrationService {
                                              const std::string& public_id);
   Result<RegistrationSummary> LoadOwnRegistration(storage::Tx& tx, const accounts::Actor& actor,
                                                   const std::string& number);
+  // `allowed` decides on the card's municipality before anything else is read.
+  Result<CardStatus> LoadCardStatus(storage::Tx& tx, const accounts::Actor& actor, const std::string& card_number,
+                                    const std::function<bool(int64_t)>& allowed);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cards/card_number.h"
 #include "cards/cards.h"
 #include "guestcards/retention.h"
 #include "guestcards/statistics.h"
@@ -434,6 +435,40 @@ TEST_P(RegistrationTest, StatisticsSuppressSmallCells) {
                 .status()
                 .code(),
             ErrorCode::kPermissionDenied);
+}
+
+TEST_P(RegistrationTest, CardStatusForTheGuestWhoProvesTheCardAndForOfficeStaff) {
+  RegistrationResult r = RegisterDemo();
+  RegistrationResult other = RegisterDemo();
+  auto status = service_->CardStatusForGuest(r.cards[0].card_number, r.registration_number, "req");
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  EXPECT_EQ(status->card_type, "1.0");
+  EXPECT_EQ(status->status, "in_service");
+  EXPECT_EQ(status->arrival, "2026-03-29");
+  EXPECT_EQ(status->departure, "2026-04-03");
+  EXPECT_EQ(status->spa_tax_cents, 1200);
+  EXPECT_EQ(status->place, "Kellenhusen (Ostsee)");
+  // Grouped input is fine; another registration's number, or a card of another registration, is not.
+  std::string grouped = cards::FormatCardNumber(r.cards[1].card_number);
+  EXPECT_EQ(service_->CardStatusForGuest(grouped, r.registration_number, "req")->spa_tax_cents, 0);
+  EXPECT_EQ(service_->CardStatusForGuest(r.cards[0].card_number, other.registration_number, "req").status().code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(service_->CardStatusForGuest(other.cards[0].card_number, r.registration_number, "req").status().code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(service_->CardStatusForGuest("not a card", r.registration_number, "req").status().code(),
+            ErrorCode::kNotFound);
+  EXPECT_TRUE(service_->CardStatusForStaff(cli_, r.cards[0].card_number).ok());
+  EXPECT_EQ(service_->CardStatusForStaff(landlord_a_.actor, r.cards[0].card_number).status().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(Column("SELECT actor FROM audit.entries WHERE action = 'card_status.view' ORDER BY seq"),
+            (std::vector<std::string>{"guest", "guest", "cli"}));
+  // After unlinking, the stay dates stay (logistics), the tax is no longer reachable.
+  ASSERT_TRUE(RunRetention(test_db_->db(), clock_, cli_, *ParseIsoDate("2026-05-01"), false).ok());
+  auto later = service_->CardStatusForGuest(r.cards[0].card_number, r.registration_number, "req");
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->status, "departed");
+  EXPECT_FALSE(later->spa_tax_cents.has_value());
+  EXPECT_EQ(later->departure, "2026-04-03");
 }
 
 TEST(RegistrationParseTest, EveryFieldIsValidatedByName) {

@@ -60,7 +60,7 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
       Status step = db.Write([&](Tx& tx) -> Status {
         PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string("SELECT ") + kCycleColumns +
                                                     " FROM card_usage.cycles WHERE departure <= $1 "
-                                                    "ORDER BY departure, cycle_id LIMIT $2",
+                                                    "ORDER BY departure LIMIT $2",
                                                 {unlink_until, batch}));
         std::vector<std::string> cycles;
         for (const Row& r : rows) {

@@ -3,6 +3,7 @@
 // Contract: docs/guest-cards.md and docs/openapi.yaml.
 #include <nlohmann/json.hpp>
 
+#include "guestcards/registration_csv.h"
 #include "guestcards/registrations.h"
 #include "guestcards/statistics.h"
 #include "http/api_util.h"
@@ -82,6 +83,43 @@ Response RegisterBatch(AppContext& app, Request& request) {
   return Response::Json(201, {{"registrations", out}});
 }
 
+// A CSV batch (docs/guest-cards.md): all registrations of the file, or none;
+// every problem with its line and column.
+Response RegisterCsv(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  guestcards::RegistrationCsv csv = guestcards::ParseRegistrationCsv(request.body);
+  std::vector<guestcards::RegistrationInput> inputs;
+  for (size_t i = 0; i < csv.registrations.size() && csv.problems.size() < 1000; ++i) {
+    auto input = guestcards::ParseRegistration(csv.registrations[i]);
+    if (input.ok()) {
+      inputs.push_back(std::move(*input));
+    } else {
+      csv.problems.push_back(guestcards::LocateProblem(csv, i, input.status()));
+    }
+  }
+  auto problems_response = [](const std::vector<guestcards::CsvProblem>& problems, const Status& status) {
+    json list = json::array();
+    for (const auto& p : problems) list.push_back({{"line", p.line}, {"column", p.column}, {"message", p.message}});
+    Response response = Response::Error(status);
+    json body = json::parse(response.body, nullptr, false);
+    body["problems"] = list;
+    response.body = body.dump();
+    return response;
+  };
+  if (!csv.problems.empty()) {
+    return problems_response(csv.problems, InvalidArgument(std::to_string(csv.problems.size()) +
+                                                           " problem(s) in the file; nothing registered"));
+  }
+  auto results = app.registrations.RegisterAll(*actor, inputs);
+  if (!results.ok()) {
+    if (results.status().field().empty()) return Response::Error(results.status());
+    return problems_response({guestcards::LocateProblem(csv, 0, results.status())}, results.status());
+  }
+  json out = json::array();
+  for (const auto& r : *results) out.push_back(ResultJson(r));
+  return Response::Json(201, {{"registrations", out}});
+}
+
 Response ListRegistrations(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
   int limit = 100;
@@ -113,6 +151,41 @@ Response CancelRegistration(AppContext& app, Request& request) {
   Status cancelled = app.registrations.CancelRegistration(*actor, request.path_params["number"]);
   if (!cancelled.ok()) return Response::Error(cancelled);
   return Response::Json(200, {{"registration_number", request.path_params["number"]}, {"state", "cancelled"}});
+}
+
+json CardStatusJson(const guestcards::CardStatus& c) {
+  return {{"card_number", c.card_number},
+          {"card_type", c.card_type},
+          {"status", c.status},
+          {"stay",
+           {{"arrival", c.arrival.empty() ? json(nullptr) : json(c.arrival)},
+            {"departure", c.departure.empty() ? json(nullptr) : json(c.departure)}}},
+          {"spa_tax",
+           {{"amount_cents", c.spa_tax_cents ? json(*c.spa_tax_cents) : json(nullptr)},
+            {"currency", "EUR"},
+            {"place", c.place}}},
+          {"packages", json::array()}};
+}
+
+// The guest proves the card with its number and the registration number (no login).
+Response GuestCardStatus(AppContext& app, Request& request) {
+  PW_API_BODY(body);
+  std::string number, registration;
+  PW_API_STRING(body, "card_number", number);
+  PW_API_STRING(body, "registration_number", registration);
+  if (number.size() > 32 || registration.size() > 32) {
+    return Response::Error(NotFound("no such card for this registration"));
+  }
+  auto status = app.registrations.CardStatusForGuest(number, registration, request.request_id);
+  if (!status.ok()) return Response::Error(status.status());
+  return Response::Json(200, CardStatusJson(*status));
+}
+
+Response StaffCardStatus(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  auto status = app.registrations.CardStatusForStaff(*actor, request.path_params["number"]);
+  if (!status.ok()) return Response::Error(status.status());
+  return Response::Json(200, CardStatusJson(*status));
 }
 
 Response WithdrawConsent(AppContext& app, Request& request) {
@@ -196,12 +269,18 @@ void RegisterGuestCardApiRoutes(Router& router, AppContext& app) {
              [&app](Request& r) { return Register(app, r); });
   router.Add("POST", "/api/v1/registrations/batch", "api.registrations.batch",
              [&app](Request& r) { return RegisterBatch(app, r); });
+  router.Add("POST", "/api/v1/registrations/csv", "api.registrations.csv",
+             [&app](Request& r) { return RegisterCsv(app, r); });
   router.Add("GET", "/api/v1/registrations", "api.registrations.list",
              [&app](Request& r) { return ListRegistrations(app, r); });
   router.Add("GET", "/api/v1/registrations/{number}", "api.registrations.get",
              [&app](Request& r) { return GetRegistration(app, r); });
   router.Add("POST", "/api/v1/registrations/{number}/cancel", "api.registrations.cancel",
              [&app](Request& r) { return CancelRegistration(app, r); });
+  router.Add("POST", "/api/v1/card-status", "api.card_status.guest",
+             [&app](Request& r) { return GuestCardStatus(app, r); });
+  router.Add("GET", "/api/v1/guest-cards/{number}", "api.card_status.staff",
+             [&app](Request& r) { return StaffCardStatus(app, r); });
   router.Add("GET", "/api/v1/statistics/spa-tax", "api.statistics.spa_tax",
              [&app](Request& r) { return SpaTaxStatistics(app, r); });
   router.Add("DELETE", "/api/v1/marketing-consents/{consent_id}", "api.marketing.withdraw",

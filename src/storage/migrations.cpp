@@ -298,8 +298,7 @@ CREATE TABLE card_usage.cycles (
   arrival TEXT,
   departure TEXT,
   provisional_days BIGINT,
-  first_use TEXT,
-  created_at BIGINT NOT NULL
+  first_use TEXT
 );
 CREATE INDEX card_usage.cycles_by_departure ON cycles(departure);
 CREATE INDEX card_usage.cycles_by_registration ON cycles(registration_ref);

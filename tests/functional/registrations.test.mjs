@@ -76,6 +76,46 @@ for (const engine of engines()) {
         consent = r.json.marketing_consent_id;
       });
 
+      await t.test('the guest sees the card status with card and registration number', async () => {
+        const list = await call(server, 'GET', `/api/v1/registrations/${number}`, token);
+        const card = list.json.form.guests[0].card_number;
+        let r = await call(server, 'POST', '/api/v1/card-status', null, { card_number: card, registration_number: number });
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        assert.deepEqual(r.json, {
+          card_number: card, card_type: '1.0', status: 'in_service',
+          stay: { arrival: '2026-03-29', departure: '2026-04-03' },
+          spa_tax: { amount_cents: 1200, currency: 'EUR', place: 'Kellenhusen (Ostsee)' }, packages: [],
+        });
+        r = await call(server, 'POST', '/api/v1/card-status', null, { card_number: card, registration_number: 'AAAA-AAAA-AAAA' });
+        assert.equal(r.status, 404);
+        r = await call(server, 'GET', `/api/v1/guest-cards/${card}`, token);
+        assert.equal(r.status, 403, 'landlords do not see card status');
+      });
+
+      await t.test('a CSV batch as German Excel writes it, all or nothing', async () => {
+        const header = '\uFEFFMeldeschein;Unterkunft;Anreise;Abreise;Familienname;Vorname;Geburtsdatum;' +
+          'Staatsangehörigkeit;Geschlecht;Straße;PLZ;Ort;Land;Ermäßigungen;Gästekarte\r\n';
+        const row = (key, given, birth) => `${key};${accommodation};29.03.2026;03.04.2026;Zauberlehrling;${given};` +
+          `${birth};DE;w;Hauptstraße 5;91052;Erlangen;DE;;ja\r\n`;
+        const send = (body) => fetch(`${server.url}/api/v1/registrations/csv`, {
+          method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/csv' }, body,
+        });
+        const before = (await call(server, 'GET', '/api/v1/registrations', token)).json.registrations.length;
+        let response = await send(header + row('A', 'Erika', '01.05.1980') + row('B', 'Max', '31.02.2015'));
+        assert.equal(response.status, 400);
+        const refused = await response.json();
+        assert.deepEqual(refused.problems, [{ line: 3, column: 'Geburtsdatum',
+          message: 'guests[0].birth_date must be a date YYYY-MM-DD' }]);
+        assert.equal((await call(server, 'GET', '/api/v1/registrations', token)).json.registrations.length, before);
+        response = await send(header + row('A', 'Erika', '01.05.1980') + row('A', 'Max', '01.06.2015') +
+          row('B', 'Ida', '02.02.1990'));
+        assert.equal(response.status, 201);
+        const made = await response.json();
+        assert.equal(made.registrations.length, 2);
+        assert.equal(made.registrations[0].spa_tax.total_cents, 1200);
+        assert.equal(made.registrations[0].cards.length, 2);
+      });
+
       await t.test('no token, no registration', async () => {
         const r = await call(server, 'POST', '/api/v1/registrations', null, example(accommodation));
         assert.equal(r.status, 401);
@@ -145,17 +185,21 @@ for (const engine of engines()) {
         const path = '/api/v1/statistics/spa-tax?municipality=01055021&year=2026&by=month';
         const r = await call(server, 'GET', path, admin);
         assert.equal(r.status, 200, JSON.stringify(r.json));
-        // 4 active registrations of 2 guests in March 2026 (one of the first five was cancelled).
-        assert.deepEqual(r.json.cells, [{ key: '2026-03', suppressed: false, guests: 8, overnight_stays: 40,
-          spa_tax_cents: 4800 }]);
+        // March 2026: 4 active registrations of 2 guests through the API (one of the first five was
+        // cancelled) and 3 guests from the CSV batch.
+        assert.deepEqual(r.json.cells, [{ key: '2026-03', suppressed: false, guests: 11, overnight_stays: 55,
+          spa_tax_cents: 7200 }]);
         const byAge = await call(server, 'GET', path.replace('by=month', 'by=age_band'), admin);
-        // Four children and four adults: both cells under five, only the total is shown.
-        assert.deepEqual(byAge.json.cells, [{ key: '0-17', suppressed: true }, { key: '43-47', suppressed: true }]);
-        assert.equal(byAge.json.total.guests, 8);
+        // Five children, five adults of 45 and one of 36: the single guest's cell is suppressed.
+        assert.deepEqual(byAge.json.cells, [
+          { key: '0-17', suppressed: false, guests: 5, overnight_stays: 25, spa_tax_cents: 0 },
+          { key: '33-37', suppressed: true },
+          { key: '43-47', suppressed: false, guests: 5, overnight_stays: 25, spa_tax_cents: 6000 }]);
+        assert.equal(byAge.json.total.guests, 11);
         assert.equal((await call(server, 'GET', path, token)).status, 403);
         const csv = await fetch(server.url + path + '&format=csv', { headers: { Authorization: `Bearer ${admin}` } });
         assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
-        assert.match(await csv.text(), /2026-03;8;40;48,00\r\n/);
+        assert.match(await csv.text(), /2026-03;11;55;72,00\r\n/);
       });
 
       await t.test('withdrawing the marketing consent deletes it', async () => {

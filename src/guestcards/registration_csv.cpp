@@ -1,0 +1,274 @@
+#include "guestcards/registration_csv.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "core/csv.h"
+#include "core/dates.h"
+
+namespace passwerk::guestcards {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr size_t kMaxBytes = 10 * 1024 * 1024;
+constexpr int kMaxDataLines = 100'000;
+
+enum class Column {
+  kRegistration,
+  kAccommodation,
+  kArrival,
+  kDeparture,
+  kFamilyName,
+  kGivenName,
+  kBirthDate,
+  kNationality,
+  kGender,
+  kStreet,
+  kPostalCode,
+  kCity,
+  kCountry,
+  kReductions,
+  kCard,
+  kConsent,
+};
+
+struct ColumnInfo {
+  Column column;
+  const char* name;   // as documented
+  const char* field;  // the request field it fills ("" for the grouping key)
+  bool required;
+};
+
+constexpr ColumnInfo kColumns[] = {
+    {Column::kRegistration, "Meldeschein", "", true},
+    {Column::kAccommodation, "Unterkunft", "accommodation_id", true},
+    {Column::kArrival, "Anreise", "arrival", true},
+    {Column::kDeparture, "Abreise", "departure", true},
+    {Column::kFamilyName, "Familienname", "family_name", true},
+    {Column::kGivenName, "Vorname", "given_name", true},
+    {Column::kBirthDate, "Geburtsdatum", "birth_date", true},
+    {Column::kNationality, "Staatsangehörigkeit", "nationality", true},
+    {Column::kGender, "Geschlecht", "gender", true},
+    {Column::kStreet, "Straße", "street", true},
+    {Column::kPostalCode, "PLZ", "postal_code", true},
+    {Column::kCity, "Ort", "city", true},
+    {Column::kCountry, "Land", "country", true},
+    {Column::kReductions, "Ermäßigungen", "reductions", false},
+    {Column::kCard, "Gästekarte", "card", false},
+    {Column::kConsent, "Werbeeinwilligung", "marketing_consent", false},
+};
+
+// Lower case, umlauts and ß spelt out, without spaces, dots and hyphens:
+// "Staatsangehörigkeit", "staatsangehoerigkeit" and "Staats-Angehörigkeit" are one.
+std::string Normalize(std::string_view name) {
+  std::string text(csv::Trim(name));
+  for (auto [from, to] :
+       {std::pair{"Ä", "ae"}, {"Ö", "oe"}, {"Ü", "ue"}, {"ä", "ae"}, {"ö", "oe"}, {"ü", "ue"}, {"ß", "ss"}}) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
+      text.replace(at, std::string_view(from).size(), to);
+    }
+  }
+  std::string out;
+  for (char c : text) {
+    if (c == ' ' || c == '.' || c == '-' || c == '_') continue;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::optional<Column> LookUp(std::string_view name) {
+  std::string wanted = Normalize(name);
+  for (const ColumnInfo& info : kColumns) {
+    if (Normalize(info.name) == wanted) return info.column;
+  }
+  return std::nullopt;
+}
+
+const ColumnInfo& Info(Column column) {
+  return *std::find_if(std::begin(kColumns), std::end(kColumns),
+                       [&](const ColumnInfo& i) { return i.column == column; });
+}
+
+// dd.mm.yyyy → YYYY-MM-DD; anything else stays as written (the validation names it).
+std::string IsoDate(std::string_view text) {
+  if (text.size() == 10 && text[2] == '.' && text[5] == '.') {
+    std::string iso =
+        std::string(text.substr(6, 4)) + "-" + std::string(text.substr(3, 2)) + "-" + std::string(text.substr(0, 2));
+    if (ParseIsoDate(iso)) return iso;
+  }
+  return std::string(text);
+}
+
+std::optional<bool> YesNo(std::string_view text) {
+  std::string v = Normalize(text);
+  if (v == "ja" || v == "j" || v == "x" || v == "1" || v == "yes" || v == "true") return true;
+  if (v.empty() || v == "nein" || v == "n" || v == "0" || v == "no" || v == "false") return false;
+  return std::nullopt;
+}
+
+std::string Gender(std::string_view text) {
+  std::string v = Normalize(text);
+  if (v == "w" || v == "weiblich" || v == "f") return "f";
+  if (v == "m" || v == "maennlich") return "m";
+  if (v == "d" || v == "divers") return "d";
+  if (v == "x" || v == "kenieangabe" || v == "keineangabe" || v.empty()) return "x";
+  return std::string(text);  // refused by the validation, at this column
+}
+
+}  // namespace
+
+RegistrationCsv ParseRegistrationCsv(std::string_view bytes) {
+  RegistrationCsv out;
+  if (bytes.size() > kMaxBytes) {
+    out.problems.push_back({0, "", "file too large: at most 10 MiB"});
+    return out;
+  }
+  if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
+  char separator = csv::DetectSeparator(bytes);
+  csv::RecordReader reader(bytes, separator);
+  csv::Record record;
+  if (!reader.Next(64, record) || csv::IsBlank(record)) {
+    out.problems.push_back({1, "", "the file has no header line"});
+    return out;
+  }
+  std::map<Column, size_t> index;
+  for (size_t i = 0; i < record.fields.size(); ++i) {
+    std::string name(csv::Trim(record.fields[i]));
+    out.header.push_back(name);
+    if (name.empty()) continue;
+    auto column = LookUp(name);
+    if (!column) {
+      out.problems.push_back({1, name, "unknown column"});
+    } else if (!index.emplace(*column, i).second) {
+      out.problems.push_back({1, name, "column appears twice"});
+    }
+  }
+  for (const ColumnInfo& info : kColumns) {
+    if (info.required && !index.contains(info.column)) out.problems.push_back({1, info.name, "column missing"});
+  }
+  if (!out.problems.empty()) return out;
+
+  auto cell = [&](const csv::Record& r, Column c) -> std::string {
+    auto it = index.find(c);
+    if (it == index.end() || it->second >= r.fields.size()) return "";
+    return std::string(csv::Trim(r.fields[it->second]));
+  };
+  std::map<std::string, size_t> by_key;  // "Meldeschein" value → registration index
+  int data_lines = 0;
+  while (reader.Next(out.header.size(), record)) {
+    if (csv::IsBlank(record)) continue;
+    if (++data_lines > kMaxDataLines) {
+      out.problems.push_back({0, "", "too many lines: at most 100,000 guests per file"});
+      return out;
+    }
+    if (record.unterminated_quote) {
+      out.problems.push_back({record.line, "", "a quoted value is not closed"});
+      continue;
+    }
+    if (record.has_extra_content) {
+      out.problems.push_back({record.line, "", "more values than columns"});
+      continue;
+    }
+    std::string key = cell(record, Column::kRegistration);
+    if (key.empty()) {
+      out.problems.push_back({record.line, Info(Column::kRegistration).name,
+                              "required: rows of one registration "
+                              "share a value"});
+      continue;
+    }
+    auto card = YesNo(cell(record, Column::kCard));
+    if (!index.contains(Column::kCard)) card = true;  // without the column every guest gets a card
+    if (!card) {
+      out.problems.push_back({record.line, Info(Column::kCard).name, "ja or nein"});
+      continue;
+    }
+    auto consent = YesNo(cell(record, Column::kConsent));
+    if (!consent) {
+      out.problems.push_back({record.line, Info(Column::kConsent).name, "ja or nein"});
+      continue;
+    }
+    json reductions = json::array();
+    std::string list = cell(record, Column::kReductions);
+    for (char& c : list) {
+      if (c == '|' || c == ',' || c == ';') c = ' ';
+    }
+    for (size_t at = 0; at < list.size();) {
+      size_t end = list.find(' ', at);
+      if (end == std::string::npos) end = list.size();
+      if (end > at) reductions.push_back(list.substr(at, end - at));
+      at = end + 1;
+    }
+    std::string country = cell(record, Column::kCountry);
+    std::string postal = cell(record, Column::kPostalCode);
+    if ((country == "DE" || country == "de") && postal.size() == 4 &&
+        std::all_of(postal.begin(), postal.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      postal = "0" + postal;  // the leading zero Excel dropped
+    }
+    json guest = {{"family_name", cell(record, Column::kFamilyName)},
+                  {"given_name", cell(record, Column::kGivenName)},
+                  {"birth_date", IsoDate(cell(record, Column::kBirthDate))},
+                  {"nationality", cell(record, Column::kNationality)},
+                  {"gender", Gender(cell(record, Column::kGender))},
+                  {"address",
+                   {{"street", cell(record, Column::kStreet)},
+                    {"postal_code", postal},
+                    {"city", cell(record, Column::kCity)},
+                    {"country", country}}},
+                  {"reductions", reductions},
+                  {"card", *card}};
+    json head = {{"accommodation_id", cell(record, Column::kAccommodation)},
+                 {"arrival", IsoDate(cell(record, Column::kArrival))},
+                 {"departure", IsoDate(cell(record, Column::kDeparture))},
+                 {"marketing_consent", *consent}};
+    auto [it, added] = by_key.emplace(key, out.registrations.size());
+    if (added) {
+      head["guests"] = json::array({guest});
+      out.registrations.push_back(std::move(head));
+      out.guest_lines.push_back({record.line});
+      continue;
+    }
+    json& registration = out.registrations[it->second];
+    for (auto [column, field] : {std::pair{Column::kAccommodation, "accommodation_id"},
+                                 {Column::kArrival, "arrival"},
+                                 {Column::kDeparture, "departure"},
+                                 {Column::kConsent, "marketing_consent"}}) {
+      if (registration[field] != head[field]) {
+        out.problems.push_back(
+            {record.line, Info(column).name, "differs from the first row of registration \"" + key + "\""});
+      }
+    }
+    registration["guests"].push_back(std::move(guest));
+    out.guest_lines[it->second].push_back(record.line);
+  }
+  if (out.registrations.empty() && out.problems.empty()) out.problems.push_back({0, "", "the file lists no guests"});
+  return out;
+}
+
+CsvProblem LocateProblem(const RegistrationCsv& csv, size_t index, const Status& status) {
+  CsvProblem problem;
+  problem.message = status.message();
+  std::string field = status.field();
+  if (field.rfind("registrations[", 0) == 0) {
+    size_t close = field.find(']');
+    index = std::stoul(field.substr(14, close - 14));
+    field = close + 2 <= field.size() ? field.substr(close + 2) : "";
+  }
+  if (index >= csv.guest_lines.size()) return problem;
+  problem.line = csv.guest_lines[index].front();
+  if (field.rfind("guests[", 0) == 0) {
+    size_t close = field.find(']');
+    size_t guest = std::stoul(field.substr(7, close - 7));
+    if (guest < csv.guest_lines[index].size()) problem.line = csv.guest_lines[index][guest];
+    field = close + 2 <= field.size() ? field.substr(close + 2) : "";
+    if (field.rfind("address.", 0) == 0) field = field.substr(8);
+    if (field.rfind("reductions", 0) == 0) field = "reductions";
+  }
+  for (const ColumnInfo& info : kColumns) {
+    if (!field.empty() && field == info.field) problem.column = info.name;
+  }
+  return problem;
+}
+
+}  // namespace passwerk::guestcards
