@@ -49,13 +49,11 @@ Result<std::vector<std::string>> EnrolCards(Tx& tx, const Clock& clock, const Li
                                             const std::vector<std::string>& card_numbers, bool audit) {
   std::vector<std::string> cycles;
   if (card_numbers.empty()) return cycles;
-  int64_t now = clock.NowUnix();
   for (const std::string& number : card_numbers) {
     std::string cycle = crypto::HexEncode(crypto::RandomBytes(16));
     auto inserted = tx.Exec(
-        "INSERT INTO card_link.links (card_number, cycle_id, created_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT (card_number) DO NOTHING",
-        {number, cycle, now});
+        "INSERT INTO card_link.links (card_number, cycle_id) VALUES ($1, $2) ON CONFLICT (card_number) DO NOTHING",
+        {number, cycle});
     if (!inserted.ok()) return inserted.status();
     if (*inserted == 0) return AlreadyExists("the card is still linked to a cycle", "card_number");
     cycles.push_back(std::move(cycle));

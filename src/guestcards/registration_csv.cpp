@@ -1,11 +1,13 @@
 #include "guestcards/registration_csv.h"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <optional>
 
 #include "core/csv.h"
 #include "core/dates.h"
+#include "core/utf8.h"
 
 namespace passwerk::guestcards {
 namespace {
@@ -14,6 +16,7 @@ using json = nlohmann::json;
 
 constexpr size_t kMaxBytes = 10 * 1024 * 1024;
 constexpr int kMaxDataLines = 100'000;
+constexpr size_t kMaxRegistrations = 1000;  // as POST /api/v1/registrations/batch
 
 enum class Column {
   kRegistration,
@@ -126,6 +129,10 @@ RegistrationCsv ParseRegistrationCsv(std::string_view bytes) {
     return out;
   }
   if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
+  if (!utf8::IsValidUtf8(bytes)) {
+    out.problems.push_back({0, "", "the file is not UTF-8 text: save it as \"CSV UTF-8\""});
+    return out;
+  }
   char separator = csv::DetectSeparator(bytes);
   csv::RecordReader reader(bytes, separator);
   csv::Record record;
@@ -223,6 +230,11 @@ RegistrationCsv ParseRegistrationCsv(std::string_view bytes) {
                  {"departure", IsoDate(cell(record, Column::kDeparture))},
                  {"marketing_consent", *consent}};
     auto [it, added] = by_key.emplace(key, out.registrations.size());
+    if (added && out.registrations.size() == kMaxRegistrations) {
+      out.problems.push_back(
+          {record.line, Info(Column::kRegistration).name, "at most 1000 registrations per file: split it"});
+      return out;
+    }
     if (added) {
       head["guests"] = json::array({guest});
       out.registrations.push_back(std::move(head));
@@ -252,14 +264,18 @@ CsvProblem LocateProblem(const RegistrationCsv& csv, size_t index, const Status&
   std::string field = status.field();
   if (field.rfind("registrations[", 0) == 0) {
     size_t close = field.find(']');
-    index = std::stoul(field.substr(14, close - 14));
+    if (close == std::string::npos) return problem;
+    index = 0;
+    std::from_chars(field.data() + 14, field.data() + close, index);
     field = close + 2 <= field.size() ? field.substr(close + 2) : "";
   }
   if (index >= csv.guest_lines.size()) return problem;
   problem.line = csv.guest_lines[index].front();
   if (field.rfind("guests[", 0) == 0) {
     size_t close = field.find(']');
-    size_t guest = std::stoul(field.substr(7, close - 7));
+    if (close == std::string::npos) return problem;
+    size_t guest = 0;
+    std::from_chars(field.data() + 7, field.data() + close, guest);
     if (guest < csv.guest_lines[index].size()) problem.line = csv.guest_lines[index][guest];
     field = close + 2 <= field.size() ? field.substr(close + 2) : "";
     if (field.rfind("address.", 0) == 0) field = field.substr(8);

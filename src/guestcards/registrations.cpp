@@ -7,6 +7,7 @@
 
 #include "audit/audit_log.h"
 #include "cards/card_number.h"
+#include "core/utf8.h"
 #include "guestcards/card_link.h"
 #include "guestcards/origin.h"
 
@@ -25,21 +26,6 @@ constexpr const char* kScope = "registrations:write";
 // ---- Parsing -----------------------------------------------------------------
 
 Status Field(const std::string& field, const std::string& message) { return InvalidArgument(message, field); }
-
-// Well-formed UTF-8 (forms and CSV files do not pass through a JSON parser).
-bool ValidUtf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    auto c = static_cast<unsigned char>(text[i]);
-    size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 99;
-    if (extra == 99 || (extra == 1 && c < 0xC2) || c > 0xF4) return false;
-    if (i + extra >= text.size() && extra > 0) return false;
-    for (size_t k = 1; k <= extra; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
 
 Status CheckKeys(const json& object, const std::string& path, std::initializer_list<const char*> allowed) {
   for (const auto& [key, value] : object.items()) {
@@ -68,7 +54,7 @@ Status Text(const json& object, const char* key, const std::string& path, size_t
   for (unsigned char c : out) {
     if (c < 0x20) return Field(field, field + " must not contain control characters");
   }
-  if (!ValidUtf8(out)) return Field(field, field + " must be UTF-8 text");
+  if (!utf8::IsValidUtf8(out)) return Field(field, field + " must be UTF-8 text");
   return Status::Ok();
 }
 
@@ -144,7 +130,7 @@ bool IsLandlord(const accounts::Actor& actor) { return actor.user && actor.user-
 
 Status RequireScope(const accounts::Actor& actor) {
   if (actor.via_token && std::find(actor.scopes.begin(), actor.scopes.end(), kScope) == actor.scopes.end()) {
-    return PermissionDenied("this token may not register guests (scope registrations:write)");
+    return PermissionDenied("this token may not work with registrations (scope registrations:write)");
   }
   return Status::Ok();
 }
@@ -496,6 +482,7 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
   result.registration_number = NewRegistrationNumber();
   const std::string registration_ref = crypto::HexEncode(crypto::RandomBytes(16));
   int64_t now = clock_.NowUnix();
+  const std::string today = FormatIsoDate(BerlinDate(now));
   int64_t adults = 0, children = 0;
   json form_guests = json::array();
   std::vector<std::string> card_numbers;
@@ -536,11 +523,11 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
         PW_ASSIGN_OR_RETURN(
             int64_t claimed,
             tx.Exec("INSERT INTO logistics.cards (card_number, circulation_counter, card_type, municipality_id, "
-                    "part_number, issuing_office, status, in_service_on, departure_on, sales_point, updated_at) "
+                    "part_number, issuing_office, status, in_service_on, departure_on, sales_point, updated_on) "
                     "VALUES ($1, 1, $2, $3, '00', $4, 'in_service', $5, $6, $4, $7) "
                     "ON CONFLICT (card_number) DO NOTHING",
                     {candidate, std::string(age < 18 ? "2.0" : "1.0"), acc.municipality_id, acc.landlord_number,
-                     FormatIsoDate(input.arrival), FormatIsoDate(input.departure), now}));
+                     FormatIsoDate(input.arrival), FormatIsoDate(input.departure), today}));
         if (claimed == 1) number = candidate;
       }
       if (number.empty()) return Unavailable("could not draw a free card number; retry");
@@ -571,13 +558,14 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
   storage::Value group_size = std::monostate{};
   if (input.group) group_size = static_cast<int64_t>(input.group->size);
   PW_RETURN_IF_ERROR(
-      tx.Exec("INSERT INTO spa_tax.registrations (registration_number, municipality_id, accommodation_id, "
-              "landlord_number, arrival, departure, adults, children, group_size, origin, total_cents, tariff_id, "
-              "state, form_enc, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, "
-              "$14)",
-              {result.registration_number, acc.municipality_id, acc.id, acc.landlord_number,
-               FormatIsoDate(input.arrival), FormatIsoDate(input.departure), adults, children, group_size, origin,
-               result.total_cents, tariff_id, storage::Blob{box_.Encrypt(form.dump(), kFormContext)}, now})
+      tx.Exec(
+            "INSERT INTO spa_tax.registrations (registration_number, municipality_id, accommodation_id, "
+            "landlord_number, arrival, departure, adults, children, group_size, origin, total_cents, tariff_id, "
+            "state, form_enc, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, "
+            "$14)",
+            {result.registration_number, acc.municipality_id, acc.id, acc.landlord_number, FormatIsoDate(input.arrival),
+             FormatIsoDate(input.departure), adults, children, group_size, origin, result.total_cents, tariff_id,
+             storage::Blob{box_.Encrypt(form.dump(-1, ' ', false, json::error_handler_t::replace), kFormContext)}, now})
           .status());
   for (size_t i = 0; i < input.guests.size(); ++i) {
     const GuestInput& g = input.guests[i];
@@ -601,13 +589,14 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
                       {"city", signer.address.city},
                       {"country", signer.address.country}}}};
     std::string season = SeasonOf(tariff, input.arrival);
-    PW_RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO marketing.contacts (consent_id, municipality_id, contact_enc, nights, "
-                "season, adults, children, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                {result.consent_id, acc.municipality_id, storage::Blob{box_.Encrypt(contact.dump(), kContactContext)},
-                 DaysFromCivil(input.departure) - DaysFromCivil(input.arrival),
-                 season.empty() ? std::string("none") : season, adults, children, now})
-            .status());
+    PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO marketing.contacts (consent_id, municipality_id, contact_enc, nights, "
+                               "season, adults, children) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                               {result.consent_id, acc.municipality_id,
+                                storage::Blob{box_.Encrypt(contact.dump(-1, ' ', false, json::error_handler_t::replace),
+                                                           kContactContext)},
+                                DaysFromCivil(input.departure) - DaysFromCivil(input.arrival),
+                                season.empty() ? std::string("none") : season, adults, children})
+                           .status());
   }
 
   // The cards: logistics, the link, and the usage under the cycle id.
@@ -688,6 +677,7 @@ Result<RegistrationSummary> RegistrationService::LoadOwnRegistration(Tx& tx, con
 
 Result<RegistrationDetails> RegistrationService::GetRegistration(const accounts::Actor& actor,
                                                                  const std::string& number) {
+  PW_RETURN_IF_ERROR(RequireScope(actor));
   RegistrationDetails details;
   // A write: reading the form (personal data) is audited.
   Status done = db_.Write([&](Tx& tx) -> Status {
@@ -717,9 +707,11 @@ Status RegistrationService::CancelRegistration(const accounts::Actor& actor, con
     if (!row.IsNull(0)) {
       PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(row.Text(0), kFormContext));
       json form = json::parse(plain, nullptr, false);
-      if (form.is_object() && form.contains("guests")) {
+      if (form.is_object() && form.contains("guests") && form["guests"].is_array()) {
         for (const json& g : form["guests"]) {
-          if (g.contains("card_number")) card_numbers.push_back(g["card_number"].get<std::string>());
+          if (g.is_object() && g.contains("card_number") && g["card_number"].is_string()) {
+            card_numbers.push_back(g["card_number"].get<std::string>());
+          }
         }
       }
     }
@@ -731,8 +723,8 @@ Status RegistrationService::CancelRegistration(const accounts::Actor& actor, con
     if (!card_numbers.empty()) {
       for (const std::string& card : card_numbers) {
         PW_RETURN_IF_ERROR(tx.Exec("UPDATE logistics.cards SET status = 'blocked', blocked_reason = "
-                                   "'registration cancelled', updated_at = $1 WHERE card_number = $2",
-                                   {now, card})
+                                   "'registration cancelled', updated_on = $1 WHERE card_number = $2",
+                                   {FormatIsoDate(BerlinDate(now)), card})
                                .status());
       }
       LinkAccess access{actor.id, actor.request_id, "registration:" + number};
@@ -793,23 +785,28 @@ Result<CardStatus> RegistrationService::CardStatusForGuest(const std::string& ca
   guest.id = "guest";
   guest.request_id = request_id;
   CardStatus status;
-  Status done = db_.Write([&](Tx& tx) -> Status {
+  // First a read: wrong numbers never take the write lock (SQLite has one writer).
+  bool belongs = false;
+  Status checked = db_.Read([&](Tx& tx) -> Status {
     // The registration's form lists the cards handed out with it.
     PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT form_enc FROM spa_tax.registrations WHERE registration_number = "
                                             "$1 AND state = 'active'",
                                             {registration_number}));
     auto normalized = cards::NormalizeCardNumber(card_number);
-    bool belongs = false;
     if (!rows.empty() && !rows[0].IsNull(0) && normalized) {
       PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(rows[0].Text(0), kFormContext));
       json form = json::parse(plain, nullptr, false);
-      if (form.is_object() && form.contains("guests")) {
+      if (form.is_object() && form.contains("guests") && form["guests"].is_array()) {
         for (const json& g : form["guests"]) {
-          belongs = belongs || (g.contains("card_number") && g["card_number"] == *normalized);
+          belongs = belongs || (g.is_object() && g.contains("card_number") && g["card_number"] == *normalized);
         }
       }
     }
-    if (!belongs) return NotFound("no such card for this registration");
+    return Status::Ok();
+  });
+  if (!checked.ok()) return checked;
+  if (!belongs) return NotFound("no such card for this registration");
+  Status done = db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(status, LoadCardStatus(tx, guest, card_number, [](int64_t) { return true; }));
     return Status::Ok();
   });
@@ -819,6 +816,7 @@ Result<CardStatus> RegistrationService::CardStatusForGuest(const std::string& ca
 
 Result<CardStatus> RegistrationService::CardStatusForStaff(const accounts::Actor& actor,
                                                            const std::string& card_number) {
+  PW_RETURN_IF_ERROR(RequireScope(actor));
   if (actor.user && (IsLandlord(actor) || actor.user->role == accounts::Role::kAuditor)) {
     return PermissionDenied("only office staff see a card's status");
   }

@@ -33,7 +33,8 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
   report.dry_run = dry_run;
   // Departed on or before this day: the 14 days are over.
   const std::string unlink_until = FormatIsoDate(AddDays(as_of, -options.unlink_after_days));
-  const std::string forms_until = FormatIsoDate(AddDays(as_of, -options.form_keep_days));
+  // One calendar year (a leap day is no reason to delete a day early).
+  const std::string forms_until = FormatIsoDate(AddMonths(as_of, -12 * options.form_keep_years));
   const std::string today = FormatIsoDate(as_of);
   const auto batch = static_cast<int64_t>(options.batch_size);
 
@@ -86,9 +87,9 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
     // 2. Cards whose stay is over; 3. registration forms after a year.
     Status rest = db.Write([&](Tx& tx) -> Status {
       PW_ASSIGN_OR_RETURN(report.cards_departed,
-                          tx.Exec("UPDATE logistics.cards SET status = 'departed', updated_at = $1 WHERE status = "
+                          tx.Exec("UPDATE logistics.cards SET status = 'departed', updated_on = $1 WHERE status = "
                                   "'in_service' AND departure_on <= $2",
-                                  {clock.NowUnix(), unlink_until}));
+                                  {today, unlink_until}));
       PW_ASSIGN_OR_RETURN(report.forms_deleted,
                           tx.Exec("UPDATE spa_tax.registrations SET form_enc = NULL, form_deleted_at = $1 WHERE "
                                   "departure <= $2 AND form_enc IS NOT NULL",

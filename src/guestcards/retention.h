@@ -24,7 +24,7 @@ namespace passwerk::guestcards {
 
 struct RetentionOptions {
   int unlink_after_days = 14;
-  int form_keep_days = 365;
+  int form_keep_years = 1;
   int batch_size = 1000;
 };
 

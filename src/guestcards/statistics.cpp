@@ -123,8 +123,24 @@ Result<SpaTaxStatistics> ComputeSpaTaxStatistics(storage::Database& db, const ac
     out.total.guests += cell.guests;
     out.total.overnight_stays += cell.overnight_stays;
     out.total.spa_tax_cents += cell.spa_tax_cents;
-    Suppress(cell);
     out.cells.push_back(cell);
+  }
+  // Primary suppression, then secondary: a single suppressed cell would be
+  // the total minus the others, so the smallest other cell goes too.
+  size_t suppressed = 0;
+  for (auto& cell : out.cells) {
+    if (cell.guests < kMinCellGuests) ++suppressed;
+    Suppress(cell);
+  }
+  if (suppressed == 1 && out.cells.size() > 1) {
+    StatisticsCell* smallest = nullptr;
+    for (auto& cell : out.cells) {
+      if (!cell.suppressed && (smallest == nullptr || cell.guests < smallest->guests)) smallest = &cell;
+    }
+    if (smallest != nullptr) {
+      smallest->suppressed = true;
+      smallest->guests = smallest->overnight_stays = smallest->spa_tax_cents = 0;
+    }
   }
   out.total.key = "total";
   Suppress(out.total);
@@ -137,7 +153,7 @@ std::string StatisticsCsv(const SpaTaxStatistics& s) {
   auto line = [&](const StatisticsCell& c) {
     csv += c.key + ";";
     if (c.suppressed) {
-      csv += "<5;;\r\n";  // suppressed: fewer than five guests
+      csv += "x;;\r\n";  // suppressed (the official statistics' sign for "kept secret")
       return;
     }
     char euros[32];

@@ -2,7 +2,9 @@
 // segment only, never joined with another, never on card_link, card_usage or
 // history. Overnight stays and spa tax of active registrations by arrival
 // month, origin, age band or accommodation; a cell with fewer than
-// kMinCellGuests guests is suppressed, so no one stands out.
+// kMinCellGuests guests is suppressed, so no one stands out — and when only
+// one cell is, the smallest other one too, so that the total does not give
+// it away.
 #pragma once
 
 #include <optional>

@@ -103,7 +103,7 @@ Response RegisterCsv(AppContext& app, Request& request) {
     Response response = Response::Error(status);
     json body = json::parse(response.body, nullptr, false);
     body["problems"] = list;
-    response.body = body.dump();
+    response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
     return response;
   };
   if (!csv.problems.empty()) {

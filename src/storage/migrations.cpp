@@ -222,7 +222,9 @@ INSERT INTO audit.head (id, seq, entry_hash) VALUES (1, 0, '');
 
 // The segments of the guest-card procedure (ostseecard* agreement §3). Each
 // holds only what its purpose needs: a table has no column for what its
-// segment must not know (tests search the files byte by byte).
+// segment must not know (tests search the files byte by byte). No segment
+// besides spa_tax records the second a registration was made: equal
+// timestamps would let anyone join card numbers or names to registrations.
 const std::vector<Migration> kSpaTaxMigrations = {
     {1, "spa tax per registration (3.1); the registration form, encrypted, until its deletion date", R"SQL(
 CREATE TABLE spa_tax.registrations (
@@ -268,8 +270,7 @@ CREATE TABLE marketing.contacts (
   nights BIGINT NOT NULL,
   season TEXT NOT NULL,
   adults BIGINT NOT NULL,
-  children BIGINT NOT NULL,
-  created_at BIGINT NOT NULL
+  children BIGINT NOT NULL
 );
 )SQL"},
 };
@@ -278,8 +279,7 @@ const std::vector<Migration> kCardLinkMigrations = {
     {1, "card number to card-cycle id, the only link (3.3.1)", R"SQL(
 CREATE TABLE card_link.links (
   card_number TEXT PRIMARY KEY,
-  cycle_id TEXT NOT NULL UNIQUE,
-  created_at BIGINT NOT NULL
+  cycle_id TEXT NOT NULL UNIQUE
 );
 )SQL"},
 };
@@ -331,7 +331,7 @@ CREATE TABLE logistics.cards (
   departure_on TEXT,
   sales_point TEXT,
   blocked_reason TEXT,
-  updated_at BIGINT NOT NULL
+  updated_on TEXT NOT NULL
 );
 CREATE TABLE logistics.misuse_log (
   id {{id}},

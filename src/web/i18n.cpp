@@ -50,9 +50,11 @@ constexpr Text kTexts[] = {
     {"stats.title", "Kurabgabe-Statistik", "Spa-tax statistics"},
     {"stats.intro",
      "Übernachtungen und Kurabgabe aus den Meldescheinen, ausgewertet nur im Segment Kurabgabe. Felder mit weniger "
-     "als fünf Gästen werden unterdrückt.",
+     "als fünf Gästen werden unterdrückt; ist es nur eines, auch das kleinste andere, damit die Summe es nicht "
+     "verrät.",
      "Overnight stays and spa tax from the registrations, evaluated within the spa-tax segment only. Cells with "
-     "fewer than five guests are suppressed."},
+     "fewer than five guests are suppressed; if only one is, the smallest other one too, so that the total does "
+     "not give it away."},
     {"stats.no_municipality", "Für Ihr Konto ist keine Gemeinde hinterlegt.", "Your account has no municipality."},
     {"stats.filter", "Auswahl", "Selection"},
     {"stats.year", "Jahr (Anreise)", "Year (arrival)"},
@@ -71,7 +73,7 @@ constexpr Text kTexts[] = {
     {"stats.col_guests", "Gäste", "Guests"},
     {"stats.col_stays", "Übernachtungen", "Overnight stays"},
     {"stats.col_tax", "Kurabgabe", "Spa tax"},
-    {"stats.suppressed", "weniger als fünf Gäste – unterdrückt", "fewer than five guests – suppressed"},
+    {"stats.suppressed", "unterdrückt (Datenschutz)", "suppressed (privacy)"},
     {"stats.unknown", "unbekannt (Gruppenmitglieder)", "unknown (group members)"},
     {"stats.total", "Gesamt", "Total"},
     {"stats.csv", "Als CSV herunterladen", "Download as CSV"},

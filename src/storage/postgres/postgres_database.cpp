@@ -226,9 +226,12 @@ Value DecodeValue(const PGresult* result, int row, int column) {
       if (ec == std::errc() && end == text + length) return number;
       break;  // e.g. a numeric beyond double's range: keep the exact text
     }
-    case kBoolOid: return int64_t{text[0] == 't' ? 1 : 0};
-    case kByteaOid: return DecodeBytea(text, length);
-    default: break;
+    case kBoolOid:
+      return int64_t{text[0] == 't' ? 1 : 0};
+    case kByteaOid:
+      return DecodeBytea(text, length);
+    default:
+      break;
   }
   return std::string(text, length);
 }
@@ -241,8 +244,7 @@ struct PreparedStatement {
 // One libpq connection. Used by one transaction (one thread) at a time.
 class Connection {
  public:
-  Connection(PGconn* conn, std::shared_ptr<const Settings> settings)
-      : conn_(conn), settings_(std::move(settings)) {}
+  Connection(PGconn* conn, std::shared_ptr<const Settings> settings) : conn_(conn), settings_(std::move(settings)) {}
   ~Connection() { PQfinish(conn_); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -256,7 +258,8 @@ class Connection {
     auto conn = std::make_unique<Connection>(raw, std::move(settings));
     if (PQstatus(raw) != CONNECTION_OK) return conn->ConnectError();
     // Notices ("relation already exists, skipping") would go to stderr otherwise.
-    PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        raw, [](void*, const char*) {}, nullptr);
     PW_RETURN_IF_ERROR(conn->SetUpSession());
     return conn;
   }
@@ -360,11 +363,10 @@ class Connection {
       }
     }
     const int n = static_cast<int>(count);
-    PgResult result(prepared != nullptr
-                        ? PQexecPrepared(conn_, prepared->name.c_str(), n, values.data(), lengths.data(),
-                                         formats.data(), 0)
-                        : PQexecParams(conn_, text.c_str(), n, nullptr, values.data(), lengths.data(),
-                                       formats.data(), 0));
+    PgResult result(
+        prepared != nullptr
+            ? PQexecPrepared(conn_, prepared->name.c_str(), n, values.data(), lengths.data(), formats.data(), 0)
+            : PQexecParams(conn_, text.c_str(), n, nullptr, values.data(), lengths.data(), formats.data(), 0));
     ExecStatusType status = result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
       return result;
@@ -552,7 +554,12 @@ class PostgresDatabase final : public Database {
     Status status = conn->Begin(begin);
     if (status.ok()) {
       PostgresTx tx(*conn, roles_);
-      status = body(tx);
+      // An exception from the body becomes an error: the transaction is rolled back.
+      try {
+        status = body(tx);
+      } catch (const std::exception& e) {
+        status = Internal(std::string("transaction body threw: ") + e.what());
+      }
       if (status.ok() && !tx.failure().ok()) status = tx.failure();
       if (status.ok()) status = conn->Commit();
       if (!status.ok()) conn->RollbackQuietly();
@@ -598,9 +605,9 @@ Result<bool> QueryBool(Connection& conn, std::string_view sql, const Params& par
 Result<SegmentRoles> SetUpSegments(Connection& conn, const std::vector<Segment>& segments) {
   // Serialises concurrent start-ups on one database; released with the session on failure.
   PW_RETURN_IF_ERROR(conn.Simple(kSegmentSetupLock));
-  PW_ASSIGN_OR_RETURN(bool manages_roles,
-                      QueryBool(conn, "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user",
-                                {}));
+  PW_ASSIGN_OR_RETURN(
+      bool manages_roles,
+      QueryBool(conn, "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user", {}));
   SegmentRoles roles;
   for (Segment segment : segments) {
     const std::string schema(SegmentName(segment));
@@ -608,8 +615,8 @@ Result<SegmentRoles> SetUpSegments(Connection& conn, const std::vector<Segment>&
     if (manages_roles) {
       // Best effort: a concurrent start-up or missing ADMIN OPTION (PostgreSQL 16+
       // for roles created by someone else) is fine, the checks below decide.
-      PW_ASSIGN_OR_RETURN(bool role_exists, QueryBool(conn, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)",
-                                                      {role}));
+      PW_ASSIGN_OR_RETURN(bool role_exists,
+                          QueryBool(conn, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", {role}));
       if (!role_exists) (void)conn.Simple("CREATE ROLE " + QuoteIdentifier(role) + " NOLOGIN");
       PW_ASSIGN_OR_RETURN(bool usable, QueryBool(conn,
                                                  "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1 "

@@ -63,17 +63,16 @@ class Connection {
 
   static Result<std::unique_ptr<Connection>> Open(const DatabaseOptions& options) {
     auto conn = std::make_unique<Connection>();
-    int rc = sqlite3_open_v2(":memory:", &conn->db_,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(":memory:", &conn->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
     if (rc != SQLITE_OK) return Unavailable("cannot open SQLite", sqlite3_errstr(rc));
     sqlite3_extended_result_codes(conn->db_, 1);
     sqlite3_busy_timeout(conn->db_, options.busy_timeout_ms);
     PW_RETURN_IF_ERROR(conn->Run("PRAGMA foreign_keys = ON"));
     for (Segment segment : options.segments) {
       std::string name(SegmentName(segment));
-      std::string file = options.in_memory
-                             ? std::string(":memory:")
-                             : (std::filesystem::path(options.data_dir) / (name + ".db")).string();
+      std::string file = options.in_memory ? std::string(":memory:")
+                                           : (std::filesystem::path(options.data_dir) / (name + ".db")).string();
       std::string attach = "ATTACH DATABASE '";
       for (char c : file) {  // quote the path as an SQL literal
         attach.push_back(c);
@@ -110,8 +109,8 @@ class Connection {
     if (it != statements_.end()) return it->second;
     std::string translated = TranslateParams(sql);
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v3(db_, translated.c_str(), static_cast<int>(translated.size()),
-                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    int rc = sqlite3_prepare_v3(db_, translated.c_str(), static_cast<int>(translated.size()), SQLITE_PREPARE_PERSISTENT,
+                                &stmt, nullptr);
     if (rc != SQLITE_OK) return MapError(db_, rc, sql);
     // Schema-changing statements are not worth caching (migrations run once).
     if (sql.rfind("CREATE", 0) != 0 && sql.rfind("ALTER", 0) != 0 && sql.rfind("DROP", 0) != 0) {
@@ -145,8 +144,7 @@ class Connection {
       } else if (const auto* s = std::get_if<std::string>(&v)) {
         rc = sqlite3_bind_text(stmt, index, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
       } else if (const auto* b = std::get_if<Blob>(&v)) {
-        rc = sqlite3_bind_blob(stmt, index, b->bytes.data(), static_cast<int>(b->bytes.size()),
-                               SQLITE_TRANSIENT);
+        rc = sqlite3_bind_blob(stmt, index, b->bytes.data(), static_cast<int>(b->bytes.size()), SQLITE_TRANSIENT);
       }
       if (rc != SQLITE_OK && rc != SQLITE_RANGE) return MapError(db_, rc, sql);
     }
@@ -164,8 +162,12 @@ class Connection {
       values.reserve(static_cast<size_t>(columns));
       for (int c = 0; c < columns; ++c) {
         switch (sqlite3_column_type(stmt, c)) {
-          case SQLITE_INTEGER: values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c))); break;
-          case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
+          case SQLITE_INTEGER:
+            values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c)));
+            break;
+          case SQLITE_FLOAT:
+            values.emplace_back(sqlite3_column_double(stmt, c));
+            break;
           case SQLITE_TEXT: {
             const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
             values.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
@@ -178,7 +180,9 @@ class Connection {
             values.emplace_back(std::move(blob));
             break;
           }
-          default: values.emplace_back(std::monostate{}); break;
+          default:
+            values.emplace_back(std::monostate{});
+            break;
         }
       }
       rows->emplace_back(std::move(values));
@@ -208,9 +212,7 @@ class SqliteTx final : public Tx {
     if (!result.ok()) return result.status();
     return rows;
   }
-  Result<int64_t> Exec(std::string_view sql, const Params& params) override {
-    return conn_.Step(sql, params, nullptr);
-  }
+  Result<int64_t> Exec(std::string_view sql, const Params& params) override { return conn_.Step(sql, params, nullptr); }
 
  private:
   Connection& conn_;
@@ -247,7 +249,13 @@ class SqliteDatabase final : public Database {
     Status status = conn->Step(begin, {}, nullptr).status();
     if (status.ok()) {
       SqliteTx tx(*conn);
-      status = body(tx);
+      // An exception from the body must not leave the transaction open on a
+      // pooled connection (every later write would wait on its lock).
+      try {
+        status = body(tx);
+      } catch (const std::exception& e) {
+        status = Internal(std::string("transaction body threw: ") + e.what());
+      }
       if (status.ok()) {
         status = conn->Step("COMMIT", {}, nullptr).status();
       }
