@@ -831,6 +831,79 @@ Result<CardStatus> RegistrationService::CardStatusForStaff(const accounts::Actor
   return status;
 }
 
+Result<IssuedCard> RegistrationService::ReplaceGuestCard(const accounts::Actor& actor, const std::string& card_number,
+                                                         const std::string& registration_number,
+                                                         const std::string& reason) {
+  PW_RETURN_IF_ERROR(RequireScope(actor));
+  if (actor.user && (IsLandlord(actor) || actor.user->role == accounts::Role::kAuditor)) {
+    return PermissionDenied("only office staff replace guest cards");
+  }
+  if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
+  auto old_number = cards::NormalizeCardNumber(card_number);
+  if (!old_number) return NotFound("no such card");
+  IssuedCard issued;
+  Status done = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows card, tx.Query("SELECT card_type, status, municipality_id, part_number, issuing_office, "
+                                            "in_service_on, departure_on, sales_point FROM logistics.cards WHERE "
+                                            "card_number = $1",
+                                            {*old_number}));
+    if (card.empty() || !IsOfficeFor(actor, card[0].Int(2))) return NotFound("no such card");
+    if (card[0].Text(1) != "in_service") {
+      return FailedPrecondition("only a card in service can be replaced (this one is " + card[0].Text(1) + ")");
+    }
+    // The receipt: the registration must list the card.
+    PW_ASSIGN_OR_RETURN(Rows reg, tx.Query("SELECT form_enc FROM spa_tax.registrations WHERE registration_number = $1 "
+                                           "AND state = 'active'",
+                                           {registration_number}));
+    if (reg.empty() || reg[0].IsNull(0)) return NotFound("no such card for this registration", "registration_number");
+    PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(reg[0].Text(0), kFormContext));
+    json form = json::parse(plain, nullptr, false);
+    json* guest = nullptr;
+    if (form.is_object() && form.contains("guests") && form["guests"].is_array()) {
+      for (json& g : form["guests"]) {
+        if (g.is_object() && g.contains("card_number") && g["card_number"] == *old_number) guest = &g;
+      }
+    }
+    if (guest == nullptr) return NotFound("no such card for this registration", "registration_number");
+
+    const std::string today = FormatIsoDate(BerlinDate(clock_.NowUnix()));
+    int scheme_code = std::stoi(old_number->substr(0, 3));
+    std::string number;
+    for (int attempt = 0; attempt < 8 && number.empty(); ++attempt) {
+      std::string candidate = cards::RandomCardNumber(scheme_code);
+      PW_ASSIGN_OR_RETURN(
+          int64_t claimed,
+          tx.Exec("INSERT INTO logistics.cards (card_number, circulation_counter, card_type, municipality_id, "
+                  "part_number, issuing_office, status, in_service_on, departure_on, sales_point, updated_on) "
+                  "VALUES ($1, 1, $2, $3, $4, $5, 'in_service', $6, $7, $8, $9) ON CONFLICT (card_number) DO NOTHING",
+                  {candidate, card[0].Text(0), card[0].Int(2), card[0].Text(3), card[0].Text(4), card[0].at(5),
+                   card[0].at(6), card[0].at(7), today}));
+      if (claimed == 1) number = candidate;
+    }
+    if (number.empty()) return Unavailable("could not draw a free card number; retry");
+    PW_RETURN_IF_ERROR(tx.Exec("UPDATE logistics.cards SET status = 'replaced', blocked_reason = $1, updated_on = $2 "
+                               "WHERE card_number = $3",
+                               {reason, today, *old_number})
+                           .status());
+    LinkAccess access{actor.id, actor.request_id, "card:" + *old_number};
+    PW_RETURN_IF_ERROR(ReplaceCardNumber(tx, clock_, access, *old_number, number));
+    (*guest)["card_number"] = number;
+    PW_RETURN_IF_ERROR(
+        tx.Exec("UPDATE spa_tax.registrations SET form_enc = $1 WHERE registration_number = $2",
+                {storage::Blob{box_.Encrypt(form.dump(-1, ' ', false, json::error_handler_t::replace), kFormContext)},
+                 registration_number})
+            .status());
+    PW_ASSIGN_OR_RETURN(
+        Row muni, tx.QueryOne("SELECT municipality_number FROM core.municipalities WHERE id = $1", {card[0].Int(2)}));
+    issued.card_number = number;
+    issued.barcode = GuestCardBarcode(muni.Text(0), card[0].Text(7), 1, number, 1);
+    return Audit(tx, clock_, actor, "guest_card.replace", "card:" + *old_number,
+                 {{"replacement", "card:" + number}, {"reason", reason}});
+  });
+  if (!done.ok()) return done;
+  return issued;
+}
+
 Status RegistrationService::WithdrawConsent(const std::string& consent_id, const std::string& request_id) {
   if (consent_id.size() != 32) return NotFound("no such consent");
   return db_.Write([&](Tx& tx) -> Status {

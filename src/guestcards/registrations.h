@@ -165,6 +165,11 @@ class RegistrationService {
                                         const std::string& request_id);
   // The same for office staff of the card's municipality (in the guest's presence).
   Result<CardStatus> CardStatusForStaff(const accounts::Actor& actor, const std::string& card_number);
+  // Replacement card (001 §3.3.3.4), at the office: the guest shows the
+  // registration receipt; the card's cycle keeps its data, only the card
+  // number in card_link changes; the old card is marked replaced.
+  Result<IssuedCard> ReplaceGuestCard(const accounts::Actor& actor, const std::string& card_number,
+                                      const std::string& registration_number, const std::string& reason);
   // Withdrawal of the marketing consent deletes the contact (001 §2.2.4).
   Status WithdrawConsent(const std::string& consent_id, const std::string& request_id);
 

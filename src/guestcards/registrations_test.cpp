@@ -470,6 +470,34 @@ TEST_P(RegistrationTest, CardStatusForTheGuestWhoProvesTheCardAndForOfficeStaff)
   EXPECT_EQ(later->departure, "2026-04-03");
 }
 
+TEST_P(RegistrationTest, AReplacementCardKeepsTheCycleAndChangesOnlyTheNumber) {
+  RegistrationResult r = RegisterDemo();
+  std::string old_number = r.cards[0].card_number;
+  auto cycle_before = Column("SELECT cycle_id FROM card_link.links WHERE card_number = '" + old_number + "'");
+  ASSERT_EQ(cycle_before.size(), 1u);
+  EXPECT_EQ(service_->ReplaceGuestCard(landlord_a_.actor, old_number, r.registration_number, "lost").status().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(service_->ReplaceGuestCard(cli_, old_number, "AAAA-AAAA-AAAA", "lost").status().code(),
+            ErrorCode::kNotFound);
+  auto issued = service_->ReplaceGuestCard(cli_, old_number, r.registration_number, "lost");
+  ASSERT_TRUE(issued.ok()) << issued.status().ToString();
+  EXPECT_NE(issued->card_number, old_number);
+  EXPECT_EQ(issued->barcode.substr(18, 12), issued->card_number);
+  EXPECT_EQ(Column("SELECT cycle_id FROM card_link.links WHERE card_number = '" + issued->card_number + "'"),
+            cycle_before);
+  EXPECT_TRUE(Column("SELECT cycle_id FROM card_link.links WHERE card_number = '" + old_number + "'").empty());
+  EXPECT_EQ(Column("SELECT status FROM logistics.cards WHERE card_number = '" + old_number + "'"),
+            std::vector<std::string>{"replaced"});
+  auto status = service_->CardStatusForGuest(issued->card_number, r.registration_number, "req");
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  EXPECT_EQ(status->spa_tax_cents, 1200) << "the cycle keeps its data";
+  EXPECT_EQ(service_->CardStatusForGuest(old_number, r.registration_number, "req").status().code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(service_->ReplaceGuestCard(cli_, old_number, r.registration_number, "again").status().code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Column("SELECT action FROM audit.entries WHERE action = 'card_link.issue_replacement'").size(), 1u);
+}
+
 TEST(RegistrationParseTest, EveryFieldIsValidatedByName) {
   nlohmann::json good = {
       {"accommodation_id", "acc-1"},

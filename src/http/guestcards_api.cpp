@@ -188,6 +188,19 @@ Response StaffCardStatus(AppContext& app, Request& request) {
   return Response::Json(200, CardStatusJson(*status));
 }
 
+Response ReplaceGuestCard(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  PW_API_BODY(body);
+  std::string registration, reason;
+  PW_API_STRING(body, "registration_number", registration);
+  PW_API_STRING(body, "reason", reason);
+  auto issued = app.registrations.ReplaceGuestCard(*actor, request.path_params["number"], registration, reason);
+  if (!issued.ok()) return Response::Error(issued.status());
+  return Response::Json(201, {{"replaces", request.path_params["number"]},
+                              {"card_number", issued->card_number},
+                              {"barcode", issued->barcode}});
+}
+
 Response WithdrawConsent(AppContext& app, Request& request) {
   Status withdrawn = app.registrations.WithdrawConsent(request.path_params["consent_id"], request.request_id);
   if (!withdrawn.ok()) return Response::Error(withdrawn);
@@ -281,6 +294,8 @@ void RegisterGuestCardApiRoutes(Router& router, AppContext& app) {
              [&app](Request& r) { return GuestCardStatus(app, r); });
   router.Add("GET", "/api/v1/guest-cards/{number}", "api.card_status.staff",
              [&app](Request& r) { return StaffCardStatus(app, r); });
+  router.Add("POST", "/api/v1/guest-cards/{number}/replace", "api.guest_cards.replace",
+             [&app](Request& r) { return ReplaceGuestCard(app, r); });
   router.Add("GET", "/api/v1/statistics/spa-tax", "api.statistics.spa_tax",
              [&app](Request& r) { return SpaTaxStatistics(app, r); });
   router.Add("DELETE", "/api/v1/marketing-consents/{consent_id}", "api.marketing.withdraw",

@@ -92,6 +92,29 @@ for (const engine of engines()) {
         assert.equal(r.status, 403, 'landlords do not see card status');
       });
 
+      await t.test('the office replaces a lost card: new number, same cycle', async () => {
+        const out = passwerk(['token', 'create', '--data', server.dataDir, '--username', 'clerk', '--name', 'office',
+          '--scopes', 'registrations:write'], { env: server.env });
+        const office = out.match(/secret \(shown once, store it now\): (\S+)/)[1];
+        const form = (await call(server, 'GET', `/api/v1/registrations/${number}`, token)).json.form;
+        const lost = form.guests[1].card_number;
+        let r = await call(server, 'POST', `/api/v1/guest-cards/${lost}/replace`, office,
+          { registration_number: number, reason: 'am Strand verloren' });
+        assert.equal(r.status, 201, JSON.stringify(r.json));
+        assert.equal(r.json.replaces, lost);
+        assert.match(r.json.card_number, /^\d{12}$/);
+        const status = await call(server, 'POST', '/api/v1/card-status', null,
+          { card_number: r.json.card_number, registration_number: number });
+        assert.equal(status.status, 200);
+        assert.equal(status.json.spa_tax.amount_cents, 0);
+        r = await call(server, 'POST', `/api/v1/guest-cards/${lost}/replace`, office,
+          { registration_number: number, reason: 'again' });
+        assert.equal(r.status, 409);
+        r = await call(server, 'POST', `/api/v1/guest-cards/${status.json.card_number}/replace`, token,
+          { registration_number: number, reason: 'landlord' });
+        assert.equal(r.status, 403);
+      });
+
       await t.test('a CSV batch as German Excel writes it, all or nothing', async () => {
         const header = '\uFEFFMeldeschein;Unterkunft;Anreise;Abreise;Familienname;Vorname;Geburtsdatum;' +
           'Staatsangehörigkeit;Geschlecht;Straße;PLZ;Ort;Land;Ermäßigungen;Gästekarte\r\n';
