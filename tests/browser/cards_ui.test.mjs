@@ -1,103 +1,14 @@
 // Browser tests of the card, partner and alert pages of the staff web UI:
 // real passwerk binary with the demo dataset, Debian's Chromium through
 // playwright-core, axe-core for WCAG checks, no foreign requests, no CSP
-// violations. Helpers are copied from staff_ui.test.mjs on purpose (each
-// file starts its own server and browser).
-import { test, before, after } from 'node:test';
+// violations.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
-import { startServer, totp } from '../lib/server.mjs';
+import { browserSuite } from '../lib/browser.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-let server;
-let browser;
-let base;
-const users = {};
-
-before(async () => {
-  server = await startServer();
-  base = server.url;
-  for (const u of server.demo.users) users[u.username] = u;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  await browser?.close();
-  const result = await server?.stop();
-  if (result && result.code !== null) assert.equal(result.code, 0, `server exit: ${server.stderr()}`);
-});
-
-// One TOTP step per user and login (the server refuses a replayed step).
-const lastStep = {};
-async function nextCode(username) {
-  const user = users[username];
-  for (;;) {
-    const now = Math.floor(Date.now() / 1000 / 30);
-    const step = Math.max(now, (lastStep[username] ?? -Infinity) + 1);
-    if (step <= now + 1) {
-      lastStep[username] = step;
-      return totp(user.totp_secret, step * 30);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-async function withPage(options, fn) {
-  const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 900 }, ...options });
-  const origin = new URL(base).origin;
-  const foreign = [];
-  const cspViolations = [];
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (new URL(url).origin !== origin) {
-      foreign.push(url);
-      return route.abort('blockedbyclient');
-    }
-    return route.continue();
-  });
-  const page = await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
-  });
-  page.on('pageerror', (error) => cspViolations.push(`page error: ${error.message}`));
-  try {
-    await fn(page, context);
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(foreign, [], 'no request may go to another host');
-  assert.deepEqual(cspViolations, [], 'no CSP violations or script errors');
-}
-
-async function checkA11y(page, label) {
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(AXE_SOURCE);
-  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const describe = (v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`;
-  assert.deepEqual(bad.map(describe), [], `axe violations on ${label}`);
-}
-
-async function submit(page, formSelector) {
-  await Promise.all([page.waitForNavigation(), page.locator(`${formSelector} button[type=submit]`).first().click()]);
-}
-
-async function login(page, username) {
-  await page.goto(`${base}/login`);
-  await page.fill('#f-username', username);
-  await page.fill('#f-password', users[username].password);
-  await submit(page, 'form[action="/login"]');
-  assert.equal(new URL(page.url()).pathname, '/login/totp');
-  await page.fill('#f-code', await nextCode(username));
-  await submit(page, 'form[action="/login/totp"]');
-  assert.equal(new URL(page.url()).pathname, '/dashboard');
-}
+// One server and one browser for this file (tests/lib/browser.mjs).
+const ui = browserSuite();
+const { withPage, checkA11y, submit, login } = ui;
 
 const NAV = 'nav[aria-label="Hauptnavigation"]';
 
@@ -182,16 +93,16 @@ test('clerk issues a card, finds it and blocks it with a reason', async () => {
     assert.match(replacement, /^\d{12}$/);
     assert.notEqual(replacement, number);
     assert.match(await page.locator('main [role="status"]').innerText(), /Ersatzkarte/);
-    await page.goto(`${base}/cards/${number}`);
+    await page.goto(`${ui.base}/cards/${number}`);
     assert.match(await page.locator('#card-data').innerText(), /ersetzt/);
     assert.equal(await page.locator(`#card-data a[href="/cards/${replacement}"]`).count(), 1);
 
     // Lookup by number: grouped input works, unknown and malformed numbers are errors at the field.
-    await page.goto(`${base}/cards`);
+    await page.goto(`${ui.base}/cards`);
     await page.fill('#f-number', `${replacement.slice(0, 4)} ${replacement.slice(4, 8)} ${replacement.slice(8)}`);
     await submit(page, 'form[action="/cards/lookup"]');
     assert.equal(new URL(page.url()).pathname, `/cards/${replacement}`);
-    await page.goto(`${base}/cards`);
+    await page.goto(`${ui.base}/cards`);
     await page.fill('#f-number', '1010 0099 9991');
     await submit(page, 'form[action="/cards/lookup"]');
     assert.match(await page.locator('#f-number-error').innerText(), /keine Karte/);
@@ -209,7 +120,7 @@ test('admin creates a partner and a server key whose secret is shown once', asyn
     await page.waitForURL('**/partners');
     await checkA11y(page, 'partners');
     // Keys are listed by their prefix, the 8 characters after "pwps_" / "pwpk_".
-    const demoPrefix = server.demo.partner_check.server_key.slice(5, 13);
+    const demoPrefix = ui.server.demo.partner_check.server_key.slice(5, 13);
     assert.match(await page.locator('main').innerText(), new RegExp(demoPrefix));
 
     // A partner without schemes and with a bad origin: both fields marked.
@@ -258,10 +169,10 @@ test('admin creates a partner and a server key whose secret is shown once', asyn
 });
 
 test('wrong-name checks raise an alert on the dashboard that "Erledigt" removes', async () => {
-  const { server_key: key, cards } = server.demo.partner_check;
+  const { server_key: key, cards } = ui.server.demo.partner_check;
   const card = cards.find((c) => c.expect.valid).card_number;
   for (let i = 0; i < 5; i++) {
-    const response = await fetch(`${base}/api/v1/checks`, {
+    const response = await fetch(`${ui.base}/api/v1/checks`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ card_number: card, name: 'Xyz' }),
@@ -292,23 +203,23 @@ test('wrong-name checks raise an alert on the dashboard that "Erledigt" removes'
 });
 
 test('no serious or critical axe violations on the new pages, in German and English', async () => {
-  const card = server.demo.partner_check.cards[0].card_number;
+  const card = ui.server.demo.partner_check.cards[0].card_number;
   await withPage({}, async (page) => {
     await login(page, 'operator');
     const paths = ['/dashboard', '/cards', '/cards/new', `/cards/${card}`, '/partners'];
     for (const lang of ['de', 'en']) {
       for (const path of paths) {
-        await page.goto(`${base}${path}?lang=${lang}`);
+        await page.goto(`${ui.base}${path}?lang=${lang}`);
         assert.equal(await page.getAttribute('html', 'lang'), lang);
         await checkA11y(page, `${path} (${lang})`);
       }
     }
-    await page.goto(`${base}/cards?lang=en`);
+    await page.goto(`${ui.base}/cards?lang=en`);
     assert.equal(await page.locator('h1').innerText(), 'Cards');
     assert.equal(await page.locator(`${NAV.replace('Hauptnavigation', 'Main navigation')} a[href="/partners"]`).count(), 1);
     await page.setViewportSize({ width: 375, height: 740 });
     for (const path of paths) {
-      await page.goto(`${base}${path}?lang=de`);
+      await page.goto(`${ui.base}${path}?lang=de`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `${path} fits a phone (overflow ${overflow}px)`);
       await checkA11y(page, `${path} on a phone`);

@@ -1,116 +1,13 @@
 // Browser tests of the staff web pages: real passwerk binary with the demo
 // dataset, Debian's Chromium through playwright-core, axe-core for WCAG checks.
 // Every page is also checked for requests to other hosts and CSP violations.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
-import { startServer, totp } from '../lib/server.mjs';
+import { browserSuite } from '../lib/browser.mjs';
 
-const require = createRequire(import.meta.url);
-// page.addScriptTag() would insert an inline <script>, which our own CSP
-// (script-src 'self') rightly blocks; evaluating the source through the
-// DevTools protocol is not subject to the page's CSP.
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-let server;
-let browser;
-let base;
-const users = {};
-
-before(async () => {
-  server = await startServer();
-  base = server.url;
-  for (const u of server.demo.users) users[u.username] = u;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  await browser?.close();
-  const result = await server?.stop();
-  // A sanitizer report or crash shows up as a non-zero exit.
-  if (result && result.code !== null) assert.equal(result.code, 0, `server exit: ${server.stderr()}`);
-});
-
-// --- TOTP codes: the server refuses a step it has seen for that user and
-// accepts ±1 step around its own time. Each login of the same user takes the
-// next step; never the previous one, which may expire between computing and
-// checking it. A third login within one step waits for the next. ---
-const lastStep = {};
-async function nextCode(username) {
-  const user = users[username];
-  for (;;) {
-    const now = Math.floor(Date.now() / 1000 / 30);
-    const step = Math.max(now, (lastStep[username] ?? -Infinity) + 1);
-    if (step <= now + 1) {
-      lastStep[username] = step;
-      return totp(user.totp_secret, step * 30);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-// --- a browser context that records foreign requests and CSP violations ---
-async function withPage(options, fn) {
-  const context = await browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 900 }, ...options });
-  const origin = new URL(base).origin;
-  const foreign = [];
-  const cspViolations = [];
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (new URL(url).origin !== origin) {
-      foreign.push(url);
-      return route.abort('blockedbyclient');
-    }
-    return route.continue();
-  });
-  const page = await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
-  });
-  page.on('pageerror', (error) => cspViolations.push(`page error: ${error.message}`));
-  try {
-    await fn(page, context);
-  } finally {
-    await context.close();
-  }
-  assert.deepEqual(foreign, [], 'no request may go to another host');
-  assert.deepEqual(cspViolations, [], 'no CSP violations or script errors');
-}
-
-// axe-core on the current page: no serious or critical violation.
-async function checkA11y(page, label) {
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(AXE_SOURCE);
-  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const describe = (v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`;
-  assert.deepEqual(bad.map(describe), [], `axe violations on ${label}`);
-}
-
-async function submit(page, formSelector) {
-  await Promise.all([page.waitForNavigation(), page.locator(`${formSelector} button[type=submit]`).first().click()]);
-}
-
-async function passwordStep(page, username, { a11y = false } = {}) {
-  await page.goto(`${base}/login`);
-  if (a11y) await checkA11y(page, 'login');
-  await page.fill('#f-username', username);
-  await page.fill('#f-password', users[username].password);
-  await submit(page, 'form[action="/login"]');
-}
-
-async function login(page, username, { a11y = false } = {}) {
-  await passwordStep(page, username, { a11y });
-  assert.equal(new URL(page.url()).pathname, '/login/totp');
-  if (a11y) await checkA11y(page, 'totp');
-  await page.fill('#f-code', await nextCode(username));
-  await submit(page, 'form[action="/login/totp"]');
-  assert.equal(new URL(page.url()).pathname, '/dashboard');
-}
+// One server and one browser for this file (tests/lib/browser.mjs).
+const ui = browserSuite();
+const { withPage, checkA11y, submit, nextCode, passwordStep, login } = ui;
 
 async function sessionCookie(context) {
   return (await context.cookies()).find((c) => c.name === 'pw_session');
@@ -154,7 +51,7 @@ test('operator signs in with password and TOTP and sees the dashboard', async ()
     // Logout ends the session; protected pages then redirect to the login.
     await submit(page, 'form[action="/logout"]');
     assert.equal(new URL(page.url()).pathname, '/login');
-    await page.goto(`${base}/dashboard`);
+    await page.goto(`${ui.base}/dashboard`);
     assert.equal(new URL(page.url()).pathname, '/login');
   });
 });
@@ -181,7 +78,7 @@ test('a user without TOTP enrols at first login', async () => {
     assert.match(await page.locator('#f-code-error').innerText(), /6 Ziffern/);
     await checkA11y(page, 'enrol with error');
 
-    users.newclerk.totp_secret = secret;
+    ui.users.newclerk.totp_secret = secret;
     await page.fill('#f-code', await nextCode('newclerk'));
     await submit(page, 'form[action="/login/enrol"]');
     assert.equal(new URL(page.url()).pathname, '/dashboard');
@@ -189,7 +86,7 @@ test('a user without TOTP enrols at first login', async () => {
     // A clerk has neither user management nor the audit log.
     assert.equal(await page.locator('a[href="/users"]').count(), 0);
     assert.equal(await page.locator('a[href="/audit"]').count(), 0);
-    await page.goto(`${base}/users`);
+    await page.goto(`${ui.base}/users`);
     assert.match(await page.locator('h1').innerText(), /Zugriff verweigert/);
     await checkA11y(page, '403 page');
   });
@@ -211,7 +108,7 @@ test('municipality admin creates a user, sees it and disables it', async () => {
     await page.fill('#f-username', 'Erika Muster!');
     await page.fill('#f-display_name', NEW_USER.name);
     await page.selectOption('#f-role', 'clerk');
-    await page.selectOption('#f-department', { label: server.demo.department.name });
+    await page.selectOption('#f-department', { label: ui.server.demo.department.name });
     await page.fill('#f-password', NEW_USER.password);
     await submit(page, 'form[action="/users"]');
     assert.equal(new URL(page.url()).pathname, '/users');
@@ -246,7 +143,7 @@ test('municipality admin creates a user, sees it and disables it', async () => {
     assert.equal(await disabled.getByRole('button', { name: `${NEW_USER.username} entsperren` }).count(), 1);
 
     // A duplicate username is an error at the username field too.
-    await page.goto(`${base}/users/new`);
+    await page.goto(`${ui.base}/users/new`);
     await page.fill('#f-username', 'clerk');
     await page.fill('#f-display_name', 'Noch ein Klaus');
     await page.selectOption('#f-role', 'clerk');
@@ -286,12 +183,12 @@ test('auditor filters the audit log by action and sees the create entry', async 
 test('no serious or critical axe violations, in German and English', async () => {
   await withPage({}, async (page) => {
     for (const lang of ['de', 'en']) {
-      await page.goto(`${base}/login?lang=${lang}`);
+      await page.goto(`${ui.base}/login?lang=${lang}`);
       assert.equal(await page.getAttribute('html', 'lang'), lang);
       await checkA11y(page, `login (${lang})`);
     }
     // Wrong password: one generic message, username kept, password not.
-    await page.goto(`${base}/login?lang=de`);
+    await page.goto(`${ui.base}/login?lang=de`);
     await page.fill('#f-username', 'operator');
     await page.fill('#f-password', 'wrong-password-123');
     await submit(page, 'form[action="/login"]');
@@ -302,17 +199,17 @@ test('no serious or critical axe violations, in German and English', async () =>
 
     await login(page, 'operator', { a11y: true });
     for (const lang of ['de', 'en']) {
-      await page.goto(`${base}/dashboard?lang=${lang}`);
+      await page.goto(`${ui.base}/dashboard?lang=${lang}`);
       await checkA11y(page, `dashboard (${lang})`);
-      await page.goto(`${base}/users?lang=${lang}`);
+      await page.goto(`${ui.base}/users?lang=${lang}`);
       await checkA11y(page, `users (${lang})`);
-      await page.goto(`${base}/audit?lang=${lang}`);
+      await page.goto(`${ui.base}/audit?lang=${lang}`);
       await checkA11y(page, `audit (${lang})`);
     }
     // A phone-sized viewport: nothing needs horizontal scrolling of the page.
     await page.setViewportSize({ width: 375, height: 740 });
     for (const path of ['/dashboard', '/users', '/users/new', '/audit']) {
-      await page.goto(`${base}${path}?lang=de`);
+      await page.goto(`${ui.base}${path}?lang=de`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `${path} fits a phone (overflow ${overflow}px)`);
       await checkA11y(page, `${path} on a phone`);
@@ -322,7 +219,7 @@ test('no serious or critical axe violations, in German and English', async () =>
 
 test('sign-in works with the keyboard only', async () => {
   await withPage({}, async (page) => {
-    await page.goto(`${base}/login`);
+    await page.goto(`${ui.base}/login`);
     // The first Tab reaches the skip link, which is visible when focused.
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.getAttribute('href')), '#main');
@@ -344,7 +241,7 @@ test('sign-in works with the keyboard only', async () => {
     await page.keyboard.type('clerk');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'f-password');
-    await page.keyboard.type(users.clerk.password);
+    await page.keyboard.type(ui.users.clerk.password);
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     assert.equal(new URL(page.url()).pathname, '/login/totp');
 
@@ -367,7 +264,7 @@ test('sign-in works with the keyboard only', async () => {
 
 test('the English switch shows English text and keeps the page', async () => {
   await withPage({}, async (page, context) => {
-    await page.goto(`${base}/login`);
+    await page.goto(`${ui.base}/login`);
     assert.equal(await page.getAttribute('html', 'lang'), 'de');
     assert.equal(await page.locator('h1').innerText(), 'Anmelden');
     await Promise.all([page.waitForNavigation(), page.click('a[hreflang="en"]')]);
@@ -380,7 +277,7 @@ test('the English switch shows English text and keeps the page', async () => {
 
     // The choice is remembered across the sign-in.
     await page.fill('#f-username', 'operator');
-    await page.fill('#f-password', users.operator.password);
+    await page.fill('#f-password', ui.users.operator.password);
     await submit(page, 'form[action="/login"]');
     assert.equal(await page.locator('h1').innerText(), 'Enter verification code');
     await page.fill('#f-code', await nextCode('operator'));
@@ -390,7 +287,7 @@ test('the English switch shows English text and keeps the page', async () => {
     assert.match(await page.locator('header').innerText(), /Sign out/);
 
     // Back to German on the same page.
-    await page.goto(`${base}/audit?action=user.`);
+    await page.goto(`${ui.base}/audit?action=user.`);
     await Promise.all([page.waitForNavigation(), page.click('a[hreflang="de"]')]);
     const url = new URL(page.url());
     assert.equal(url.pathname, '/audit');
