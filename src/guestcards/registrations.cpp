@@ -375,6 +375,18 @@ Result<std::vector<Accommodation>> RegistrationService::ListAccommodations(const
   return out;
 }
 
+void RegistrationService::LabelAccommodations(const accounts::Actor& actor, SpaTaxStatistics& statistics,
+                                              bool by_name) {
+  if (statistics.by != StatisticsBy::kAccommodation) return;
+  auto accommodations = ListAccommodations(actor);
+  if (!accommodations.ok()) return;
+  for (auto& cell : statistics.cells) {
+    for (const auto& a : *accommodations) {
+      if (std::to_string(a.id) == cell.key) cell.key = by_name ? a.name : a.public_id;
+    }
+  }
+}
+
 Result<Accommodation> RegistrationService::LoadAccommodationFor(Tx& tx, const accounts::Actor& actor,
                                                                 const std::string& public_id) {
   PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT " + std::string(kAccommodationColumns) +

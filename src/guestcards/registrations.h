@@ -21,6 +21,7 @@
 #include "core/crypto.h"
 #include "core/dates.h"
 #include "core/status.h"
+#include "guestcards/statistics.h"
 #include "guestcards/tariff.h"
 #include "storage/database.h"
 
@@ -145,6 +146,9 @@ class RegistrationService {
 
   Result<Accommodation> CreateAccommodation(const accounts::Actor& actor, const NewAccommodation& input);
   Result<std::vector<Accommodation>> ListAccommodations(const accounts::Actor& actor);
+  // Statistics by accommodation carry internal ids (spa_tax knows no more);
+  // this labels the cells the actor may see with the public id or the name.
+  void LabelAccommodations(const accounts::Actor& actor, SpaTaxStatistics& statistics, bool by_name);
 
   // Landlords register for their own accommodations; office staff for any in
   // their municipality. Whole or nothing.

@@ -426,6 +426,15 @@ TEST_P(RegistrationTest, StatisticsSuppressSmallCells) {
   EXPECT_EQ(ages["0-17"], -1) << "4 children: suppressed";
   EXPECT_EQ(ages["43-47"], -1) << "5 adults: shown, but suppressed to protect the children's cell";
   EXPECT_EQ(ages["unknown"], 11) << "group members";
+  auto by_accommodation =
+      ComputeSpaTaxStatistics(test_db_->db(), cli_, municipality_, 2026, StatisticsBy::kAccommodation);
+  ASSERT_TRUE(by_accommodation.ok());
+  service_->LabelAccommodations(cli_, *by_accommodation, /*by_name=*/false);
+  ASSERT_EQ(by_accommodation->cells.size(), 1u);
+  EXPECT_EQ(by_accommodation->cells[0].key, landlord_a_.accommodation);
+  EXPECT_EQ(by_accommodation->cells[0].guests, 20);
+  service_->LabelAccommodations(cli_, *by_accommodation, /*by_name=*/true);
+  EXPECT_EQ(by_accommodation->cells[0].key, landlord_a_.accommodation) << "already labelled: left alone";
   std::string csv = StatisticsCsv(*by_month);
   EXPECT_NE(csv.find("2026-08;12;24;72,00\r\n"), std::string::npos) << csv;
   EXPECT_NE(csv.find("2026-07;x;;\r\n"), std::string::npos) << csv;

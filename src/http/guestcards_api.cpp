@@ -236,17 +236,7 @@ Response SpaTaxStatistics(AppContext& app, Request& request) {
   if (!by) return Response::Error(InvalidArgument("by must be month, origin, age_band or accommodation", "by"));
   auto stats = guestcards::ComputeSpaTaxStatistics(app.guest_db, *actor, *municipality_id, year, *by);
   if (!stats.ok()) return Response::Error(stats.status());
-  if (*by == guestcards::StatisticsBy::kAccommodation) {
-    // Label the cells with the accommodations' public ids (after aggregating, from core).
-    auto accommodations = app.registrations.ListAccommodations(*actor);
-    if (accommodations.ok()) {
-      for (auto& cell : stats->cells) {
-        for (const auto& a : *accommodations) {
-          if (std::to_string(a.id) == cell.key) cell.key = a.public_id;
-        }
-      }
-    }
-  }
+  app.registrations.LabelAccommodations(*actor, *stats, /*by_name=*/false);
   if (request.QueryParam("format").value_or("") == "csv") {
     Response response;
     response.status = 200;

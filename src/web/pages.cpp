@@ -2180,15 +2180,7 @@ Response GetStatistics(Env& env) {
   auto stats = guestcards::ComputeSpaTaxStatistics(env.app.guest_db, ActorFor(env), query->municipality_id,
                                                    query->year, query->by);
   if (!stats.ok()) return ErrorFor(env, stats.status());
-  if (query->by == guestcards::StatisticsBy::kAccommodation) {
-    if (auto accommodations = env.app.registrations.ListAccommodations(ActorFor(env)); accommodations.ok()) {
-      for (auto& cell : stats->cells) {
-        for (const auto& a : *accommodations) {
-          if (std::to_string(a.id) == cell.key) cell.key = a.name;
-        }
-      }
-    }
-  }
+  env.app.registrations.LabelAccommodations(ActorFor(env), *stats, /*by_name=*/true);
   if (stats->cells.empty()) {
     body += Paragraph(T(lang, "stats.empty"));
     return web::HtmlPage(UserChrome(env, "statistics"), 200, T(lang, "stats.title"), body);
@@ -2231,6 +2223,7 @@ Response GetStatisticsCsv(Env& env) {
   auto stats = guestcards::ComputeSpaTaxStatistics(env.app.guest_db, ActorFor(env), query->municipality_id,
                                                    query->year, query->by);
   if (!stats.ok()) return ErrorFor(env, stats.status());
+  env.app.registrations.LabelAccommodations(ActorFor(env), *stats, /*by_name=*/true);
   Response response;
   response.status = 200;
   response.content_type = "text/csv; charset=utf-8";
