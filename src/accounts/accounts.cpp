@@ -111,7 +111,7 @@ std::optional<Role> ParseRole(std::string_view name) {
 
 const std::vector<std::string>& KnownScopes() {
   static const std::vector<std::string> kScopes = {"users:read", "users:write", "audit:read", "cards:write",
-                                                     "registrations:write", "statistics:read"};
+                                                     "registrations:write", "statistics:read", "terminals:read"};
   return kScopes;
 }
 

@@ -183,6 +183,23 @@ std::string Base64Encode(std::string_view bytes) {
   return out;
 }
 
+Result<std::string> Base64Decode(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return InvalidArgument("not base64");
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+    bool pad = c == '=' && i >= text.size() - 2 && (i == text.size() - 1 || text.back() == '=');
+    if (!alnum && !pad) return InvalidArgument("not base64");
+  }
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return InvalidArgument("not base64");
+  size_t padding = text.back() == '=' ? (text[text.size() - 2] == '=' ? 2 : 1) : 0;
+  out.resize(static_cast<size_t>(n) - padding);
+  return out;
+}
+
 namespace {
 constexpr uint32_t kArgonTime = 2;
 constexpr uint32_t kArgonMemoryKib = 19 * 1024;

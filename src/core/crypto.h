@@ -43,6 +43,8 @@ Result<std::string> HexDecode(std::string_view hex);
 std::string Base32Encode(std::string_view bytes);  // RFC 4648, upper-case, no padding
 Result<std::string> Base32Decode(std::string_view text);  // case-insensitive, ignores spaces and '='
 std::string Base64Encode(std::string_view bytes);
+// Strict standard base64 with padding; anything else is kInvalidArgument.
+Result<std::string> Base64Decode(std::string_view text);
 
 // Argon2id with OWASP parameters (19 MiB, t=2, p=1): the encoded PHC string.
 // Deliberately slow (~20 ms): never on a hot path.

@@ -124,6 +124,69 @@ CREATE TABLE core.tariffs (
   UNIQUE (municipality_id, valid_from)
 );
 )SQL"},
+    {4, "terminals issue: providers, services, packages and their shares, terminals", R"SQL(
+CREATE TABLE core.providers (
+  id {{id}},
+  municipality_id BIGINT NOT NULL REFERENCES municipalities(id),
+  vu_number TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE core.services (
+  id {{id}},
+  municipality_id BIGINT NOT NULL REFERENCES municipalities(id),
+  service_number TEXT NOT NULL,
+  provider_id BIGINT NOT NULL REFERENCES providers(id),
+  name TEXT NOT NULL,
+  points BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (municipality_id, service_number)
+);
+CREATE TABLE core.packages (
+  id {{id}},
+  municipality_id BIGINT NOT NULL REFERENCES municipalities(id),
+  package_number TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  price_cents BIGINT NOT NULL,
+  sale_from TEXT NOT NULL,
+  sale_to TEXT NOT NULL,
+  validity_days BIGINT,
+  days BIGINT,
+  window_days BIGINT,
+  points BIGINT,
+  active BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (municipality_id, package_number)
+);
+CREATE TABLE core.package_services (
+  package_id BIGINT NOT NULL REFERENCES packages(id),
+  service_id BIGINT NOT NULL REFERENCES services(id),
+  PRIMARY KEY (package_id, service_id)
+);
+CREATE TABLE core.package_shares (
+  package_id BIGINT NOT NULL REFERENCES packages(id),
+  provider_id BIGINT NOT NULL REFERENCES providers(id),
+  share_permille BIGINT NOT NULL,
+  PRIMARY KEY (package_id, provider_id)
+);
+CREATE TABLE core.terminals (
+  id {{id}},
+  tid TEXT NOT NULL UNIQUE,
+  provider_id BIGINT NOT NULL REFERENCES providers(id),
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  active BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE core.terminal_operators (
+  terminal_id BIGINT NOT NULL REFERENCES terminals(id),
+  operator_number TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (terminal_id, operator_number)
+);
+)SQL"},
 };
 
 const std::vector<Migration> kCardsMigrations = {
@@ -303,6 +366,34 @@ CREATE TABLE card_usage.cycles (
 CREATE INDEX card_usage.cycles_by_departure ON cycles(departure);
 CREATE INDEX card_usage.cycles_by_registration ON cycles(registration_ref);
 )SQL"},
+    {2, "terminals issue: transactions and the packages held, under the card-cycle id", R"SQL(
+CREATE TABLE card_usage.transactions (
+  id {{id}},
+  cycle_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  occurred_at TEXT NOT NULL,
+  tid TEXT NOT NULL,
+  package_id BIGINT,
+  service_id BIGINT,
+  price_cents BIGINT,
+  valid_from TEXT,
+  valid_to TEXT,
+  written BIGINT
+);
+CREATE INDEX card_usage.transactions_by_cycle ON transactions(cycle_id);
+CREATE TABLE card_usage.holdings (
+  id {{id}},
+  cycle_id TEXT NOT NULL,
+  package_id BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  valid_from TEXT NOT NULL,
+  valid_to TEXT NOT NULL,
+  points_left BIGINT,
+  used_days TEXT NOT NULL,
+  uses BIGINT NOT NULL
+);
+CREATE INDEX card_usage.holdings_by_cycle ON holdings(cycle_id);
+)SQL"},
 };
 
 const std::vector<Migration> kLogisticsMigrations = {
@@ -362,9 +453,77 @@ CREATE TABLE history.cycles (
 )SQL"},
 };
 
-// Settlement between service providers (3.6) is built with the terminals
-// issue; until then the segment exists with its migration table only.
-const std::vector<Migration> kSettlementMigrations = {};
+// Settlement between service providers (3.6): transactions without any card
+// reference, and the statements computed from them.
+const std::vector<Migration> kSettlementMigrations = {
+    {1, "transactions without card references, statements per period", R"SQL(
+CREATE TABLE settlement.transactions (
+  tid TEXT NOT NULL,
+  booking_number BIGINT NOT NULL,
+  municipality_id BIGINT NOT NULL,
+  provider_id BIGINT NOT NULL,
+  operator TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  occurred_at TEXT NOT NULL,
+  occurred_on TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  package_id BIGINT,
+  service_id BIGINT,
+  payment_method TEXT,
+  payment_cents BIGINT,
+  PRIMARY KEY (tid, booking_number)
+);
+CREATE INDEX settlement.transactions_by_day ON transactions(municipality_id, occurred_on);
+CREATE TABLE settlement.sale_lines (
+  tid TEXT NOT NULL,
+  booking_number BIGINT NOT NULL,
+  position BIGINT NOT NULL,
+  package_id BIGINT NOT NULL,
+  price_cents BIGINT NOT NULL,
+  valid_from TEXT,
+  valid_to TEXT,
+  written BIGINT NOT NULL,
+  PRIMARY KEY (tid, booking_number, position)
+);
+CREATE TABLE settlement.statements (
+  id {{id}},
+  municipality_id BIGINT NOT NULL,
+  period TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  corrects BIGINT,
+  revenue_cents BIGINT NOT NULL,
+  unallocated_cents BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  closed_at BIGINT,
+  UNIQUE (municipality_id, period, version)
+);
+CREATE TABLE settlement.statement_lines (
+  statement_id BIGINT NOT NULL REFERENCES statements(id),
+  line BIGINT NOT NULL,
+  vu_number TEXT NOT NULL,
+  provider_name TEXT NOT NULL,
+  package_number TEXT NOT NULL,
+  package_name TEXT NOT NULL,
+  basis TEXT NOT NULL,
+  package_revenue_cents BIGINT NOT NULL,
+  acceptances BIGINT NOT NULL,
+  share_permille BIGINT NOT NULL,
+  amount_cents BIGINT NOT NULL,
+  PRIMARY KEY (statement_id, line)
+);
+CREATE TABLE settlement.statement_payments (
+  statement_id BIGINT NOT NULL REFERENCES statements(id),
+  tid TEXT NOT NULL,
+  vu_number TEXT NOT NULL,
+  cash_cents BIGINT NOT NULL,
+  card_cents BIGINT NOT NULL,
+  sold_cents BIGINT NOT NULL,
+  difference_cents BIGINT NOT NULL,
+  PRIMARY KEY (statement_id, tid)
+);
+)SQL"},
+};
 
 }  // namespace
 

@@ -44,6 +44,8 @@ constexpr Text kTexts[] = {
     // Guest cards: statistics
     {"nav.registrations", "Meldescheine", "Registrations"},
     {"nav.statistics", "Statistik", "Statistics"},
+    {"nav.terminals", "Terminals", "Terminals"},
+    {"nav.settlement", "Abrechnung", "Settlement"},
     {"dashboard.registrations_link", "Meldescheine", "Registrations"},
     {"dashboard.registrations_desc", "Gäste anmelden, Kurabgabe berechnen und Gästekarten ausgeben.",
      "Register guests, compute the spa tax and issue guest cards."},

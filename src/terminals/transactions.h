@@ -1,0 +1,160 @@
+// Transactions from terminals (docs/terminal-protocol.md §3–4, 001 §2.3):
+// parsing and validation per kind, exactly-once storage by (TID, booking
+// number), online acceptance, and what terminals learn for offline work.
+//
+// Where a transaction lands (001 §3.3, §3.6), in one write transaction:
+//   settlement  the transaction without any card reference (always)
+//   card_usage  under the card-cycle id, resolved through card_link with the
+//               audited purpose "record transactions" (not for acceptances
+//               on annual cards), and the packages the card holds
+//   logistics   the misuse log, for conflicts such as double use
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/dates.h"
+#include "core/status.h"
+#include "storage/database.h"
+#include "terminals/acceptance.h"
+#include "terminals/terminals.h"
+
+namespace passwerk::terminals {
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr size_t kMaxBatch = 1000;
+
+enum class TxKind { kUpdate, kPurchase, kCredit, kAcceptance };
+std::string_view TxKindName(TxKind kind);
+
+struct CardRef {
+  std::string card_number;
+  int64_t circulation_counter = 0;
+  std::string municipality_number;
+  std::string issuing_office;
+};
+
+struct SaleLine {
+  int64_t position = 0;
+  CardRef card;
+  std::string package_number;
+  int64_t price_cents = 0;
+  std::optional<Date> valid_from, valid_to;
+  bool written = true;
+};
+
+struct Payment {
+  std::string method;  // cash, card
+  int64_t amount_cents = 0;
+};
+
+struct TransactionInput {
+  int64_t booking_number = 0;
+  std::string at;  // YYYY-MM-DDTHH:MM:SS, local time at the terminal
+  Date day;
+  std::string vu_number;
+  std::string operator_number;
+  TxKind kind = TxKind::kAcceptance;
+  // update
+  std::optional<CardRef> update_card;
+  std::string update_package;
+  // purchase, credit
+  std::vector<SaleLine> sales;
+  std::optional<Payment> payment;
+  // acceptance
+  std::optional<CardRef> consumption_card;
+  std::string service_number;
+  std::string consumption_package;
+};
+
+// One entry of a batch: parsed, or rejected with the reason.
+struct BatchEntry {
+  int64_t booking_number = 0;
+  std::optional<TransactionInput> input;
+  std::string rejection;  // "field: reason"
+};
+
+// The whole batch; a 400 (kInvalidArgument) when it is not a batch at all.
+Result<std::vector<BatchEntry>> ParseBatch(const nlohmann::json& body);
+// One transaction; the error names the field.
+Result<TransactionInput> ParseTransaction(const nlohmann::json& tx);
+
+enum class UploadResult { kAccepted, kDuplicate, kRejected };
+std::string_view UploadResultName(UploadResult result);
+
+struct UploadOutcome {
+  int64_t booking_number = 0;
+  UploadResult result = UploadResult::kAccepted;
+  std::string reason;    // rejected: why
+  std::string conflict;  // accepted, but not covered: blocked, package_used_up, …
+};
+
+struct AcceptanceRequest {
+  int64_t booking_number = 0;
+  std::string at;
+  std::string operator_number;
+  CardRef card;
+  std::string service_number;
+  std::string package_number;  // empty: the base package, else the first that allows it
+};
+Result<AcceptanceRequest> ParseAcceptanceRequest(const nlohmann::json& body);
+
+struct AcceptanceAnswer {
+  Denial denial = Denial::kNone;
+  UploadResult result = UploadResult::kAccepted;  // kRejected: denied, nothing recorded
+  std::string package_number;
+  std::optional<int> days_left;
+  std::optional<int64_t> points_left;
+  std::optional<Date> valid_to;
+};
+
+struct BlockedCard {
+  std::string card_number;
+  int64_t circulation_counter = 0;
+};
+
+struct SyncData {
+  std::string municipality_number;
+  std::vector<BlockedCard> blocked_cards;
+};
+
+struct TerminalTotals {
+  std::string tid;
+  int64_t transactions = 0;
+  int64_t payments_cents = 0;  // purchases minus credits
+  std::map<std::string, int64_t> by_kind;
+};
+
+struct AcceptanceConflict {
+  int64_t id = 0;
+  std::string card_number;
+  int64_t at = 0;
+  std::string kind;
+  nlohmann::json detail;
+};
+
+class TransactionService {
+ public:
+  // `db` must see core, audit, card_link, card_usage, logistics and settlement.
+  TransactionService(storage::Database& db, const Clock& clock);
+
+  Result<std::vector<UploadOutcome>> Upload(const TerminalSession& terminal, const std::vector<BatchEntry>& batch,
+                                            const std::string& request_id);
+  Result<AcceptanceAnswer> Accept(const TerminalSession& terminal, const AcceptanceRequest& request,
+                                  const std::string& request_id);
+  Result<SyncData> SyncDataFor(const TerminalSession& terminal);
+
+  // Staff views.
+  Result<TerminalTotals> Totals(const accounts::Actor& actor, const std::string& tid);
+  Result<std::vector<AcceptanceConflict>> Conflicts(const accounts::Actor& actor, int limit);
+
+ private:
+  storage::Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace passwerk::terminals

@@ -1,0 +1,171 @@
+#include "web/page_env.h"
+
+#include <cctype>
+
+#include "core/crypto.h"
+
+namespace passwerk::http {
+
+using accounts::AccountService;
+using accounts::Role;
+using accounts::Session;
+using accounts::User;
+using web::Chrome;
+using web::Escape;
+using web::Lang;
+using web::T;
+
+std::string CookieAttributes(const Request& request) {
+  return request.tls ? "; Path=/; HttpOnly; SameSite=Strict; Secure"
+                     : "; Path=/; HttpOnly; SameSite=Strict";
+}
+
+std::string SessionCookie(const Request& request, std::string_view token) {
+  return std::string(kSessionCookie) + "=" + std::string(token) + CookieAttributes(request);
+}
+
+std::string ClearCookie(const Request& request, std::string_view name) {
+  return std::string(name) + "=" + CookieAttributes(request) + "; Max-Age=0";
+}
+
+void LoadSession(Env& env) {
+  env.token = env.request.Cookie(kSessionCookie);
+  if (!env.token || env.token->empty()) {
+    env.token.reset();
+    return;
+  }
+  Result<Session> session = env.app.accounts.GetSession(*env.token);
+  if (session.ok()) env.session = std::move(session).value();
+}
+
+bool IsFull(const Env& env) { return env.session && env.session->stage == "full"; }
+
+accounts::Actor ActorFor(const Env& env) {
+  accounts::Actor actor;
+  actor.id = "user:" + std::to_string(env.session->user.id);
+  actor.user = env.session->user;
+  actor.request_id = env.request.request_id;
+  return actor;
+}
+
+std::string RoleLabel(Lang lang, Role role) {
+  return std::string(T(lang, "role." + std::string(accounts::RoleName(role))));
+}
+
+Chrome UserChrome(const Env& env, std::string_view current) {
+  Chrome chrome = web::AnonymousChrome(env.request, env.lang);
+  if (!env.session) return chrome;
+  const User& user = env.session->user;
+  chrome.csrf_token = env.session->csrf_token;
+  if (env.session->stage != "full") return chrome;
+  chrome.user_display_name = user.display_name.empty() ? user.username : user.display_name;
+  chrome.user_role_label = RoleLabel(env.lang, user.role);
+  chrome.nav.push_back({"/dashboard", std::string(T(env.lang, "nav.dashboard")), current == "dashboard"});
+  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin ||
+      user.role == Role::kClerk) {
+    chrome.nav.push_back({"/cards", std::string(T(env.lang, "nav.cards")), current == "cards"});
+  }
+  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin) {
+    chrome.nav.push_back({"/partners", std::string(T(env.lang, "nav.partners")), current == "partners"});
+  }
+  if (user.role == Role::kLandlord || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
+    chrome.nav.push_back(
+        {"/registrations", std::string(T(env.lang, "nav.registrations")), current == "registrations"});
+  }
+  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
+    chrome.nav.push_back({"/terminals", std::string(T(env.lang, "nav.terminals")), current == "terminals"});
+  }
+  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kAuditor) {
+    chrome.nav.push_back({"/settlement", std::string(T(env.lang, "nav.settlement")), current == "settlement"});
+  }
+  if (user.role != Role::kLandlord) {
+    chrome.nav.push_back({"/statistics", std::string(T(env.lang, "nav.statistics")), current == "statistics"});
+  }
+  if (AccountService::MayManageUsers(user)) {
+    chrome.nav.push_back({"/users", std::string(T(env.lang, "nav.users")), current == "users"});
+  }
+  if (AccountService::MayReadAudit(user)) {
+    chrome.nav.push_back({"/audit", std::string(T(env.lang, "nav.audit")), current == "audit"});
+  }
+  return chrome;
+}
+
+
+// Language choice and the cookies a handler asked for, around every page.
+Handler Page(AppContext& app, PageHandler handler) {
+  return [&app, handler = std::move(handler)](Request& request) {
+    web::LanguageChoice choice = web::ChooseLanguage(request);
+    Env env{app, request, choice.lang, {}, {}, {}};
+    LoadSession(env);
+    Response response = handler(env);
+    if (choice.from_query) {
+      response.AddHeader("Set-Cookie", web::LanguageCookie(choice.lang, request.tls));
+    }
+    for (std::string& cookie : env.set_cookies) response.AddHeader("Set-Cookie", std::move(cookie));
+    return response;
+  };
+}
+
+// Where someone with this (possibly partial) session belongs.
+std::string HomeFor(const Env& env) {
+  if (!env.session) return "/login";
+  if (env.session->stage == "full") return "/dashboard";
+  if (env.session->stage == "enrol") return "/login/enrol";
+  return "/login/totp";
+}
+
+// Pages that need a full (password + TOTP) session.
+Handler Protected(AppContext& app, PageHandler handler) {
+  return Page(app, [handler = std::move(handler)](Env& env) {
+    if (!IsFull(env)) {
+      if (env.token && !env.session) {
+        env.set_cookies.push_back(ClearCookie(env.request, kSessionCookie));
+      }
+      return Response::Redirect(HomeFor(env));
+    }
+    return handler(env);
+  });
+}
+
+bool CsrfMatches(std::string_view expected, const std::map<std::string, std::string>& form) {
+  auto it = form.find("csrf");
+  return !expected.empty() && it != form.end() && crypto::ConstantTimeEquals(expected, it->second);
+}
+
+std::string FormValue(const std::map<std::string, std::string>& form, const std::string& name) {
+  auto it = form.find(name);
+  return it == form.end() ? std::string() : it->second;
+}
+
+std::string TrimSpaces(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::optional<int64_t> ParseId(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+Response Forbidden(const Env& env) { return web::ErrorPage(UserChrome(env, ""), 403); }
+
+Response ErrorFor(const Env& env, const Status& status) {
+  int code = HttpStatusFor(status.code());
+  return web::ErrorPage(UserChrome(env, ""), code == 403 || code == 404 ? code : 500);
+}
+
+std::string Heading(std::string_view text) {
+  return "<h1 class=\"kern-heading-large\">" + Escape(text) + "</h1>\n";
+}
+
+std::string Paragraph(std::string_view text) {
+  return "<p class=\"kern-body pw-lead\">" + Escape(text) + "</p>\n";
+}
+
+}  // namespace passwerk::http

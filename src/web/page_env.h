@@ -1,0 +1,63 @@
+// What every staff page handler shares: the request environment (session,
+// language, cookies to set), the page wrappers (Page, Protected), the staff
+// chrome with its navigation, and small form helpers. The pages themselves
+// live in pages.cpp (accounts, cards, guest cards), terminal_pages.cpp and
+// settlement_pages.cpp.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accounts/accounts.h"
+#include "http/context.h"
+#include "http/router.h"
+#include "web/html.h"
+#include "web/i18n.h"
+
+namespace passwerk::http {
+
+inline constexpr std::string_view kSessionCookie = "pw_session";
+// Double-submit token for the sign-in form, before any session exists.
+inline constexpr std::string_view kLoginCsrfCookie = "pw_csrf";
+
+struct Env {
+  AppContext& app;
+  Request& request;
+  web::Lang lang = web::Lang::kDe;
+  std::optional<std::string> token;         // the pw_session cookie, if any
+  std::optional<accounts::Session> session;  // the live session behind it (any stage)
+  std::vector<std::string> set_cookies;
+};
+
+std::string CookieAttributes(const Request& request);
+std::string SessionCookie(const Request& request, std::string_view token);
+std::string ClearCookie(const Request& request, std::string_view name);
+void LoadSession(Env& env);
+bool IsFull(const Env& env);
+accounts::Actor ActorFor(const Env& env);
+std::string RoleLabel(web::Lang lang, accounts::Role role);
+// The chrome of a signed-in page; `current` marks the navigation item.
+web::Chrome UserChrome(const Env& env, std::string_view current);
+
+using PageHandler = std::function<Response(Env&)>;
+// Language choice and the cookies a handler asked for, around every page.
+Handler Page(AppContext& app, PageHandler handler);
+// Where someone with this (possibly partial) session belongs.
+std::string HomeFor(const Env& env);
+// Pages that need a full (password + TOTP) session.
+Handler Protected(AppContext& app, PageHandler handler);
+
+bool CsrfMatches(std::string_view expected, const std::map<std::string, std::string>& form);
+std::string FormValue(const std::map<std::string, std::string>& form, const std::string& name);
+std::string TrimSpaces(std::string_view s);
+std::optional<int64_t> ParseId(std::string_view text);
+Response Forbidden(const Env& env);
+Response ErrorFor(const Env& env, const Status& status);
+std::string Heading(std::string_view text);
+std::string Paragraph(std::string_view text);
+
+}  // namespace passwerk::http
