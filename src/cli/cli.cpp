@@ -195,7 +195,11 @@ int Run(int argc, char** argv) {
   AddCommon(config_check, common);
   CLI::App* config_docs = config_cmd->add_subcommand("docs", "Print the configuration reference (Markdown)");
 
+  auto run_terminal = AddTerminalCommand(app);
+
   CLI11_PARSE(app, argc, argv);
+
+  if (auto code = run_terminal()) return *code;
 
   if (serve->parsed()) {
     auto config = LoadEffectiveConfig(common);

@@ -1,10 +1,16 @@
 // Subcommands with more than a few lines of wiring.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "cli/app.h"
+
+namespace CLI {
+class App;
+}
 
 namespace passwerk::cli {
 
@@ -34,6 +40,11 @@ struct GuestCommandArgs {
 int LoadTariff(Services& services, const GuestCommandArgs& args);
 int AddAccommodation(Services& services, const GuestCommandArgs& args);
 int RunRetentionCommand(Services& services, const GuestCommandArgs& args);
+
+// `passwerk terminal` (terminal_command.cpp): adds the subcommand; the returned
+// function runs it when it was parsed (its exit code) and returns nullopt
+// otherwise. It opens no server database.
+std::function<std::optional<int>()> AddTerminalCommand(CLI::App& app);
 
 // Creates (or finds) the demo dataset and describes it.
 Result<nlohmann::json> CreateDemo(Services& services);
