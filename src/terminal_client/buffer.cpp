@@ -333,6 +333,12 @@ Result<int64_t> Buffer::PendingCount() {
   return row ? count.Int(0) : 0;
 }
 
+Result<bool> Buffer::IsPending(int64_t booking_number) {
+  Statement select(db_, "SELECT 1 FROM pending WHERE booking_number = ?");
+  select.Bind(1, booking_number);
+  return select.Step();
+}
+
 Result<AcknowledgeCounts> Buffer::Acknowledge(const std::vector<Acknowledgement>& answers, int64_t now) {
   AcknowledgeCounts counts;
   auto apply = [&]() -> Status {

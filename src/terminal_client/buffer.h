@@ -80,6 +80,7 @@ class Buffer {
   // The oldest pending transactions, by booking number.
   Result<std::vector<BufferedTransaction>> Pending(int limit);
   Result<int64_t> PendingCount();
+  Result<bool> IsPending(int64_t booking_number);
   // Applies an upload answer in ONE transaction: accepted and duplicate ones
   // are deleted, rejected ones moved aside with the reason. Numbers that are
   // not pending are ignored.

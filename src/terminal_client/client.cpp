@@ -263,14 +263,22 @@ Result<AcceptOutcome> TerminalClient::Accept(AcceptRequest request) {
 
   Status online_problem = InvalidArgument("no server given");
   if (server_) {
-    json ask = {{"booking_number", booking_number},
-                {"at", request.at},
-                {"operator", request.operator_number},
-                {"card_number", request.card.card_number},
-                {"circulation_counter", request.card.circulation_counter},
-                {"service_number", request.service_number}};
-    if (request.package_number) ask["package_number"] = *request.package_number;
-    auto answer = Call("POST", kAcceptancesPath, ask.dump());
+    // The card reference names the card's municipality: the login tells it.
+    Result<HttpResponse> answer = Unavailable("not asked");
+    Status session = EnsureSession();
+    if (!session.ok()) {
+      answer = session;
+    } else {
+      PW_ASSIGN_OR_RETURN(std::string municipality,
+                          RequireMeta("municipality_number", "the municipality number is unknown"));
+      json ask = CardReference(request.card, municipality);
+      ask["booking_number"] = booking_number;
+      ask["at"] = request.at;
+      ask["operator"] = request.operator_number;
+      ask["service_number"] = request.service_number;
+      if (request.package_number) ask["package_number"] = *request.package_number;
+      answer = Call("POST", kAcceptancesPath, ask.dump());
+    }
     if (answer.ok() && answer->status == 200) {
       PW_ASSIGN_OR_RETURN(json body, ParseAnswer(*answer));
       outcome.online = true;
@@ -415,9 +423,8 @@ Result<SellOutcome> TerminalClient::Sell(SellRequest request) {
         uploaded.detail().empty() ? uploaded.message() : uploaded.message() + ": " + uploaded.detail();
     return outcome;
   }
-  // Acknowledged unless a concurrent command still holds it.
-  auto pending = buffer_.Pending(1);
-  outcome.uploaded = pending.ok() && (pending->empty() || pending->front().booking_number > outcome.booking_number);
+  PW_ASSIGN_OR_RETURN(bool still_pending, buffer_.IsPending(outcome.booking_number));
+  outcome.uploaded = !still_pending;
   return outcome;
 }
 
@@ -471,8 +478,7 @@ Status TerminalClient::Upload(UploadTotals& totals) {
       return Unavailable("the server acknowledged nothing of the batch",
                          "booking numbers " + std::to_string(batch.front().booking_number) + "…");
     }
-    PW_ASSIGN_OR_RETURN(AcknowledgeCounts counts, buffer_.Acknowledge(acknowledged, clock_.NowUnix()));
-    (void)counts;
+    PW_RETURN_IF_ERROR(buffer_.Acknowledge(acknowledged, clock_.NowUnix()).status());
   }
 }
 
