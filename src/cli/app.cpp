@@ -52,6 +52,9 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   PW_ASSIGN_OR_RETURN(services->guest_db, storage::OpenDatabase(db_options));
   services->registrations = std::make_unique<guestcards::RegistrationService>(*services->guest_db, services->clock,
                                                                              *services->secrets);
+  services->catalogue = std::make_unique<terminals::CatalogueService>(*services->guest_db, services->clock);
+  services->terminals = std::make_unique<terminals::TerminalService>(*services->guest_db, services->clock);
+  services->transactions = std::make_unique<terminals::TransactionService>(*services->guest_db, services->clock);
   return services;
 }
 

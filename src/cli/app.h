@@ -13,6 +13,9 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "storage/database.h"
+#include "terminals/catalogue.h"
+#include "terminals/terminals.h"
+#include "terminals/transactions.h"
 
 namespace passwerk::cli {
 
@@ -30,6 +33,11 @@ struct Services {
   // ten files to a connection (core, audit and the seven guest-card segments).
   std::unique_ptr<storage::Database> guest_db;
   std::unique_ptr<guestcards::RegistrationService> registrations;
+  // Terminals, their catalogue and their transactions (on guest_db: card_link,
+  // card_usage, logistics and settlement).
+  std::unique_ptr<terminals::CatalogueService> catalogue;
+  std::unique_ptr<terminals::TerminalService> terminals;
+  std::unique_ptr<terminals::TransactionService> transactions;
 };
 
 // Common options of every subcommand.

@@ -3,7 +3,13 @@
 // The demo passwords and TOTP secrets are public; never use them in production.
 #include "cli/commands.h"
 
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "cards/card_number.h"
+#include "terminals/terminal_key.h"
 #include "guestcards/tariff.h"
 #include "web/assets.h"
 
@@ -58,6 +64,119 @@ constexpr DemoCard kDemoCards[] = {
     {1003, "Schröder", "Jan", "1975-11-03", "Sch", "expired"},
     {1004, "Weiß", "Lena", "1999-04-17", "wei", "blocked"},
 };
+
+struct DemoService {
+  const char* number;
+  const char* vu_number;
+  const char* name;
+  int64_t points;
+};
+struct DemoProvider {
+  const char* vu_number;
+  const char* name;
+  const char* tid;
+  const char* kind;
+};
+constexpr DemoProvider kDemoProviders[] = {
+    {"100200", "Meerwasser-Hallenbad Kellenhusen", "T-BAD-01", "stationary"},
+    {"100300", "Ostsee-Bus GmbH", "T-BUS-01", "mobile"},
+};
+constexpr DemoService kDemoServices[] = {
+    {"201", "100200", "Hallenbad, Eintritt", 2},
+    {"202", "100200", "Sauna", 3},
+    {"301", "100300", "Bus Kellenhusen–Grömitz", 1},
+};
+
+// Writes a terminal key file readable only by its owner, atomically.
+Status WriteKeyFile(const std::filesystem::path& path, const std::string& content) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) return Unavailable("cannot create " + path.parent_path().string(), ec.message());
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Unavailable("cannot write " + tmp.string());
+    out << content;
+    if (!out.flush()) return Unavailable("cannot write " + tmp.string());
+  }
+  ::chmod(tmp.c_str(), 0600);
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Unavailable("cannot write " + path.string(), ec.message());
+  return Status::Ok();
+}
+
+// Providers, services, packages and one terminal per provider, with key files
+// under <data_dir>/terminals/ (a real terminal keeps its key itself).
+Result<nlohmann::json> CreateDemoTerminals(Services& s, const accounts::Actor& actor, int64_t municipality_id) {
+  auto& catalogue = *s.catalogue;
+  PW_ASSIGN_OR_RETURN(auto providers, catalogue.ListProviders(actor));
+  for (const DemoProvider& p : kDemoProviders) {
+    bool exists = std::any_of(providers.begin(), providers.end(), [&](const auto& x) { return x.vu_number == p.vu_number; });
+    if (!exists) PW_RETURN_IF_ERROR(catalogue.CreateProvider(actor, municipality_id, p.vu_number, p.name).status());
+  }
+  PW_ASSIGN_OR_RETURN(terminals::CatalogueSnapshot snapshot, catalogue.Load(municipality_id));
+  for (const DemoService& d : kDemoServices) {
+    if (snapshot.services.count(d.number)) continue;
+    PW_RETURN_IF_ERROR(
+        catalogue.CreateService(actor, municipality_id, {d.number, d.vu_number, d.name, d.points}).status());
+  }
+  std::vector<terminals::NewPackage> packages = {
+      {"9000", "base", "Basispaket Tourismusbeitrag", 0, "2026-01-01", "2027-12-31", 0, 0, 0, 0, {"301"}, {}},
+      {"9001", "days_of", "3 aus 7: Bad, Sauna und Bus", 2900, "2026-01-01", "2027-12-31", 30, 3, 7, 0,
+       {"201", "202", "301"}, {}},
+      {"9002", "single", "Saunaticket", 1200, "2026-01-01", "2027-12-31", 14, 0, 0, 0, {"202"}, {}},
+      {"9003", "points", "Punktekarte 10", 2500, "2026-01-01", "2027-12-31", 60, 0, 0, 10, {"201", "202", "301"},
+       {{"100200", 700}, {"100300", 300}}},
+  };
+  nlohmann::json package_list = nlohmann::json::array();
+  for (const auto& p : packages) {
+    if (!snapshot.packages.count(p.package_number)) {
+      PW_RETURN_IF_ERROR(catalogue.CreatePackage(actor, municipality_id, p).status());
+    }
+    package_list.push_back(
+        {{"id", p.package_number}, {"name", p.name}, {"kind", p.kind}, {"price_cents", p.price_cents}});
+  }
+  nlohmann::json terminal_list = nlohmann::json::array();
+  std::filesystem::path dir = std::filesystem::absolute(std::filesystem::path(s.config.data_dir) / "terminals");
+  for (const DemoProvider& p : kDemoProviders) {
+    std::filesystem::path key_path = dir / (std::string(p.tid) + ".key");
+    std::optional<std::string> public_key;
+    if (std::ifstream in(key_path, std::ios::binary); in) {
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto file = terminals::ParseKeyFile(text);
+      if (file.ok() && file->tid == p.tid) {
+        auto derived = terminals::PublicKeyOf(file->private_key);
+        if (derived.ok()) public_key = *derived;
+      }
+    }
+    bool fresh_key = !public_key || public_key->empty();
+    if (fresh_key) {
+      terminals::TerminalKeyPair pair = terminals::GenerateTerminalKey();
+      PW_RETURN_IF_ERROR(WriteKeyFile(key_path, terminals::FormatKeyFile(p.tid, pair.private_key)));
+      public_key = pair.public_key;
+    }
+    auto existing = s.terminals->Find(p.tid);
+    if (existing.ok()) {
+      if (existing->public_key != *public_key) PW_RETURN_IF_ERROR(s.terminals->ReplaceKey(actor, p.tid, *public_key));
+    } else if (existing.status().code() == ErrorCode::kNotFound) {
+      PW_RETURN_IF_ERROR(
+          s.terminals->RegisterTerminal(actor, {p.tid, p.vu_number, p.kind, p.name, *public_key, {"1", "2"}}).status());
+    } else {
+      return existing.status();
+    }
+    nlohmann::json services = nlohmann::json::array();
+    for (const DemoService& d : kDemoServices) {
+      if (std::string(d.vu_number) == p.vu_number) services.push_back(d.number);
+    }
+    terminal_list.push_back({{"tid", p.tid},
+                             {"key_file", key_path.string()},
+                             {"provider", p.vu_number},
+                             {"provider_name", p.name},
+                             {"services", services}});
+  }
+  return nlohmann::json{{"terminals", terminal_list}, {"packages", package_list}};
+}
 
 }  // namespace
 
@@ -196,7 +315,15 @@ Result<nlohmann::json> CreateDemo(Services& s) {
   PW_ASSIGN_OR_RETURN(auto landlord_token, s.accounts->CreateToken(actor, landlord.id, "demo landlord software",
                                                                    {"registrations:write"}, 365 * 24 * 3600));
 
+  PW_ASSIGN_OR_RETURN(nlohmann::json terminal_demo, CreateDemoTerminals(s, actor, municipality->id));
+  PW_ASSIGN_OR_RETURN(accounts::User admin, s.accounts->FindUser("admin"));
+  PW_ASSIGN_OR_RETURN(auto admin_token, s.accounts->CreateToken(actor, admin.id, "demo terminal reports",
+                                                                {"terminals:read"}, 365 * 24 * 3600));
+
   return nlohmann::json{
+      {"terminals", terminal_demo["terminals"]},
+      {"packages", terminal_demo["packages"]},
+      {"terminals_token", admin_token.secret},
       {"guest_cards", {{"municipality", municipality->municipality_number},
                        {"landlord_token", landlord_token.secret},
                        {"accommodation_id", accommodation->public_id},

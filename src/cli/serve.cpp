@@ -54,11 +54,13 @@ int Serve(Config config) {
   checks::VerdictSigner verdicts(*s.secrets);
   http::AppContext context{s.config,   s.clock,   *s.db,         *s.accounts, metrics,
                            *s.cards,   *s.partners, check_service, verdicts,
-                           *s.registrations, *s.guest_db};
+                           *s.registrations, *s.guest_db, *s.catalogue, *s.terminals, *s.transactions};
   http::Router router;
   http::RegisterApiRoutes(router, context);
   http::RegisterCardApiRoutes(router, context);
   http::RegisterGuestCardApiRoutes(router, context);
+  http::RegisterTerminalApiRoutes(router, context);
+  http::RegisterTerminalPages(router, context);
   http::RegisterWebRoutes(router, context);
 
   auto endpoint = s.config.ListenEndpoint();

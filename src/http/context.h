@@ -12,6 +12,9 @@
 #include "guestcards/registrations.h"
 #include "http/metrics.h"
 #include "storage/database.h"
+#include "terminals/catalogue.h"
+#include "terminals/terminals.h"
+#include "terminals/transactions.h"
 
 namespace passwerk::http {
 
@@ -27,6 +30,9 @@ struct AppContext {
   const checks::VerdictSigner& verdicts;
   guestcards::RegistrationService& registrations;
   storage::Database& guest_db;  // core, audit and the guest-card segments (statistics read spa_tax)
+  terminals::CatalogueService& catalogue;
+  terminals::TerminalService& terminals;
+  terminals::TransactionService& transactions;
 };
 
 // Routes of the JSON API (/api/v1/…, /healthz, /readyz, /metrics).
@@ -36,6 +42,11 @@ void RegisterApiRoutes(Router& router, AppContext& app);
 void RegisterCardApiRoutes(Router& router, AppContext& app);
 // Routes of the guest cards (/api/v1/registrations, marketing consents).
 void RegisterGuestCardApiRoutes(Router& router, AppContext& app);
+// Routes of the terminal protocol (/api/terminal/v1/…) and the staff API for
+// the catalogue, terminals and acceptance conflicts (/api/v1/…).
+void RegisterTerminalApiRoutes(Router& router, AppContext& app);
+// Staff pages for the catalogue and terminals (src/web/terminal_pages.cpp).
+void RegisterTerminalPages(Router& router, AppContext& app);
 // Routes of the staff web pages and static assets (src/web).
 void RegisterWebRoutes(Router& router, AppContext& app);
 

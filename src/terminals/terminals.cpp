@@ -151,6 +151,32 @@ Status TerminalService::SetActive(const accounts::Actor& actor, const std::strin
   return status;
 }
 
+Status TerminalService::ReplaceKey(const accounts::Actor& actor, const std::string& tid,
+                                   const std::string& public_key) {
+  if (public_key.size() != 32) return InvalidArgument("public_key must be a 32-byte Ed25519 key", "public_key");
+  Status status = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string(kTerminalColumns) + " WHERE t.tid = $1", {tid}));
+    if (rows.empty()) return NotFound("no such terminal", "tid");
+    if (actor.user) {
+      using accounts::Role;
+      bool may = !actor.via_token && (actor.user->role == Role::kOperator ||
+                                      (actor.user->role == Role::kMunicipalityAdmin &&
+                                       actor.user->municipality_id == rows[0].Int(4)));
+      if (!may) return PermissionDenied("only operators and the municipality's administrators manage terminals");
+    }
+    PW_RETURN_IF_ERROR(tx.Exec("UPDATE core.terminals SET public_key = $1 WHERE tid = $2",
+                               {crypto::Base64Encode(public_key), tid})
+                           .status());
+    return AuditIn(tx, clock_, actor, "terminal.rekey", "terminal:" + tid,
+                   {{"key_sha256", crypto::Sha256Hex(public_key).substr(0, 16)}});
+  });
+  if (status.ok()) {
+    std::lock_guard lock(mu_);
+    std::erase_if(sessions_, [&](const auto& entry) { return entry.second.tid == tid; });
+  }
+  return status;
+}
+
 Result<Terminal> TerminalService::Find(const std::string& tid) {
   Terminal terminal;
   Status status = db_.Read([&](Tx& tx) -> Status {

@@ -73,6 +73,8 @@ class TerminalService {
   Result<Terminal> RegisterTerminal(const accounts::Actor& actor, const NewTerminal& input);
   Result<std::vector<Terminal>> ListTerminals(const accounts::Actor& actor);
   Status SetActive(const accounts::Actor& actor, const std::string& tid, bool active);
+  // A new key for a terminal (lost device, key rotation): ends its sessions.
+  Status ReplaceKey(const accounts::Actor& actor, const std::string& tid, const std::string& public_key);
   Result<Terminal> Find(const std::string& tid);
 
   // Login step 1: a fresh single-use challenge (base64). Unknown TIDs get one too.

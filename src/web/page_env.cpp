@@ -168,4 +168,37 @@ std::string Paragraph(std::string_view text) {
   return "<p class=\"kern-body pw-lead\">" + Escape(text) + "</p>\n";
 }
 
+std::string DescriptionItem(std::string_view key, std::string_view value) {
+  return "<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">" +
+         Escape(key) + "</dt><dd class=\"kern-description-list-item__value\">" + Escape(value) +
+         "</dd></div>";
+}
+
+std::string MessageFor(const std::vector<web::FieldError>& errors, std::string_view field) {
+  for (const web::FieldError& e : errors) {
+    if (e.field == field) return e.message;
+  }
+  return std::string();
+}
+
+std::string LinkButton(std::string_view href, std::string_view label, bool primary) {
+  return "<a class=\"kern-btn " + std::string(primary ? "kern-btn--primary" : "kern-btn--tertiary") +
+         "\" href=\"" + Escape(href) + "\"><span class=\"kern-label\">" + Escape(label) + "</span></a>";
+}
+
+std::string TextBlock(std::string_view text) {
+  return "<p class=\"kern-body\">" + Escape(text) + "</p>";
+}
+
+std::string DescriptionItemHtml(std::string_view key, std::string_view value_html) {
+  return "<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">" +
+         Escape(key) + "</dt><dd class=\"kern-description-list-item__value\">" +
+         std::string(value_html) + "</dd></div>";
+}
+
+std::string Badge(std::string_view kind, std::string_view label) {
+  return "<span class=\"kern-badge kern-badge--" + std::string(kind) +
+         " kern-badge--small\"><span class=\"kern-label\">" + Escape(label) + "</span></span>";
+}
+
 }  // namespace passwerk::http

@@ -59,5 +59,11 @@ Response Forbidden(const Env& env);
 Response ErrorFor(const Env& env, const Status& status);
 std::string Heading(std::string_view text);
 std::string Paragraph(std::string_view text);
+std::string DescriptionItem(std::string_view key, std::string_view value);
+std::string MessageFor(const std::vector<web::FieldError>& errors, std::string_view field);
+std::string LinkButton(std::string_view href, std::string_view label, bool primary);
+std::string TextBlock(std::string_view text);
+std::string DescriptionItemHtml(std::string_view key, std::string_view value_html);
+std::string Badge(std::string_view kind, std::string_view label);
 
 }  // namespace passwerk::http

@@ -351,11 +351,6 @@ std::pair<int64_t, bool> CountAuditToday(AppContext& app) {
   return {count, true};
 }
 
-std::string DescriptionItem(std::string_view key, std::string_view value) {
-  return "<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">" +
-         Escape(key) + "</dt><dd class=\"kern-description-list-item__value\">" + Escape(value) +
-         "</dd></div>";
-}
 
 std::string TaskCard(std::string_view href, std::string_view title, std::string_view text) {
   return "<li class=\"kern-card kern-card--interactive pw-task\"><div class=\"kern-card__container\">"
@@ -1005,32 +1000,10 @@ std::string ShowIsoDate(const std::string& iso, Lang lang) {
   return date ? ShowDate(*date, lang) : iso;
 }
 
-std::string MessageFor(const std::vector<web::FieldError>& errors, std::string_view field) {
-  for (const web::FieldError& e : errors) {
-    if (e.field == field) return e.message;
-  }
-  return std::string();
-}
 
-std::string LinkButton(std::string_view href, std::string_view label, bool primary) {
-  return "<a class=\"kern-btn " + std::string(primary ? "kern-btn--primary" : "kern-btn--tertiary") +
-         "\" href=\"" + Escape(href) + "\"><span class=\"kern-label\">" + Escape(label) + "</span></a>";
-}
 
-std::string TextBlock(std::string_view text) {
-  return "<p class=\"kern-body\">" + Escape(text) + "</p>";
-}
 
-std::string Badge(std::string_view kind, std::string_view label) {
-  return "<span class=\"kern-badge kern-badge--" + std::string(kind) +
-         " kern-badge--small\"><span class=\"kern-label\">" + Escape(label) + "</span></span>";
-}
 
-std::string DescriptionItemHtml(std::string_view key, std::string_view value_html) {
-  return "<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">" +
-         Escape(key) + "</dt><dd class=\"kern-description-list-item__value\">" +
-         std::string(value_html) + "</dd></div>";
-}
 
 Response RenderCards(Env& env, int status, const std::string& number, const std::string& error) {
   const Lang lang = env.lang;
