@@ -82,7 +82,8 @@ Result<Catalogue> ParseCatalogue(const json& sync_data) {
       PW_ASSIGN_OR_RETURN(rule.package_number, Text(item, "package_number"));
       PW_ASSIGN_OR_RETURN(std::string kind, Text(item, "kind"));
       auto parsed_kind = terminals::ParsePackageKind(kind);
-      if (!parsed_kind) return Malformed("unknown package kind " + kind);
+      // A kind of a later server: this client can neither sell nor decide it.
+      if (!parsed_kind) continue;
       rule.kind = *parsed_kind;
       PW_ASSIGN_OR_RETURN(rule.name, Text(item, "name", false));
       PW_ASSIGN_OR_RETURN(rule.price_cents, Integer(item, "price_cents"));

@@ -66,7 +66,6 @@ TEST(OfflineTest, ReadsSyncData) {
 
 TEST(OfflineTest, MalformedSyncDataIsAnErrorNotACrash) {
   EXPECT_FALSE(ParseCatalogue(nlohmann::json::parse(R"({"services": {}})")).ok());
-  EXPECT_FALSE(ParseCatalogue(nlohmann::json::parse(R"({"packages": [{"package_number": "1", "kind": "x"}]})")).ok());
   EXPECT_FALSE(ParseCatalogue(nlohmann::json::parse(R"({"packages": [{"package_number": "1", "kind": "single",
     "validity_days": "ten"}]})"))
                    .ok());
@@ -144,6 +143,14 @@ TEST(OfflineTest, WhatTheTerminalDoesNotKnowIsDenied) {
   EXPECT_EQ(DecideOffline(catalogue, false, held, {"301", "1234", {2026, 7, 14}}).denial, Denial::kNoSuchPackage);
   EXPECT_EQ(DecideOffline(catalogue, false, {}, {"401", std::nullopt, {2026, 7, 14}}).denial, Denial::kNoSuchPackage);
   EXPECT_EQ(DecideOffline(catalogue, false, held, {"301", std::nullopt, {2026, 7, 13}}).denial, Denial::kNotValidToday);
+}
+
+TEST(OfflineTest, PackagesOfAKindThisClientDoesNotKnowAreLeftOut) {
+  auto catalogue = ParseCatalogue(nlohmann::json::parse(R"({"packages": [{"package_number": "1", "kind": "season_pass"},
+                                                             {"package_number": "2", "kind": "single"}]})"));
+  ASSERT_TRUE(catalogue.ok());
+  ASSERT_EQ(catalogue->packages.size(), 1u);
+  EXPECT_EQ(catalogue->packages[0].package_number, "2");
 }
 
 TEST(OfflineTest, TheBasePackageIsAssumedForCardsThatAreNotBlocked) {
