@@ -111,7 +111,8 @@ std::optional<Role> ParseRole(std::string_view name) {
 
 const std::vector<std::string>& KnownScopes() {
   static const std::vector<std::string> kScopes = {"users:read", "users:write", "audit:read", "cards:write",
-                                                     "registrations:write", "statistics:read", "terminals:read"};
+                                                     "registrations:write", "statistics:read", "terminals:read",
+                                                     "settlement:read", "settlement:write"};
   return kScopes;
 }
 

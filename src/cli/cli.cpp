@@ -196,6 +196,7 @@ int Run(int argc, char** argv) {
   CLI::App* config_docs = config_cmd->add_subcommand("docs", "Print the configuration reference (Markdown)");
 
   auto run_terminal = AddTerminalCommand(app);
+  auto run_settlement = AddSettlementCommand(app, common);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -226,6 +227,8 @@ int Run(int argc, char** argv) {
   if (!services.ok()) return Fail(services.status());
   Services& s = **services;
   accounts::Actor actor = CliActor();
+
+  if (auto code = run_settlement(s)) return *code;
 
   if (migrate->parsed()) {
     for (storage::Segment segment : storage::AllSegments()) {

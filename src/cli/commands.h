@@ -46,6 +46,10 @@ int RunRetentionCommand(Services& services, const GuestCommandArgs& args);
 // otherwise. It opens no server database.
 std::function<std::optional<int>()> AddTerminalCommand(CLI::App& app);
 
+// `passwerk settlement` (settlement_command.cpp): adds the subcommand; the
+// returned function runs it with the opened services when it was parsed.
+std::function<std::optional<int>(Services&)> AddSettlementCommand(CLI::App& app, CommonOptions& common);
+
 // Creates (or finds) the demo dataset and describes it.
 Result<nlohmann::json> CreateDemo(Services& services);
 

@@ -523,6 +523,11 @@ CREATE TABLE settlement.statement_payments (
   PRIMARY KEY (statement_id, tid)
 );
 )SQL"},
+    // A provider whose terminals sold but who receives nothing that month
+    // still gets a report with its name, as it stood when the period was settled.
+    {2, "provider name on the terminal reconciliation", R"SQL(
+ALTER TABLE settlement.statement_payments ADD COLUMN provider_name TEXT NOT NULL DEFAULT '';
+)SQL"},
 };
 
 }  // namespace
