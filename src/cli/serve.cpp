@@ -61,6 +61,7 @@ int Serve(Config config) {
   http::RegisterGuestCardApiRoutes(router, context);
   http::RegisterTerminalApiRoutes(router, context);
   http::RegisterTerminalPages(router, context);
+  http::RegisterSettlementRoutes(router, context);
   http::RegisterWebRoutes(router, context);
 
   auto endpoint = s.config.ListenEndpoint();

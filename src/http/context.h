@@ -47,6 +47,9 @@ void RegisterGuestCardApiRoutes(Router& router, AppContext& app);
 void RegisterTerminalApiRoutes(Router& router, AppContext& app);
 // Staff pages for the catalogue and terminals (src/web/terminal_pages.cpp).
 void RegisterTerminalPages(Router& router, AppContext& app);
+// Settlement statements: the JSON API (/api/v1/settlement/…) and the staff
+// pages (/settlement…, src/web/settlement_pages.cpp).
+void RegisterSettlementRoutes(Router& router, AppContext& app);
 // Routes of the staff web pages and static assets (src/web).
 void RegisterWebRoutes(Router& router, AppContext& app);
 
