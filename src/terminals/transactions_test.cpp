@@ -1,0 +1,491 @@
+// Terminals on every backend: challenge-and-response login, transactions
+// taken exactly once, each landing in card_usage under the cycle and in
+// settlement without any card reference, malformed ones rejected while the
+// rest of the batch is kept, online acceptance and double use.
+#include "terminals/transactions.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cards/cards.h"
+#include "core/crypto.h"
+#include "guestcards/registrations.h"
+#include "storage/testing/backends.h"
+#include "terminals/catalogue.h"
+#include "terminals/terminal_key.h"
+#include "terminals/terminals.h"
+#include "web/assets.h"
+
+namespace passwerk::terminals {
+namespace {
+
+using json = nlohmann::json;
+using storage::Rows;
+using storage::Segment;
+using storage::Tx;
+
+const std::vector<Segment> kSegments = {Segment::kCore,      Segment::kAudit,    Segment::kSpaTax,
+                                        Segment::kMarketing, Segment::kCardLink, Segment::kCardUsage,
+                                        Segment::kLogistics, Segment::kHistory,  Segment::kSettlement};
+
+constexpr const char* kMunicipality = "01055021";
+
+class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> {
+ protected:
+  void SetUp() override {
+    std::string reason;
+    test_db_ = storage::testing::TestDatabase::Create(GetParam(), kSegments, &reason);
+    if (!test_db_) GTEST_SKIP() << reason;
+    storage::Database& db = test_db_->db();
+    accounts_ = std::make_unique<accounts::AccountService>(db, clock_, box_, throttle_);
+    registrations_ = std::make_unique<guestcards::RegistrationService>(db, clock_, box_);
+    catalogue_ = std::make_unique<CatalogueService>(db, clock_);
+    terminals_ = std::make_unique<TerminalService>(db, clock_);
+    transactions_ = std::make_unique<TransactionService>(db, clock_);
+    cli_.id = "cli";
+    auto m = accounts_->CreateMunicipality(cli_, kMunicipality, "Kellenhusen (Ostsee)");
+    ASSERT_TRUE(m.ok());
+    municipality_ = m->id;
+    cards::CardKeys keys(box_);
+    cards::CardService cards(db, clock_, box_, keys);
+    cards::NewScheme scheme;
+    scheme.slug = "gastkarte";
+    scheme.municipality_id = municipality_;
+    scheme.kind = cards::SchemeKind::kGuestCard;
+    scheme.name = "Gästekarte";
+    scheme.partner_checks = false;
+    ASSERT_TRUE(cards.CreateScheme(cli_, scheme).ok());
+    auto tariff = guestcards::ParseTariffText(web::FindAsset("/static/tariffs/kellenhusen-2022.json")->data);
+    ASSERT_TRUE(tariff.ok());
+    ASSERT_TRUE(registrations_->SetTariff(cli_, municipality_, *tariff).ok());
+    accounts::NewUser landlord;
+    landlord.username = "vermieter";
+    landlord.display_name = "Vermieter";
+    landlord.role = accounts::Role::kLandlord;
+    landlord.municipality_id = municipality_;
+    landlord.password = "a-long-enough-password";
+    auto user = accounts_->CreateUser(cli_, landlord);
+    ASSERT_TRUE(user.ok());
+    landlord_.id = "user:" + std::to_string(user->id);
+    landlord_.user = *user;
+    guestcards::NewAccommodation acc{municipality_, user->id, "4711", "Haus", "Strandstraße 1", "23746",
+                                     "Kellenhusen"};
+    auto accommodation = registrations_->CreateAccommodation(cli_, acc);
+    ASSERT_TRUE(accommodation.ok());
+    accommodation_ = accommodation->public_id;
+
+    ASSERT_TRUE(catalogue_->CreateProvider(cli_, municipality_, "100200", "Hallenbad").ok());
+    ASSERT_TRUE(catalogue_->CreateProvider(cli_, municipality_, "100300", "Bus").ok());
+    ASSERT_TRUE(catalogue_->CreateService(cli_, municipality_, {"201", "100200", "Bad", 2}).ok());
+    ASSERT_TRUE(catalogue_->CreateService(cli_, municipality_, {"301", "100300", "Bus", 1}).ok());
+    for (const NewPackage& p : std::vector<NewPackage>{
+             {"9000", "base", "Basis", 0, "2026-01-01", "2027-12-31", 0, 0, 0, 0, {"301"}, {}},
+             {"9001", "days_of", "3 aus 7", 2900, "2026-01-01", "2027-12-31", 30, 3, 7, 0, {"201", "301"}, {}},
+             {"9002", "single", "Einmal Bad", 800, "2026-01-01", "2027-12-31", 14, 0, 0, 0, {"201"}, {}},
+         }) {
+      auto created = catalogue_->CreatePackage(cli_, municipality_, p);
+      ASSERT_TRUE(created.ok()) << created.status().ToString();
+    }
+    key_ = GenerateTerminalKey();
+    ASSERT_TRUE(terminals_->RegisterTerminal(cli_, {"T-BAD-01", "100200", "stationary", "Kasse", key_.public_key, {"7"}})
+                    .ok());
+    auto session = LogIn("T-BAD-01", key_.private_key);
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    terminal_ = session->terminal;
+    cards_ = RegisterGuests();
+    ASSERT_EQ(cards_.size(), 2u);
+  }
+
+  Result<TerminalLogin> LogIn(const std::string& tid, const std::string& private_key) {
+    PW_ASSIGN_OR_RETURN(std::string challenge, terminals_->Challenge(tid));
+    PW_ASSIGN_OR_RETURN(std::string signature, SignMessage(private_key, LoginMessage(tid, challenge)));
+    return terminals_->Login(tid, challenge, crypto::Base64Encode(signature));
+  }
+
+  // One registration, 2026-11-18 to 2026-11-25, two guest cards.
+  std::vector<std::string> RegisterGuests() {
+    json guest = {{"family_name", "Zauberlehrling"},
+                  {"given_name", "Erika"},
+                  {"birth_date", "1980-05-01"},
+                  {"nationality", "DE"},
+                  {"gender", "f"},
+                  {"address",
+                   {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"}, {"country", "DE"}}},
+                  {"card", true}};
+    json body = {{"accommodation_id", accommodation_}, {"arrival", "2026-11-18"}, {"departure", "2026-11-25"},
+                 {"guests", json::array({guest, guest})}};
+    auto input = guestcards::ParseRegistration(body);
+    EXPECT_TRUE(input.ok()) << input.status().ToString();
+    auto result = registrations_->Register(landlord_, *input);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    std::vector<std::string> out;
+    if (result.ok()) {
+      for (const auto& c : result->cards) out.push_back(c.card_number);
+    }
+    return out;
+  }
+
+  static json Card(const std::string& number) {
+    return {{"card_number", number},
+            {"circulation_counter", 1},
+            {"municipality_number", kMunicipality},
+            {"issuing_office", "4711"}};
+  }
+
+  static json Purchase(int64_t booking, const std::string& card, const std::string& package, int64_t price,
+                       const std::string& at = "2026-11-18T10:00:00") {
+    json line = Card(card);
+    line.update({{"position", 1}, {"package_number", package}, {"price_cents", price}, {"written", true}});
+    return {{"booking_number", booking}, {"at", at},           {"vu_number", "100200"},
+            {"operator", "7"},           {"kind", "purchase"}, {"sales", json::array({line})},
+            {"payment", {{"method", "cash"}, {"amount_cents", price}}}};
+  }
+
+  static json Acceptance(int64_t booking, const std::string& card, const std::string& service,
+                         const std::string& package, const std::string& at) {
+    json c = Card(card);
+    c.update({{"service_number", service}, {"package_number", package}});
+    return {{"booking_number", booking}, {"at", at},             {"vu_number", "100200"},
+            {"operator", "7"},           {"kind", "acceptance"}, {"consumption", c}};
+  }
+
+  // A vector, not a json: `json{object}` would copy the object instead of making a list.
+  std::vector<UploadOutcome> Upload(const std::vector<json>& transactions) {
+    auto batch = ParseBatch({{"protocol", 1}, {"transactions", json(transactions)}});
+    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+    if (!batch.ok()) return {};
+    auto out = transactions_->Upload(terminal_, *batch, "req-test");
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? *out : std::vector<UploadOutcome>{};
+  }
+
+  AcceptanceAnswer Accept(int64_t booking, const std::string& card, const std::string& service,
+                          const std::string& at, const std::string& package = "") {
+    AcceptanceRequest r;
+    r.booking_number = booking;
+    r.at = at;
+    r.operator_number = "7";
+    r.card = {card, 1, kMunicipality, "4711"};
+    r.service_number = service;
+    r.package_number = package;
+    auto answer = transactions_->Accept(terminal_, r, "req-test");
+    EXPECT_TRUE(answer.ok()) << answer.status().ToString();
+    return answer.ok() ? *answer : AcceptanceAnswer{};
+  }
+
+  int64_t Count(const std::string& sql) {
+    int64_t n = -1;
+    EXPECT_TRUE(test_db_->db()
+                    .Read([&](Tx& tx) -> Status {
+                      PW_ASSIGN_OR_RETURN(storage::Row row, tx.QueryOne(sql));
+                      n = row.Int(0);
+                      return Status::Ok();
+                    })
+                    .ok());
+    return n;
+  }
+
+  std::vector<std::string> Texts(const std::string& sql) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(test_db_->db()
+                    .Read([&](Tx& tx) -> Status {
+                      PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(sql));
+                      for (const auto& row : rows) {
+                        std::string line;
+                        for (size_t i = 0; i < row.size(); ++i) {
+                          if (row.IsNull(i)) continue;
+                          const auto& v = row.at(i);
+                          line += std::holds_alternative<int64_t>(v) ? std::to_string(std::get<int64_t>(v))
+                                                                       : row.Text(i);
+                          line += '|';
+                        }
+                        out.push_back(line);
+                      }
+                      return Status::Ok();
+                    })
+                    .ok());
+    return out;
+  }
+
+  ManualClock clock_{1795000000};  // 2026-11-18
+  crypto::SecretBox box_ = crypto::SecretBox::FromHexKeys({std::string(64, 'd')}).value();
+  accounts::LoginThrottle throttle_{clock_};
+  std::unique_ptr<storage::testing::TestDatabase> test_db_;
+  std::unique_ptr<accounts::AccountService> accounts_;
+  std::unique_ptr<guestcards::RegistrationService> registrations_;
+  std::unique_ptr<CatalogueService> catalogue_;
+  std::unique_ptr<TerminalService> terminals_;
+  std::unique_ptr<TransactionService> transactions_;
+  accounts::Actor cli_, landlord_;
+  int64_t municipality_ = 0;
+  std::string accommodation_;
+  TerminalKeyPair key_;
+  TerminalSession terminal_;
+  std::vector<std::string> cards_;
+};
+
+TEST_P(TerminalTest, LoginNeedsTheKeyAndAFreshChallenge) {
+  auto challenge = terminals_->Challenge("T-BAD-01");
+  ASSERT_TRUE(challenge.ok());
+  std::string message = LoginMessage("T-BAD-01", *challenge);
+  TerminalKeyPair other = GenerateTerminalKey();
+  auto wrong = terminals_->Login("T-BAD-01", *challenge, crypto::Base64Encode(*SignMessage(other.private_key, message)));
+  EXPECT_EQ(wrong.status().code(), ErrorCode::kUnauthenticated);
+  // The failed attempt spent the challenge: the right signature is now too late.
+  std::string good = crypto::Base64Encode(*SignMessage(key_.private_key, message));
+  EXPECT_EQ(terminals_->Login("T-BAD-01", *challenge, good).status().code(), ErrorCode::kUnauthenticated);
+  // A recorded login cannot be replayed.
+  challenge = terminals_->Challenge("T-BAD-01");
+  good = crypto::Base64Encode(*SignMessage(key_.private_key, LoginMessage("T-BAD-01", *challenge)));
+  auto login = terminals_->Login("T-BAD-01", *challenge, good);
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(terminals_->Login("T-BAD-01", *challenge, good).status().code(), ErrorCode::kUnauthenticated);
+  EXPECT_TRUE(terminals_->Authenticate(login->session).ok());
+  EXPECT_EQ(terminals_->Authenticate("forged").status().code(), ErrorCode::kUnauthenticated);
+  // A challenge for another TID does not log this one in; unknown TIDs fail alike.
+  challenge = terminals_->Challenge("T-UNKNOWN");
+  ASSERT_TRUE(challenge.ok());
+  EXPECT_EQ(terminals_->Login("T-BAD-01", *challenge,
+                              crypto::Base64Encode(*SignMessage(key_.private_key, LoginMessage("T-BAD-01", *challenge))))
+                .status()
+                .code(),
+            ErrorCode::kUnauthenticated);
+  challenge = terminals_->Challenge("T-UNKNOWN");
+  EXPECT_EQ(terminals_->Login("T-UNKNOWN", *challenge,
+                              crypto::Base64Encode(*SignMessage(key_.private_key, LoginMessage("T-UNKNOWN", *challenge))))
+                .status()
+                .code(),
+            ErrorCode::kUnauthenticated);
+  // Challenges expire.
+  challenge = terminals_->Challenge("T-BAD-01");
+  clock_.Advance(61);
+  EXPECT_EQ(terminals_->Login("T-BAD-01", *challenge,
+                              crypto::Base64Encode(*SignMessage(key_.private_key, LoginMessage("T-BAD-01", *challenge))))
+                .status()
+                .code(),
+            ErrorCode::kUnauthenticated);
+  // A disabled terminal is refused and loses its sessions.
+  ASSERT_TRUE(terminals_->SetActive(cli_, "T-BAD-01", false).ok());
+  EXPECT_EQ(terminals_->Authenticate(login->session).status().code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(LogIn("T-BAD-01", key_.private_key).status().code(), ErrorCode::kPermissionDenied);
+}
+
+TEST_P(TerminalTest, TakesEveryTransactionExactlyOnce) {
+  std::vector<json> batch = {Purchase(1, cards_[0], "9001", 2900), Acceptance(2, cards_[0], "201", "9001", "2026-11-18T11:00:00"),
+                Acceptance(3, cards_[1], "301", "9000", "2026-11-18T11:05:00")};
+  auto first = Upload(batch);
+  ASSERT_EQ(first.size(), 3u);
+  for (const auto& o : first) {
+    EXPECT_EQ(o.result, UploadResult::kAccepted) << o.booking_number << " " << o.reason;
+    EXPECT_EQ(o.conflict, "") << o.booking_number;
+  }
+  // The answer was lost: the terminal uploads the same batch again, and a newer one with it.
+  batch.push_back(Acceptance(4, cards_[0], "201", "9001", "2026-11-19T09:00:00"));
+  auto second = Upload(batch);
+  ASSERT_EQ(second.size(), 4u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(second[i].result, UploadResult::kDuplicate);
+  EXPECT_EQ(second[3].result, UploadResult::kAccepted);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions"), 4);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.sale_lines"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM card_usage.transactions"), 4);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM card_usage.holdings"), 1);
+  EXPECT_EQ(Texts("SELECT used_days, uses FROM card_usage.holdings"),
+            std::vector<std::string>{"2026-11-18,2026-11-19|2|"});
+  // Each batch that reached card_link is one audited access; the replayed part did not reach it.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit.entries WHERE action = 'card_link.record_transactions'"), 2);
+  // Settlement holds no card number, no cycle id, no registration reference.
+  std::vector<std::string> cycles = Texts("SELECT cycle_id FROM card_usage.cycles");
+  std::vector<std::string> refs = Texts("SELECT registration_ref FROM card_usage.cycles");
+  std::string settlement;
+  for (const char* table : {"transactions", "sale_lines"}) {
+    for (const auto& row : Texts(std::string("SELECT * FROM settlement.") + table)) settlement += row;
+  }
+  ASSERT_FALSE(settlement.empty());
+  for (const auto& card : cards_) EXPECT_EQ(settlement.find(card), std::string::npos);
+  for (auto id : cycles) {
+    id.pop_back();  // the '|'
+    EXPECT_EQ(settlement.find(id), std::string::npos);
+  }
+  for (auto ref : refs) {
+    ref.pop_back();
+    EXPECT_EQ(settlement.find(ref), std::string::npos);
+  }
+  auto totals = transactions_->Totals(cli_, "T-BAD-01");
+  ASSERT_TRUE(totals.ok());
+  EXPECT_EQ(totals->transactions, 4);
+  EXPECT_EQ(totals->payments_cents, 2900);
+  EXPECT_EQ(totals->by_kind["acceptance"], 3);
+}
+
+TEST_P(TerminalTest, RejectsBadTransactionsAndKeepsTheGoodOnes) {
+  json bad_amount = Purchase(11, cards_[0], "9002", 800);
+  bad_amount["payment"]["amount_cents"] = 700;
+  json other_vu = Purchase(12, cards_[0], "9002", 800);
+  other_vu["vu_number"] = "100300";
+  json no_package = Purchase(13, cards_[0], "9999", 800);
+  json base_sold = Purchase(14, cards_[0], "9000", 0);
+  json extra_field = Acceptance(15, cards_[0], "301", "9000", "2026-11-18T12:00:00");
+  extra_field["sales"] = json::array();
+  json wrong_cover = Acceptance(16, cards_[0], "201", "9000", "2026-11-18T12:00:00");
+  json other_town = Purchase(17, cards_[0], "9002", 800);
+  other_town["sales"][0]["municipality_number"] = "01051056";
+  json bad_time = Purchase(18, cards_[0], "9002", 800, "2026-11-18T25:00:00");
+  json future = Purchase(19, cards_[0], "9002", 800, "2026-11-21T10:00:00");
+  json two_credit_lines = Purchase(20, cards_[0], "9002", 1600);
+  two_credit_lines["kind"] = "credit";
+  two_credit_lines["sales"].push_back(two_credit_lines["sales"][0]);
+  two_credit_lines["sales"][1]["position"] = 2;
+  json good = Purchase(21, cards_[0], "9002", 800);
+  auto out = Upload({bad_amount, other_vu, no_package, base_sold, extra_field, wrong_cover, other_town, bad_time,
+                     future, two_credit_lines, good});
+  ASSERT_EQ(out.size(), 11u);
+  std::vector<std::string> expected_fields = {"payment.amount_cents", "vu_number", "sales[0].package_number",
+                                              "sales[0].package_number", "sales", "consumption.package_number",
+                                              "sales[0].municipality_number", "at", "at", "sales"};
+  for (size_t i = 0; i < expected_fields.size(); ++i) {
+    EXPECT_EQ(out[i].result, UploadResult::kRejected) << i;
+    EXPECT_EQ(out[i].reason.rfind(expected_fields[i] + ":", 0), 0u) << i << ": " << out[i].reason;
+  }
+  EXPECT_EQ(out[10].result, UploadResult::kAccepted);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions"), 1);
+  // A rejected booking number stays rejected when sent again unchanged.
+  auto again = Upload({bad_amount});
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].result, UploadResult::kRejected);
+}
+
+TEST_P(TerminalTest, ABatchThatIsNoBatchIsRefusedWhole) {
+  auto parse = [](const json& body) { return ParseBatch(body).status(); };
+  json one = Purchase(1, "103000000011", "9002", 800);
+  EXPECT_EQ(parse({{"protocol", 2}, {"transactions", json::array({one})}}).field(), "protocol");
+  EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array()}}).field(), "transactions");
+  EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array({one, one})}}).field(), "transactions[1].booking_number");
+  json unnumbered = one;
+  unnumbered.erase("booking_number");
+  EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array({one, unnumbered})}}).field(), "transactions[1].booking_number");
+  json huge = one;
+  huge["booking_number"] = 18446744073709551615ull;
+  EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array({huge})}}).field(), "transactions[0].booking_number");
+  json many = json::array();
+  for (int i = 1; i <= 1001; ++i) {
+    json t = one;
+    t["booking_number"] = i;
+    many.push_back(t);
+  }
+  EXPECT_EQ(parse({{"protocol", 1}, {"transactions", many}}).field(), "transactions");
+  EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array({one})}, {"extra", 1}}).field(), "extra");
+  EXPECT_TRUE(ParseBatch({{"protocol", 1}, {"transactions", json::array({one, "not an object"})}}).status().code() ==
+              ErrorCode::kInvalidArgument);
+}
+
+TEST_P(TerminalTest, OnlineAcceptanceDecidesAndRecordsOnce) {
+  clock_.Advance(3 * 86400);  // 2026-11-21: the days below are past or today
+  // The base package covers the bus on every day of the stay, without a sale.
+  AcceptanceAnswer bus = Accept(100, cards_[0], "301", "2026-11-18T08:00:00");
+  EXPECT_EQ(bus.denial, Denial::kNone);
+  EXPECT_EQ(bus.package_number, "9000");
+  EXPECT_EQ(Accept(101, cards_[0], "301", "2026-11-17T08:00:00").denial, Denial::kNotValidToday);
+  // The pool needs a package.
+  AcceptanceAnswer pool = Accept(102, cards_[0], "201", "2026-11-18T09:00:00");
+  EXPECT_EQ(pool.denial, Denial::kNoSuchPackage);
+  EXPECT_EQ(pool.result, UploadResult::kRejected);
+  ASSERT_EQ(Upload({Purchase(103, cards_[0], "9001", 2900)})[0].result, UploadResult::kAccepted);
+  const char* days[] = {"2026-11-18T10:00:00", "2026-11-19T10:00:00", "2026-11-20T10:00:00"};
+  int left = 2;
+  for (int i = 0; i < 3; ++i) {
+    AcceptanceAnswer a = Accept(104 + i, cards_[0], "201", days[i]);
+    ASSERT_EQ(a.denial, Denial::kNone) << i;
+    EXPECT_EQ(a.package_number, "9001");
+    EXPECT_EQ(a.days_left, left--);
+  }
+  AcceptanceAnswer used_up = Accept(107, cards_[0], "201", "2026-11-21T10:00:00");
+  EXPECT_EQ(used_up.denial, Denial::kPackageUsedUp);
+  EXPECT_EQ(used_up.days_left, 0);
+  // The same question again (the answer was lost): recorded once.
+  AcceptanceAnswer repeated = Accept(106, cards_[0], "201", "2026-11-20T10:00:00");
+  EXPECT_EQ(repeated.result, UploadResult::kDuplicate);
+  // And when the terminal uploads it later from its buffer, too.
+  EXPECT_EQ(Upload({Acceptance(106, cards_[0], "201", "9001", "2026-11-20T10:00:00")})[0].result,
+            UploadResult::kDuplicate);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions WHERE kind = 'acceptance'"), 4);
+  // A booking number of another kind is no acceptance.
+  AcceptanceRequest r{103, "2026-11-20T10:00:00", "7", {cards_[0], 1, kMunicipality, "4711"}, "201", ""};
+  EXPECT_EQ(transactions_->Accept(terminal_, r, "req").status().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST_P(TerminalTest, OfflineDoubleUseIsRecordedAndReported) {
+  ASSERT_EQ(Upload({Purchase(1, cards_[1], "9002", 800)})[0].result, UploadResult::kAccepted);
+  // Two mobile devices accepted the single ticket offline.
+  auto out = Upload({Acceptance(2, cards_[1], "201", "9002", "2026-11-18T10:00:00"),
+                     Acceptance(3, cards_[1], "201", "9002", "2026-11-18T10:20:00")});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].conflict, "");
+  EXPECT_EQ(out[1].result, UploadResult::kAccepted);  // it happened: recorded, and reported
+  EXPECT_EQ(out[1].conflict, "package_used_up");
+  auto conflicts = transactions_->Conflicts(cli_, 10);
+  ASSERT_TRUE(conflicts.ok());
+  ASSERT_EQ(conflicts->size(), 1u);
+  EXPECT_EQ((*conflicts)[0].card_number, cards_[1]);
+  EXPECT_EQ((*conflicts)[0].kind, "package_used_up");
+  EXPECT_EQ((*conflicts)[0].detail["booking_number"], 3);
+  // A card blocked at the office: refused online, reported when accepted offline.
+  ASSERT_TRUE(test_db_->db()
+                  .Write([&](Tx& tx) {
+                    return tx.Exec("UPDATE logistics.cards SET status = 'blocked' WHERE card_number = $1", {cards_[0]})
+                        .status();
+                  })
+                  .ok());
+  EXPECT_EQ(Accept(4, cards_[0], "301", "2026-11-18T11:00:00").denial, Denial::kBlocked);
+  EXPECT_EQ(Upload({Acceptance(5, cards_[0], "301", "9000", "2026-11-18T11:00:00")})[0].conflict, "blocked");
+  auto sync = transactions_->SyncDataFor(terminal_);
+  ASSERT_TRUE(sync.ok());
+  ASSERT_EQ(sync->blocked_cards.size(), 1u);
+  EXPECT_EQ(sync->blocked_cards[0].card_number, cards_[0]);
+  // A card that is not in service has no cycle to file under: settlement only.
+  EXPECT_EQ(Upload({Purchase(6, "103000000011", "9002", 800)})[0].conflict, "unknown_card");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions WHERE booking_number = 6"), 1);
+}
+
+TEST_P(TerminalTest, CreditTakesThePackageBack) {
+  ASSERT_EQ(Upload({Purchase(1, cards_[0], "9002", 800)})[0].result, UploadResult::kAccepted);
+  json credit = Purchase(2, cards_[0], "9002", 800);
+  credit["kind"] = "credit";
+  ASSERT_EQ(Upload({credit})[0].result, UploadResult::kAccepted);
+  EXPECT_EQ(Accept(3, cards_[0], "201", "2026-11-18T12:00:00").denial, Denial::kNoSuchPackage);
+  auto totals = transactions_->Totals(cli_, "T-BAD-01");
+  ASSERT_TRUE(totals.ok());
+  EXPECT_EQ(totals->payments_cents, 0);
+}
+
+TEST_P(TerminalTest, AnnualCardsKeepNoAcceptanceRecords) {
+  ASSERT_TRUE(test_db_->db()
+                  .Write([&](Tx& tx) { return tx.Exec("UPDATE card_usage.cycles SET card_type = '3.0'").status(); })
+                  .ok());
+  auto out = Upload({Acceptance(1, cards_[0], "301", "9000", "2026-11-18T10:00:00")});
+  ASSERT_EQ(out[0].result, UploadResult::kAccepted);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM card_usage.transactions"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions"), 1);  // settlement still counts the use
+}
+
+TEST_P(TerminalTest, CatalogueRulesAreChecked) {
+  NewPackage p{"9100", "days_of", "4 aus 3", 100, "2026-01-01", "2026-12-31", 30, 4, 3, 0, {"201"}, {}};
+  EXPECT_EQ(catalogue_->CreatePackage(cli_, municipality_, p).status().field(), "days");
+  p = {"9100", "single", "Zwei", 100, "2026-01-01", "2026-12-31", 30, 0, 0, 0, {"201", "301"}, {}};
+  EXPECT_EQ(catalogue_->CreatePackage(cli_, municipality_, p).status().field(), "services");
+  p = {"9100", "flat_rate", "Anteile", 100, "2026-01-01", "2026-12-31", 7, 0, 0, 0, {"201"}, {{"100200", 600}}};
+  EXPECT_EQ(catalogue_->CreatePackage(cli_, municipality_, p).status().field(), "shares");
+  p = {"9100", "base", "Zweites Basispaket", 0, "2026-01-01", "2026-12-31", 0, 0, 0, 0, {"201"}, {}};
+  EXPECT_EQ(catalogue_->CreatePackage(cli_, municipality_, p).status().code(), ErrorCode::kAlreadyExists);
+  p = {"9001", "flat_rate", "Doppelt", 100, "2026-01-01", "2026-12-31", 7, 0, 0, 0, {"201"}, {}};
+  EXPECT_EQ(catalogue_->CreatePackage(cli_, municipality_, p).status().code(), ErrorCode::kAlreadyExists);
+  accounts::Actor landlord = landlord_;
+  p = {"9100", "flat_rate", "Vermieter", 100, "2026-01-01", "2026-12-31", 7, 0, 0, 0, {"201"}, {}};
+  EXPECT_EQ(catalogue_->CreatePackage(landlord, municipality_, p).status().code(), ErrorCode::kPermissionDenied);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TerminalTest, ::testing::ValuesIn(storage::testing::AllBackends()),
+                         [](const auto& param_info) { return storage::testing::BackendName(param_info.param); });
+
+}  // namespace
+}  // namespace passwerk::terminals
