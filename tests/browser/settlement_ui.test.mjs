@@ -6,78 +6,13 @@
 // CSP violations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { browserSuite } from '../lib/browser.mjs';
+import { uploadDemoJuly } from '../lib/terminal.mjs';
 
 const ui = browserSuite();
 const { withPage, checkA11y, submit, login } = ui;
 
 const NAV = 'nav[aria-label="Hauptnavigation"]';
-const CARD = { card_number: '103000000044', circulation_counter: 1, municipality_number: '01055021', issuing_office: '0' };
-// Ed25519 private keys in PKCS#8 are this prefix and the 32-byte seed the key file holds.
-const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-// Logs a demo terminal in (docs/terminal-protocol.md §1) and returns an uploader.
-async function terminal(t) {
-  const [magic, tid, seed] = readFileSync(t.key_file, 'utf8').trim().split('\n');
-  assert.equal(magic, 'passwerk-terminal-key-v1');
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, Buffer.from(seed, 'base64')]), format: 'der',
-    type: 'pkcs8' });
-  const post = async (path, body, session) => {
-    const response = await fetch(`${ui.base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(session ? { authorization: `Bearer ${session}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    assert.equal(response.status, 200, `${path}: ${text}`);
-    return JSON.parse(text);
-  };
-  const { challenge } = await post('/api/terminal/v1/challenge', { tid });
-  const signature = sign(null, Buffer.from(`passwerk-terminal-login-v1\n${tid}\n${challenge}`), key).toString('base64');
-  const { session } = await post('/api/terminal/v1/login', { tid, challenge, signature });
-  let booking = 0;
-  const base = (kind, at) => ({ booking_number: ++booking, at, vu_number: t.provider, operator: '1', kind });
-  return {
-    sell: (at, packageNumber, price, method) => ({
-      ...base('purchase', at),
-      sales: [{ position: 1, ...CARD, package_number: packageNumber, price_cents: price, written: true }],
-      payment: { method, amount_cents: price },
-    }),
-    accept: (at, service, packageNumber) => ({
-      ...base('acceptance', at), consumption: { ...CARD, service_number: service, package_number: packageNumber },
-    }),
-    async upload(transactions) {
-      const { results } = await post('/api/terminal/v1/transactions', { protocol: 1, transactions }, session);
-      // The card is not in service: accepted, with the conflict unknown_card. Settlement counts it all the same.
-      for (const r of results) assert.equal(r.result, 'accepted', JSON.stringify(r));
-    },
-  };
-}
-
-// July 2026: the pool (100200) and the bus (100300) sell and accept. False
-// for a demo without terminals: then only an empty month is settled.
-async function uploadJuly() {
-  const terminals = ui.server.demo.terminals ?? [];
-  const pool = terminals.find((t) => t.provider === '100200');
-  const bus = terminals.find((t) => t.provider === '100300');
-  if (!pool || !bus) return false;
-  const p = await terminal(pool);
-  await p.upload([
-    p.sell('2026-07-02T10:00:00', '9001', 2900, 'cash'),
-    p.sell('2026-07-03T10:00:00', '9003', 2500, 'card'),
-    p.accept('2026-07-02T11:00:00', '201', '9001'),
-    p.accept('2026-07-04T11:00:00', '202', '9001'),
-  ]);
-  const b = await terminal(bus);
-  await b.upload([
-    b.sell('2026-07-05T09:00:00', '9001', 2900, 'card'),
-    b.sell('2026-07-06T09:00:00', '9002', 1200, 'cash'),
-    b.accept('2026-07-05T09:30:00', '301', '9001'),
-  ]);
-  return true;
-}
 
 async function settle(page, period) {
   await page.fill('#f-period', period);
@@ -86,7 +21,8 @@ async function settle(page, period) {
 }
 
 test('an administrator settles a month, downloads the reports, closes it and computes a correction', async () => {
-  const hasTerminals = await uploadJuly();
+  // A demo without terminals: only an empty month is settled.
+  const hasTerminals = await uploadDemoJuly(ui.base, ui.server.demo);
   await withPage({}, async (page) => {
     await login(page, 'admin');
     await page.click(`${NAV} a[href="/settlement"]`);
