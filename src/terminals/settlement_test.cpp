@@ -11,6 +11,7 @@
 #include <numeric>
 #include <random>
 #include <regex>
+#include <thread>
 #include <type_traits>
 #include <variant>
 
@@ -542,6 +543,45 @@ TEST_P(SettlementTest, ClosedStatementsNeverChangeAndCorrectionsAreNewVersions) 
   // Every run and close is in the audit trail.
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit.entries WHERE action = 'settlement.run'"), 5);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit.entries WHERE action = 'settlement.close'"), 2);
+}
+
+// Runs with new transactions racing a close: the close wins or waits, and
+// whatever it closed stays exactly as it returned it.
+TEST_P(SettlementTest, RunsRacingACloseNeverTouchTheClosedStatement) {
+  Catalogue();
+  July();
+  auto draft = settlement_->Run(cli_, municipality_, "2026-07");
+  ASSERT_TRUE(draft.ok());
+  std::vector<Status> runs;
+  std::thread runner([&] {
+    for (int i = 0; i < 12; ++i) {
+      Upload(pool_, {Sale("purchase", "2026-07-2" + std::to_string(i % 10) + "T10:00:00", {{"9003", 700}})});
+      auto run = settlement_->Run(cli_, municipality_, "2026-07");
+      runs.push_back(run.ok() ? Status::Ok() : run.status());
+    }
+  });
+  auto closed = settlement_->Close(cli_, draft->id);
+  runner.join();
+  ASSERT_TRUE(closed.ok()) << closed.status().ToString();
+  for (const Status& s : runs) {
+    EXPECT_TRUE(s.ok() || s.code() == ErrorCode::kUnavailable) << s.ToString();
+  }
+  auto stored = settlement_->Get(cli_, draft->id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->state, "closed");
+  EXPECT_EQ(stored->revenue_cents, closed->revenue_cents);
+  ASSERT_EQ(stored->lines.size(), closed->lines.size());
+  for (size_t i = 0; i < stored->lines.size(); ++i) {
+    EXPECT_EQ(stored->lines[i].amount_cents, closed->lines[i].amount_cents);
+    EXPECT_EQ(stored->lines[i].package_revenue_cents, closed->lines[i].package_revenue_cents);
+  }
+  ExpectBalanced(*stored);
+  // The last run saw every upload: the latest version has them all.
+  auto latest = settlement_->Run(cli_, municipality_, "2026-07");
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(latest->version, 2);
+  EXPECT_EQ(latest->corrects, draft->id);
+  EXPECT_EQ(latest->revenue_cents, draft->revenue_cents + 12 * 700);
 }
 
 TEST_P(SettlementTest, WhoMayRunCloseAndRead) {
