@@ -361,8 +361,8 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
     body += "<form class=\"pw-form\" method=\"post\" action=\"/catalogue/providers" + q + "\" novalidate>" +
             web::CsrfInput(env.session->csrf_token) + "<h3 class=\"kern-heading-small\">" +
             Escape(T(lang, "cat.new_provider")) + "</h3>";
-    body += web::RenderInput(Input(lang, "vu_number", "cat.f_vu", v, e, 8));
-    body += web::RenderInput(Input(lang, "name", "cat.f_provider_name", v, e, 200));
+    body += web::RenderInput(Input(lang, "provider_vu_number", "cat.f_vu", v, e, 8));
+    body += web::RenderInput(Input(lang, "provider_name", "cat.f_provider_name", v, e, 200));
     body += "<div class=\"pw-actions\">" +
             web::RenderButton(web::ButtonKind::kSecondary, T(lang, "cat.add_provider")) + "</div></form>";
   }
@@ -389,18 +389,19 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
             Escape(T(lang, "cat.new_service")) + "</h3>";
     body += web::RenderInput(Input(lang, "service_number", "cat.f_service_number", v, e, 8));
     web::SelectField provider;
-    provider.name = "vu_number";
+    provider.name = "service_vu_number";
     provider.label = T(lang, "cat.f_provider");
-    provider.error = MessageFor(e, "vu_number");
+    provider.error = MessageFor(e, "service_vu_number");
     provider.required = true;
     web::SelectGroup group;
     for (const auto& p : *providers) {
-      group.options.push_back({p.vu_number, p.name, v.count("vu_number") && v.at("vu_number") == p.vu_number});
+      group.options.push_back(
+          {p.vu_number, p.name, v.count("service_vu_number") && v.at("service_vu_number") == p.vu_number});
     }
     provider.groups.push_back(group);
     body += web::RenderSelect(provider);
-    body += web::RenderInput(Input(lang, "name", "cat.f_service_name", v, e, 200));
-    auto points = Input(lang, "points", "cat.f_points", v, e, 5, false);
+    body += web::RenderInput(Input(lang, "service_name", "cat.f_service_name", v, e, 200));
+    auto points = Input(lang, "service_points", "cat.f_points", v, e, 5, false);
     points.hint = T(lang, "cat.f_points_hint");
     points.inputmode = "numeric";
     body += web::RenderInput(points);
@@ -449,18 +450,18 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
             Escape(T(lang, "cat.new_package")) + "</h3>";
     body += web::RenderInput(Input(lang, "package_number", "cat.f_package_number", v, e, 8));
     web::SelectField kind;
-    kind.name = "kind";
+    kind.name = "package_kind";
     kind.label = T(lang, "cat.f_kind");
-    kind.error = MessageFor(e, "kind");
+    kind.error = MessageFor(e, "package_kind");
     kind.required = true;
     web::SelectGroup kinds;
     for (const char* k : {"flat_rate", "days_of", "points", "single", "base"}) {
       kinds.options.push_back(
-          {k, std::string(T(lang, std::string("cat.kind.") + k)), v.count("kind") && v.at("kind") == k});
+          {k, std::string(T(lang, std::string("cat.kind.") + k)), v.count("package_kind") && v.at("package_kind") == k});
     }
     kind.groups.push_back(kinds);
     body += web::RenderSelect(kind);
-    body += web::RenderInput(Input(lang, "name", "cat.f_package_name", v, e, 200));
+    body += web::RenderInput(Input(lang, "package_name", "cat.f_package_name", v, e, 200));
     auto price = Input(lang, "price", "cat.f_price", v, e, 12);
     price.hint = T(lang, "cat.f_price_hint");
     price.inputmode = "decimal";
@@ -471,9 +472,10 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
     auto to = Input(lang, "sale_to", "cat.f_sale_to", v, e, 10);
     to.type = "date";
     body += web::RenderInput(to);
-    for (const char* f : {"validity_days", "days", "window_days", "points"}) {
-      auto field = Input(lang, f, std::string("cat.fp_") + f, v, e, 5, false);
-      field.hint = T(lang, std::string("cat.fp_") + f + "_hint");
+    for (std::string f : {"validity_days", "days", "window_days", "package_points"}) {
+      std::string key = "cat.fp_" + (f == "package_points" ? std::string("points") : f);
+      auto field = Input(lang, f, key, v, e, 5, false);
+      field.hint = T(lang, key + "_hint");
       field.inputmode = "numeric";
       body += web::RenderInput(field);
     }
@@ -523,24 +525,30 @@ Response CatalogueForm(Env& env, const std::string& form_name, const std::vector
         s.code() != ErrorCode::kNotFound) {
       return ErrorFor(env, s);
     }
-    return RenderCatalogue(env, s.code() == ErrorCode::kAlreadyExists ? 409 : 422, form_name, values,
-                           {FieldErrorFor(env.lang, s, "cat")}, "");
+    // Domain fields ("name") to this form's fields ("provider_name"): ids are unique on the page.
+    web::FieldError error = FieldErrorFor(env.lang, s, "cat");
+    std::string domain = error.field == "price_cents" ? "price" : error.field;
+    error.field = values.count(form_name + "_" + domain) ? form_name + "_" + domain
+                  : values.count(domain)                 ? domain
+                                                         : "";
+    return RenderCatalogue(env, s.code() == ErrorCode::kAlreadyExists ? 409 : 422, form_name, values, {error}, "");
   }
   return Response::Redirect("/catalogue?municipality=" + municipality->municipality_number + "&saved=1");
 }
 
 Response PostProvider(Env& env) {
-  return CatalogueForm(env, "provider", {"vu_number", "name"}, [&env](const auto& actor, int64_t m, auto& v) {
-    return env.app.catalogue.CreateProvider(actor, m, v["vu_number"], v["name"]).status();
+  return CatalogueForm(env, "provider", {"provider_vu_number", "provider_name"},
+                       [&env](const auto& actor, int64_t m, auto& v) {
+    return env.app.catalogue.CreateProvider(actor, m, v["provider_vu_number"], v["provider_name"]).status();
   });
 }
 
 Response PostService(Env& env) {
-  return CatalogueForm(env, "service", {"service_number", "vu_number", "name", "points"},
+  return CatalogueForm(env, "service", {"service_number", "service_vu_number", "service_name", "service_points"},
                        [&env](const auto& actor, int64_t m, auto& v) -> Status {
-                         auto points = ParseCount(v["points"]);
+                         auto points = ParseCount(v["service_points"]);
                          if (!points) return InvalidArgument("points", "points");
-                         terminals::NewService input{v["service_number"], v["vu_number"], v["name"],
+                         terminals::NewService input{v["service_number"], v["service_vu_number"], v["service_name"],
                                                      *points == 0 ? 1 : *points};
                          return env.app.catalogue.CreateService(actor, m, input).status();
                        });
@@ -549,22 +557,22 @@ Response PostService(Env& env) {
 Response PostPackage(Env& env) {
   return CatalogueForm(
       env, "package",
-      {"package_number", "kind", "name", "price", "sale_from", "sale_to", "validity_days", "days", "window_days",
-       "points", "shares"},
+      {"package_number", "package_kind", "package_name", "price", "sale_from", "sale_to", "validity_days", "days",
+       "window_days", "package_points", "shares"},
       [&env](const auto& actor, int64_t m, auto& v) -> Status {
         terminals::NewPackage p;
         p.package_number = v["package_number"];
-        p.kind = v["kind"];
-        p.name = v["name"];
+        p.kind = v["package_kind"];
+        p.name = v["package_name"];
         auto price = ParseEuro(v["price"]);
         if (!price) return InvalidArgument("price", "price_cents");
         p.price_cents = *price;
         p.sale_from = v["sale_from"];
         p.sale_to = v["sale_to"];
         for (auto [field, target] : {std::pair{"validity_days", &p.validity_days}, std::pair{"days", &p.days},
-                                     std::pair{"window_days", &p.window_days}, std::pair{"points", &p.points}}) {
+                                     std::pair{"window_days", &p.window_days}, std::pair{"package_points", &p.points}}) {
           auto n = ParseCount(v[field]);
-          if (!n) return InvalidArgument(field, field);
+          if (!n) return InvalidArgument(field, std::string(field) == "package_points" ? "points" : field);
           *target = *n;
         }
         for (const auto& [k, value] : v) {
