@@ -325,7 +325,7 @@ for (const engine of engines()) {
         // later. A sync takes some 50 ms, but several hundred under ASan or on
         // a busy machine: the window starts from a measured empty sync and
         // then follows what happens, growing a little after each kill and
-        // shrinking after each sync that finished, so that about half of the
+        // shrinking after each sync that finished, so that about three in four
         // syncs are killed, at moments spread over all their phases.
         const calibration = [];
         for (let i = 0; i < 3; i++) calibration.push((await terminal(server.url, ['sync'])).ms);
@@ -382,10 +382,10 @@ for (const engine of engines()) {
           if (s.signal === 'SIGKILL') {
             syncsKilled += 1;
             if (now > seen && !killSale) killedAfterUploading += 1;
-            window = Math.round(window * 1.05);
+            window = Math.round(window * 1.03);
           } else {
             assert.ok(s.code === 0 || s.code === 1, `sync ended with ${s.code}: ${s.stderr}`);
-            window = Math.max(10, Math.round(window * 0.95));
+            window = Math.max(10, Math.round(window * 0.9));
           }
           seen = now;
         }
