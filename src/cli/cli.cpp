@@ -197,10 +197,12 @@ int Run(int argc, char** argv) {
 
   auto run_terminal = AddTerminalCommand(app);
   auto run_settlement = AddSettlementCommand(app, common);
+  auto run_terminals = AddTerminalsCommand(app, common);
 
   CLI11_PARSE(app, argc, argv);
 
   if (auto code = run_terminal()) return *code;
+  if (auto code = run_terminals.without_services()) return *code;
 
   if (serve->parsed()) {
     auto config = LoadEffectiveConfig(common);
@@ -229,6 +231,7 @@ int Run(int argc, char** argv) {
   accounts::Actor actor = CliActor();
 
   if (auto code = run_settlement(s)) return *code;
+  if (auto code = run_terminals.with_services(s)) return *code;
 
   if (migrate->parsed()) {
     for (storage::Segment segment : storage::AllSegments()) {

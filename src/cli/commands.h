@@ -50,6 +50,14 @@ std::function<std::optional<int>()> AddTerminalCommand(CLI::App& app);
 // returned function runs it with the opened services when it was parsed.
 std::function<std::optional<int>(Services&)> AddSettlementCommand(CLI::App& app, CommonOptions& common);
 
+// `passwerk terminals …` (terminals_command.cpp): keygen runs without the
+// server's storage, the rest with it.
+struct TerminalsCommand {
+  std::function<std::optional<int>()> without_services;
+  std::function<std::optional<int>(Services&)> with_services;
+};
+TerminalsCommand AddTerminalsCommand(CLI::App& app, CommonOptions& common);
+
 // Creates (or finds) the demo dataset and describes it.
 Result<nlohmann::json> CreateDemo(Services& services);
 

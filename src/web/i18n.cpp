@@ -732,7 +732,7 @@ constexpr Text kTexts[] = {
     {"term.kind.office_pc", "PC-Serviceterminal (Kurverwaltung)", "Office PC service terminal"},
     {"term.kind.landlord_web", "Internet-Terminal (Vermieter)", "Landlord web terminal"},
     {"term.register", "Terminal registrieren", "Register a terminal"},
-    {"term.register_hint", "Das Terminal erzeugt sein Schlüsselpaar selbst (passwerk terminal keygen); hier wird nur der öffentliche Schlüssel eingetragen.", "The terminal creates its own key pair (passwerk terminal keygen); only the public key is entered here."},
+    {"term.register_hint", "Das Terminal erzeugt sein Schlüsselpaar selbst (passwerk terminals keygen); hier wird nur der öffentliche Schlüssel eingetragen.", "The terminal creates its own key pair (passwerk terminal keygen); only the public key is entered here."},
     {"term.no_providers", "Legen Sie zuerst im Leistungskatalog einen Leistungsträger an.", "First add a service provider in the catalogue."},
     {"term.to_catalogue", "Zum Leistungskatalog", "To the catalogue"},
     {"term.f_tid", "Terminal-ID (TID)", "Terminal id (TID)"},
