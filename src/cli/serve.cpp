@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cards/card_pdf.h"
 #include "cli/commands.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -134,6 +135,9 @@ int Serve(Config config) {
   server.Wait();
   Status flushed = check_service.Flush();
   if (!flushed.ok()) log::Error("check records could not be written", {{"error", flushed.ToString()}});
+  // Settlement PDFs load fonts through cairo and fontconfig, which keep them for
+  // the process's life; once no request runs any more, hand them back.
+  cards::ReleaseFontCaches();
   log::Info("stopped", nlohmann::json::object());
   return 0;
 }
