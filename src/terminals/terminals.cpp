@@ -243,6 +243,7 @@ Result<TerminalLogin> TerminalService::Login(const std::string& tid, const std::
                     terminal->municipality_id,
                     terminal->municipality_number,
                     terminal->kind,
+                    terminal->operators,
                     now + options_.session_seconds};
   std::lock_guard lock(mu_);
   sessions_[crypto::Sha256(login.session)] = login.terminal;

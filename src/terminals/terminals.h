@@ -52,6 +52,7 @@ struct TerminalSession {
   int64_t municipality_id = 0;
   std::string municipality_number;
   std::string kind;
+  std::vector<std::string> operators;  // empty: any operator number is accepted
   int64_t expires_at = 0;
 };
 

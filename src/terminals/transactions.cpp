@@ -515,6 +515,10 @@ class Ledger {
   // Checks that need the catalogue and the terminal; "" when fine.
   std::string Check(const TransactionInput& in) const {
     if (in.vu_number != terminal_.vu_number) return "vu_number: not the VU number of this terminal";
+    if (!terminal_.operators.empty() && std::find(terminal_.operators.begin(), terminal_.operators.end(),
+                                                  in.operator_number) == terminal_.operators.end()) {
+      return "operator: not an operator registered for this terminal";
+    }
     auto future = BerlinDate(clock_.NowUnix() + 86400);
     if (in.day > future) return "at: lies more than a day in the future";
     auto card_ok = [&](const CardRef& card, const std::string& path) -> std::string {
@@ -720,6 +724,10 @@ Result<AcceptanceAnswer> TransactionService::Accept(const TerminalSession& termi
   Date day = *ParseIsoDate(std::string_view(request.at).substr(0, 10));
   if (request.card.municipality_number != terminal.municipality_number) {
     return InvalidArgument("a card of another municipality", "municipality_number");
+  }
+  if (!terminal.operators.empty() && std::find(terminal.operators.begin(), terminal.operators.end(),
+                                               request.operator_number) == terminal.operators.end()) {
+    return InvalidArgument("not an operator registered for this terminal", "operator");
   }
   Status status = db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows done, tx.Query("SELECT t.kind, p.package_number FROM settlement.transactions t LEFT JOIN "

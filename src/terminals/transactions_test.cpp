@@ -336,18 +336,20 @@ TEST_P(TerminalTest, RejectsBadTransactionsAndKeepsTheGoodOnes) {
   two_credit_lines["kind"] = "credit";
   two_credit_lines["sales"].push_back(two_credit_lines["sales"][0]);
   two_credit_lines["sales"][1]["position"] = 2;
+  json stranger = Purchase(22, cards_[0], "9002", 800);
+  stranger["operator"] = "8";
   json good = Purchase(21, cards_[0], "9002", 800);
   auto out = Upload({bad_amount, other_vu, no_package, base_sold, extra_field, wrong_cover, other_town, bad_time,
-                     future, two_credit_lines, good});
-  ASSERT_EQ(out.size(), 11u);
+                     future, two_credit_lines, stranger, good});
+  ASSERT_EQ(out.size(), 12u);
   std::vector<std::string> expected_fields = {"payment.amount_cents", "vu_number", "sales[0].package_number",
                                               "sales[0].package_number", "sales", "consumption.package_number",
-                                              "sales[0].municipality_number", "at", "at", "sales"};
+                                              "sales[0].municipality_number", "at", "at", "sales", "operator"};
   for (size_t i = 0; i < expected_fields.size(); ++i) {
     EXPECT_EQ(out[i].result, UploadResult::kRejected) << i;
     EXPECT_EQ(out[i].reason.rfind(expected_fields[i] + ":", 0), 0u) << i << ": " << out[i].reason;
   }
-  EXPECT_EQ(out[10].result, UploadResult::kAccepted);
+  EXPECT_EQ(out[11].result, UploadResult::kAccepted);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions"), 1);
   // A rejected booking number stays rejected when sent again unchanged.
   auto again = Upload({bad_amount});
