@@ -36,7 +36,8 @@
 //
 // Prints one line: raw engine=… transactions=… purchases=… acceptances=… seconds=…
 // tx_per_s=… rows=… rows_per_s=… statements=… cpu_s=… tx_per_cpu_s=… (the CPU
-// time of this process: all of the work on SQLite, the client side on PostgreSQL).
+// time of this process: all of the work on SQLite, the client side on PostgreSQL)
+// runqueue_wait_s=… (time it was ready to run but other work held the CPU).
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
@@ -331,6 +332,16 @@ struct Args {
 
 int64_t ToInt(const std::string& s) { return std::strtoll(s.c_str(), nullptr, 10); }
 
+// Seconds this (single-threaded) process was ready to run but waited for a CPU.
+double RunqueueSeconds() {
+  std::FILE* f = std::fopen("/proc/self/schedstat", "r");
+  if (f == nullptr) return 0;
+  unsigned long long on_cpu = 0, waiting = 0;
+  int n = std::fscanf(f, "%llu %llu", &on_cpu, &waiting);
+  std::fclose(f);
+  return n == 2 ? static_cast<double>(waiting) / 1e9 : 0;
+}
+
 // CPU seconds (user + system) this process has used so far.
 double CpuSeconds() {
   rusage usage{};
@@ -466,6 +477,7 @@ int main(int argc, char** argv) {
   int64_t purchases = 0, acceptances = 0, rows = 0, statements = 0;
 
   const double cpu0 = CpuSeconds();
+  const double queued0 = RunqueueSeconds();
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t done = 0; done < a.transactions;) {
     db->Begin();
@@ -543,12 +555,13 @@ int main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = CpuSeconds() - cpu0;
+  const double queued = RunqueueSeconds() - queued0;
   std::printf(
       "raw engine=%s transactions=%lld purchases=%lld acceptances=%lld seconds=%.2f tx_per_s=%.0f rows=%lld "
-      "rows_per_s=%.0f statements=%lld cpu_s=%.2f tx_per_cpu_s=%.0f\n",
+      "rows_per_s=%.0f statements=%lld cpu_s=%.2f tx_per_cpu_s=%.0f runqueue_wait_s=%.2f\n",
       db->name(), static_cast<long long>(a.transactions), static_cast<long long>(purchases),
       static_cast<long long>(acceptances), seconds, static_cast<double>(a.transactions) / seconds,
       static_cast<long long>(rows), static_cast<double>(rows) / seconds, static_cast<long long>(statements), cpu,
-      static_cast<double>(a.transactions) / cpu);
+      static_cast<double>(a.transactions) / cpu, queued);
   return 0;
 }

@@ -30,7 +30,7 @@
 // afterwards) and "terminals expected_upload:" (the rows of the upload alone:
 // what bench/raw_transactions.cpp writes).
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createPrivateKey, sign } from 'node:crypto';
 
 const options = {
@@ -91,6 +91,21 @@ function serverCpuSeconds() {
   const stat = readFileSync(`/proc/${serverPid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / clkTck;  // utime + stime
+}
+
+// Seconds the server's threads spent ready to run but waiting for a CPU (other
+// work on the machine): the part of the wall time that is not Passwerk's.
+function serverRunqueueSeconds() {
+  if (!serverPid) return NaN;
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${serverPid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${serverPid}/task/${task}/schedstat`, 'utf8').split(' ')[1]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns / 1e9;
 }
 
 // ---- The mix: mulberry32, the same draws as bench/raw_transactions.cpp --------
@@ -222,6 +237,7 @@ async function upload(call, session, bodies) {
   const conflicts = {};
   let waiting = 0;  // seconds from sending a batch to its whole answer
   const cpu0 = serverCpuSeconds();
+  const queued0 = serverRunqueueSeconds();
   const client0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (const { first, count, body } of bodies) {
@@ -241,7 +257,8 @@ async function upload(call, session, bodies) {
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const client = process.cpuUsage(client0);
-  return { seconds, cpu: serverCpuSeconds() - cpu0, conflicts, waiting, clientCpu: (client.user + client.system) / 1e6 };
+  return { seconds, cpu: serverCpuSeconds() - cpu0, queued: serverRunqueueSeconds() - queued0, conflicts, waiting,
+    clientCpu: (client.user + client.system) / 1e6 };
 }
 
 // ---- 4. Online acceptances -----------------------------------------------------------
@@ -304,7 +321,8 @@ console.log(`terminals upload: day=${today} transactions=${total} batch=${batchS
   `cards=${cardCount} purchases=${purchases} acceptances=${total - purchases} ${mix} ` +
   `conflicts=${conflictCount}${conflictCount ? ` (${JSON.stringify(up.conflicts)})` : ''} ` +
   `seconds=${f(up.seconds, 2)} tx_per_s=${f(total / up.seconds)} server_cpu_s=${f(up.cpu, 2)} ` +
-  `tx_per_server_cpu_s=${f(total / up.cpu)} request_s=${f(up.waiting, 2)} client_cpu_s=${f(up.clientCpu, 2)}`);
+  `tx_per_server_cpu_s=${f(total / up.cpu)} request_s=${f(up.waiting, 2)} client_cpu_s=${f(up.clientCpu, 2)} ` +
+  `server_runqueue_wait_s=${f(up.queued, 2)}`);
 
 for (const k of Object.keys(counts)) counts[k] = 0;
 const on = await online(session, cards, total + 1);
