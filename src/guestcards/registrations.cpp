@@ -785,6 +785,35 @@ Result<CardStatus> RegistrationService::LoadCardStatus(Tx& tx, const accounts::A
       status.arrival = usage[0].Text(1);
       status.departure = usage[0].Text(2);
     }
+    PW_ASSIGN_OR_RETURN(Rows held, tx.Query("SELECT p.package_number, p.name, p.kind, p.price_cents, h.state, "
+                                            "h.valid_from, h.valid_to, h.points_left, h.used_days, h.uses, p.days "
+                                            "FROM card_usage.holdings h JOIN core.packages p ON p.id = h.package_id "
+                                            "WHERE h.cycle_id = $1 ORDER BY h.id",
+                                            {*cycles[0]}));
+    for (const Row& r : held) {
+      PackageStatus p;
+      p.package_number = r.Text(0);
+      p.name = r.Text(1);
+      p.kind = r.Text(2);
+      p.price_cents = r.Int(3);
+      p.state = r.Text(4);
+      p.valid_from = r.Text(5);
+      p.valid_to = r.Text(6);
+      const std::string& days = r.Text(8);
+      p.first_use = days.substr(0, days.find(','));
+      p.uses = r.Int(9);
+      if (p.kind == "points") p.points_left = r.OptInt(7);
+      if (p.kind == "days_of") {
+        int64_t used = days.empty() ? 0 : 1 + static_cast<int64_t>(std::count(days.begin(), days.end(), ','));
+        p.days_left = std::max<int64_t>(0, r.OptInt(10).value_or(0) - used);
+      }
+      status.packages.push_back(std::move(p));
+    }
+    PW_ASSIGN_OR_RETURN(Rows uses, tx.Query("SELECT u.occurred_at, u.tid, t.name, u.kind FROM card_usage.transactions u "
+                                            "LEFT JOIN core.terminals t ON t.tid = u.tid WHERE u.cycle_id = $1 "
+                                            "ORDER BY u.occurred_at DESC, u.id DESC LIMIT 100",
+                                            {*cycles[0]}));
+    for (const Row& r : uses) status.uses.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3)});
   }
   PW_RETURN_IF_ERROR(Audit(tx, clock_, actor, "card_status.view", "card:" + *normalized, json::object()));
   return status;

@@ -122,6 +122,26 @@ struct RegistrationDetails {
 
 // What a guest may see about a card (001 §6): shown to the guest who proves
 // the card with its number and the registration number, and to office staff.
+// A package on the card (001 §6 "Erlebnispakete"): kind, amount, what is left,
+// used or not (from the first use to the end of its validity).
+struct PackageStatus {
+  std::string package_number, name, kind;
+  int64_t price_cents = 0;
+  std::string state;  // active, credited
+  std::string valid_from, valid_to;
+  std::string first_use;  // empty: not used yet
+  std::optional<int64_t> days_left;
+  std::optional<int64_t> points_left;
+  int64_t uses = 0;
+};
+
+// One use of the card at a terminal: when, where (terminal name and TID), what.
+struct CardUse {
+  std::string at;  // local time at the terminal
+  std::string tid, terminal_name;
+  std::string kind;
+};
+
 struct CardStatus {
   std::string card_number;
   std::string card_type;           // "1.0" adult, "2.0" child, "3.0" annual
@@ -129,6 +149,8 @@ struct CardStatus {
   std::string arrival, departure;  // the stay, while the card is linked to its usage
   std::optional<int64_t> spa_tax_cents;
   std::string place;  // the municipality the spa tax was paid to
+  std::vector<PackageStatus> packages;
+  std::vector<CardUse> uses;  // the latest 100
 };
 
 struct RegistrationOptions {

@@ -154,6 +154,25 @@ Response CancelRegistration(AppContext& app, Request& request) {
 }
 
 json CardStatusJson(const guestcards::CardStatus& c) {
+  auto opt = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
+  json packages = json::array();
+  for (const auto& p : c.packages) {
+    packages.push_back({{"package_number", p.package_number},
+                        {"name", p.name},
+                        {"kind", p.kind},
+                        {"amount_cents", p.price_cents},
+                        {"state", p.state},
+                        {"valid_from", p.valid_from},
+                        {"valid_to", p.valid_to},
+                        {"first_use", p.first_use.empty() ? json(nullptr) : json(p.first_use)},
+                        {"days_left", opt(p.days_left)},
+                        {"points_left", opt(p.points_left)},
+                        {"uses", p.uses}});
+  }
+  json uses = json::array();
+  for (const auto& u : c.uses) {
+    uses.push_back({{"at", u.at}, {"tid", u.tid}, {"terminal", u.terminal_name}, {"kind", u.kind}});
+  }
   return {{"card_number", c.card_number},
           {"card_type", c.card_type},
           {"status", c.status},
@@ -164,7 +183,8 @@ json CardStatusJson(const guestcards::CardStatus& c) {
            {{"amount_cents", c.spa_tax_cents ? json(*c.spa_tax_cents) : json(nullptr)},
             {"currency", "EUR"},
             {"place", c.place}}},
-          {"packages", json::array()}};
+          {"packages", packages},
+          {"uses", uses}};
 }
 
 // The guest proves the card with its number and the registration number (no login).

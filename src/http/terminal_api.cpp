@@ -46,9 +46,12 @@ Response TerminalLogin(AppContext& app, Request& request) {
   auto login = app.terminals.Login(tid, challenge, signature);
   if (!login.ok()) return Unauthorized(login.status());
   const auto& t = login->terminal;
+  auto last = app.transactions.LastBookingNumber(t.tid);
+  if (!last.ok()) return Response::Error(last.status());
   return Response::Json(200, {{"session", login->session},
                               {"expires_in", t.expires_at - app.clock.NowUnix()},
                               {"protocol", terminals::kProtocolVersion},
+                              {"last_booking_number", *last},
                               {"terminal",
                                {{"tid", t.tid},
                                 {"vu_number", t.vu_number},
@@ -104,6 +107,7 @@ Response TerminalSyncData(AppContext& app, Request& request) {
   return Response::Json(200, {{"protocol", terminals::kProtocolVersion},
                               {"as_of", UtcNow(app.clock.NowUnix())},
                               {"municipality_number", data->municipality_number},
+                              {"operators", terminal->operators},
                               {"services", services},
                               {"packages", packages},
                               {"blocked_cards", blocked}});

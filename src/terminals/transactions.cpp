@@ -783,6 +783,19 @@ Result<SyncData> TransactionService::SyncDataFor(const TerminalSession& terminal
   return data;
 }
 
+Result<int64_t> TransactionService::LastBookingNumber(const std::string& tid) {
+  int64_t last = 0;
+  Status status = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("SELECT COALESCE(MAX(booking_number), 0) FROM settlement.transactions "
+                                             "WHERE tid = $1",
+                                             {tid}));
+    last = row.Int(0);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return last;
+}
+
 namespace {
 Status MaySeeTerminalData(const accounts::Actor& actor) {
   if (!actor.user) return Status::Ok();

@@ -147,6 +147,9 @@ class TransactionService {
   Result<AcceptanceAnswer> Accept(const TerminalSession& terminal, const AcceptanceRequest& request,
                                   const std::string& request_id);
   Result<SyncData> SyncDataFor(const TerminalSession& terminal);
+  // The highest booking number recorded for the terminal (0: none), so a
+  // terminal that lost its buffer continues above it instead of colliding.
+  Result<int64_t> LastBookingNumber(const std::string& tid);
 
   // Staff views.
   Result<TerminalTotals> Totals(const accounts::Actor& actor, const std::string& tid);

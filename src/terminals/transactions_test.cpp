@@ -311,6 +311,18 @@ TEST_P(TerminalTest, TakesEveryTransactionExactlyOnce) {
     ref.pop_back();
     EXPECT_EQ(settlement.find(ref), std::string::npos);
   }
+  // The card status (001 §6) shows the package, what is left of it, and where the card was used.
+  auto status = registrations_->CardStatusForStaff(cli_, cards_[0]);
+  ASSERT_TRUE(status.ok()) << status.status().ToString();
+  ASSERT_EQ(status->packages.size(), 1u);
+  EXPECT_EQ(status->packages[0].package_number, "9001");
+  EXPECT_EQ(status->packages[0].price_cents, 2900);
+  EXPECT_EQ(status->packages[0].first_use, "2026-11-18");
+  EXPECT_EQ(status->packages[0].days_left, 1);
+  ASSERT_EQ(status->uses.size(), 3u);
+  EXPECT_EQ(status->uses[0].at, "2026-11-19T09:00:00");
+  EXPECT_EQ(status->uses[0].terminal_name, "Kasse");
+  EXPECT_EQ(status->uses[0].tid, "T-BAD-01");
   auto totals = transactions_->Totals(cli_, "T-BAD-01");
   ASSERT_TRUE(totals.ok());
   EXPECT_EQ(totals->transactions, 4);

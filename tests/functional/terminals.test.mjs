@@ -82,6 +82,7 @@ for (const engine of engines()) {
         assert.equal(response.status, 200);
         assert.equal(response.json.terminal.vu_number, bad.provider);
         assert.equal(response.json.terminal.municipality_number, municipality);
+        assert.equal(response.json.last_booking_number, 0);
         session = response.json.session;
         const replay = await call(server, 'POST', '/api/terminal/v1/login', null,
           { tid: bad.tid, challenge, signature: signLogin(key, bad.tid, challenge) });
@@ -115,6 +116,7 @@ for (const engine of engines()) {
         assert.deepEqual([days.days, days.window_days], [3, 7]);
         assert.ok(data.json.services.some((s) => s.service_number === '201'));
         assert.ok(Array.isArray(data.json.blocked_cards));
+        assert.deepEqual(data.json.operators, ['1', '2']);
       });
 
       await t.test('uploads are taken exactly once; bad transactions are rejected one by one', async () => {
@@ -139,6 +141,9 @@ for (const engine of engines()) {
         assert.equal(totals.json.transactions, 3);
         assert.equal(totals.json.payments_cents, 4100);
         assert.deepEqual(totals.json.by_kind, { acceptance: 1, purchase: 2 });
+        // A replaced device learns where its predecessor stopped numbering.
+        const again2 = await login(server, bad.tid, key);
+        assert.equal(again2.response.json.last_booking_number, 5);
       });
 
       await t.test('a body that is no batch is refused whole and stores nothing', async () => {
