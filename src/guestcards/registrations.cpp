@@ -9,6 +9,7 @@
 #include "cards/card_number.h"
 #include "core/utf8.h"
 #include "guestcards/card_link.h"
+#include "guestcards/retention.h"
 #include "guestcards/origin.h"
 
 namespace passwerk::guestcards {
@@ -745,9 +746,7 @@ Status RegistrationService::CancelRegistration(const accounts::Actor& actor, con
       for (const auto& cycle : cycles) {
         if (cycle) linked.push_back(*cycle);
       }
-      for (const std::string& cycle : linked) {
-        PW_RETURN_IF_ERROR(tx.Exec("DELETE FROM card_usage.cycles WHERE cycle_id = $1", {cycle}).status());
-      }
+      for (const std::string& cycle : linked) PW_RETURN_IF_ERROR(DeleteCycleUsage(tx, cycle));
       PW_RETURN_IF_ERROR(UnlinkCycles(tx, clock_, access, linked).status());
     }
     return Audit(tx, clock_, actor, "registration.cancel", "registration:" + number, {{"cards", card_numbers.size()}});

@@ -66,13 +66,25 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
         std::vector<std::string> cycles;
         for (const Row& r : rows) {
           // A new random id: nothing in history leads back to the cycle or the card.
+          const std::string history_id = crypto::HexEncode(crypto::RandomBytes(16));
           PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO history.cycles (history_id, registration_ref, card_type, gender, "
                                      "age_band, postal_code, origin, spa_tax_cents, arrival, departure, first_use, "
                                      "archived_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                                     {crypto::HexEncode(crypto::RandomBytes(16)), r.Text(1), r.Text(2), r.Text(3),
-                                      r.Text(4), r.Text(5), r.Text(6), r.Int(7), r.at(8), r.at(9), r.at(10), today})
+                                     {history_id, r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6),
+                                      r.Int(7), r.at(8), r.at(9), r.at(10), today})
                                  .status());
-          PW_RETURN_IF_ERROR(tx.Exec("DELETE FROM card_usage.cycles WHERE cycle_id = $1", {r.Text(0)}).status());
+          // The cycle's transactions go along, by day only and without the terminal: a
+          // time to the second and a TID would let them be matched with settlement rows.
+          PW_ASSIGN_OR_RETURN(Rows used, tx.Query("SELECT kind, occurred_at, package_id, service_id, price_cents FROM "
+                                                  "card_usage.transactions WHERE cycle_id = $1 ORDER BY id",
+                                                  {r.Text(0)}));
+          for (const Row& u : used) {
+            PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO history.transactions (history_id, kind, occurred_on, package_id, "
+                                       "service_id, price_cents) VALUES ($1, $2, $3, $4, $5, $6)",
+                                       {history_id, u.Text(0), u.Text(1).substr(0, 10), u.at(2), u.at(3), u.at(4)})
+                                   .status());
+          }
+          PW_RETURN_IF_ERROR(DeleteCycleUsage(tx, r.Text(0)));
           cycles.push_back(r.Text(0));
         }
         LinkAccess access{actor.id, actor.request_id, "retention"};
@@ -106,6 +118,15 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
   });
   if (!audited.ok()) return audited;
   return report;
+}
+
+Status DeleteCycleUsage(Tx& tx, const std::string& cycle_id) {
+  for (const char* sql : {"DELETE FROM card_usage.transactions WHERE cycle_id = $1",
+                          "DELETE FROM card_usage.holdings WHERE cycle_id = $1",
+                          "DELETE FROM card_usage.cycles WHERE cycle_id = $1"}) {
+    PW_RETURN_IF_ERROR(tx.Exec(sql, {cycle_id}).status());
+  }
+  return Status::Ok();
 }
 
 }  // namespace passwerk::guestcards

@@ -41,4 +41,8 @@ nlohmann::json RetentionReportJson(const RetentionReport& report);
 Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, const accounts::Actor& actor,
                                      const Date& as_of, bool dry_run, const RetentionOptions& options = {});
 
+// Deletes everything card_usage holds under a cycle: the cycle, its
+// transactions and the packages it holds (retention, cancellation).
+Status DeleteCycleUsage(storage::Tx& tx, const std::string& cycle_id);
+
 }  // namespace passwerk::guestcards

@@ -451,6 +451,17 @@ CREATE TABLE history.cycles (
   archived_on TEXT NOT NULL
 );
 )SQL"},
+    {2, "terminals issue: the transactions of historised cycles, by day only", R"SQL(
+CREATE TABLE history.transactions (
+  history_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  occurred_on TEXT NOT NULL,
+  package_id BIGINT,
+  service_id BIGINT,
+  price_cents BIGINT
+);
+CREATE INDEX history.transactions_by_cycle ON transactions(history_id);
+)SQL"},
 };
 
 // Settlement between service providers (3.6): transactions without any card

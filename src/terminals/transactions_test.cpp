@@ -11,6 +11,7 @@
 #include "cards/cards.h"
 #include "core/crypto.h"
 #include "guestcards/registrations.h"
+#include "guestcards/retention.h"
 #include "storage/testing/backends.h"
 #include "terminals/catalogue.h"
 #include "terminals/terminal_key.h"
@@ -496,6 +497,23 @@ TEST_P(TerminalTest, CatalogueRulesAreChecked) {
   accounts::Actor landlord = landlord_;
   p = {"9100", "flat_rate", "Vermieter", 100, "2026-01-01", "2026-12-31", 7, 0, 0, 0, {"201"}, {}};
   EXPECT_EQ(catalogue_->CreatePackage(landlord, municipality_, p).status().code(), ErrorCode::kPermissionDenied);
+}
+
+TEST_P(TerminalTest, RetentionTakesTheTransactionsIntoHistoryByDayOnly) {
+  ASSERT_EQ(Upload({Purchase(1, cards_[0], "9001", 2900),
+                    Acceptance(2, cards_[0], "201", "9001", "2026-11-18T11:00:00")})[1].result,
+            UploadResult::kAccepted);
+  auto report = guestcards::RunRetention(test_db_->db(), clock_, cli_, *ParseIsoDate("2026-12-10"), false);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->cycles_historised, 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM card_usage.transactions"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM card_usage.holdings"), 0);
+  EXPECT_EQ(Texts("SELECT kind, occurred_on, price_cents FROM history.transactions ORDER BY kind"),
+            (std::vector<std::string>{"acceptance|2026-11-18|", "purchase|2026-11-18|2900|"}));
+  EXPECT_EQ(Count("SELECT COUNT(DISTINCT h.history_id) FROM history.transactions h JOIN history.cycles c ON "
+                  "c.history_id = h.history_id"),
+            1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions"), 2);  // settlement is not touched
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TerminalTest, ::testing::ValuesIn(storage::testing::AllBackends()),
