@@ -1,5 +1,6 @@
 #include "guestcards/card_link.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
@@ -70,9 +71,22 @@ Result<std::vector<std::optional<std::string>>> CyclesOf(Tx& tx, const Clock& cl
     return Internal("CyclesOf is for the reading purposes only");
   }
   std::vector<std::optional<std::string>> out;
-  for (const std::string& number : card_numbers) {
-    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT cycle_id FROM card_link.links WHERE card_number = $1", {number}));
+  if (card_numbers.size() == 1) {
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT cycle_id FROM card_link.links WHERE card_number = $1",
+                                            {card_numbers[0]}));
     out.push_back(rows.empty() ? std::nullopt : std::optional<std::string>(rows[0].Text(0)));
+  } else {
+    std::map<std::string, std::string> found;
+    std::vector<storage::Value> keys(card_numbers.begin(), card_numbers.end());
+    PW_RETURN_IF_ERROR(storage::QueryIn(tx, "SELECT card_number, cycle_id FROM card_link.links WHERE card_number IN",
+                                        keys, [&found](const Row& r) {
+                                          found[r.Text(0)] = r.Text(1);
+                                          return Status::Ok();
+                                        }));
+    for (const std::string& number : card_numbers) {
+      auto it = found.find(number);
+      out.push_back(it == found.end() ? std::nullopt : std::optional<std::string>(it->second));
+    }
   }
   PW_RETURN_IF_ERROR(Audit(tx, clock, purpose, access, card_numbers.size()));
   return out;

@@ -1,6 +1,8 @@
 // Engine-neutral helpers of the storage contract and the engine switch.
 #include "storage/database.h"
 
+#include <algorithm>
+
 #include "storage/migrations.h"
 #include "storage/postgres/postgres_database.h"
 #include "storage/sqlite/sqlite_database.h"
@@ -47,6 +49,26 @@ Result<Row> Tx::QueryOne(std::string_view sql, const Params& params) {
   PW_ASSIGN_OR_RETURN(Rows rows, Query(sql, params));
   if (rows.empty()) return NotFound("no such row");
   return std::move(rows.front());
+}
+
+Status QueryIn(Tx& tx, std::string_view select_prefix, const std::vector<Value>& keys,
+               const std::function<Status(const Row&)>& each, size_t chunk) {
+  if (keys.empty()) return Status::Ok();
+  chunk = std::max<size_t>(1, std::min(chunk, keys.size()));
+  std::string sql(select_prefix);
+  sql += " (";
+  for (size_t i = 0; i < chunk; ++i) {
+    if (i > 0) sql += ", ";
+    sql += "$" + std::to_string(i + 1);
+  }
+  sql += ")";
+  Params params(chunk);
+  for (size_t start = 0; start < keys.size(); start += chunk) {
+    for (size_t i = 0; i < chunk; ++i) params[i] = keys[std::min(start + i, keys.size() - 1)];
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(sql, params));
+    for (const Row& row : rows) PW_RETURN_IF_ERROR(each(row));
+  }
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Database>> OpenDatabase(const DatabaseOptions& options) {

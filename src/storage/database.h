@@ -85,6 +85,14 @@ class Tx {
   Result<Row> QueryOne(std::string_view sql, const Params& params = {});
 };
 
+// Runs `select_prefix` + "($1, …, $n)" for the keys in chunks of a fixed
+// size (the last chunk padded by repeating its last key, so one statement is
+// prepared per size, not per batch), calling `each` for every row. For
+// lookups of many keys at once: one round trip per chunk instead of per key.
+// Rows of padded keys repeat; callers key the rows they get.
+Status QueryIn(Tx& tx, std::string_view select_prefix, const std::vector<Value>& keys,
+               const std::function<Status(const Row&)>& each, size_t chunk = 100);
+
 enum class Engine { kSqlite, kPostgres };
 
 class Database {

@@ -294,30 +294,56 @@ class Ledger {
     guestcards::LinkAccess access{"terminal:" + terminal_.tid, request_id, "terminal:" + terminal_.tid};
     PW_ASSIGN_OR_RETURN(auto cycles, guestcards::CyclesOf(tx_, clock_, guestcards::LinkPurpose::kRecordTransactions,
                                                           access, wanted));
+    // One round trip per hundred cards for each segment, not one per card.
+    std::vector<Value> keys(wanted.begin(), wanted.end());
+    std::map<std::string, CardInfo> found;
+    PW_RETURN_IF_ERROR(storage::QueryIn(tx_,
+                                        "SELECT card_number, status, circulation_counter, card_type, municipality_id "
+                                        "FROM logistics.cards WHERE card_number IN",
+                                        keys, [&](const Row& r) {
+                                          CardInfo& info = found[r.Text(0)];
+                                          info.in_logistics = r.Int(4) == terminal_.municipality_id;
+                                          info.status = r.Text(1);
+                                          info.circulation_counter = r.Int(2);
+                                          info.card_type = r.Text(3);
+                                          return Status::Ok();
+                                        }));
+    std::map<std::string, std::string> card_of_cycle;
+    std::vector<Value> cycle_keys;
     for (size_t i = 0; i < wanted.size(); ++i) {
-      CardInfo info;
-      PW_ASSIGN_OR_RETURN(Rows l, tx_.Query("SELECT status, circulation_counter, card_type, municipality_id FROM "
-                                            "logistics.cards WHERE card_number = $1",
-                                            {wanted[i]}));
-      if (!l.empty()) {
-        info.in_logistics = l[0].Int(3) == terminal_.municipality_id;
-        info.status = l[0].Text(0);
-        info.circulation_counter = l[0].Int(1);
-        info.card_type = l[0].Text(2);
-      }
+      CardInfo& info = found[wanted[i]];
       info.cycle = cycles[i];
       if (info.cycle) {
-        PW_ASSIGN_OR_RETURN(Rows c, tx_.Query("SELECT arrival, departure, card_type FROM card_usage.cycles WHERE "
-                                              "cycle_id = $1",
-                                              {*info.cycle}));
-        if (!c.empty()) {
-          info.arrival = ParseIsoDate(c[0].Text(0));
-          info.departure = ParseIsoDate(c[0].Text(1));
-          info.card_type = c[0].Text(2);
-        }
+        card_of_cycle[*info.cycle] = wanted[i];
+        cycle_keys.push_back(*info.cycle);
+        holdings_[*info.cycle];  // known to hold nothing unless loaded below
       }
-      cards_[wanted[i]] = std::move(info);
     }
+    PW_RETURN_IF_ERROR(storage::QueryIn(tx_,
+                                        "SELECT cycle_id, arrival, departure, card_type FROM card_usage.cycles "
+                                        "WHERE cycle_id IN",
+                                        cycle_keys, [&](const Row& r) {
+                                          CardInfo& info = found[card_of_cycle[r.Text(0)]];
+                                          info.arrival = ParseIsoDate(r.Text(1));
+                                          info.departure = ParseIsoDate(r.Text(2));
+                                          info.card_type = r.Text(3);
+                                          return Status::Ok();
+                                        }));
+    // The packages the cycles hold, for all of them at once (padding repeats rows: keep each id once).
+    std::set<int64_t> seen;
+    PW_RETURN_IF_ERROR(storage::QueryIn(tx_,
+                                        "SELECT cycle_id, id, package_id, state, valid_from, valid_to, points_left, "
+                                        "used_days, uses FROM card_usage.holdings WHERE cycle_id IN",
+                                        cycle_keys, [&](const Row& r) -> Status {
+                                          if (!seen.insert(r.Int(1)).second) return Status::Ok();
+                                          PW_ASSIGN_OR_RETURN(HeldPackage h, HeldFromRow(r, 1));
+                                          holdings_[r.Text(0)].push_back(std::move(h));
+                                          return Status::Ok();
+                                        }));
+    for (auto& [cycle, held] : holdings_) {
+      std::sort(held.begin(), held.end(), [](const HeldPackage& a, const HeldPackage& b) { return a.id < b.id; });
+    }
+    for (auto& [number, info] : found) cards_[number] = std::move(info);
     return Status::Ok();
   }
 
@@ -590,19 +616,25 @@ class Ledger {
                                              "ORDER BY id",
                                              {cycle}));
     for (const Row& r : rows) {
-      HeldPackage h;
-      h.id = r.Int(0);
-      auto number = package_number_of_.find(r.Int(1));
-      h.package_number = number == package_number_of_.end() ? "" : number->second;
-      h.state = r.Text(2);
-      h.holding.valid_from = ParseIsoDate(r.Text(3)).value_or(Date{});
-      h.holding.valid_to = ParseIsoDate(r.Text(4)).value_or(Date{});
-      h.holding.points_left = r.OptInt(5).value_or(0);
-      PW_ASSIGN_OR_RETURN(h.holding.used_days, ParseDays(r.Text(6)));
-      h.holding.uses = r.Int(7);
+      PW_ASSIGN_OR_RETURN(HeldPackage h, HeldFromRow(r, 0));
       held.push_back(std::move(h));
     }
     return &(holdings_[cycle] = std::move(held));
+  }
+
+  // id, package_id, state, valid_from, valid_to, points_left, used_days, uses from column `at`.
+  Result<HeldPackage> HeldFromRow(const Row& r, size_t at) const {
+    HeldPackage h;
+    h.id = r.Int(at);
+    auto number = package_number_of_.find(r.Int(at + 1));
+    h.package_number = number == package_number_of_.end() ? "" : number->second;
+    h.state = r.Text(at + 2);
+    h.holding.valid_from = ParseIsoDate(r.Text(at + 3)).value_or(Date{});
+    h.holding.valid_to = ParseIsoDate(r.Text(at + 4)).value_or(Date{});
+    h.holding.points_left = r.OptInt(at + 5).value_or(0);
+    PW_ASSIGN_OR_RETURN(h.holding.used_days, ParseDays(r.Text(at + 6)));
+    h.holding.uses = r.Int(at + 7);
+    return h;
   }
 
   Status AddHolding(const std::string& cycle, const Package& package, const Holding& h) {
@@ -683,13 +715,7 @@ Result<std::vector<UploadOutcome>> TransactionService::Upload(const TerminalSess
     PW_ASSIGN_OR_RETURN(CatalogueSnapshot catalogue, CatalogueService::LoadIn(tx, terminal.municipality_id));
     Ledger ledger(tx, clock_, terminal, std::move(catalogue));
     std::vector<int64_t> bookings;
-    std::vector<std::string> cards;
-    for (const BatchEntry& e : batch) {
-      bookings.push_back(e.booking_number);
-      if (e.input) {
-        for (auto& c : CardsOf(*e.input)) cards.push_back(std::move(c));
-      }
-    }
+    for (const BatchEntry& e : batch) bookings.push_back(e.booking_number);
     PW_ASSIGN_OR_RETURN(std::set<int64_t> recorded, ledger.Recorded(bookings));
     // Duplicates need no card lookup: only new transactions reach card_link.
     std::vector<std::string> new_cards;
