@@ -201,4 +201,23 @@ std::string Badge(std::string_view kind, std::string_view label) {
          " kern-badge--small\"><span class=\"kern-label\">" + Escape(label) + "</span></span>";
 }
 
+std::string TableStart(const std::string& id, std::string_view caption, const std::vector<std::string_view>& cols,
+                       Lang lang) {
+  std::string out = "<div class=\"kern-table-responsive pw-table-wrap\" role=\"region\" aria-labelledby=\"" + id +
+                    "\" tabindex=\"0\"><table class=\"kern-table kern-table--small kern-table--striped\"><caption "
+                    "class=\"kern-title\" id=\"" +
+                    id + "\">" + Escape(caption) + "</caption><thead><tr class=\"kern-table__row\">";
+  for (std::string_view key : cols) {
+    out += "<th scope=\"col\" class=\"kern-table__header\">" + Escape(T(lang, key)) + "</th>";
+  }
+  return out + "</tr></thead><tbody class=\"kern-table__body\">";
+}
+
+std::string Cell(std::string_view text) { return "<td class=\"kern-table__cell\">" + Escape(text) + "</td>"; }
+
+std::string SectionStart(const std::string& id, std::string_view title) {
+  return "<section class=\"pw-section\" aria-labelledby=\"" + id + "\"><h2 class=\"kern-heading-medium\" id=\"" + id +
+         "\">" + Escape(title) + "</h2>";
+}
+
 }  // namespace passwerk::http

@@ -65,5 +65,12 @@ std::string LinkButton(std::string_view href, std::string_view label, bool prima
 std::string TextBlock(std::string_view text);
 std::string DescriptionItemHtml(std::string_view key, std::string_view value_html);
 std::string Badge(std::string_view kind, std::string_view label);
+// A KERN table in its scrollable, labelled region, up to the open <tbody>;
+// `cols` are text keys of the column headers.
+std::string TableStart(const std::string& id, std::string_view caption, const std::vector<std::string_view>& cols,
+                       web::Lang lang);
+std::string Cell(std::string_view text);
+// <section> with its labelling <h2>; the caller closes the section.
+std::string SectionStart(const std::string& id, std::string_view title);
 
 }  // namespace passwerk::http

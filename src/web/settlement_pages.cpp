@@ -50,29 +50,11 @@ std::string StateBadge(Lang lang, const std::string& state) {
 
 std::string BasisLabel(Lang lang, const std::string& basis) { return std::string(T(lang, "settle.basis_" + basis)); }
 
-std::string TableStart(const std::string& id, std::string_view caption, const std::vector<std::string_view>& cols,
-                       Lang lang) {
-  std::string out = "<div class=\"kern-table-responsive pw-table-wrap\" role=\"region\" aria-labelledby=\"" + id +
-                    "\" tabindex=\"0\"><table class=\"kern-table kern-table--small kern-table--striped\"><caption "
-                    "class=\"kern-title\" id=\"" +
-                    id + "\">" + Escape(caption) + "</caption><thead><tr class=\"kern-table__row\">";
-  for (std::string_view key : cols) {
-    out += "<th scope=\"col\" class=\"kern-table__header\">" + Escape(T(lang, key)) + "</th>";
-  }
-  return out + "</tr></thead><tbody class=\"kern-table__body\">";
-}
-
-std::string Cell(std::string_view text) { return "<td class=\"kern-table__cell\">" + Escape(text) + "</td>"; }
 std::string AmountCell(std::string_view text) {
   return "<td class=\"kern-table__cell pw-nowrap\">" + Escape(text) + "</td>";
 }
 std::string RowHeader(std::string_view text) {
   return "<th scope=\"row\" class=\"kern-table__header\">" + Escape(text) + "</th>";
-}
-
-std::string SectionStart(const std::string& id, std::string_view title) {
-  return "<section class=\"pw-section\" aria-labelledby=\"" + id + "\"><h2 class=\"kern-heading-medium\" id=\"" + id +
-         "\">" + Escape(title) + "</h2>";
 }
 
 // The municipalities the user may see statements of, by number.
