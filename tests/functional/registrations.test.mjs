@@ -237,3 +237,34 @@ for (const engine of engines()) {
     }
   });
 }
+
+// `serve` runs retention on its own: at start and every
+// retention_interval_minutes. A stay that ended long ago is unlinked by the
+// run at start, without anyone calling `passwerk retention run`.
+test('serve runs retention at start', async () => {
+  let server = await startServer();
+  const { landlord_token: token, accommodation_id: accommodation } = server.demo.guest_cards;
+  const made = await call(server, 'POST', '/api/v1/registrations', token, example(accommodation));
+  assert.equal(made.status, 201, JSON.stringify(made.json));
+  const card = { card_number: made.json.cards[0].card_number, registration_number: made.json.registration_number };
+  assert.equal((await call(server, 'POST', '/api/v1/card-status', null, card)).status, 200);
+  await server.stop({ keepData: true });
+
+  server = await startServer({ dataDir: server.dataDir, demo: false,
+    env: { PASSWERK_RETENTION_INTERVAL_MINUTES: '60' } });
+  try {
+    let run = null;
+    for (let i = 0; i < 200 && !run; i++) {
+      run = server.stderr().split('\n').find((line) => line.includes('"msg":"retention run"'));
+      if (!run) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(run, `no retention run logged: ${server.stderr()}`);
+    assert.equal(JSON.parse(run).cycles_historised, 2, run);  // one stay per guest
+    const status = await call(server, 'POST', '/api/v1/card-status', null, card);
+    assert.equal(status.status, 200, JSON.stringify(status.json));
+    assert.equal(status.json.status, 'departed');
+    assert.equal(status.json.spa_tax.amount_cents, null, 'the card is unlinked from its stay');
+  } finally {
+    await server.stop();
+  }
+});

@@ -14,10 +14,12 @@ export function passwerk(args, opts = {}) {
 }
 
 // Starts a server. Options: env (extra environment), demo (default true),
-// pgUrl (use PostgreSQL at that URL instead of SQLite).
+// pgUrl (use PostgreSQL at that URL instead of SQLite), dataDir (reuse one).
 export async function startServer({ env = {}, demo = true, pgUrl = null, dataDir = null } = {}) {
   dataDir = dataDir || mkdtempSync(join(tmpdir(), 'passwerk-test-'));
-  const fullEnv = { ...process.env, PASSWERK_ACCESS_LOG: 'false', ...env };
+  // Scheduled retention is off unless a test asks for it: the fixtures use
+  // past stays, and a run racing a test would unlink its cards mid-test.
+  const fullEnv = { ...process.env, PASSWERK_ACCESS_LOG: 'false', PASSWERK_RETENTION_INTERVAL_MINUTES: '0', ...env };
   if (pgUrl) fullEnv.PASSWERK_DATABASE_URL = pgUrl;
   let demoData = null;
   if (demo) demoData = JSON.parse(passwerk(['demo', '--data', dataDir], { env: fullEnv }));
