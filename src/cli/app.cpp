@@ -43,15 +43,16 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   services->accounts = std::make_unique<accounts::AccountService>(*services->db, services->clock, *services->secrets,
                                                                   *services->throttle, account_options);
   services->card_keys = std::make_unique<cards::CardKeys>(*services->secrets);
-  services->cards = std::make_unique<cards::CardService>(*services->db, services->clock, *services->secrets,
-                                                         *services->card_keys);
+  services->cards =
+      std::make_unique<cards::CardService>(*services->db, services->clock, *services->secrets, *services->card_keys);
   services->partners = std::make_unique<checks::PartnerService>(*services->db, services->clock);
-  db_options.segments = {storage::Segment::kCore,      storage::Segment::kAudit,     storage::Segment::kSpaTax,
-                         storage::Segment::kMarketing, storage::Segment::kCardLink,  storage::Segment::kCardUsage,
-                         storage::Segment::kLogistics, storage::Segment::kHistory,   storage::Segment::kSettlement};
+  db_options.segments = {storage::Segment::kCore,      storage::Segment::kAudit,    storage::Segment::kSpaTax,
+                         storage::Segment::kMarketing, storage::Segment::kCardLink, storage::Segment::kCardUsage,
+                         storage::Segment::kLogistics, storage::Segment::kHistory,  storage::Segment::kSettlement};
   PW_ASSIGN_OR_RETURN(services->guest_db, storage::OpenDatabase(db_options));
-  services->registrations = std::make_unique<guestcards::RegistrationService>(*services->guest_db, services->clock,
-                                                                             *services->secrets);
+  services->registrations =
+      std::make_unique<guestcards::RegistrationService>(*services->guest_db, services->clock, *services->secrets);
+  services->logistics = std::make_unique<guestcards::LogisticsService>(*services->guest_db, services->clock);
   services->catalogue = std::make_unique<terminals::CatalogueService>(*services->guest_db, services->clock);
   services->terminals = std::make_unique<terminals::TerminalService>(*services->guest_db, services->clock);
   services->transactions = std::make_unique<terminals::TransactionService>(*services->guest_db, services->clock);

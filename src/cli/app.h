@@ -8,10 +8,11 @@
 #include "accounts/throttle.h"
 #include "cards/cards.h"
 #include "checks/partners.h"
-#include "guestcards/registrations.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "guestcards/logistics.h"
+#include "guestcards/registrations.h"
 #include "storage/database.h"
 #include "terminals/catalogue.h"
 #include "terminals/terminals.h"
@@ -33,6 +34,7 @@ struct Services {
   // ten files to a connection (core, audit and the seven guest-card segments).
   std::unique_ptr<storage::Database> guest_db;
   std::unique_ptr<guestcards::RegistrationService> registrations;
+  std::unique_ptr<guestcards::LogisticsService> logistics;  // card stock and re-initialisation
   // Terminals, their catalogue and their transactions (on guest_db: card_link,
   // card_usage, logistics and settlement).
   std::unique_ptr<terminals::CatalogueService> catalogue;

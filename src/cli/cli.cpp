@@ -26,7 +26,6 @@ int Fail(const Status& status) {
 
 namespace {
 
-
 void AddCommon(CLI::App* command, CommonOptions& options) {
   command->add_option("--data", options.data_dir, "Data directory (config key data_dir, default ./data)");
   command->add_option("--config", options.config_file, "TOML configuration file (or PASSWERK_CONFIG)");
@@ -68,8 +67,9 @@ int Run(int argc, char** argv) {
   user->require_subcommand(1);
   std::string username, display_name, role = "clerk", municipality, department;
   bool password_stdin = false, json_output = false;
-  CLI::App* user_add = user->add_subcommand("add", "Create a staff user (prints a generated password unless "
-                                                   "--password-stdin)");
+  CLI::App* user_add = user->add_subcommand("add",
+                                            "Create a staff user (prints a generated password unless "
+                                            "--password-stdin)");
   AddCommon(user_add, common);
   user_add->add_option("--username", username, "Login name")->required();
   user_add->add_option("--name", display_name, "Display name")->required();
@@ -109,8 +109,9 @@ int Run(int argc, char** argv) {
   // audit verify
   CLI::App* audit_cmd = app.add_subcommand("audit", "Audit trail");
   audit_cmd->require_subcommand(1);
-  CLI::App* audit_verify = audit_cmd->add_subcommand("verify", "Verify the hash chain; exit 1 names the first bad "
-                                                               "entry");
+  CLI::App* audit_verify = audit_cmd->add_subcommand("verify",
+                                                     "Verify the hash chain; exit 1 names the first bad "
+                                                     "entry");
   AddCommon(audit_verify, common);
 
   // cards import|export|print
@@ -161,7 +162,8 @@ int Run(int argc, char** argv) {
   GuestCommandArgs guest_args;
   CLI::App* tariff_cmd = app.add_subcommand("tariff", "Spa-tax tariffs");
   tariff_cmd->require_subcommand(1);
-  CLI::App* tariff_load = tariff_cmd->add_subcommand("load", "Validate a tariff file (JSON) and set it for a municipality");
+  CLI::App* tariff_load =
+      tariff_cmd->add_subcommand("load", "Validate a tariff file (JSON) and set it for a municipality");
   AddCommon(tariff_load, common);
   tariff_load->add_option("--municipality", guest_args.municipality, "Municipality number (8 digits)")->required();
   tariff_load->add_option("file", guest_args.file, "Tariff file (docs/guest-cards.md)")->required();
@@ -179,10 +181,24 @@ int Run(int argc, char** argv) {
   accommodation_add->add_option("--city", guest_args.city, "City")->required();
   CLI::App* retention_cmd = app.add_subcommand("retention", "Deletion and historisation on schedule");
   retention_cmd->require_subcommand(1);
-  CLI::App* retention_run = retention_cmd->add_subcommand("run", "Apply the retention rules now (also scheduled in serve)");
+  CLI::App* retention_run =
+      retention_cmd->add_subcommand("run", "Apply the retention rules now (also scheduled in serve)");
   AddCommon(retention_run, common);
-  retention_run->add_option("--as-of", guest_args.as_of, "Evaluate the rules for this date (YYYY-MM-DD); default today");
+  retention_run->add_option("--as-of", guest_args.as_of,
+                            "Evaluate the rules for this date (YYYY-MM-DD); default today");
   retention_run->add_flag("--dry-run", guest_args.dry_run, "Print what would happen and change nothing");
+
+  CLI::App* stock_cmd =
+      app.add_subcommand("card-stock", "Guest cards from the manufacturer: stock and re-initialisation");
+  stock_cmd->require_subcommand(1);
+  CLI::App* stock_import =
+      stock_cmd->add_subcommand("import", "Import a production file (CSV, docs/guest-cards.md): all lines or none");
+  AddCommon(stock_import, common);
+  stock_import->add_option("file", guest_args.file, "Production file")->required();
+  CLI::App* stock_reinit = stock_cmd->add_subcommand(
+      "reinitialise", "Put returned cards back into stock, circulation counter + 1 (only once unlinked)");
+  AddCommon(stock_reinit, common);
+  stock_reinit->add_option("card_numbers", guest_args.card_numbers, "Card numbers")->required();
 
   CLI::App* demo = app.add_subcommand("demo", "Create the demo dataset (idempotent) and print it as JSON");
   AddCommon(demo, common);
@@ -248,7 +264,8 @@ int Run(int argc, char** argv) {
     input.username = username;
     input.display_name = display_name;
     auto parsed_role = accounts::ParseRole(role);
-    if (!parsed_role) return Fail(InvalidArgument("--role must be operator, municipality_admin, clerk, auditor or landlord"));
+    if (!parsed_role)
+      return Fail(InvalidArgument("--role must be operator, municipality_admin, clerk, auditor or landlord"));
     input.role = *parsed_role;
     if (!municipality.empty()) {
       auto all = s.accounts->ListMunicipalities();
@@ -282,8 +299,11 @@ int Run(int argc, char** argv) {
     if (json_output) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& u : *users) {
-        out.push_back({{"id", u.id}, {"username", u.username}, {"display_name", u.display_name},
-                       {"role", accounts::RoleName(u.role)}, {"totp_enrolled", u.totp_enrolled},
+        out.push_back({{"id", u.id},
+                       {"username", u.username},
+                       {"display_name", u.display_name},
+                       {"role", accounts::RoleName(u.role)},
+                       {"totp_enrolled", u.totp_enrolled},
                        {"disabled", u.disabled}});
       }
       std::cout << out.dump(2) << "\n";
@@ -299,8 +319,8 @@ int Run(int argc, char** argv) {
   if (user_disable->parsed() || user_enable->parsed()) {
     auto found = s.accounts->FindUser(username);
     if (!found.ok()) return Fail(found.status());
-    Status status = user_disable->parsed() ? s.accounts->DisableUser(actor, found->id)
-                                           : s.accounts->EnableUser(actor, found->id);
+    Status status =
+        user_disable->parsed() ? s.accounts->DisableUser(actor, found->id) : s.accounts->EnableUser(actor, found->id);
     if (!status.ok()) return Fail(status);
     std::cout << (user_disable->parsed() ? "disabled " : "enabled ") << username << "\n";
     return 0;
@@ -327,8 +347,8 @@ int Run(int argc, char** argv) {
     for (const auto& t : *tokens) {
       std::string joined;
       for (const auto& scope : t.scopes) joined += (joined.empty() ? "" : ",") + scope;
-      std::cout << t.id << "\tpwk_" << t.prefix << "_…\t" << t.name << "\tuser " << t.user_id << "\t" << joined
-                << "\t" << (t.revoked_at ? "revoked" : "expires " + FormatUtc(t.expires_at)) << "\n";
+      std::cout << t.id << "\tpwk_" << t.prefix << "_…\t" << t.name << "\tuser " << t.user_id << "\t" << joined << "\t"
+                << (t.revoked_at ? "revoked" : "expires " + FormatUtc(t.expires_at)) << "\n";
     }
     return 0;
   }
@@ -373,7 +393,10 @@ int Run(int argc, char** argv) {
       if (!keys.ok()) return Fail(keys.status());
       for (const auto& k : *keys) {
         std::cout << "  key " << k.id << "\t" << k.kind << "\t" << k.prefix << "…\t"
-                  << (k.revoked_at ? "revoked" : k.suspended_at ? "suspended" : "active") << "\n";
+                  << (k.revoked_at     ? "revoked"
+                      : k.suspended_at ? "suspended"
+                                       : "active")
+                  << "\n";
       }
     }
     return 0;
@@ -386,7 +409,8 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (key_revoke->parsed() || key_reinstate->parsed()) {
-    Status status = key_revoke->parsed() ? s.partners->RevokeKey(actor, key_id) : s.partners->ReinstateKey(actor, key_id);
+    Status status =
+        key_revoke->parsed() ? s.partners->RevokeKey(actor, key_id) : s.partners->ReinstateKey(actor, key_id);
     if (!status.ok()) return Fail(status);
     std::cout << (key_revoke->parsed() ? "revoked" : "reinstated") << " key " << key_id << "\n";
     return 0;
@@ -394,6 +418,8 @@ int Run(int argc, char** argv) {
   if (tariff_load->parsed()) return LoadTariff(s, guest_args);
   if (accommodation_add->parsed()) return AddAccommodation(s, guest_args);
   if (retention_run->parsed()) return RunRetentionCommand(s, guest_args);
+  if (stock_import->parsed()) return ImportProductionFile(s, guest_args);
+  if (stock_reinit->parsed()) return ReinitialiseCards(s, guest_args);
   if (demo->parsed()) {
     auto out = CreateDemo(s);
     if (!out.ok()) return Fail(out.status());

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/app.h"
 
@@ -36,10 +37,13 @@ struct GuestCommandArgs {
   std::string landlord, landlord_number, name, street, postal_code, city;
   std::string as_of;
   bool dry_run = false;
+  std::vector<std::string> card_numbers;
 };
 int LoadTariff(Services& services, const GuestCommandArgs& args);
 int AddAccommodation(Services& services, const GuestCommandArgs& args);
 int RunRetentionCommand(Services& services, const GuestCommandArgs& args);
+int ImportProductionFile(Services& services, const GuestCommandArgs& args);
+int ReinitialiseCards(Services& services, const GuestCommandArgs& args);
 
 // `passwerk terminal` (terminal_command.cpp): adds the subcommand; the returned
 // function runs it when it was parsed (its exit code) and returns nullopt

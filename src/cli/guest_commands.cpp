@@ -1,4 +1,5 @@
-// `passwerk tariff load`, `accommodation add`, `retention run`.
+// `passwerk tariff load`, `accommodation add`, `retention run`, `card-stock import|reinitialise`.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -66,6 +67,39 @@ int RunRetentionCommand(Services& s, const GuestCommandArgs& args) {
   if (!report.ok()) return Fail(report.status());
   std::cout << guestcards::RetentionReportJson(*report).dump(2) << "\n";
   return 0;
+}
+
+int ImportProductionFile(Services& s, const GuestCommandArgs& args) {
+  std::ifstream in(args.file, std::ios::binary);
+  if (!in) return Fail(NotFound("cannot read " + args.file));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<guestcards::ProductionProblem> problems;
+  std::string name = std::filesystem::path(args.file).filename().string();
+  auto imported = s.logistics->ImportProductionFile(CliActor(), name, text.str(), problems);
+  for (const auto& p : problems) {
+    std::cerr << args.file << ":" << p.line << (p.column.empty() ? "" : ": " + p.column) << ": " << p.message << "\n";
+  }
+  if (!imported.ok()) return Fail(imported.status());
+  std::cout << "imported " << imported->cards << " cards in stock (batches:";
+  for (const auto& b : imported->batches) std::cout << " " << b;
+  std::cout << ")\n";
+  return 0;
+}
+
+int ReinitialiseCards(Services& s, const GuestCommandArgs& args) {
+  int failed = 0;
+  for (const std::string& number : args.card_numbers) {
+    auto card = s.logistics->Reinitialise(CliActor(), number);
+    if (!card.ok()) {
+      std::cerr << number << ": " << card.status().message() << "\n";
+      ++failed;
+      continue;
+    }
+    std::cout << card->card_number << " circulation counter " << card->circulation_counter << ", barcode "
+              << card->barcode << "\n";
+  }
+  return failed == 0 ? 0 : 1;
 }
 
 }  // namespace passwerk::cli

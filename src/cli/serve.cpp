@@ -53,9 +53,9 @@ int Serve(Config config) {
   } observer_reset{*s.cards};
   check_service.WarmUp();
   checks::VerdictSigner verdicts(*s.secrets);
-  http::AppContext context{s.config,   s.clock,   *s.db,         *s.accounts, metrics,
-                           *s.cards,   *s.partners, check_service, verdicts,
-                           *s.registrations, *s.guest_db, *s.catalogue, *s.terminals, *s.transactions};
+  http::AppContext context{s.config,    s.clock,      *s.db,         *s.accounts,     metrics,
+                           *s.cards,    *s.partners,  check_service, verdicts,        *s.registrations,
+                           *s.guest_db, *s.catalogue, *s.terminals,  *s.transactions, *s.logistics};
   http::Router router;
   http::RegisterApiRoutes(router, context);
   http::RegisterCardApiRoutes(router, context);
@@ -88,11 +88,10 @@ int Serve(Config config) {
   std::string scheme = s.config.tls_cert_file.empty() ? "http" : "https";
   std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
   std::string url = scheme + "://" + host + ":" + std::to_string(*port);
-  double startup_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  log::Info("listening", {{"url", url},
-                          {"engine", s.config.database_url.empty() ? "sqlite" : "postgresql"},
-                          {"startup_ms", startup_ms}});
+  double startup_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  log::Info(
+      "listening",
+      {{"url", url}, {"engine", s.config.database_url.empty() ? "sqlite" : "postgresql"}, {"startup_ms", startup_ms}});
   std::cout << "Passwerk " << PASSWERK_VERSION << " listening on " << url << "/\n"
             << "Staff login: " << url << "/login   (stop with Ctrl+C)\n"
             << std::flush;

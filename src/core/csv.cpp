@@ -1,6 +1,10 @@
 #include "core/csv.h"
 
 #include <algorithm>
+#include <cctype>
+#include <utility>
+
+#include "core/dates.h"
 
 namespace passwerk::csv {
 namespace {
@@ -32,6 +36,31 @@ std::string_view Trim(std::string_view text) {
     }
   }
   return text;
+}
+
+std::string NormalizeHeader(std::string_view name) {
+  std::string text(Trim(name));
+  for (auto [from, to] :
+       {std::pair{"Ä", "ae"}, {"Ö", "oe"}, {"Ü", "ue"}, {"ä", "ae"}, {"ö", "oe"}, {"ü", "ue"}, {"ß", "ss"}}) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
+      text.replace(at, std::string_view(from).size(), to);
+    }
+  }
+  std::string out;
+  for (char c : text) {
+    if (c == ' ' || c == '.' || c == '-' || c == '_') continue;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::string IsoFromGermanDate(std::string_view text) {
+  if (text.size() == 10 && text[2] == '.' && text[5] == '.') {
+    std::string iso =
+        std::string(text.substr(6, 4)) + "-" + std::string(text.substr(3, 2)) + "-" + std::string(text.substr(0, 2));
+    if (ParseIsoDate(iso)) return iso;
+  }
+  return std::string(text);
 }
 
 char DetectSeparator(std::string_view text) {

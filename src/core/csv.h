@@ -25,6 +25,15 @@ struct Record {
   std::string_view raw;             // the record's bytes, for the UTF-8 check
 };
 
+// A column name for matching: lower case, umlauts and ß spelt out, without
+// spaces, dots, hyphens and underscores — "Staatsangehörigkeit",
+// "staatsangehoerigkeit" and "Staats-Angehörigkeit" are one.
+std::string NormalizeHeader(std::string_view name);
+
+// dd.mm.yyyy (as German spreadsheets write dates) → YYYY-MM-DD; anything else
+// stays as written, for the validation to name.
+std::string IsoFromGermanDate(std::string_view text);
+
 // Every field empty or spaces.
 bool IsBlank(const Record& record);
 

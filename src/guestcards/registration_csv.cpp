@@ -34,6 +34,7 @@ enum class Column {
   kCountry,
   kReductions,
   kCard,
+  kCardBarcode,
   kConsent,
 };
 
@@ -60,31 +61,14 @@ constexpr ColumnInfo kColumns[] = {
     {Column::kCountry, "Land", "country", true},
     {Column::kReductions, "Ermäßigungen", "reductions", false},
     {Column::kCard, "Gästekarte", "card", false},
+    {Column::kCardBarcode, "Strichcode", "card_barcode", false},
     {Column::kConsent, "Werbeeinwilligung", "marketing_consent", false},
 };
 
-// Lower case, umlauts and ß spelt out, without spaces, dots and hyphens:
-// "Staatsangehörigkeit", "staatsangehoerigkeit" and "Staats-Angehörigkeit" are one.
-std::string Normalize(std::string_view name) {
-  std::string text(csv::Trim(name));
-  for (auto [from, to] :
-       {std::pair{"Ä", "ae"}, {"Ö", "oe"}, {"Ü", "ue"}, {"ä", "ae"}, {"ö", "oe"}, {"ü", "ue"}, {"ß", "ss"}}) {
-    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at)) {
-      text.replace(at, std::string_view(from).size(), to);
-    }
-  }
-  std::string out;
-  for (char c : text) {
-    if (c == ' ' || c == '.' || c == '-' || c == '_') continue;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 std::optional<Column> LookUp(std::string_view name) {
-  std::string wanted = Normalize(name);
+  std::string wanted = csv::NormalizeHeader(name);
   for (const ColumnInfo& info : kColumns) {
-    if (Normalize(info.name) == wanted) return info.column;
+    if (csv::NormalizeHeader(info.name) == wanted) return info.column;
   }
   return std::nullopt;
 }
@@ -94,25 +78,15 @@ const ColumnInfo& Info(Column column) {
                        [&](const ColumnInfo& i) { return i.column == column; });
 }
 
-// dd.mm.yyyy → YYYY-MM-DD; anything else stays as written (the validation names it).
-std::string IsoDate(std::string_view text) {
-  if (text.size() == 10 && text[2] == '.' && text[5] == '.') {
-    std::string iso =
-        std::string(text.substr(6, 4)) + "-" + std::string(text.substr(3, 2)) + "-" + std::string(text.substr(0, 2));
-    if (ParseIsoDate(iso)) return iso;
-  }
-  return std::string(text);
-}
-
 std::optional<bool> YesNo(std::string_view text) {
-  std::string v = Normalize(text);
+  std::string v = csv::NormalizeHeader(text);
   if (v == "ja" || v == "j" || v == "x" || v == "1" || v == "yes" || v == "true") return true;
   if (v.empty() || v == "nein" || v == "n" || v == "0" || v == "no" || v == "false") return false;
   return std::nullopt;
 }
 
 std::string Gender(std::string_view text) {
-  std::string v = Normalize(text);
+  std::string v = csv::NormalizeHeader(text);
   if (v == "w" || v == "weiblich" || v == "f") return "f";
   if (v == "m" || v == "maennlich") return "m";
   if (v == "d" || v == "divers") return "d";
@@ -215,7 +189,7 @@ RegistrationCsv ParseRegistrationCsv(std::string_view bytes) {
     }
     json guest = {{"family_name", cell(record, Column::kFamilyName)},
                   {"given_name", cell(record, Column::kGivenName)},
-                  {"birth_date", IsoDate(cell(record, Column::kBirthDate))},
+                  {"birth_date", csv::IsoFromGermanDate(cell(record, Column::kBirthDate))},
                   {"nationality", cell(record, Column::kNationality)},
                   {"gender", Gender(cell(record, Column::kGender))},
                   {"address",
@@ -225,9 +199,13 @@ RegistrationCsv ParseRegistrationCsv(std::string_view bytes) {
                     {"country", country}}},
                   {"reductions", reductions},
                   {"card", *card}};
+    if (std::string barcode = cell(record, Column::kCardBarcode); !barcode.empty()) {
+      guest["card_barcode"] = barcode;
+      if (cell(record, Column::kCard).empty()) guest.erase("card");  // the sticker says it all
+    }
     json head = {{"accommodation_id", cell(record, Column::kAccommodation)},
-                 {"arrival", IsoDate(cell(record, Column::kArrival))},
-                 {"departure", IsoDate(cell(record, Column::kDeparture))},
+                 {"arrival", csv::IsoFromGermanDate(cell(record, Column::kArrival))},
+                 {"departure", csv::IsoFromGermanDate(cell(record, Column::kDeparture))},
                  {"marketing_consent", *consent}};
     auto [it, added] = by_key.emplace(key, out.registrations.size());
     if (added && out.registrations.size() == kMaxRegistrations) {

@@ -8,9 +8,11 @@
 #include "audit/audit_log.h"
 #include "cards/card_number.h"
 #include "core/utf8.h"
+#include "guestcards/access.h"
 #include "guestcards/card_link.h"
-#include "guestcards/retention.h"
+#include "guestcards/logistics.h"
 #include "guestcards/origin.h"
+#include "guestcards/retention.h"
 
 namespace passwerk::guestcards {
 namespace {
@@ -22,7 +24,6 @@ using storage::Tx;
 
 constexpr std::string_view kFormContext = "spa_tax.registrations.form";
 constexpr std::string_view kContactContext = "marketing.contacts.contact";
-constexpr const char* kScope = "registrations:write";
 
 // ---- Parsing -----------------------------------------------------------------
 
@@ -85,8 +86,9 @@ Status Bool(const json& object, const char* key, const std::string& path, bool& 
 
 Result<GuestInput> ParseGuest(const json& g, const std::string& path) {
   if (!g.is_object()) return Field(path.substr(0, path.size() - 1), "a guest is an object");
-  PW_RETURN_IF_ERROR(CheckKeys(
-      g, path, {"family_name", "given_name", "birth_date", "nationality", "gender", "address", "reductions", "card"}));
+  PW_RETURN_IF_ERROR(CheckKeys(g, path,
+                               {"family_name", "given_name", "birth_date", "nationality", "gender", "address",
+                                "reductions", "card", "card_barcode"}));
   GuestInput guest;
   PW_RETURN_IF_ERROR(Text(g, "family_name", path, 100, guest.family_name));
   PW_RETURN_IF_ERROR(Text(g, "given_name", path, 100, guest.given_name));
@@ -122,34 +124,25 @@ Result<GuestInput> ParseGuest(const json& g, const std::string& path) {
     }
   }
   PW_RETURN_IF_ERROR(Bool(g, "card", path, guest.card));
+  // The sticker of a card from the stock, scanned by the landlord (001 §2.2.2).
+  if (auto barcode = g.find("card_barcode"); barcode != g.end() && !barcode->is_null()) {
+    if (!barcode->is_string()) return Field(path + "card_barcode", path + "card_barcode must be a string of 32 digits");
+    std::string digits;
+    for (char c : barcode->get<std::string>()) {
+      if (c != ' ' && c != '-') digits += c;
+    }
+    auto parsed = ParseBarcode(digits);
+    if (!parsed) return Field(path + "card_barcode", path + "card_barcode must be 32 digits (the card's sticker)");
+    if (g.contains("card") && !guest.card) {
+      return Field(path + "card", path + "card is false, but a card_barcode is given");
+    }
+    guest.card = true;
+    guest.barcode = *parsed;
+  }
   return guest;
 }
 
 // ---- Helpers -----------------------------------------------------------------
-
-bool IsLandlord(const accounts::Actor& actor) { return actor.user && actor.user->role == accounts::Role::kLandlord; }
-
-Status RequireScope(const accounts::Actor& actor) {
-  if (actor.via_token && std::find(actor.scopes.begin(), actor.scopes.end(), kScope) == actor.scopes.end()) {
-    return PermissionDenied("this token may not work with registrations (scope registrations:write)");
-  }
-  return Status::Ok();
-}
-
-// Office staff of the municipality, operators and the command line.
-bool IsOfficeFor(const accounts::Actor& actor, int64_t municipality_id) {
-  if (!actor.user) return true;
-  using accounts::Role;
-  const accounts::User& u = *actor.user;
-  if (u.role == Role::kOperator) return true;
-  return (u.role == Role::kMunicipalityAdmin || u.role == Role::kClerk) && u.municipality_id == municipality_id;
-}
-
-Status Audit(Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
-             const std::string& object, const json& detail) {
-  auto seq = audit::Append(tx, clock, {actor.id, action, object, detail.dump(), actor.request_id});
-  return seq.ok() ? Status::Ok() : seq.status();
-}
 
 Accommodation AccommodationFromRow(const Row& r) {
   Accommodation a;
@@ -242,16 +235,6 @@ Result<RegistrationInput> ParseRegistration(const json& body) {
 std::string NewRegistrationNumber() {
   std::string raw = crypto::Base32Encode(crypto::RandomBytes(8)).substr(0, 12);
   return raw.substr(0, 4) + "-" + raw.substr(4, 4) + "-" + raw.substr(8, 4);
-}
-
-std::string GuestCardBarcode(const std::string& municipality_number, const std::string& participant, int counter,
-                             const std::string& card_number, int circulation_counter) {
-  auto fixed = [](std::string digits, size_t width) {
-    if (digits.size() > width) digits = digits.substr(digits.size() - width);
-    return std::string(width - digits.size(), '0') + digits;
-  };
-  return fixed(municipality_number, 8) + fixed(participant, 6) + fixed(std::to_string(counter), 4) +
-         fixed(card_number, 12) + fixed(std::to_string(circulation_counter), 2);
 }
 
 // ---- The service ---------------------------------------------------------------
@@ -408,7 +391,7 @@ Result<RegistrationResult> RegistrationService::Register(const accounts::Actor& 
 
 Result<std::vector<RegistrationResult>> RegistrationService::RegisterAll(const accounts::Actor& actor,
                                                                          const std::vector<RegistrationInput>& inputs) {
-  PW_RETURN_IF_ERROR(RequireScope(actor));
+  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
   if (actor.user && !IsLandlord(actor) && actor.user->role == accounts::Role::kAuditor) {
     return PermissionDenied("auditors do not register guests");
   }
@@ -499,6 +482,7 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
   int64_t adults = 0, children = 0;
   json form_guests = json::array();
   std::vector<std::string> card_numbers;
+  std::vector<std::string> card_types;  // as produced for stock cards, else by age
   std::vector<size_t> card_guests;
 
   for (size_t i = 0; i < input.guests.size(); ++i) {
@@ -529,8 +513,15 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
         return FailedPrecondition("the municipality has no guest-card scheme; cards cannot be issued",
                                   "guests[" + std::to_string(i) + "].card");
       }
-      // The logistics row claims the number; a taken one is drawn again.
       std::string number;
+      std::string card_type = age < 18 ? "2.0" : "1.0";
+      if (g.barcode) {
+        StockClaim claim{acc.municipality_id, municipality_number, acc.landlord_number, input.arrival, input.departure};
+        PW_ASSIGN_OR_RETURN(
+            card_type, ClaimStockCard(tx, clock_, claim, *g.barcode, "guests[" + std::to_string(i) + "].card_barcode"));
+        number = g.barcode->card_number;
+      }
+      // The logistics row claims a drawn number; a taken one is drawn again.
       for (int attempt = 0; attempt < 8 && number.empty(); ++attempt) {
         std::string candidate = cards::RandomCardNumber(scheme_code);
         PW_ASSIGN_OR_RETURN(
@@ -539,11 +530,12 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
                     "part_number, issuing_office, status, in_service_on, departure_on, sales_point, updated_on) "
                     "VALUES ($1, 1, $2, $3, '00', $4, 'in_service', $5, $6, $4, $7) "
                     "ON CONFLICT (card_number) DO NOTHING",
-                    {candidate, std::string(age < 18 ? "2.0" : "1.0"), acc.municipality_id, acc.landlord_number,
-                     FormatIsoDate(input.arrival), FormatIsoDate(input.departure), today}));
+                    {candidate, card_type, acc.municipality_id, acc.landlord_number, FormatIsoDate(input.arrival),
+                     FormatIsoDate(input.departure), today}));
         if (claimed == 1) number = candidate;
       }
       if (number.empty()) return Unavailable("could not draw a free card number; retry");
+      card_types.push_back(card_type);
       form_guest["card_number"] = number;
       card_numbers.push_back(number);
       card_guests.push_back(i);
@@ -620,7 +612,7 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
     for (size_t c = 0; c < card_numbers.size(); ++c) {
       const GuestInput& g = input.guests[card_guests[c]];
       int age = AgeOn(g.birth_date, input.arrival);
-      std::string card_type = age < 18 ? "2.0" : "1.0";
+      const std::string& card_type = card_types[c];
       PW_RETURN_IF_ERROR(
           tx.Exec("INSERT INTO card_usage.cycles (cycle_id, registration_ref, card_type, gender, age_band, "
                   "postal_code, origin, spa_tax_cents, arrival, departure) VALUES ($1, $2, $3, $4, $5, "
@@ -629,8 +621,11 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
                    OriginOf(g.address.country, g.address.postal_code), result.guests[card_guests[c]].amount_cents,
                    FormatIsoDate(input.arrival), FormatIsoDate(input.departure)})
               .status());
+      const auto& scanned = input.guests[card_guests[c]].barcode;
       result.cards.push_back({static_cast<int>(card_guests[c]), card_numbers[c],
-                              GuestCardBarcode(municipality_number, acc.landlord_number, 1, card_numbers[c], 1)});
+                              scanned
+                                  ? FormatBarcode(*scanned)
+                                  : FormatBarcode({municipality_number, acc.landlord_number, 1, card_numbers[c], 1})});
     }
   }
   context.numbers.push_back(result.registration_number);
@@ -690,7 +685,7 @@ Result<RegistrationSummary> RegistrationService::LoadOwnRegistration(Tx& tx, con
 
 Result<RegistrationDetails> RegistrationService::GetRegistration(const accounts::Actor& actor,
                                                                  const std::string& number) {
-  PW_RETURN_IF_ERROR(RequireScope(actor));
+  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
   RegistrationDetails details;
   // A write: reading the form (personal data) is audited.
   Status done = db_.Write([&](Tx& tx) -> Status {
@@ -709,7 +704,7 @@ Result<RegistrationDetails> RegistrationService::GetRegistration(const accounts:
 }
 
 Status RegistrationService::CancelRegistration(const accounts::Actor& actor, const std::string& number) {
-  PW_RETURN_IF_ERROR(RequireScope(actor));
+  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
   return db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(RegistrationSummary s, LoadOwnRegistration(tx, actor, number));
     if (s.state != "active") return FailedPrecondition("the registration is already cancelled");
@@ -808,10 +803,11 @@ Result<CardStatus> RegistrationService::LoadCardStatus(Tx& tx, const accounts::A
       }
       status.packages.push_back(std::move(p));
     }
-    PW_ASSIGN_OR_RETURN(Rows uses, tx.Query("SELECT u.occurred_at, u.tid, t.name, u.kind FROM card_usage.transactions u "
-                                            "LEFT JOIN core.terminals t ON t.tid = u.tid WHERE u.cycle_id = $1 "
-                                            "ORDER BY u.occurred_at DESC, u.id DESC LIMIT 100",
-                                            {*cycles[0]}));
+    PW_ASSIGN_OR_RETURN(Rows uses,
+                        tx.Query("SELECT u.occurred_at, u.tid, t.name, u.kind FROM card_usage.transactions u "
+                                 "LEFT JOIN core.terminals t ON t.tid = u.tid WHERE u.cycle_id = $1 "
+                                 "ORDER BY u.occurred_at DESC, u.id DESC LIMIT 100",
+                                 {*cycles[0]}));
     for (const Row& r : uses) status.uses.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3)});
   }
   PW_RETURN_IF_ERROR(Audit(tx, clock_, actor, "card_status.view", "card:" + *normalized, json::object()));
@@ -856,7 +852,7 @@ Result<CardStatus> RegistrationService::CardStatusForGuest(const std::string& ca
 
 Result<CardStatus> RegistrationService::CardStatusForStaff(const accounts::Actor& actor,
                                                            const std::string& card_number) {
-  PW_RETURN_IF_ERROR(RequireScope(actor));
+  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
   if (actor.user && (IsLandlord(actor) || actor.user->role == accounts::Role::kAuditor)) {
     return PermissionDenied("only office staff see a card's status");
   }
@@ -874,7 +870,7 @@ Result<CardStatus> RegistrationService::CardStatusForStaff(const accounts::Actor
 Result<IssuedCard> RegistrationService::ReplaceGuestCard(const accounts::Actor& actor, const std::string& card_number,
                                                          const std::string& registration_number,
                                                          const std::string& reason) {
-  PW_RETURN_IF_ERROR(RequireScope(actor));
+  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
   if (actor.user && (IsLandlord(actor) || actor.user->role == accounts::Role::kAuditor)) {
     return PermissionDenied("only office staff replace guest cards");
   }
@@ -936,7 +932,7 @@ Result<IssuedCard> RegistrationService::ReplaceGuestCard(const accounts::Actor& 
     PW_ASSIGN_OR_RETURN(
         Row muni, tx.QueryOne("SELECT municipality_number FROM core.municipalities WHERE id = $1", {card[0].Int(2)}));
     issued.card_number = number;
-    issued.barcode = GuestCardBarcode(muni.Text(0), card[0].Text(7), 1, number, 1);
+    issued.barcode = FormatBarcode({muni.Text(0), card[0].Text(7), 1, number, 1});
     return Audit(tx, clock_, actor, "guest_card.replace", "card:" + *old_number,
                  {{"replacement", "card:" + number}, {"reason", reason}});
   });

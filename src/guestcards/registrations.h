@@ -21,6 +21,7 @@
 #include "core/crypto.h"
 #include "core/dates.h"
 #include "core/status.h"
+#include "guestcards/logistics.h"
 #include "guestcards/statistics.h"
 #include "guestcards/tariff.h"
 #include "storage/database.h"
@@ -43,6 +44,9 @@ struct GuestInput {
   Address address;
   std::vector<std::string> reductions;
   bool card = false;
+  // A card from the municipality's stock (its sticker, scanned); without it,
+  // a card gets a newly drawn number.
+  std::optional<Barcode> barcode;
 };
 
 struct GroupInput {
@@ -219,9 +223,5 @@ class RegistrationService {
 
 // "K7QX-M2PD-5RTA": 60 random bits, also what a guest proves the card with.
 std::string NewRegistrationNumber();
-// The barcode of a guest card (001 §2.2.2, §4.4): municipality number (8),
-// participant number (6), counter (4), card number (12), circulation counter (2).
-std::string GuestCardBarcode(const std::string& municipality_number, const std::string& participant, int counter,
-                             const std::string& card_number, int circulation_counter);
 
 }  // namespace passwerk::guestcards

@@ -13,6 +13,7 @@
 
 #include "cards/card_number.h"
 #include "cards/cards.h"
+#include "guestcards/logistics.h"
 #include "guestcards/retention.h"
 #include "guestcards/statistics.h"
 #include "storage/testing/backends.h"
@@ -556,6 +557,194 @@ TEST(RegistrationParseTest, EveryFieldIsValidatedByName) {
   invalid_utf8["guests"][0]["city"] = std::string("K\xc3", 2);
   EXPECT_EQ(ParseRegistration(invalid_utf8).status().field(), "guests[0].city");
 }
+
+// ---- Card logistics: production files, stock cards, re-initialisation (001 §3.4, §4.4) ----
+
+// Card numbers of the municipality's guest-card scheme, with valid check digits.
+std::string StockNumber(const std::string& scheme_code, int serial) {
+  std::string body = scheme_code + std::string(8 - std::to_string(serial).size(), '0') + std::to_string(serial);
+  return body + std::to_string(cards::LuhnDigit(body));
+}
+
+TEST(ProductionFileTest, EveryBadCellIsNamedAndNothingIsReturned) {
+  std::string good = StockNumber("100", 1);
+  std::string text =
+      "\xEF\xBB\xBF"
+      "Batch;Produktionsdatum;Kartentyp;Kartennummer;Umlaufzähler;Gemeindenummer;Gemeindeteilnummer;"
+      "Ausgabestelle;Buchungssequenz;Gültig ab\r\n"
+      "B1;01.03.2026;1.0;" +
+      good +
+      ";1;01055021;00;4711;;\r\n"
+      "B1;31.02.2026;4.0;123456789012;0;1055021;x;;;\r\n"
+      "B1;01.03.2026;3.0;" +
+      good + ";;01055021;00;;;\r\n";
+  std::vector<ProductionProblem> problems;
+  auto cards = ParseProductionFile(text, problems);
+  EXPECT_TRUE(cards.empty());
+  std::vector<std::string> found;
+  for (const auto& p : problems) found.push_back(std::to_string(p.line) + " " + p.column);
+  EXPECT_EQ(found, (std::vector<std::string>{"3 Produktionsdatum", "3 Kartentyp", "3 Kartennummer", "3 Umlaufzähler",
+                                             "3 Gemeindenummer", "3 Gemeindeteilnummer", "4 Kartennummer",
+                                             "4 Buchungssequenz", "4 Gültig ab"}));
+  problems.clear();
+  cards = ParseProductionFile(
+      "batch_id,produced_on,card_type,card_number,circulation_counter,municipality_number,"
+      "part_number\n"
+      "B2,2026-03-01,2.0," +
+          good + ",3,01055021,00\n",
+      problems);
+  ASSERT_TRUE(problems.empty()) << problems.front().message;
+  ASSERT_EQ(cards.size(), 1u);
+  EXPECT_EQ(cards[0].card_type, "2.0");
+  EXPECT_EQ(cards[0].circulation_counter, 3);
+  problems.clear();
+  ParseProductionFile("Batch;Kartennummer\n", problems);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems.front().message, "column missing");
+}
+
+TEST(BarcodeTest, ThirtyTwoDigitsRoundTrip) {
+  Barcode b{"01055021", "004711", 1, "100000000018", 7};
+  std::string digits = FormatBarcode(b);
+  EXPECT_EQ(digits, "01055021004711000110000000001807");
+  auto parsed = ParseBarcode(digits);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->card_number, "100000000018");
+  EXPECT_EQ(parsed->circulation_counter, 7);
+  EXPECT_FALSE(ParseBarcode(digits.substr(1)));
+  EXPECT_FALSE(ParseBarcode(digits.substr(1) + "x"));
+}
+
+class CardLifeTest : public RegistrationTest {
+ protected:
+  std::string SchemeCode() {
+    return Column("SELECT CAST(scheme_code AS TEXT) FROM core.schemes WHERE kind = 'guest_card'").at(0);
+  }
+  Status Import(const std::string& text, std::vector<ProductionProblem>& problems) {
+    LogisticsService logistics(test_db_->db(), clock_);
+    return logistics.ImportProductionFile(cli_, "produktion.csv", text, problems).status();
+  }
+  std::string File(const std::string& batch, const std::vector<std::string>& numbers) {
+    std::string text =
+        "Batch;Produktionsdatum;Kartentyp;Kartennummer;Umlaufzähler;Gemeindenummer;Gemeindeteilnummer;"
+        "Ausgabestelle\n";
+    for (const auto& n : numbers) text += batch + ";01.03.2026;1.0;" + n + ";1;01055021;00;4711\n";
+    return text;
+  }
+};
+
+TEST_P(CardLifeTest, AProductionFileIsImportedWholeOrNotAtAll) {
+  const std::string code = SchemeCode();
+  std::vector<ProductionProblem> problems;
+  ASSERT_TRUE(Import(File("B-1", {StockNumber(code, 1), StockNumber(code, 2)}), problems).ok());
+  EXPECT_EQ(Count("logistics.cards"), 2);
+  EXPECT_EQ(Column("SELECT status FROM logistics.cards ORDER BY card_number"),
+            (std::vector<std::string>{"in_stock", "in_stock"}));
+  // The same batch again, a known card, and another scheme's number: named, nothing added.
+  Status again = Import(File("B-1", {StockNumber(code, 3)}), problems);
+  EXPECT_EQ(again.code(), ErrorCode::kInvalidArgument);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].column, "Batch");
+  Status mixed = Import(File("B-2", {StockNumber(code, 4), StockNumber(code, 2), StockNumber("999", 5)}), problems);
+  EXPECT_EQ(mixed.code(), ErrorCode::kInvalidArgument);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].line, 3);
+  EXPECT_EQ(problems[1].line, 4);
+  EXPECT_EQ(Count("logistics.cards"), 2);
+  EXPECT_EQ(Count("logistics.batches"), 1);
+  // Landlords do not import.
+  LogisticsService logistics(test_db_->db(), clock_);
+  EXPECT_EQ(logistics.ImportProductionFile(landlord_a_.actor, "x.csv", File("B-3", {StockNumber(code, 6)}), problems)
+                .status()
+                .code(),
+            ErrorCode::kPermissionDenied);
+}
+
+TEST_P(CardLifeTest, ARegistrationTakesTheScannedCardFromStock) {
+  const std::string code = SchemeCode();
+  std::vector<ProductionProblem> problems;
+  const std::string number = StockNumber(code, 11);
+  ASSERT_TRUE(Import(File("B-1", {number}), problems).ok());
+  const std::string sticker = FormatBarcode({"01055021", "004711", 1, number, 1});
+  nlohmann::json body = Body(landlord_a_.accommodation);
+  body["guests"][0]["card_barcode"] = sticker;
+  auto input = ParseRegistration(body);
+  ASSERT_TRUE(input.ok()) << input.status().ToString();
+  auto result = service_->Register(landlord_a_.actor, *input);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(result->cards.size(), 2u);
+  EXPECT_EQ(result->cards[0].card_number, number);
+  EXPECT_EQ(result->cards[0].barcode, sticker);
+  EXPECT_NE(result->cards[1].card_number, number);  // the child's card is drawn
+  EXPECT_EQ(Column("SELECT status FROM logistics.cards WHERE card_number = '" + number + "'"),
+            std::vector<std::string>{"in_service"});
+  EXPECT_EQ(Count("card_link.links"), 2);
+
+  // The same sticker again: in service already (409), nothing stored.
+  const int64_t registrations = Count("spa_tax.registrations");
+  auto twice = service_->Register(landlord_a_.actor, *input);
+  EXPECT_EQ(twice.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(twice.status().field(), "guests[0].card_barcode");
+  EXPECT_EQ(Count("spa_tax.registrations"), registrations);
+  // A sticker of no stock card, and an old circulation counter.
+  for (const std::string& bad :
+       {FormatBarcode({"01055021", "004711", 1, StockNumber(code, 12), 1}),
+        FormatBarcode({"01055021", "004711", 1, number, 2}), FormatBarcode({"01055022", "004711", 1, number, 1})}) {
+    body["guests"][0]["card_barcode"] = bad;
+    auto other = service_->Register(landlord_a_.actor, *ParseRegistration(body));
+    EXPECT_EQ(other.status().code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_EQ(other.status().field(), "guests[0].card_barcode");
+  }
+  body["guests"][0]["card_barcode"] = "0105";
+  EXPECT_EQ(ParseRegistration(body).status().field(), "guests[0].card_barcode");
+  body["guests"][0]["card_barcode"] = sticker;
+  body["guests"][0]["card"] = false;
+  EXPECT_EQ(ParseRegistration(body).status().field(), "guests[0].card");
+  EXPECT_EQ(Count("spa_tax.registrations"), registrations);
+}
+
+TEST_P(CardLifeTest, ReinitialisationNeedsTheLinkGoneAndRaisesTheCirculationCounter) {
+  RegistrationResult r = RegisterDemo();  // 2026-03-29 to 2026-04-03
+  ASSERT_EQ(r.cards.size(), 2u);
+  const std::string number = r.cards[0].card_number;
+  LogisticsService logistics(test_db_->db(), clock_);
+  const int64_t audited_before = Count("audit.entries");
+  auto early = logistics.Reinitialise(cli_, number);
+  EXPECT_EQ(early.status().code(), ErrorCode::kFailedPrecondition) << early.status().ToString();
+  EXPECT_GT(Count("audit.entries"), audited_before) << "the look into card_link is audited, refused or not";
+  EXPECT_EQ(logistics.Reinitialise(landlord_a_.actor, number).status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(logistics.Reinitialise(cli_, "100000000000").status().code(), ErrorCode::kNotFound);
+
+  ASSERT_TRUE(RunRetention(test_db_->db(), clock_, cli_, *ParseIsoDate("2026-04-20"), false).ok());
+  auto card = logistics.Reinitialise(cli_, number);
+  ASSERT_TRUE(card.ok()) << card.status().ToString();
+  EXPECT_EQ(card->circulation_counter, 2);
+  EXPECT_EQ(card->barcode.substr(18, 12), number);
+  EXPECT_EQ(card->barcode.substr(30), "02");
+  EXPECT_EQ(Column("SELECT status FROM logistics.cards WHERE card_number = '" + number + "'"),
+            std::vector<std::string>{"in_stock"});
+  EXPECT_EQ(logistics.Reinitialise(cli_, number).status().code(), ErrorCode::kFailedPrecondition) << "in stock already";
+  // The next guest gets it with the new sticker; the old one is refused.
+  nlohmann::json body = Body(landlord_a_.accommodation);
+  body["arrival"] = "2026-05-02";
+  body["departure"] = "2026-05-09";
+  body["guests"][0]["card_barcode"] = FormatBarcode({"01055021", "004711", 1, number, 1});
+  EXPECT_EQ(service_->Register(landlord_a_.actor, *ParseRegistration(body)).status().code(),
+            ErrorCode::kInvalidArgument);
+  body["guests"][0]["card_barcode"] = card->barcode;
+  auto next = service_->Register(landlord_a_.actor, *ParseRegistration(body));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->cards[0].card_number, number);
+  auto status = service_->CardStatusForStaff(cli_, number);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->arrival, "2026-05-02");
+  auto listed = logistics.ListCards(cli_, municipality_, "in_service", 10);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 2u);  // the first stay's two are departed (and one of them taken again)
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CardLifeTest, ::testing::ValuesIn(storage::testing::AllBackends()),
+                         [](const auto& param_info) { return storage::testing::BackendName(param_info.param); });
 
 INSTANTIATE_TEST_SUITE_P(Backends, RegistrationTest, ::testing::ValuesIn(storage::testing::AllBackends()),
                          [](const auto& param_info) { return storage::testing::BackendName(param_info.param); });

@@ -9,6 +9,7 @@
 #include "checks/verdict.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "guestcards/logistics.h"
 #include "guestcards/registrations.h"
 #include "http/metrics.h"
 #include "storage/database.h"
@@ -33,6 +34,7 @@ struct AppContext {
   terminals::CatalogueService& catalogue;
   terminals::TerminalService& terminals;
   terminals::TransactionService& transactions;
+  guestcards::LogisticsService& logistics;
 };
 
 // Routes of the JSON API (/api/v1/…, /healthz, /readyz, /metrics).

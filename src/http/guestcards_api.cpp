@@ -1,8 +1,10 @@
 // The guest-card API: registrations (Meldeschein) from landlords' software,
 // the web form and CSV batches all end in guestcards::RegistrationService.
 // Contract: docs/guest-cards.md and docs/openapi.yaml.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "guestcards/logistics.h"
 #include "guestcards/registration_csv.h"
 #include "guestcards/registrations.h"
 #include "guestcards/statistics.h"
@@ -83,6 +85,18 @@ Response RegisterBatch(AppContext& app, Request& request) {
   return Response::Json(201, {{"registrations", out}});
 }
 
+// A 400 for a file with bad lines: the error, and every problem with line and column.
+template <typename Problem>
+Response ProblemsResponse(const std::vector<Problem>& problems, const Status& status) {
+  json list = json::array();
+  for (const auto& p : problems) list.push_back({{"line", p.line}, {"column", p.column}, {"message", p.message}});
+  Response response = Response::Error(status);
+  json body = json::parse(response.body, nullptr, false);
+  body["problems"] = list;
+  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return response;
+}
+
 // A CSV batch (docs/guest-cards.md): all registrations of the file, or none;
 // every problem with its line and column.
 Response RegisterCsv(AppContext& app, Request& request) {
@@ -97,23 +111,14 @@ Response RegisterCsv(AppContext& app, Request& request) {
       csv.problems.push_back(guestcards::LocateProblem(csv, i, input.status()));
     }
   }
-  auto problems_response = [](const std::vector<guestcards::CsvProblem>& problems, const Status& status) {
-    json list = json::array();
-    for (const auto& p : problems) list.push_back({{"line", p.line}, {"column", p.column}, {"message", p.message}});
-    Response response = Response::Error(status);
-    json body = json::parse(response.body, nullptr, false);
-    body["problems"] = list;
-    response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-    return response;
-  };
   if (!csv.problems.empty()) {
-    return problems_response(csv.problems, InvalidArgument(std::to_string(csv.problems.size()) +
-                                                           " problem(s) in the file; nothing registered"));
+    return ProblemsResponse(csv.problems, InvalidArgument(std::to_string(csv.problems.size()) +
+                                                          " problem(s) in the file; nothing registered"));
   }
   auto results = app.registrations.RegisterAll(*actor, inputs);
   if (!results.ok()) {
     if (results.status().field().empty()) return Response::Error(results.status());
-    return problems_response({guestcards::LocateProblem(csv, 0, results.status())}, results.status());
+    return ProblemsResponse(std::vector{guestcards::LocateProblem(csv, 0, results.status())}, results.status());
   }
   json out = json::array();
   for (const auto& r : *results) out.push_back(ResultJson(r));
@@ -221,6 +226,59 @@ Response ReplaceGuestCard(AppContext& app, Request& request) {
                               {"barcode", issued->barcode}});
 }
 
+// POST /api/v1/card-batches?file_name=…: a production file (text/csv), all lines or none.
+Response ImportProductionFile(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  std::string file_name = request.QueryParam("file_name").value_or("upload.csv");
+  if (file_name.empty() || file_name.size() > 200) {
+    return Response::Error(InvalidArgument("file_name: 1 to 200 characters", "file_name"));
+  }
+  std::vector<guestcards::ProductionProblem> problems;
+  auto imported = app.logistics.ImportProductionFile(*actor, file_name, request.body, problems);
+  if (!problems.empty()) return ProblemsResponse(problems, imported.status());
+  if (!imported.ok()) return Response::Error(imported.status());
+  return Response::Json(201, {{"batches", imported->batches}, {"cards", imported->cards}});
+}
+
+// GET /api/v1/card-stock?municipality=01055021[&status=in_stock][&limit=100]
+Response ListStock(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  std::string number = request.QueryParam("municipality").value_or("");
+  auto municipalities = app.accounts.ListMunicipalities();
+  if (!municipalities.ok()) return Response::Error(municipalities.status());
+  auto m = std::find_if(municipalities->begin(), municipalities->end(),
+                        [&](const auto& each) { return each.municipality_number == number; });
+  if (m == municipalities->end()) return Response::Error(NotFound("no such municipality", "municipality"));
+  int limit = 100;
+  if (auto value = request.QueryParam("limit")) {
+    if (value->empty() || value->size() > 4 || !std::all_of(value->begin(), value->end(), ::isdigit)) {
+      return Response::Error(InvalidArgument("limit must be a number from 1 to 1000", "limit"));
+    }
+    limit = std::stoi(*value);
+  }
+  auto cards = app.logistics.ListCards(*actor, m->id, request.QueryParam("status").value_or(""), limit);
+  if (!cards.ok()) return Response::Error(cards.status());
+  json out = json::array();
+  for (const auto& c : *cards) {
+    out.push_back({{"card_number", c.card_number},
+                   {"circulation_counter", c.circulation_counter},
+                   {"card_type", c.card_type},
+                   {"status", c.status},
+                   {"batch_id", c.batch_id}});
+  }
+  return Response::Json(200, {{"cards", out}});
+}
+
+Response ReinitialiseCard(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  auto card = app.logistics.Reinitialise(*actor, request.path_params["number"]);
+  if (!card.ok()) return Response::Error(card.status());
+  return Response::Json(200, {{"card_number", card->card_number},
+                              {"circulation_counter", card->circulation_counter},
+                              {"barcode", card->barcode},
+                              {"status", "in_stock"}});
+}
+
 Response WithdrawConsent(AppContext& app, Request& request) {
   Status withdrawn = app.registrations.WithdrawConsent(request.path_params["consent_id"], request.request_id);
   if (!withdrawn.ok()) return Response::Error(withdrawn);
@@ -306,6 +364,11 @@ void RegisterGuestCardApiRoutes(Router& router, AppContext& app) {
              [&app](Request& r) { return StaffCardStatus(app, r); });
   router.Add("POST", "/api/v1/guest-cards/{number}/replace", "api.guest_cards.replace",
              [&app](Request& r) { return ReplaceGuestCard(app, r); });
+  router.Add("POST", "/api/v1/guest-cards/{number}/reinitialise", "api.guest_cards.reinitialise",
+             [&app](Request& r) { return ReinitialiseCard(app, r); });
+  router.Add("POST", "/api/v1/card-batches", "api.card_stock.import",
+             [&app](Request& r) { return ImportProductionFile(app, r); });
+  router.Add("GET", "/api/v1/card-stock", "api.card_stock.list", [&app](Request& r) { return ListStock(app, r); });
   router.Add("GET", "/api/v1/statistics/spa-tax", "api.statistics.spa_tax",
              [&app](Request& r) { return SpaTaxStatistics(app, r); });
   router.Add("DELETE", "/api/v1/marketing-consents/{consent_id}", "api.marketing.withdraw",

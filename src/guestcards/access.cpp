@@ -1,0 +1,33 @@
+#include "guestcards/access.h"
+
+#include <algorithm>
+
+#include "audit/audit_log.h"
+
+namespace passwerk::guestcards {
+
+bool IsLandlord(const accounts::Actor& actor) { return actor.user && actor.user->role == accounts::Role::kLandlord; }
+
+bool IsOfficeFor(const accounts::Actor& actor, int64_t municipality_id) {
+  if (!actor.user) return true;
+  using accounts::Role;
+  const accounts::User& u = *actor.user;
+  if (u.role == Role::kOperator) return true;
+  return (u.role == Role::kMunicipalityAdmin || u.role == Role::kClerk) && u.municipality_id == municipality_id;
+}
+
+Status RequireRegistrationsScope(const accounts::Actor& actor) {
+  if (actor.via_token &&
+      std::find(actor.scopes.begin(), actor.scopes.end(), kRegistrationsScope) == actor.scopes.end()) {
+    return PermissionDenied("this token may not work with registrations (scope registrations:write)");
+  }
+  return Status::Ok();
+}
+
+Status Audit(storage::Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
+             const std::string& object, const nlohmann::json& detail) {
+  auto seq = audit::Append(tx, clock, {actor.id, action, object, detail.dump(), actor.request_id});
+  return seq.ok() ? Status::Ok() : seq.status();
+}
+
+}  // namespace passwerk::guestcards

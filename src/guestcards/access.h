@@ -1,0 +1,28 @@
+// Who may do what with guest-card data, and the audit entry every change
+// leaves: shared by registrations, card logistics and retention.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "accounts/accounts.h"
+#include "core/clock.h"
+#include "core/status.h"
+#include "storage/database.h"
+
+namespace passwerk::guestcards {
+
+// The token scope for registrations and the office's guest-card work.
+inline constexpr const char* kRegistrationsScope = "registrations:write";
+
+bool IsLandlord(const accounts::Actor& actor);
+// Office staff of the municipality (its administrators and clerks), operators
+// and the command line.
+bool IsOfficeFor(const accounts::Actor& actor, int64_t municipality_id);
+// kPermissionDenied for a token without registrations:write.
+Status RequireRegistrationsScope(const accounts::Actor& actor);
+// Appends to the hash-chained audit trail.
+Status Audit(storage::Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
+             const std::string& object, const nlohmann::json& detail);
+
+}  // namespace passwerk::guestcards
