@@ -4,6 +4,7 @@
 #include "audit/audit_log.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "core/crypto.h"
 
@@ -31,8 +32,7 @@ AuditEntry EntryFromRow(const storage::Row& row) {
   return entry;
 }
 
-constexpr std::string_view kColumns =
-    "seq, at, actor, action, object, detail, request_id, prev_hash, entry_hash";
+constexpr std::string_view kColumns = "seq, at, actor, action, object, detail, request_id, prev_hash, entry_hash";
 
 }  // namespace
 
@@ -101,15 +101,33 @@ Result<std::vector<AuditEntry>> List(storage::Database& db, const AuditFilter& f
 Result<VerifyReport> Verify(storage::Database& db) {
   VerifyReport report;
   Status status = db.Read([&](storage::Tx& tx) -> Status {
-    std::string prev_hash;
-    int64_t expected_seq = 1;
-    int64_t last_seq = 0;
+    PW_ASSIGN_OR_RETURN(storage::Row anchor,
+                        tx.QueryOne("SELECT through_seq, entry_hash FROM audit.anchor WHERE id = 1"));
+    report.pruned_through = anchor.Int(0);
+    std::string prev_hash = anchor.Text(1);
+    int64_t expected_seq = report.pruned_through + 1;
+    int64_t last_seq = report.pruned_through;
+    if (report.pruned_through > 0) {
+      // The newest audit.prune entry must name the anchor: moving it by hand
+      // (to hide deleted entries) breaks this.
+      PW_ASSIGN_OR_RETURN(storage::Rows pruned, tx.Query("SELECT seq, detail FROM audit.entries WHERE action = "
+                                                         "'audit.prune' ORDER BY seq DESC LIMIT 1"));
+      nlohmann::json detail =
+          pruned.empty() ? nlohmann::json() : nlohmann::json::parse(pruned[0].Text(1), nullptr, false);
+      if (!detail.is_object() || detail.value("through_seq", int64_t{-1}) != report.pruned_through ||
+          detail.value("entry_hash", std::string()) != prev_hash) {
+        report.ok = false;
+        report.first_bad_seq = report.pruned_through;
+        report.problem = "anchor moved (no audit.prune entry records deleting through entry " +
+                         std::to_string(report.pruned_through) + ")";
+        return Status::Ok();
+      }
+    }
     // Page through the chain so memory stays flat on long trails.
     while (true) {
-      PW_ASSIGN_OR_RETURN(storage::Rows rows,
-                          tx.Query("SELECT " + std::string(kColumns) +
-                                       " FROM audit.entries WHERE seq > $1 ORDER BY seq LIMIT 5000",
-                                   {last_seq}));
+      PW_ASSIGN_OR_RETURN(storage::Rows rows, tx.Query("SELECT " + std::string(kColumns) +
+                                                           " FROM audit.entries WHERE seq > $1 ORDER BY seq LIMIT 5000",
+                                                       {last_seq}));
       if (rows.empty()) break;
       for (const storage::Row& row : rows) {
         AuditEntry entry = EntryFromRow(row);
@@ -148,6 +166,51 @@ Result<VerifyReport> Verify(storage::Database& db) {
   });
   if (!status.ok()) return status;
   return report;
+}
+
+Result<PruneReport> Prune(storage::Database& db, const Clock& clock, const AuditEvent& by, int64_t before, bool dry_run,
+                          int64_t batch_size) {
+  PruneReport report;
+  while (true) {
+    int64_t deleted = 0;
+    auto batch = [&](storage::Tx& tx) -> Status {
+      PW_ASSIGN_OR_RETURN(storage::Row anchor, tx.QueryOne("SELECT through_seq FROM audit.anchor WHERE id = 1"));
+      const int64_t from = anchor.Int(0);
+      report.through_seq = from;
+      // The prefix ends before the first entry that is to stay.
+      PW_ASSIGN_OR_RETURN(storage::Row keep,
+                          tx.QueryOne("SELECT MIN(seq) FROM audit.entries WHERE at >= $1", {before}));
+      PW_ASSIGN_OR_RETURN(storage::Row last, tx.QueryOne("SELECT MAX(seq) FROM audit.entries"));
+      int64_t end = keep.IsNull(0) ? (last.IsNull(0) ? from : last.Int(0)) : keep.Int(0) - 1;
+      if (dry_run) {
+        deleted = std::max<int64_t>(0, end - from);
+        report.entries = deleted;
+        report.through_seq = std::max(from, end);
+        return Status::Ok();
+      }
+      end = std::min(end, from + batch_size);
+      if (end <= from) return Status::Ok();
+      PW_ASSIGN_OR_RETURN(storage::Row hash, tx.QueryOne("SELECT entry_hash FROM audit.entries WHERE seq = $1", {end}));
+      PW_ASSIGN_OR_RETURN(deleted, tx.Exec("DELETE FROM audit.entries WHERE seq > $1 AND seq <= $2", {from, end}));
+      PW_RETURN_IF_ERROR(
+          tx.Exec("UPDATE audit.anchor SET through_seq = $1, entry_hash = $2, pruned_at = $3 WHERE id = 1",
+                  {end, hash.Text(0), clock.NowUnix()})
+              .status());
+      AuditEvent record = by;
+      record.action = "audit.prune";
+      record.object = "audit";
+      record.detail =
+          nlohmann::json{{"through_seq", end}, {"entry_hash", hash.Text(0)}, {"entries", deleted}, {"before", before}}
+              .dump();
+      report.through_seq = end;
+      return Append(tx, clock, record).status();
+    };
+    Status step = dry_run ? db.Read(batch) : db.Write(batch);
+    if (!step.ok()) return step;
+    if (dry_run) return report;
+    report.entries += deleted;
+    if (deleted == 0) return report;
+  }
 }
 
 }  // namespace passwerk::audit

@@ -26,8 +26,9 @@ class AuditLogTest : public ::testing::TestWithParam<Backend> {
   void AppendN(int n) {
     for (int i = 0; i < n; ++i) {
       ASSERT_TRUE(db().Write([&](storage::Tx& tx) -> Status {
-                        auto seq = Append(tx, clock_, {"user:1", "user.create", "user:" + std::to_string(i),
-                                                       R"({"n":)" + std::to_string(i) + "}", "req"});
+                        auto seq = Append(tx, clock_,
+                                          {"user:1", "user.create", "user:" + std::to_string(i),
+                                           R"({"n":)" + std::to_string(i) + "}", "req"});
                         return seq.ok() ? Status::Ok() : seq.status();
                       })
                       .ok());
@@ -171,6 +172,45 @@ TEST_P(AuditLogTest, FiltersByActionPrefixActorAndTime) {
   auto wildcard = List(db(), filter);
   ASSERT_TRUE(wildcard.ok());
   EXPECT_TRUE(wildcard->empty());
+}
+
+TEST_P(AuditLogTest, PruningDeletesAPrefixAndTheRestStillVerifies) {
+  AppendN(25);  // at 1795000000, …010, …, …240
+  const AuditEvent by{"system", "", "", "", "retention-1"};
+  auto dry = Prune(db(), clock_, by, 1795000100, /*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status().ToString();
+  EXPECT_EQ(dry->entries, 10);
+  EXPECT_EQ(VerifyNow().entries, 25) << "a dry run deletes nothing";
+  auto pruned = Prune(db(), clock_, by, 1795000100, /*dry_run=*/false, /*batch_size=*/4);
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(pruned->entries, 10);
+  EXPECT_EQ(pruned->through_seq, 10);  // three batches: through 4, 8 and 10
+  VerifyReport report = VerifyNow();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.pruned_through, 10);
+  EXPECT_EQ(report.entries, 18);  // 11 to 25 and a prune entry per batch
+  auto rest = List(db(), {.limit = 500});
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->back().seq, 11);
+  EXPECT_EQ(rest->front().event.action, "audit.prune");
+  // Again: nothing more is old enough.
+  auto again = Prune(db(), clock_, by, 1795000100, false);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->entries, 0);
+  AppendN(1);
+  EXPECT_TRUE(VerifyNow().ok);
+}
+
+TEST_P(AuditLogTest, AnAnchorMovedByHandIsNamed) {
+  AppendN(6);
+  ASSERT_TRUE(Prune(db(), clock_, {"system", "", "", "", "r"}, 1795000020, false).ok());
+  EXPECT_TRUE(VerifyNow().ok);
+  // Deleting more and moving the anchor over the gap, as someone hiding entries would.
+  Tamper("DELETE FROM audit.entries WHERE seq <= 4");
+  Tamper("UPDATE audit.anchor SET through_seq = 4, entry_hash = (SELECT prev_hash FROM audit.entries WHERE seq = 5)");
+  VerifyReport report = VerifyNow();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.problem.find("anchor moved"), std::string::npos) << report.problem;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditLogTest, ::testing::ValuesIn(storage::testing::AllBackends()),

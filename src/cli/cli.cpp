@@ -356,7 +356,11 @@ int Run(int argc, char** argv) {
     auto report = audit::Verify(*s.db);
     if (!report.ok()) return Fail(report.status());
     if (report->ok) {
-      std::cout << "audit trail intact: " << report->entries << " entries\n";
+      std::cout << "audit trail intact: " << report->entries << " entries";
+      if (report->pruned_through > 0) {
+        std::cout << " (1 to " << report->pruned_through << " deleted on schedule, see retention)";
+      }
+      std::cout << "\n";
       return 0;
     }
     std::cout << "audit trail BROKEN at entry " << report->first_bad_seq << ": " << report->problem << "\n";

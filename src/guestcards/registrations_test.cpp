@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "audit/audit_log.h"
 #include "cards/card_number.h"
 #include "cards/cards.h"
 #include "guestcards/logistics.h"
@@ -368,6 +369,18 @@ TEST_P(RegistrationTest, RetentionUnlinksAfterFourteenDaysAndDeletesFormsAfterAY
             (std::vector<std::string>{"retention.run", "retention.dry_run", "retention.run", "retention.run",
                                       "retention.run", "retention.run"}));
   EXPECT_EQ(Column("SELECT action FROM audit.entries WHERE action = 'card_link.unlink'").size(), 1u);
+  // The audit entries (all written in 2026 here) stay through 2027 and go on 1 January 2028
+  // (3.3.3.5); what remains still verifies.
+  EXPECT_EQ(run("2027-12-31", false).audit_entries_deleted, 0);
+  EXPECT_EQ(run("2028-01-01", true).audit_entries_deleted, Count("audit.entries"));
+  const int64_t entries = Count("audit.entries");
+  EXPECT_GE(run("2028-01-01", false).audit_entries_deleted, entries);
+  EXPECT_EQ(Column("SELECT DISTINCT action FROM audit.entries ORDER BY action"),
+            (std::vector<std::string>{"audit.prune", "retention.run"}));
+  auto verified = audit::Verify(test_db_->db());
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  EXPECT_GE(verified->pruned_through, entries);
 }
 
 TEST_P(RegistrationTest, RetentionInterruptedAnywhereCompletesOnTheNextRun) {

@@ -21,9 +21,13 @@ constexpr const char* kCycleColumns =
 }  // namespace
 
 json RetentionReportJson(const RetentionReport& r) {
-  return {{"as_of", FormatIsoDate(r.as_of)},          {"dry_run", r.dry_run},
-          {"cycles_historised", r.cycles_historised}, {"links_deleted", r.cycles_historised},
-          {"cards_departed", r.cards_departed},       {"registration_forms_deleted", r.forms_deleted}};
+  return {{"as_of", FormatIsoDate(r.as_of)},
+          {"dry_run", r.dry_run},
+          {"cycles_historised", r.cycles_historised},
+          {"links_deleted", r.cycles_historised},
+          {"cards_departed", r.cards_departed},
+          {"registration_forms_deleted", r.forms_deleted},
+          {"audit_entries_deleted", r.audit_entries_deleted}};
 }
 
 Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, const accounts::Actor& actor,
@@ -110,6 +114,14 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
     });
     if (!rest.ok()) return rest;
   }
+  // 4. Audit entries of years gone by (3.3.3.5).
+  if (options.audit_keep_years > 0) {
+    const int64_t days = DaysFromCivil(Date{as_of.year - options.audit_keep_years, 1, 1});
+    const int64_t before = days * 86400 - BerlinOffsetSeconds(days * 86400);
+    PW_ASSIGN_OR_RETURN(audit::PruneReport pruned,
+                        audit::Prune(db, clock, {actor.id, "", "", "", actor.request_id}, before, dry_run));
+    report.audit_entries_deleted = pruned.entries;
+  }
   Status audited = db.Write([&](Tx& tx) -> Status {
     auto seq = audit::Append(tx, clock,
                              {actor.id, dry_run ? "retention.dry_run" : "retention.run", "guest_cards",
@@ -121,9 +133,9 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
 }
 
 Status DeleteCycleUsage(Tx& tx, const std::string& cycle_id) {
-  for (const char* sql : {"DELETE FROM card_usage.transactions WHERE cycle_id = $1",
-                          "DELETE FROM card_usage.holdings WHERE cycle_id = $1",
-                          "DELETE FROM card_usage.cycles WHERE cycle_id = $1"}) {
+  for (const char* sql :
+       {"DELETE FROM card_usage.transactions WHERE cycle_id = $1",
+        "DELETE FROM card_usage.holdings WHERE cycle_id = $1", "DELETE FROM card_usage.cycles WHERE cycle_id = $1"}) {
     PW_RETURN_IF_ERROR(tx.Exec(sql, {cycle_id}).status());
   }
   return Status::Ok();

@@ -4,7 +4,9 @@
 //     longer linkable to a card; the card's logistics status becomes
 //     "departed";
 //   * one year after departure the registration form (names, birth dates,
-//     addresses) is deleted from spa_tax; what the spa tax needs stays.
+//     addresses) is deleted from spa_tax; what the spa tax needs stays;
+//   * audit entries are deleted after the calendar year following their own
+//     (3.3.3.5), as a prefix of the hash chain (audit::Prune).
 // Idempotent and restartable: it works in batches, each one transaction, so
 // a crash loses at most the batch in flight, and a rerun continues. Every run
 // is audited, dry runs too.
@@ -25,6 +27,10 @@ namespace passwerk::guestcards {
 struct RetentionOptions {
   int unlink_after_days = 14;
   int form_keep_years = 1;
+  // Audit entries stay until the end of the calendar year after the visit
+  // (3.3.3.5): those of year Y go on 1 January of Y + 1 + audit_keep_years.
+  // 0 keeps them for ever.
+  int audit_keep_years = 1;
   int batch_size = 1000;
 };
 
@@ -34,6 +40,7 @@ struct RetentionReport {
   int64_t cycles_historised = 0;  // and as many links deleted
   int64_t cards_departed = 0;
   int64_t forms_deleted = 0;
+  int64_t audit_entries_deleted = 0;
 };
 nlohmann::json RetentionReportJson(const RetentionReport& report);
 

@@ -280,6 +280,16 @@ CREATE TABLE audit.head (
 );
 INSERT INTO audit.head (id, seq, entry_hash) VALUES (1, 0, '');
 )SQL"},
+    {2, "deletion of old entries: the chain starts after the anchor", R"SQL(
+CREATE TABLE audit.anchor (
+  id BIGINT PRIMARY KEY,
+  through_seq BIGINT NOT NULL,
+  entry_hash TEXT NOT NULL,
+  pruned_at BIGINT NOT NULL
+);
+INSERT INTO audit.anchor (id, through_seq, entry_hash, pruned_at) VALUES (1, 0, '', 0);
+CREATE INDEX audit.entries_by_at ON entries(at);
+)SQL"},
 };
 
 
