@@ -66,14 +66,14 @@ Result<std::vector<std::string>> EnrolCards(Tx& tx, const Clock& clock, const Li
 Result<std::vector<std::optional<std::string>>> CyclesOf(Tx& tx, const Clock& clock, LinkPurpose purpose,
                                                          const LinkAccess& access,
                                                          const std::vector<std::string>& card_numbers) {
-  if (purpose != LinkPurpose::kUpdateCard && purpose != LinkPurpose::kRecordTransactions &&
-      purpose != LinkPurpose::kPrepareReinitialise) {
+  if (purpose != LinkPurpose::kEnrolGuestData && purpose != LinkPurpose::kUpdateCard &&
+      purpose != LinkPurpose::kRecordTransactions && purpose != LinkPurpose::kPrepareReinitialise) {
     return Internal("CyclesOf is for the reading purposes only");
   }
   std::vector<std::optional<std::string>> out;
   if (card_numbers.size() == 1) {
-    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT cycle_id FROM card_link.links WHERE card_number = $1",
-                                            {card_numbers[0]}));
+    PW_ASSIGN_OR_RETURN(Rows rows,
+                        tx.Query("SELECT cycle_id FROM card_link.links WHERE card_number = $1", {card_numbers[0]}));
     out.push_back(rows.empty() ? std::nullopt : std::optional<std::string>(rows[0].Text(0)));
   } else {
     std::map<std::string, std::string> found;

@@ -16,7 +16,8 @@
 namespace passwerk::guestcards {
 
 enum class LinkPurpose {
-  kEnrolGuestData,       // 3.3.3.1: a new cycle for a card handed out with a registration
+  kEnrolGuestData,       // 3.3.3.1: a new cycle for a card handed out with a registration, or the
+                         // guest data for the cycle of a card handed out before it (4.3)
   kUpdateCard,           // 3.3.3.1: refresh the data on a card (dates, spa tax, status view)
   kRecordTransactions,   // 3.3.3.1: file transactions under the cycle
   kPrepareReinitialise,  // 3.3.3.1: is the link gone, so the card may start a new cycle?
@@ -40,7 +41,8 @@ Result<std::vector<std::string>> EnrolCards(storage::Tx& tx, const Clock& clock,
 Status AuditLinkAccess(storage::Tx& tx, const Clock& clock, LinkPurpose purpose, const LinkAccess& access,
                        size_t links);
 // The cycle ids of these cards (nullopt where unlinked), for one of the
-// reading purposes (update, record transactions, prepare re-initialisation).
+// reading purposes (enrol the guest data of a card handed out before its
+// registration, update, record transactions, prepare re-initialisation).
 Result<std::vector<std::optional<std::string>>> CyclesOf(storage::Tx& tx, const Clock& clock, LinkPurpose purpose,
                                                          const LinkAccess& access,
                                                          const std::vector<std::string>& card_numbers);

@@ -213,7 +213,7 @@ std::vector<ProductionCard> ParseProductionFile(std::string_view text, std::vect
   return cards;
 }
 
-Result<std::string> ClaimStockCard(Tx& tx, const Clock& clock, const StockClaim& claim, const Barcode& barcode,
+Result<ClaimedCard> ClaimStockCard(Tx& tx, const Clock& clock, const StockClaim& claim, const Barcode& barcode,
                                    const std::string& field) {
   if (barcode.municipality_number != Fixed(claim.municipality_number, 8)) {
     return InvalidArgument(field + ": a card of another municipality (" + barcode.municipality_number + ")", field);
@@ -236,16 +236,19 @@ Result<std::string> ClaimStockCard(Tx& tx, const Clock& clock, const StockClaim&
   const std::string card_type = card[0].Text(2);
   if (IsAnnual(card_type))
     return InvalidArgument(field + ": an annual card is not handed out with a registration", field);
-  if (card[0].Text(0) != "in_stock") {
+  // Handed out without a stay: the registration brings it.
+  const bool provisional = card[0].Text(0) == "handed_out";
+  if (card[0].Text(0) != "in_stock" && !provisional) {
     return FailedPrecondition(field + ": card " + barcode.card_number + " is not in stock (" + card[0].Text(0) + ")",
                               field);
   }
-  PW_RETURN_IF_ERROR(tx.Exec("UPDATE logistics.cards SET status = 'in_service', in_service_on = $1, departure_on = $2, "
-                             "sales_point = $3, updated_on = $4 WHERE card_number = $5",
+  PW_RETURN_IF_ERROR(tx.Exec("UPDATE logistics.cards SET status = 'in_service', in_service_on = COALESCE("
+                             "in_service_on, $1), departure_on = $2, sales_point = $3, updated_on = $4 WHERE "
+                             "card_number = $5",
                              {FormatIsoDate(claim.arrival), FormatIsoDate(claim.departure), claim.landlord_number,
                               FormatIsoDate(BerlinDate(clock.NowUnix())), barcode.card_number})
                          .status());
-  return card_type;
+  return ClaimedCard{card_type, provisional};
 }
 
 LogisticsService::LogisticsService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
@@ -404,14 +407,68 @@ Result<ReinitialisedCard> LogisticsService::Reinitialise(const accounts::Actor& 
   return out;
 }
 
+Result<HandedOutCard> LogisticsService::HandOut(const accounts::Actor& actor, const std::string& card_barcode) {
+  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
+  std::string digits;
+  for (char c : card_barcode) {
+    if (c != ' ' && c != '-') digits += c;
+  }
+  auto barcode = ParseBarcode(digits);
+  if (!barcode) return InvalidArgument("card_barcode must be 32 digits (the card's sticker)", "card_barcode");
+  HandedOutCard out;
+  Status done = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT id FROM core.municipalities WHERE municipality_number = $1",
+                                         {barcode->municipality_number}));
+    const bool allowed = !m.empty() && (IsLandlord(actor) ? actor.user->municipality_id == m[0].Int(0)
+                                                          : IsOfficeFor(actor, m[0].Int(0)));
+    if (!allowed) return InvalidArgument("card_barcode: not a card of your municipality", "card_barcode");
+    PW_ASSIGN_OR_RETURN(Rows card, tx.Query("SELECT status, circulation_counter, card_type FROM logistics.cards "
+                                            "WHERE card_number = $1 AND municipality_id = $2",
+                                            {barcode->card_number, m[0].Int(0)}));
+    if (card.empty() || card[0].Int(1) != barcode->circulation_counter) {
+      return InvalidArgument("card_barcode: no such card in the municipality's stock (or an old sticker)",
+                             "card_barcode");
+    }
+    if (IsAnnual(card[0].Text(2))) return InvalidArgument("card_barcode: an annual card is personal", "card_barcode");
+    if (card[0].Text(0) != "in_stock") {
+      return FailedPrecondition("card_barcode: the card is not in stock (" + card[0].Text(0) + ")", "card_barcode");
+    }
+    const Date today = BerlinDate(clock_.NowUnix());
+    // Until the first use, the departure date is when an unused card is given up.
+    PW_RETURN_IF_ERROR(tx.Exec("UPDATE logistics.cards SET status = 'handed_out', in_service_on = $1, "
+                               "departure_on = $2, sales_point = $3, updated_on = $1 WHERE card_number = $4",
+                               {FormatIsoDate(today), FormatIsoDate(AddDays(today, kProvisionalUnusedDays)),
+                                barcode->participant, barcode->card_number})
+                           .status());
+    LinkAccess access{actor.id, actor.request_id, "card:" + barcode->card_number};
+    PW_ASSIGN_OR_RETURN(std::vector<std::string> cycles,
+                        EnrolCards(tx, clock_, access, std::vector{barcode->card_number}));
+    // No guest data yet. Until the first use the dates say when the card was handed out and
+    // when an unused one is unlinked; the first use at a terminal starts the 28 days.
+    PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO card_usage.cycles (cycle_id, registration_ref, card_type, gender, "
+                               "age_band, postal_code, origin, spa_tax_cents, arrival, departure, provisional_days) "
+                               "VALUES ($1, '', $2, 'x', '', '', '', 0, $3, $4, $5)",
+                               {cycles.front(), card[0].Text(2), FormatIsoDate(today),
+                                FormatIsoDate(AddDays(today, kProvisionalUnusedDays)), int64_t{kProvisionalDays}})
+                           .status());
+    out.card_number = barcode->card_number;
+    out.card_type = card[0].Text(2);
+    return Audit(tx, clock_, actor, "guest_card.hand_out", "card:" + barcode->card_number,
+                 {{"provisional_days", kProvisionalDays}});
+  });
+  if (!done.ok()) return done;
+  return out;
+}
+
 Result<std::vector<StockCard>> LogisticsService::ListCards(const accounts::Actor& actor, int64_t municipality_id,
                                                            const std::string& status, int limit) {
   if (IsLandlord(actor) || !IsOfficeFor(actor, municipality_id)) {
     return PermissionDenied("only the municipality's office staff see its cards");
   }
-  static const std::set<std::string> kStatuses = {"", "in_stock", "in_service", "departed", "blocked", "replaced"};
+  static const std::set<std::string> kStatuses = {"",         "in_stock", "handed_out", "in_service",
+                                                  "departed", "blocked",  "replaced"};
   if (!kStatuses.contains(status)) {
-    return InvalidArgument("status must be in_stock, in_service, departed, blocked or replaced", "status");
+    return InvalidArgument("status must be in_stock, handed_out, in_service, departed, blocked or replaced", "status");
   }
   limit = std::clamp(limit, 1, 1000);
   std::vector<StockCard> out;

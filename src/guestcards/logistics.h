@@ -93,14 +93,30 @@ struct StockClaim {
   Date arrival, departure;
 };
 
+struct ClaimedCard {
+  std::string card_type;     // as produced
+  bool provisional = false;  // handed out before the registration: it has a cycle already (4.3)
+};
+
+// The days a card handed out without a stay is valid from its first use (001 §4.3).
+inline constexpr int kProvisionalDays = 28;
+// A card handed out and never used is unlinked after a year, like a stay that ended.
+inline constexpr int kProvisionalUnusedDays = 365;
+
 // Puts the card of a scanned sticker into service for a registration (in
 // the caller's transaction): it must be in the municipality's stock with the
-// sticker's circulation counter. Returns the card's type as produced. Errors
-// name `field`: kInvalidArgument for a sticker that matches no card of the
-// stock, kFailedPrecondition for a card that is not in stock (in service,
-// blocked, …).
-Result<std::string> ClaimStockCard(storage::Tx& tx, const Clock& clock, const StockClaim& claim, const Barcode& barcode,
+// sticker's circulation counter, or handed out without a stay (provisional).
+// Errors name `field`: kInvalidArgument for a sticker that matches no card
+// of the stock, kFailedPrecondition for a card that is not available (in
+// service with a stay, blocked, …).
+Result<ClaimedCard> ClaimStockCard(storage::Tx& tx, const Clock& clock, const StockClaim& claim, const Barcode& barcode,
                                    const std::string& field);
+
+struct HandedOutCard {
+  std::string card_number;
+  std::string card_type;
+  int valid_days = kProvisionalDays;  // from the first use
+};
 
 class LogisticsService {
  public:
@@ -118,6 +134,13 @@ class LogisticsService {
   // which retention does 14 days after departure. Office staff of the card's
   // municipality.
   Result<ReinitialisedCard> Reinitialise(const accounts::Actor& actor, const std::string& card_number);
+
+  // A card handed out before the stay is known (001 §4.3), by office staff or
+  // a landlord of the municipality: out of stock into service, linked to a
+  // new cycle that is valid for 28 days from its first use at a terminal.
+  // The registration that lists the card's sticker later puts the real stay
+  // in its place.
+  Result<HandedOutCard> HandOut(const accounts::Actor& actor, const std::string& card_barcode);
 
   // The municipality's cards, newest batches first (office staff).
   Result<std::vector<StockCard>> ListCards(const accounts::Actor& actor, int64_t municipality_id,

@@ -483,6 +483,7 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
   json form_guests = json::array();
   std::vector<std::string> card_numbers;
   std::vector<std::string> card_types;  // as produced for stock cards, else by age
+  std::vector<bool> card_provisional;   // handed out before: the cycle exists (001 §4.3)
   std::vector<size_t> card_guests;
 
   for (size_t i = 0; i < input.guests.size(); ++i) {
@@ -515,10 +516,13 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
       }
       std::string number;
       std::string card_type = age < 18 ? "2.0" : "1.0";
+      bool provisional = false;
       if (g.barcode) {
         StockClaim claim{acc.municipality_id, municipality_number, acc.landlord_number, input.arrival, input.departure};
-        PW_ASSIGN_OR_RETURN(
-            card_type, ClaimStockCard(tx, clock_, claim, *g.barcode, "guests[" + std::to_string(i) + "].card_barcode"));
+        PW_ASSIGN_OR_RETURN(ClaimedCard claimed, ClaimStockCard(tx, clock_, claim, *g.barcode,
+                                                                "guests[" + std::to_string(i) + "].card_barcode"));
+        card_type = claimed.card_type;
+        provisional = claimed.provisional;
         number = g.barcode->card_number;
       }
       // The logistics row claims a drawn number; a taken one is drawn again.
@@ -536,6 +540,7 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
       }
       if (number.empty()) return Unavailable("could not draw a free card number; retry");
       card_types.push_back(card_type);
+      card_provisional.push_back(provisional);
       form_guest["card_number"] = number;
       card_numbers.push_back(number);
       card_guests.push_back(i);
@@ -607,20 +612,49 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
   // The cards: logistics, the link, and the usage under the cycle id.
   if (!card_numbers.empty()) {
     LinkAccess access{actor.id, actor.request_id, "registration:" + result.registration_number};
-    PW_ASSIGN_OR_RETURN(std::vector<std::string> cycles, EnrolCards(tx, clock_, access, card_numbers, /*audit=*/false));
-    context.links += card_numbers.size();
+    // New cycles for cards from the stock or drawn; the cycles of cards handed out before.
+    std::vector<std::string> fresh, handed_out;
+    for (size_t c = 0; c < card_numbers.size(); ++c)
+      (card_provisional[c] ? handed_out : fresh).push_back(card_numbers[c]);
+    PW_ASSIGN_OR_RETURN(std::vector<std::string> fresh_cycles, EnrolCards(tx, clock_, access, fresh, /*audit=*/false));
+    std::vector<std::optional<std::string>> handed_out_cycles;
+    if (!handed_out.empty()) {
+      PW_ASSIGN_OR_RETURN(handed_out_cycles, CyclesOf(tx, clock_, LinkPurpose::kEnrolGuestData, access, handed_out));
+    }
+    context.links += fresh.size();
+    size_t next_fresh = 0, next_handed_out = 0;
     for (size_t c = 0; c < card_numbers.size(); ++c) {
       const GuestInput& g = input.guests[card_guests[c]];
       int age = AgeOn(g.birth_date, input.arrival);
       const std::string& card_type = card_types[c];
-      PW_RETURN_IF_ERROR(
-          tx.Exec("INSERT INTO card_usage.cycles (cycle_id, registration_ref, card_type, gender, age_band, "
-                  "postal_code, origin, spa_tax_cents, arrival, departure) VALUES ($1, $2, $3, $4, $5, "
-                  "$6, $7, $8, $9, $10)",
-                  {cycles[c], registration_ref, card_type, g.gender, AgeBandLabel(age), g.address.postal_code,
-                   OriginOf(g.address.country, g.address.postal_code), result.guests[card_guests[c]].amount_cents,
-                   FormatIsoDate(input.arrival), FormatIsoDate(input.departure)})
-              .status());
+      storage::Params values = {registration_ref,
+                                card_type,
+                                g.gender,
+                                AgeBandLabel(age),
+                                g.address.postal_code,
+                                OriginOf(g.address.country, g.address.postal_code),
+                                result.guests[card_guests[c]].amount_cents,
+                                FormatIsoDate(input.arrival),
+                                FormatIsoDate(input.departure)};
+      if (card_provisional[c]) {
+        // 4.3: the registered stay takes the place of the 28 days; what the card did keeps its cycle.
+        const auto& cycle = handed_out_cycles[next_handed_out++];
+        if (!cycle) return Internal("a handed-out card without its cycle: " + card_numbers[c]);
+        values.insert(values.begin(), *cycle);
+        PW_RETURN_IF_ERROR(tx.Exec("UPDATE card_usage.cycles SET registration_ref = $2, card_type = $3, gender = $4, "
+                                   "age_band = $5, postal_code = $6, origin = $7, spa_tax_cents = $8, arrival = $9, "
+                                   "departure = $10, provisional_days = NULL WHERE cycle_id = $1",
+                                   values)
+                               .status());
+      } else {
+        values.insert(values.begin(), fresh_cycles[next_fresh++]);
+        PW_RETURN_IF_ERROR(
+            tx.Exec("INSERT INTO card_usage.cycles (cycle_id, registration_ref, card_type, gender, age_band, "
+                    "postal_code, origin, spa_tax_cents, arrival, departure) VALUES ($1, $2, $3, $4, $5, "
+                    "$6, $7, $8, $9, $10)",
+                    values)
+                .status());
+      }
       const auto& scanned = input.guests[card_guests[c]].barcode;
       result.cards.push_back({static_cast<int>(card_guests[c]), card_numbers[c],
                               scanned

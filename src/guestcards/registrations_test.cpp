@@ -756,6 +756,55 @@ TEST_P(CardLifeTest, ReinitialisationNeedsTheLinkGoneAndRaisesTheCirculationCoun
   EXPECT_EQ(listed->size(), 2u);  // the first stay's two are departed (and one of them taken again)
 }
 
+TEST_P(CardLifeTest, ACardHandedOutBeforeTheStayKeepsItsCycleWhenRegistered) {
+  const std::string code = SchemeCode();
+  std::vector<ProductionProblem> problems;
+  const std::string number = StockNumber(code, 21), unused = StockNumber(code, 22);
+  ASSERT_TRUE(Import(File("B-1", {number, unused}), problems).ok());
+  LogisticsService logistics(test_db_->db(), clock_);
+  const std::string sticker = FormatBarcode({"01055021", "004711", 1, number, 1});
+  auto handed = logistics.HandOut(landlord_a_.actor, sticker);
+  ASSERT_TRUE(handed.ok()) << handed.status().ToString();
+  EXPECT_EQ(handed->valid_days, 28);
+  ASSERT_TRUE(logistics.HandOut(cli_, FormatBarcode({"01055021", "004711", 1, unused, 1})).ok());
+  EXPECT_EQ(logistics.HandOut(cli_, sticker).status().code(), ErrorCode::kFailedPrecondition) << "handed out already";
+  EXPECT_EQ(logistics.HandOut(cli_, "123").status().field(), "card_barcode");
+  EXPECT_EQ(Column("SELECT status FROM logistics.cards WHERE card_number = '" + number + "'"),
+            std::vector<std::string>{"handed_out"});
+  EXPECT_EQ(Count("card_link.links"), 2);
+  EXPECT_EQ(Column("SELECT CAST(provisional_days AS TEXT) FROM card_usage.cycles"),
+            (std::vector<std::string>{"28", "28"}));
+
+  // The registration brings the stay: same link, same cycle, the real dates.
+  nlohmann::json body = Body(landlord_a_.accommodation);
+  body["guests"][0]["card_barcode"] = sticker;
+  body["guests"][1]["card"] = false;
+  auto result = service_->Register(landlord_a_.actor, *ParseRegistration(body));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->cards.at(0).card_number, number);
+  EXPECT_EQ(Count("card_link.links"), 2);
+  EXPECT_EQ(Count("card_usage.cycles"), 2);
+  EXPECT_EQ(Column("SELECT arrival FROM card_usage.cycles WHERE provisional_days IS NULL"),
+            std::vector<std::string>{"2026-03-29"});
+  EXPECT_EQ(Column("SELECT status FROM logistics.cards WHERE card_number = '" + number + "'"),
+            std::vector<std::string>{"in_service"});
+  EXPECT_EQ(Column("SELECT action FROM audit.entries WHERE action = 'card_link.enrol_guest_data' ORDER BY seq").size(),
+            3u)
+      << "two hand-outs and the registration reading the link";
+  auto status = service_->CardStatusForStaff(cli_, number);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->departure, "2026-04-03");
+
+  // The unused one is given up a year and 14 days after it was handed out.
+  const Date handed_out_on = BerlinDate(clock_.NowUnix());
+  ASSERT_TRUE(RunRetention(test_db_->db(), clock_, cli_, AddDays(handed_out_on, 365 + 13), false).ok());
+  EXPECT_EQ(Count("card_link.links"), 1) << "the unused card is still linked";
+  ASSERT_TRUE(RunRetention(test_db_->db(), clock_, cli_, AddDays(handed_out_on, 365 + 14), false).ok());
+  EXPECT_EQ(Count("card_link.links"), 0);
+  EXPECT_EQ(Column("SELECT status FROM logistics.cards WHERE card_number = '" + unused + "'"),
+            std::vector<std::string>{"departed"});
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CardLifeTest, ::testing::ValuesIn(storage::testing::AllBackends()),
                          [](const auto& param_info) { return storage::testing::BackendName(param_info.param); });
 

@@ -46,8 +46,8 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
     Status counted = db.Read([&](Tx& tx) -> Status {
       PW_ASSIGN_OR_RETURN(Row cycles,
                           tx.QueryOne("SELECT COUNT(*) FROM card_usage.cycles WHERE departure <= $1", {unlink_until}));
-      PW_ASSIGN_OR_RETURN(Row cards, tx.QueryOne("SELECT COUNT(*) FROM logistics.cards WHERE status = 'in_service' "
-                                                 "AND departure_on <= $1",
+      PW_ASSIGN_OR_RETURN(Row cards, tx.QueryOne("SELECT COUNT(*) FROM logistics.cards WHERE status IN ('in_service', "
+                                                 "'handed_out') AND departure_on <= $1",
                                                  {unlink_until}));
       PW_ASSIGN_OR_RETURN(Row forms, tx.QueryOne("SELECT COUNT(*) FROM spa_tax.registrations WHERE departure <= $1 "
                                                  "AND form_enc IS NOT NULL",
@@ -103,8 +103,8 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
     // 2. Cards whose stay is over; 3. registration forms after a year.
     Status rest = db.Write([&](Tx& tx) -> Status {
       PW_ASSIGN_OR_RETURN(report.cards_departed,
-                          tx.Exec("UPDATE logistics.cards SET status = 'departed', updated_on = $1 WHERE status = "
-                                  "'in_service' AND departure_on <= $2",
+                          tx.Exec("UPDATE logistics.cards SET status = 'departed', updated_on = $1 WHERE status IN "
+                                  "('in_service', 'handed_out') AND departure_on <= $2",
                                   {today, unlink_until}));
       PW_ASSIGN_OR_RETURN(report.forms_deleted,
                           tx.Exec("UPDATE spa_tax.registrations SET form_enc = NULL, form_deleted_at = $1 WHERE "

@@ -269,6 +269,23 @@ Response ListStock(AppContext& app, Request& request) {
   return Response::Json(200, {{"cards", out}});
 }
 
+// A card handed out before the stay is known (001 §4.3): 28 days from its first use.
+Response HandOutCard(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  PW_API_BODY(body);
+  std::string barcode;
+  PW_API_STRING(body, "card_barcode", barcode);
+  for (const auto& [key, value] : body.items()) {
+    if (key != "card_barcode") return Response::Error(InvalidArgument("unknown field " + key, key));
+  }
+  auto card = app.logistics.HandOut(*actor, barcode);
+  if (!card.ok()) return Response::Error(card.status());
+  return Response::Json(201, {{"card_number", card->card_number},
+                              {"card_type", card->card_type},
+                              {"status", "handed_out"},
+                              {"valid_days_from_first_use", card->valid_days}});
+}
+
 Response ReinitialiseCard(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
   auto card = app.logistics.Reinitialise(*actor, request.path_params["number"]);
@@ -364,6 +381,8 @@ void RegisterGuestCardApiRoutes(Router& router, AppContext& app) {
              [&app](Request& r) { return StaffCardStatus(app, r); });
   router.Add("POST", "/api/v1/guest-cards/{number}/replace", "api.guest_cards.replace",
              [&app](Request& r) { return ReplaceGuestCard(app, r); });
+  router.Add("POST", "/api/v1/guest-cards/hand-out", "api.guest_cards.hand_out",
+             [&app](Request& r) { return HandOutCard(app, r); });
   router.Add("POST", "/api/v1/guest-cards/{number}/reinitialise", "api.guest_cards.reinitialise",
              [&app](Request& r) { return ReinitialiseCard(app, r); });
   router.Add("POST", "/api/v1/card-batches", "api.card_stock.import",

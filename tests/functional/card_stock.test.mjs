@@ -133,6 +133,31 @@ for (const engine of engines()) {
         assert.notEqual(fresh.json.registration_number, registration);
       });
 
+      await t.test('a card handed out before the stay gets the stay with the registration', async () => {
+        const r = await call(server, 'POST', '/api/v1/guest-cards/hand-out', landlord,
+          { card_barcode: sticker(numbers[1], 1) });
+        assert.equal(r.status, 201, JSON.stringify(r.json));
+        assert.deepEqual(r.json, { card_number: numbers[1], card_type: '1.0', status: 'handed_out',
+          valid_days_from_first_use: 28 });
+        const again = await call(server, 'POST', '/api/v1/guest-cards/hand-out', landlord,
+          { card_barcode: sticker(numbers[1], 1) });
+        assert.equal(again.status, 409);
+        const bad = await call(server, 'POST', '/api/v1/guest-cards/hand-out', landlord, { card_barcode: 'x', more: 1 });
+        assert.equal(bad.status, 400);
+        const handedOut = await call(server, 'GET', '/api/v1/card-stock?municipality=01055021&status=handed_out', clerk);
+        assert.deepEqual(handedOut.json.cards.map((c) => c.card_number), [numbers[1]]);
+        const registered = await call(server, 'POST', '/api/v1/registrations', landlord, {
+          accommodation_id: accommodation, arrival: '2026-07-01', departure: '2026-07-08',
+          guests: [guest('Lotte', '1985-07-07', { card_barcode: sticker(numbers[1], 1) })],
+          group: null, marketing_consent: false,
+        });
+        assert.equal(registered.status, 201, JSON.stringify(registered.json));
+        const status = await call(server, 'GET', `/api/v1/guest-cards/${numbers[1]}`, clerk);
+        assert.equal(status.status, 200);
+        assert.deepEqual(status.json.stay, { arrival: '2026-07-01', departure: '2026-07-08' });
+        assert.equal(status.json.status, 'in_service');
+      });
+
       await t.test('the command line imports and re-initialises too', () => {
         const next = stockNumber(code, 90010);
         const file = join(server.dataDir, 'pav-0302.csv');
