@@ -171,6 +171,9 @@ Result<VerifyReport> Verify(storage::Database& db) {
 Result<PruneReport> Prune(storage::Database& db, const Clock& clock, const AuditEvent& by, int64_t before, bool dry_run,
                           int64_t batch_size) {
   PruneReport report;
+  // Only what existed when the run began: its own audit.prune entries never
+  // count, even when `before` lies in the future (a dry run or test with --as-of).
+  std::optional<int64_t> last_at_start;
   while (true) {
     int64_t deleted = 0;
     auto batch = [&](storage::Tx& tx) -> Status {
@@ -180,8 +183,11 @@ Result<PruneReport> Prune(storage::Database& db, const Clock& clock, const Audit
       // The prefix ends before the first entry that is to stay.
       PW_ASSIGN_OR_RETURN(storage::Row keep,
                           tx.QueryOne("SELECT MIN(seq) FROM audit.entries WHERE at >= $1", {before}));
-      PW_ASSIGN_OR_RETURN(storage::Row last, tx.QueryOne("SELECT MAX(seq) FROM audit.entries"));
-      int64_t end = keep.IsNull(0) ? (last.IsNull(0) ? from : last.Int(0)) : keep.Int(0) - 1;
+      if (!last_at_start) {
+        PW_ASSIGN_OR_RETURN(storage::Row last, tx.QueryOne("SELECT MAX(seq) FROM audit.entries"));
+        last_at_start = last.IsNull(0) ? from : last.Int(0);
+      }
+      int64_t end = std::min(keep.IsNull(0) ? *last_at_start : keep.Int(0) - 1, *last_at_start);
       if (dry_run) {
         deleted = std::max<int64_t>(0, end - from);
         report.entries = deleted;

@@ -373,6 +373,7 @@ Result<ReinitialisedCard> LogisticsService::Reinitialise(const accounts::Actor& 
   auto number = cards::NormalizeCardNumber(card_number);
   if (!number) return NotFound("no such card");
   ReinitialisedCard out;
+  bool still_linked = false;
   Status done = db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows card,
                         tx.Query("SELECT c.status, c.circulation_counter, c.municipality_id, "
@@ -387,8 +388,8 @@ Result<ReinitialisedCard> LogisticsService::Reinitialise(const accounts::Actor& 
     PW_ASSIGN_OR_RETURN(auto cycles,
                         CyclesOf(tx, clock_, LinkPurpose::kPrepareReinitialise, access, std::vector{*number}));
     if (cycles.front()) {
-      return FailedPrecondition(
-          "the card is still linked to its stay; the link is deleted 14 days after departure, re-initialise it then");
+      still_linked = true;  // committed, so that the audit entry of the look stays
+      return Status::Ok();
     }
     const int64_t counter = card[0].Int(1) + 1;
     if (counter > 99) return FailedPrecondition("the circulation counter is at 99: retire the card");
@@ -404,6 +405,10 @@ Result<ReinitialisedCard> LogisticsService::Reinitialise(const accounts::Actor& 
                  {{"circulation_counter", counter}, {"previous_status", status}});
   });
   if (!done.ok()) return done;
+  if (still_linked) {
+    return FailedPrecondition(
+        "the card is still linked to its stay; the link is deleted 14 days after departure, re-initialise it then");
+  }
   return out;
 }
 
