@@ -448,13 +448,12 @@ Result<HandedOutCard> LogisticsService::HandOut(const accounts::Actor& actor, co
     LinkAccess access{actor.id, actor.request_id, "card:" + barcode->card_number};
     PW_ASSIGN_OR_RETURN(std::vector<std::string> cycles,
                         EnrolCards(tx, clock_, access, std::vector{barcode->card_number}));
-    // No guest data yet. Until the first use the dates say when the card was handed out and
-    // when an unused one is unlinked; the first use at a terminal starts the 28 days.
+    // No guest data and no stay yet: arrival is the day it was handed out, departure comes
+    // with the registration. Terminals give no stay-bound service without a departure.
     PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO card_usage.cycles (cycle_id, registration_ref, card_type, gender, "
                                "age_band, postal_code, origin, spa_tax_cents, arrival, departure, provisional_days) "
-                               "VALUES ($1, '', $2, 'x', '', '', '', 0, $3, $4, $5)",
-                               {cycles.front(), card[0].Text(2), FormatIsoDate(today),
-                                FormatIsoDate(AddDays(today, kProvisionalUnusedDays)), int64_t{kProvisionalDays}})
+                               "VALUES ($1, '', $2, 'x', '', '', '', 0, $3, NULL, $4)",
+                               {cycles.front(), card[0].Text(2), FormatIsoDate(today), int64_t{kProvisionalDays}})
                            .status());
     out.card_number = barcode->card_number;
     out.card_type = card[0].Text(2);

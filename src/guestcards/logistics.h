@@ -136,10 +136,10 @@ class LogisticsService {
   Result<ReinitialisedCard> Reinitialise(const accounts::Actor& actor, const std::string& card_number);
 
   // A card handed out before the stay is known (001 §4.3), by office staff or
-  // a landlord of the municipality: out of stock into service, linked to a
-  // new cycle that is valid for 28 days from its first use at a terminal.
-  // The registration that lists the card's sticker later puts the real stay
-  // in its place.
+  // a landlord of the municipality: out of stock, handed_out, linked to a new
+  // cycle without guest data and without a departure (terminals refuse
+  // stay-bound services until the registration brings the stay; the 28 days
+  // from the first use are recorded, not yet counted by the terminal ledger).
   Result<HandedOutCard> HandOut(const accounts::Actor& actor, const std::string& card_barcode);
 
   // The municipality's cards, newest batches first (office staff).

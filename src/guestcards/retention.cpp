@@ -5,6 +5,7 @@
 #include "audit/audit_log.h"
 #include "core/crypto.h"
 #include "guestcards/card_link.h"
+#include "guestcards/logistics.h"
 
 namespace passwerk::guestcards {
 namespace {
@@ -40,12 +41,19 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
   // One calendar year (a leap day is no reason to delete a day early).
   const std::string forms_until = FormatIsoDate(AddMonths(as_of, -12 * options.form_keep_years));
   const std::string today = FormatIsoDate(as_of);
+  // Cards handed out without a stay that never got one (001 §4.3): given up a year after.
+  const std::string handed_out_until =
+      FormatIsoDate(AddDays(as_of, -options.unlink_after_days - kProvisionalUnusedDays));
+  auto due = [](const char* until, const char* unused_until) {
+    return std::string("(departure <= ") + until +
+           " OR (departure IS NULL AND provisional_days IS NOT NULL AND arrival <= " + unused_until + "))";
+  };
   const auto batch = static_cast<int64_t>(options.batch_size);
 
   if (dry_run) {
     Status counted = db.Read([&](Tx& tx) -> Status {
-      PW_ASSIGN_OR_RETURN(Row cycles,
-                          tx.QueryOne("SELECT COUNT(*) FROM card_usage.cycles WHERE departure <= $1", {unlink_until}));
+      PW_ASSIGN_OR_RETURN(Row cycles, tx.QueryOne("SELECT COUNT(*) FROM card_usage.cycles WHERE " + due("$1", "$2"),
+                                                  {unlink_until, handed_out_until}));
       PW_ASSIGN_OR_RETURN(Row cards, tx.QueryOne("SELECT COUNT(*) FROM logistics.cards WHERE status IN ('in_service', "
                                                  "'handed_out') AND departure_on <= $1",
                                                  {unlink_until}));
@@ -63,10 +71,10 @@ Result<RetentionReport> RunRetention(storage::Database& db, const Clock& clock, 
     while (true) {
       int64_t moved = 0;
       Status step = db.Write([&](Tx& tx) -> Status {
-        PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string("SELECT ") + kCycleColumns +
-                                                    " FROM card_usage.cycles WHERE departure <= $1 "
-                                                    "ORDER BY departure LIMIT $2",
-                                                {unlink_until, batch}));
+        PW_ASSIGN_OR_RETURN(Rows rows,
+                            tx.Query(std::string("SELECT ") + kCycleColumns + " FROM card_usage.cycles WHERE " +
+                                         due("$1", "$3") + " ORDER BY departure, cycle_id LIMIT $2",
+                                     {unlink_until, batch, handed_out_until}));
         std::vector<std::string> cycles;
         for (const Row& r : rows) {
           // A new random id: nothing in history leads back to the cycle or the card.
