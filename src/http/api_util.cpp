@@ -19,11 +19,16 @@ Response Unauthorized(const Status& status) {
   return response;
 }
 
-Result<nlohmann::json> ParseJsonObject(const Request& request) {
+Status RequireJsonBody(const Request& request) {
   auto type = request.Header("content-type");
   if (!type || type->substr(0, 16) != "application/json") {
     return InvalidArgument("the body must be application/json");
   }
+  return Status::Ok();
+}
+
+Result<nlohmann::json> ParseJsonObject(const Request& request) {
+  PW_RETURN_IF_ERROR(RequireJsonBody(request));
   nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
   if (body.is_discarded()) return InvalidArgument("the body is not valid JSON");
   if (!body.is_object()) return InvalidArgument("the body must be a JSON object");

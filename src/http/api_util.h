@@ -15,6 +15,8 @@ namespace passwerk::http {
 Result<accounts::Actor> AuthenticateBearer(AppContext& app, const Request& request);
 // 401 with WWW-Authenticate.
 Response Unauthorized(const Status& status);
+// A 400 unless the body is declared application/json.
+Status RequireJsonBody(const Request& request);
 // application/json object body, or a 400.
 Result<nlohmann::json> ParseJsonObject(const Request& request);
 Status ReadString(const nlohmann::json& body, const char* field, bool required, std::string& out);

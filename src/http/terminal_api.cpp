@@ -8,6 +8,7 @@
 #include "http/context.h"
 #include "http/router.h"
 #include "terminals/terminal_key.h"
+#include "terminals/transaction_parsing.h"
 
 namespace passwerk::http {
 namespace {
@@ -115,8 +116,8 @@ Response TerminalSyncData(AppContext& app, Request& request) {
 
 Response TerminalUpload(AppContext& app, Request& request) {
   PW_TERMINAL(terminal);
-  PW_API_BODY(body);
-  auto batch = terminals::ParseBatch(body);
+  if (Status content = RequireJsonBody(request); !content.ok()) return Response::Error(content);
+  auto batch = terminals::ParseBatch(request.body);
   if (!batch.ok()) return Response::Error(batch.status());
   auto outcomes = app.transactions.Upload(*terminal, *batch, request.request_id);
   if (!outcomes.ok()) return Response::Error(outcomes.status());
@@ -140,8 +141,8 @@ Response TerminalUpload(AppContext& app, Request& request) {
 
 Response TerminalAccept(AppContext& app, Request& request) {
   PW_TERMINAL(terminal);
-  PW_API_BODY(body);
-  auto parsed = terminals::ParseAcceptanceRequest(body);
+  if (Status content = RequireJsonBody(request); !content.ok()) return Response::Error(content);
+  auto parsed = terminals::ParseAcceptanceRequest(request.body);
   if (!parsed.ok()) return Response::Error(parsed.status());
   auto answer = app.transactions.Accept(*terminal, *parsed, request.request_id);
   if (!answer.ok()) return Response::Error(answer.status());

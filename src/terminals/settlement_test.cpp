@@ -21,6 +21,7 @@
 #include "terminals/catalogue.h"
 #include "terminals/settlement_report.h"
 #include "terminals/terminals.h"
+#include "terminals/transaction_parsing.h"
 #include "terminals/transactions.h"
 
 namespace passwerk::terminals {
@@ -234,7 +235,7 @@ class SettlementTest : public ::testing::TestWithParam<storage::testing::Backend
       t["vu_number"] = terminal.vu_number;
       body["transactions"].push_back(t);
     }
-    auto batch = ParseBatch(body);
+    auto batch = ParseBatch(body.dump());
     ASSERT_TRUE(batch.ok()) << batch.status().ToString();
     auto outcomes = transactions_->Upload(terminal, *batch, "test");
     ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();

@@ -1,6 +1,7 @@
 // Transactions from terminals (docs/terminal-protocol.md §3–4, 001 §2.3):
-// parsing and validation per kind, exactly-once storage by (TID, booking
-// number), online acceptance, and what terminals learn for offline work.
+// what a transaction is per kind (read from the wire by transaction_parsing.h),
+// exactly-once storage by (TID, booking number), online acceptance, and what
+// terminals learn for offline work.
 //
 // Where a transaction lands (001 §3.3, §3.6), in one write transaction:
 //   settlement  the transaction without any card reference (always)
@@ -78,11 +79,6 @@ struct BatchEntry {
   std::string rejection;  // "field: reason"
 };
 
-// The whole batch; a 400 (kInvalidArgument) when it is not a batch at all.
-Result<std::vector<BatchEntry>> ParseBatch(const nlohmann::json& body);
-// One transaction; the error names the field.
-Result<TransactionInput> ParseTransaction(const nlohmann::json& tx);
-
 enum class UploadResult { kAccepted, kDuplicate, kRejected };
 std::string_view UploadResultName(UploadResult result);
 
@@ -101,7 +97,6 @@ struct AcceptanceRequest {
   std::string service_number;
   std::string package_number;  // empty: the base package, else the first that allows it
 };
-Result<AcceptanceRequest> ParseAcceptanceRequest(const nlohmann::json& body);
 
 struct AcceptanceAnswer {
   Denial denial = Denial::kNone;

@@ -16,6 +16,7 @@
 #include "terminals/catalogue.h"
 #include "terminals/terminal_key.h"
 #include "terminals/terminals.h"
+#include "terminals/transaction_parsing.h"
 #include "web/assets.h"
 
 namespace passwerk::terminals {
@@ -153,7 +154,7 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
 
   // A vector, not a json: `json{object}` would copy the object instead of making a list.
   std::vector<UploadOutcome> Upload(const std::vector<json>& transactions) {
-    auto batch = ParseBatch({{"protocol", 1}, {"transactions", json(transactions)}});
+    auto batch = ParseBatch(json{{"protocol", 1}, {"transactions", json(transactions)}}.dump());
     EXPECT_TRUE(batch.ok()) << batch.status().ToString();
     if (!batch.ok()) return {};
     auto out = transactions_->Upload(terminal_, *batch, "req-test");
@@ -371,7 +372,7 @@ TEST_P(TerminalTest, RejectsBadTransactionsAndKeepsTheGoodOnes) {
 }
 
 TEST_P(TerminalTest, ABatchThatIsNoBatchIsRefusedWhole) {
-  auto parse = [](const json& body) { return ParseBatch(body).status(); };
+  auto parse = [](const json& body) { return ParseBatch(body.dump()).status(); };
   json one = Purchase(1, "103000000011", "9002", 800);
   EXPECT_EQ(parse({{"protocol", 2}, {"transactions", json::array({one})}}).field(), "protocol");
   EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array()}}).field(), "transactions");
@@ -390,7 +391,7 @@ TEST_P(TerminalTest, ABatchThatIsNoBatchIsRefusedWhole) {
   }
   EXPECT_EQ(parse({{"protocol", 1}, {"transactions", many}}).field(), "transactions");
   EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array({one})}, {"extra", 1}}).field(), "extra");
-  EXPECT_TRUE(ParseBatch({{"protocol", 1}, {"transactions", json::array({one, "not an object"})}}).status().code() ==
+  EXPECT_TRUE(parse({{"protocol", 1}, {"transactions", json::array({one, "not an object"})}}).code() ==
               ErrorCode::kInvalidArgument);
 }
 
