@@ -122,6 +122,28 @@ TEST_P(StorageContractTest, QueryInFindsEveryKeyAcrossChunks) {
   }
 }
 
+// A value left out is NULL, also when the same (cached) statement ran with one
+// just before; values beyond the placeholders are ignored.
+TEST_P(StorageContractTest, MissingParametersAreNullExtraOnesIgnored) {
+  const char* sql = "SELECT CAST($1 AS TEXT), CAST($2 AS TEXT)";
+  ASSERT_TRUE(db().Read([&](Tx& tx) -> Status {
+                    PW_ASSIGN_OR_RETURN(Row both, tx.QueryOne(sql, {std::string("a"), std::string("b")}));
+                    EXPECT_EQ(both.Text(0), "a");
+                    EXPECT_EQ(both.Text(1), "b");
+                    PW_ASSIGN_OR_RETURN(Row one, tx.QueryOne(sql, {std::string("c")}));
+                    EXPECT_EQ(one.Text(0), "c");
+                    EXPECT_TRUE(one.IsNull(1));
+                    PW_ASSIGN_OR_RETURN(Row none, tx.QueryOne(sql));
+                    EXPECT_TRUE(none.IsNull(0));
+                    EXPECT_TRUE(none.IsNull(1));
+                    PW_ASSIGN_OR_RETURN(Row extra, tx.QueryOne(sql, {std::string("d"), std::string("e"), int64_t{1}}));
+                    EXPECT_EQ(extra.Text(0), "d");
+                    EXPECT_EQ(extra.Text(1), "e");
+                    return Status::Ok();
+                  })
+                  .ok());
+}
+
 TEST_P(StorageContractTest, UniqueViolationIsAlreadyExistsAndLeavesNothing) {
   ASSERT_TRUE(InsertMunicipality("00000001").ok());
   Status status = db().Write([&](Tx& tx) -> Status {

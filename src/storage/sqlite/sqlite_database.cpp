@@ -130,7 +130,12 @@ class Connection {
   Result<int64_t> Step(std::string_view sql, const Params& params, Rows* rows) {
     PW_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
     sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    // Every placeholder is bound on every run, those without a value to NULL
+    // (as on PostgreSQL), so nothing of an earlier run lingers and
+    // sqlite3_clear_bindings is not needed; extra values are ignored.
+    for (int index = static_cast<int>(params.size()) + 1; index <= sqlite3_bind_parameter_count(stmt); ++index) {
+      sqlite3_bind_null(stmt, index);
+    }
     for (size_t i = 0; i < params.size(); ++i) {
       int index = static_cast<int>(i) + 1;
       const Value& v = params[i];
