@@ -87,27 +87,25 @@ class Ledger {
         holdings_[*info.cycle];  // known to hold nothing unless loaded below
       }
     }
-    PW_RETURN_IF_ERROR(storage::QueryIn(tx_,
-                                        "SELECT cycle_id, arrival, departure, card_type FROM card_usage.cycles "
-                                        "WHERE cycle_id IN",
-                                        cycle_keys, [&](const Row& r) {
-                                          CardInfo& info = found[card_of_cycle[r.Text(0)]];
-                                          info.arrival = ParseIsoDate(r.Text(1));
-                                          info.departure = ParseIsoDate(r.Text(2));
-                                          info.card_type = r.Text(3);
-                                          return Status::Ok();
-                                        }));
-    // The packages the cycles hold, for all of them at once (padding repeats rows: keep each id once).
+    // The cycles and the packages they hold, in one query (both in card_usage;
+    // a holding never outlives its cycle: retention and cancellation delete
+    // both). Padding repeats rows: keep each holding once.
     std::set<int64_t> seen;
-    PW_RETURN_IF_ERROR(storage::QueryIn(tx_,
-                                        "SELECT cycle_id, id, package_id, state, valid_from, valid_to, points_left, "
-                                        "used_days, uses FROM card_usage.holdings WHERE cycle_id IN",
-                                        cycle_keys, [&](const Row& r) -> Status {
-                                          if (!seen.insert(r.Int(1)).second) return Status::Ok();
-                                          PW_ASSIGN_OR_RETURN(HeldPackage h, HeldFromRow(r, 1));
-                                          holdings_[r.Text(0)].push_back(std::move(h));
-                                          return Status::Ok();
-                                        }));
+    PW_RETURN_IF_ERROR(storage::QueryIn(
+        tx_,
+        "SELECT c.cycle_id, c.arrival, c.departure, c.card_type, h.id, h.package_id, h.state, h.valid_from, "
+        "h.valid_to, h.points_left, h.used_days, h.uses FROM card_usage.cycles c LEFT JOIN card_usage.holdings h ON "
+        "h.cycle_id = c.cycle_id WHERE c.cycle_id IN",
+        cycle_keys, [&](const Row& r) -> Status {
+          CardInfo& info = found[card_of_cycle[r.Text(0)]];
+          info.arrival = ParseIsoDate(r.Text(1));
+          info.departure = ParseIsoDate(r.Text(2));
+          info.card_type = r.Text(3);
+          if (r.IsNull(4) || !seen.insert(r.Int(4)).second) return Status::Ok();
+          PW_ASSIGN_OR_RETURN(HeldPackage h, HeldFromRow(r, 4));
+          holdings_[r.Text(0)].push_back(std::move(h));
+          return Status::Ok();
+        }));
     for (auto& [cycle, held] : holdings_) {
       std::sort(held.begin(), held.end(), [](const HeldPackage& a, const HeldPackage& b) { return a.id < b.id; });
     }
