@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "audit/audit_log.h"
 #include "guestcards/card_link.h"
@@ -64,25 +66,24 @@ class Ledger {
                                                           access, wanted));
     // One round trip per hundred cards for each segment, not one per card.
     std::vector<Value> keys(wanted.begin(), wanted.end());
-    std::map<std::string, CardInfo> found;
     PW_RETURN_IF_ERROR(storage::QueryIn(tx_,
                                         "SELECT card_number, status, circulation_counter, card_type, municipality_id "
                                         "FROM logistics.cards WHERE card_number IN",
                                         keys, [&](const Row& r) {
-                                          CardInfo& info = found[r.Text(0)];
+                                          CardInfo& info = cards_[r.Text(0)];
                                           info.in_logistics = r.Int(4) == terminal_.municipality_id;
                                           info.status = r.Text(1);
                                           info.circulation_counter = r.Int(2);
                                           info.card_type = r.Text(3);
                                           return Status::Ok();
                                         }));
-    std::map<std::string, std::string> card_of_cycle;
+    std::unordered_map<std::string, CardInfo*> card_of_cycle;
     std::vector<Value> cycle_keys;
     for (size_t i = 0; i < wanted.size(); ++i) {
-      CardInfo& info = found[wanted[i]];
+      CardInfo& info = cards_[wanted[i]];
       info.cycle = cycles[i];
       if (info.cycle) {
-        card_of_cycle[*info.cycle] = wanted[i];
+        card_of_cycle[*info.cycle] = &info;
         cycle_keys.push_back(*info.cycle);
         holdings_[*info.cycle];  // known to hold nothing unless loaded below
       }
@@ -90,14 +91,14 @@ class Ledger {
     // The cycles and the packages they hold, in one query (both in card_usage;
     // a holding never outlives its cycle: retention and cancellation delete
     // both). Padding repeats rows: keep each holding once.
-    std::set<int64_t> seen;
+    std::unordered_set<int64_t> seen;
     PW_RETURN_IF_ERROR(storage::QueryIn(
         tx_,
         "SELECT c.cycle_id, c.arrival, c.departure, c.card_type, h.id, h.package_id, h.state, h.valid_from, "
         "h.valid_to, h.points_left, h.used_days, h.uses FROM card_usage.cycles c LEFT JOIN card_usage.holdings h ON "
         "h.cycle_id = c.cycle_id WHERE c.cycle_id IN",
         cycle_keys, [&](const Row& r) -> Status {
-          CardInfo& info = found[card_of_cycle[r.Text(0)]];
+          CardInfo& info = *card_of_cycle.at(r.Text(0));
           info.arrival = ParseIsoDate(r.Text(1));
           info.departure = ParseIsoDate(r.Text(2));
           info.card_type = r.Text(3);
@@ -109,7 +110,6 @@ class Ledger {
     for (auto& [cycle, held] : holdings_) {
       std::sort(held.begin(), held.end(), [](const HeldPackage& a, const HeldPackage& b) { return a.id < b.id; });
     }
-    for (auto& [number, info] : found) cards_[number] = std::move(info);
     return Status::Ok();
   }
 
@@ -443,8 +443,9 @@ class Ledger {
   const TerminalSession& terminal_;
   CatalogueSnapshot catalogue_;
   std::map<int64_t, std::string> package_number_of_;
-  std::map<std::string, CardInfo> cards_;
-  std::map<std::string, std::vector<HeldPackage>> holdings_;
+  // Hashed: looked up for every transaction of a batch.
+  std::unordered_map<std::string, CardInfo> cards_;
+  std::unordered_map<std::string, std::vector<HeldPackage>> holdings_;
 };
 
 std::vector<std::string> CardsOf(const TransactionInput& in) {
