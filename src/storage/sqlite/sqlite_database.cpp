@@ -295,11 +295,6 @@ class SqliteDatabase final : public Database {
 }  // namespace
 
 Result<std::unique_ptr<Database>> OpenSqliteDatabase(const DatabaseOptions& options) {
-  // SQLite counts every allocation under one process-wide mutex unless told
-  // otherwise before its first use; Passwerk never reads those counts. (Once
-  // SQLite is in use the call fails harmlessly.)
-  static std::once_flag memory_statistics_off;
-  std::call_once(memory_statistics_off, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   if (!options.in_memory) {
     std::error_code ec;
     std::filesystem::create_directories(options.data_dir, ec);
