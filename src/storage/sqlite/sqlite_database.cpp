@@ -129,17 +129,13 @@ class Connection {
   // Runs one statement; collects rows if `rows` is given.
   Result<int64_t> Step(std::string_view sql, const Params& params, Rows* rows) {
     PW_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
-    // Texts and blobs are bound without a copy (SQLITE_STATIC: no allocation
-    // per value) and so point into `params`: on every way out the statement is
-    // reset and unbound. Placeholders without a value are NULL (as on
-    // PostgreSQL); extra values are ignored.
-    struct Unbind {
-      sqlite3_stmt* stmt;
-      ~Unbind() {
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-      }
-    } unbind{stmt};
+    sqlite3_reset(stmt);
+    // Every placeholder is bound on every run, those without a value to NULL
+    // (as on PostgreSQL), so nothing of an earlier run lingers and
+    // sqlite3_clear_bindings is not needed; extra values are ignored.
+    for (int index = static_cast<int>(params.size()) + 1; index <= sqlite3_bind_parameter_count(stmt); ++index) {
+      sqlite3_bind_null(stmt, index);
+    }
     for (size_t i = 0; i < params.size(); ++i) {
       int index = static_cast<int>(i) + 1;
       const Value& v = params[i];
@@ -151,16 +147,20 @@ class Connection {
       } else if (const auto* d = std::get_if<double>(&v)) {
         rc = sqlite3_bind_double(stmt, index, *d);
       } else if (const auto* s = std::get_if<std::string>(&v)) {
-        rc = sqlite3_bind_text(stmt, index, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+        rc = sqlite3_bind_text(stmt, index, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
       } else if (const auto* b = std::get_if<Blob>(&v)) {
-        rc = sqlite3_bind_blob(stmt, index, b->bytes.data(), static_cast<int>(b->bytes.size()), SQLITE_STATIC);
+        rc = sqlite3_bind_blob(stmt, index, b->bytes.data(), static_cast<int>(b->bytes.size()), SQLITE_TRANSIENT);
       }
       if (rc != SQLITE_OK && rc != SQLITE_RANGE) return MapError(db_, rc, sql);
     }
     while (true) {
       int rc = sqlite3_step(stmt);
       if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) return MapError(db_, rc, sql);
+      if (rc != SQLITE_ROW) {
+        Status status = MapError(db_, rc, sql);
+        sqlite3_reset(stmt);
+        return status;
+      }
       if (rows == nullptr) continue;
       int columns = sqlite3_column_count(stmt);
       std::vector<Value> values;
@@ -192,7 +192,9 @@ class Connection {
       }
       rows->emplace_back(std::move(values));
     }
-    return sqlite3_changes64(db_);
+    int64_t changes = sqlite3_changes64(db_);
+    sqlite3_reset(stmt);
+    return changes;
   }
 
  private:
