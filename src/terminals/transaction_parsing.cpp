@@ -8,8 +8,9 @@
 
 #include <algorithm>
 #include <optional>
-#include <set>
 #include <string>
+#include <unordered_set>
+#include <utility>
 
 #include "core/dates.h"
 #include "terminals/catalogue.h"
@@ -25,7 +26,10 @@ constexpr int64_t kMaxBookingNumber = (int64_t{1} << 53) - 1;
 constexpr int64_t kMaxCents = 10'000'000;
 constexpr size_t kMaxSaleLines = 50;
 
-Status Bad(const std::string& field, const std::string& message) { return InvalidArgument(message, field); }
+Status Bad(std::string field, const std::string& message) { return InvalidArgument(message, std::move(field)); }
+
+// "update." + "card_number": the field an error names.
+std::string Path(std::string_view path, std::string_view key) { return std::string(path).append(key); }
 
 // The request body as a JSON object; simdjson checks the whole text (UTF-8 too)
 // before any field is read.
@@ -42,42 +46,56 @@ Result<object> ParseBody(simdjson::dom::parser& parser, std::string_view body) {
   return out;
 }
 
-// The value of `key`; of a key given twice, the last value counts (as in
-// JavaScript's JSON.parse), so a terminal cannot hide a value behind another.
-std::optional<element> Find(const object& j, std::string_view key) {
-  std::optional<element> found;
-  for (const auto& field : j) {
-    if (field.key == key) found = field.value;
+// The fields of one JSON object, gathered once so that each lookup is a short
+// scan rather than a walk through the document.
+class Fields {
+ public:
+  explicit Fields(const object& o) {
+    fields_.reserve(std::min<size_t>(o.size(), 16));
+    for (const auto& field : o) fields_.emplace_back(field.key, field.value);
   }
-  return found;
-}
 
-// Of several unknown fields, the first in key order is named, whatever order
-// the terminal wrote them in.
-Status OnlyFields(const object& j, const std::string& path, std::initializer_list<std::string_view> allowed) {
-  std::optional<std::string_view> unknown;
-  for (const auto& field : j) {
-    if (std::find(allowed.begin(), allowed.end(), field.key) != allowed.end()) continue;
-    if (!unknown || field.key < *unknown) unknown = field.key;
+  // Of a key given twice, the last value counts (as in JavaScript's
+  // JSON.parse), so a terminal cannot hide a value behind another.
+  std::optional<element> Find(std::string_view key) const {
+    for (auto it = fields_.rbegin(); it != fields_.rend(); ++it) {
+      if (it->first == key) return it->second;
+    }
+    return std::nullopt;
   }
-  if (unknown) return Bad(path + std::string(*unknown), "unknown field (or not one of this kind)");
-  return Status::Ok();
-}
 
-Status String(const object& j, const std::string& path, const char* key, std::string& out, size_t max_len = 64) {
-  auto value = Find(j, key);
+  // Of several unknown fields, the first in key order is named, whatever
+  // order the terminal wrote them in.
+  Status Only(std::string_view path, std::initializer_list<std::string_view> allowed) const {
+    std::optional<std::string_view> unknown;
+    for (const auto& [key, value] : fields_) {
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      if (!unknown || key < *unknown) unknown = key;
+    }
+    if (unknown) return Bad(Path(path, *unknown), "unknown field (or not one of this kind)");
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<std::pair<std::string_view, element>> fields_;
+};
+
+Status String(const Fields& j, std::string_view path, const char* key, std::string& out, size_t max_len = 64) {
+  auto value = j.Find(key);
   std::string_view text;
-  if (!value || value->get_string().get(text) != simdjson::SUCCESS) return Bad(path + key, "required, a string");
+  if (!value || value->get_string().get(text) != simdjson::SUCCESS) return Bad(Path(path, key), "required, a string");
+  if (text.empty() || text.size() > max_len) {
+    return Bad(Path(path, key), "1 to " + std::to_string(max_len) + " characters");
+  }
   out = text;
-  if (out.empty() || out.size() > max_len) return Bad(path + key, "1 to " + std::to_string(max_len) + " characters");
   return Status::Ok();
 }
 
-Status Digits(const object& j, const std::string& path, const char* key, std::string& out, size_t min_len,
+Status Digits(const Fields& j, std::string_view path, const char* key, std::string& out, size_t min_len,
               size_t max_len) {
   PW_RETURN_IF_ERROR(String(j, path, key, out, max_len));
   if (!IsDigits(out, min_len, max_len)) {
-    return Bad(path + key, std::to_string(min_len) + " to " + std::to_string(max_len) + " digits");
+    return Bad(Path(path, key), std::to_string(min_len) + " to " + std::to_string(max_len) + " digits");
   }
   return Status::Ok();
 }
@@ -85,18 +103,18 @@ Status Digits(const object& j, const std::string& path, const char* key, std::st
 // Above the maximum is "out of range", below the minimum names the range.
 // simdjson keeps an integer as int64 when it fits, else as uint64 (so above
 // every maximum here); an integer beyond 64 bits makes the body invalid JSON.
-Status Integer(const object& j, const std::string& path, const char* key, int64_t min, int64_t max, int64_t& out) {
-  auto value = Find(j, key);
-  if (value && value->type() == element_type::UINT64) return Bad(path + key, "out of range");
-  if (!value || value->get_int64().get(out) != simdjson::SUCCESS) return Bad(path + key, "required, an integer");
-  if (out > max) return Bad(path + key, "out of range");
-  if (out < min) return Bad(path + key, "must be " + std::to_string(min) + " to " + std::to_string(max));
+Status Integer(const Fields& j, std::string_view path, const char* key, int64_t min, int64_t max, int64_t& out) {
+  auto value = j.Find(key);
+  if (value && value->type() == element_type::UINT64) return Bad(Path(path, key), "out of range");
+  if (!value || value->get_int64().get(out) != simdjson::SUCCESS) return Bad(Path(path, key), "required, an integer");
+  if (out > max) return Bad(Path(path, key), "out of range");
+  if (out < min) return Bad(Path(path, key), "must be " + std::to_string(min) + " to " + std::to_string(max));
   return Status::Ok();
 }
 
-Status Object(const object& j, const std::string& path, const char* key, object& out) {
-  auto value = Find(j, key);
-  if (!value || value->get_object().get(out) != simdjson::SUCCESS) return Bad(path + key, "required, an object");
+Status Object(const Fields& j, std::string_view path, const char* key, object& out) {
+  auto value = j.Find(key);
+  if (!value || value->get_object().get(out) != simdjson::SUCCESS) return Bad(Path(path, key), "required, an object");
   return Status::Ok();
 }
 
@@ -114,7 +132,7 @@ std::optional<Date> ParseLocalTime(const std::string& at) {
   return day;
 }
 
-Status ParseCardRef(const object& j, const std::string& path, CardRef& out) {
+Status ParseCardRef(const Fields& j, std::string_view path, CardRef& out) {
   PW_RETURN_IF_ERROR(Digits(j, path, "card_number", out.card_number, 12, 12));
   PW_RETURN_IF_ERROR(Integer(j, path, "circulation_counter", 1, 99, out.circulation_counter));
   PW_RETURN_IF_ERROR(Digits(j, path, "municipality_number", out.municipality_number, 8, 8));
@@ -122,24 +140,25 @@ Status ParseCardRef(const object& j, const std::string& path, CardRef& out) {
   return Status::Ok();
 }
 
-Status ParseOptionalDate(const object& j, const std::string& path, const char* key, std::optional<Date>& out) {
-  auto value = Find(j, key);
+Status ParseOptionalDate(const Fields& j, std::string_view path, const char* key, std::optional<Date>& out) {
+  auto value = j.Find(key);
   if (!value || value->is_null()) return Status::Ok();
   std::string_view text;
-  if (value->get_string().get(text) != simdjson::SUCCESS) return Bad(path + key, "a date YYYY-MM-DD");
+  if (value->get_string().get(text) != simdjson::SUCCESS) return Bad(Path(path, key), "a date YYYY-MM-DD");
   out = ParseIsoDate(text);
-  if (!out) return Bad(path + key, "a date YYYY-MM-DD");
+  if (!out) return Bad(Path(path, key), "a date YYYY-MM-DD");
   return Status::Ok();
 }
 
-Status ParseSaleLine(const element& e, const std::string& path, SaleLine& out) {
-  object j;
-  if (e.get_object().get(j) != simdjson::SUCCESS)
-    return Bad(path.substr(0, path.size() - 1), "a sale line is an object");
+Status ParseSaleLine(const element& e, std::string_view path, SaleLine& out) {
+  object o;
+  if (e.get_object().get(o) != simdjson::SUCCESS) {
+    return Bad(std::string(path.substr(0, path.size() - 1)), "a sale line is an object");
+  }
+  Fields j(o);
   PW_RETURN_IF_ERROR(
-      OnlyFields(j, path,
-                 {"position", "card_number", "circulation_counter", "municipality_number", "issuing_office",
-                  "package_number", "price_cents", "valid_from", "valid_to", "written"}));
+      j.Only(path, {"position", "card_number", "circulation_counter", "municipality_number", "issuing_office",
+                    "package_number", "price_cents", "valid_from", "valid_to", "written"}));
   PW_RETURN_IF_ERROR(Integer(j, path, "position", 1, static_cast<int64_t>(kMaxSaleLines), out.position));
   PW_RETURN_IF_ERROR(ParseCardRef(j, path, out.card));
   PW_RETURN_IF_ERROR(Digits(j, path, "package_number", out.package_number, 1, 8));
@@ -147,19 +166,18 @@ Status ParseSaleLine(const element& e, const std::string& path, SaleLine& out) {
   PW_RETURN_IF_ERROR(ParseOptionalDate(j, path, "valid_from", out.valid_from));
   PW_RETURN_IF_ERROR(ParseOptionalDate(j, path, "valid_to", out.valid_to));
   if (out.valid_from.has_value() != out.valid_to.has_value()) {
-    return Bad(path + "valid_to", "valid_from and valid_to come together");
+    return Bad(Path(path, "valid_to"), "valid_from and valid_to come together");
   }
-  if (out.valid_from && *out.valid_to < *out.valid_from) return Bad(path + "valid_to", "before valid_from");
-  auto written = Find(j, "written");
+  if (out.valid_from && *out.valid_to < *out.valid_from) return Bad(Path(path, "valid_to"), "before valid_from");
+  auto written = j.Find("written");
   if (!written || written->get_bool().get(out.written) != simdjson::SUCCESS) {
-    return Bad(path + "written", "required, true or false");
+    return Bad(Path(path, "written"), "required, true or false");
   }
   return Status::Ok();
 }
 
-// One transaction of a batch; the error names the field.
-Result<TransactionInput> ParseTransaction(const object& j) {
-  TransactionInput in;
+// One transaction of a batch into `in`; the error names the field.
+Status ParseTransaction(const Fields& j, TransactionInput& in) {
   PW_RETURN_IF_ERROR(Integer(j, "", "booking_number", 1, kMaxBookingNumber, in.booking_number));
   PW_RETURN_IF_ERROR(String(j, "", "at", in.at, 19));
   auto day = ParseLocalTime(in.at);
@@ -171,20 +189,19 @@ Result<TransactionInput> ParseTransaction(const object& j) {
   PW_RETURN_IF_ERROR(String(j, "", "kind", kind, 16));
   if (kind == "update") {
     in.kind = TxKind::kUpdate;
-    PW_RETURN_IF_ERROR(OnlyFields(j, "", {"booking_number", "at", "vu_number", "operator", "kind", "update"}));
-    object u;
-    PW_RETURN_IF_ERROR(Object(j, "", "update", u));
-    PW_RETURN_IF_ERROR(
-        OnlyFields(u, "update.",
-                   {"card_number", "circulation_counter", "municipality_number", "issuing_office", "package_number"}));
+    PW_RETURN_IF_ERROR(j.Only("", {"booking_number", "at", "vu_number", "operator", "kind", "update"}));
+    object o;
+    PW_RETURN_IF_ERROR(Object(j, "", "update", o));
+    Fields u(o);
+    PW_RETURN_IF_ERROR(u.Only(
+        "update.", {"card_number", "circulation_counter", "municipality_number", "issuing_office", "package_number"}));
     in.update_card.emplace();
     PW_RETURN_IF_ERROR(ParseCardRef(u, "update.", *in.update_card));
     PW_RETURN_IF_ERROR(Digits(u, "update.", "package_number", in.update_package, 1, 8));
   } else if (kind == "purchase" || kind == "credit") {
     in.kind = kind == "purchase" ? TxKind::kPurchase : TxKind::kCredit;
-    PW_RETURN_IF_ERROR(
-        OnlyFields(j, "", {"booking_number", "at", "vu_number", "operator", "kind", "sales", "payment"}));
-    auto value = Find(j, "sales");
+    PW_RETURN_IF_ERROR(j.Only("", {"booking_number", "at", "vu_number", "operator", "kind", "sales", "payment"}));
+    auto value = j.Find("sales");
     array sales;
     if (!value || value->get_array().get(sales) != simdjson::SUCCESS || sales.size() == 0 ||
         sales.size() > kMaxSaleLines) {
@@ -193,18 +210,17 @@ Result<TransactionInput> ParseTransaction(const object& j) {
     if (in.kind == TxKind::kCredit && sales.size() != 1) return Bad("sales", "a credit has exactly one sale line");
     size_t i = 0;
     for (element e : sales) {
-      SaleLine line;
-      PW_RETURN_IF_ERROR(ParseSaleLine(e, "sales[" + std::to_string(i) + "].", line));
-      if (line.position != static_cast<int64_t>(i) + 1) {
-        return Bad("sales[" + std::to_string(i) + "].position", "positions run 1, 2, … in order");
-      }
-      in.sales.push_back(std::move(line));
+      std::string path = "sales[" + std::to_string(i) + "].";
+      SaleLine& line = in.sales.emplace_back();
+      PW_RETURN_IF_ERROR(ParseSaleLine(e, path, line));
+      if (line.position != static_cast<int64_t>(i) + 1) return Bad(path + "position", "positions run 1, 2, … in order");
       ++i;
     }
-    object p;
-    PW_RETURN_IF_ERROR(Object(j, "", "payment", p));
-    PW_RETURN_IF_ERROR(OnlyFields(p, "payment.", {"method", "amount_cents"}));
-    Payment payment;
+    object o;
+    PW_RETURN_IF_ERROR(Object(j, "", "payment", o));
+    Fields p(o);
+    PW_RETURN_IF_ERROR(p.Only("payment.", {"method", "amount_cents"}));
+    Payment& payment = in.payment.emplace();
     PW_RETURN_IF_ERROR(String(p, "payment.", "method", payment.method, 8));
     if (payment.method != "cash" && payment.method != "card") return Bad("payment.method", "cash or card");
     PW_RETURN_IF_ERROR(Integer(p, "payment.", "amount_cents", 0, kMaxCents * 50, payment.amount_cents));
@@ -216,15 +232,14 @@ Result<TransactionInput> ParseTransaction(const object& j) {
       return Bad("payment.amount_cents",
                  "must be " + std::to_string(written_total) + ", the sum of the lines written to the card");
     }
-    in.payment = payment;
   } else if (kind == "acceptance") {
     in.kind = TxKind::kAcceptance;
-    PW_RETURN_IF_ERROR(OnlyFields(j, "", {"booking_number", "at", "vu_number", "operator", "kind", "consumption"}));
-    object c;
-    PW_RETURN_IF_ERROR(Object(j, "", "consumption", c));
-    PW_RETURN_IF_ERROR(OnlyFields(c, "consumption.",
-                                  {"card_number", "circulation_counter", "municipality_number", "issuing_office",
-                                   "service_number", "package_number"}));
+    PW_RETURN_IF_ERROR(j.Only("", {"booking_number", "at", "vu_number", "operator", "kind", "consumption"}));
+    object o;
+    PW_RETURN_IF_ERROR(Object(j, "", "consumption", o));
+    Fields c(o);
+    PW_RETURN_IF_ERROR(c.Only("consumption.", {"card_number", "circulation_counter", "municipality_number",
+                                               "issuing_office", "service_number", "package_number"}));
     in.consumption_card.emplace();
     PW_RETURN_IF_ERROR(ParseCardRef(c, "consumption.", *in.consumption_card));
     PW_RETURN_IF_ERROR(Digits(c, "consumption.", "service_number", in.service_number, 1, 8));
@@ -232,21 +247,22 @@ Result<TransactionInput> ParseTransaction(const object& j) {
   } else {
     return Bad("kind", "update, purchase, credit or acceptance");
   }
-  return in;
+  return Status::Ok();
 }
 
 }  // namespace
 
 Result<std::vector<BatchEntry>> ParseBatch(std::string_view text) {
   simdjson::dom::parser parser;
-  PW_ASSIGN_OR_RETURN(object body, ParseBody(parser, text));
-  PW_RETURN_IF_ERROR(OnlyFields(body, "", {"protocol", "transactions"}));
-  auto protocol = Find(body, "protocol");
+  PW_ASSIGN_OR_RETURN(object o, ParseBody(parser, text));
+  Fields body(o);
+  PW_RETURN_IF_ERROR(body.Only("", {"protocol", "transactions"}));
+  auto protocol = body.Find("protocol");
   int64_t version = 0;
   if (!protocol || protocol->get_int64().get(version) != simdjson::SUCCESS || version != kProtocolVersion) {
     return Bad("protocol", "this server speaks protocol version 1");
   }
-  auto list = Find(body, "transactions");
+  auto list = body.Find("transactions");
   array transactions;
   if (!list || list->get_array().get(transactions) != simdjson::SUCCESS || transactions.size() == 0 ||
       transactions.size() > kMaxBatch) {
@@ -254,36 +270,35 @@ Result<std::vector<BatchEntry>> ParseBatch(std::string_view text) {
   }
   std::vector<BatchEntry> batch;
   batch.reserve(transactions.size());
-  std::set<int64_t> seen;
-  size_t i = 0;
+  std::unordered_set<int64_t> seen;
   for (element e : transactions) {
-    std::string path = "transactions[" + std::to_string(i++) + "]";
-    object j;
+    auto field = [&] { return "transactions[" + std::to_string(batch.size()) + "].booking_number"; };
+    object tx;
+    if (e.get_object().get(tx) != simdjson::SUCCESS) {
+      return Bad(field(), "every transaction needs a booking number 1 to 2^53-1");
+    }
+    Fields j(tx);
     int64_t booking = 0;
-    if (e.get_object().get(j) != simdjson::SUCCESS ||
-        !Integer(j, "", "booking_number", 1, kMaxBookingNumber, booking).ok()) {
-      return Bad(path + ".booking_number", "every transaction needs a booking number 1 to 2^53-1");
+    if (!Integer(j, "", "booking_number", 1, kMaxBookingNumber, booking).ok()) {
+      return Bad(field(), "every transaction needs a booking number 1 to 2^53-1");
     }
-    if (!seen.insert(booking).second) return Bad(path + ".booking_number", "booking number twice in one batch");
-    BatchEntry entry;
+    if (!seen.insert(booking).second) return Bad(field(), "booking number twice in one batch");
+    BatchEntry& entry = batch.emplace_back();
     entry.booking_number = booking;
-    auto parsed = ParseTransaction(j);
-    if (parsed.ok()) {
-      entry.input = std::move(*parsed);
-    } else {
-      const Status& s = parsed.status();
-      entry.rejection = s.field().empty() ? s.message() : s.field() + ": " + s.message();
+    Status parsed = ParseTransaction(j, entry.input.emplace());
+    if (!parsed.ok()) {
+      entry.input.reset();
+      entry.rejection = parsed.field().empty() ? parsed.message() : parsed.field() + ": " + parsed.message();
     }
-    batch.push_back(std::move(entry));
   }
   return batch;
 }
 
 Result<AcceptanceRequest> ParseAcceptanceRequest(std::string_view text) {
   simdjson::dom::parser parser;
-  PW_ASSIGN_OR_RETURN(object j, ParseBody(parser, text));
-  PW_RETURN_IF_ERROR(OnlyFields(j, "",
-                                {"booking_number", "at", "operator", "card_number", "circulation_counter",
+  PW_ASSIGN_OR_RETURN(object o, ParseBody(parser, text));
+  Fields j(o);
+  PW_RETURN_IF_ERROR(j.Only("", {"booking_number", "at", "operator", "card_number", "circulation_counter",
                                  "municipality_number", "issuing_office", "service_number", "package_number"}));
   AcceptanceRequest r;
   PW_RETURN_IF_ERROR(Integer(j, "", "booking_number", 1, kMaxBookingNumber, r.booking_number));
@@ -292,7 +307,7 @@ Result<AcceptanceRequest> ParseAcceptanceRequest(std::string_view text) {
   PW_RETURN_IF_ERROR(Digits(j, "", "operator", r.operator_number, 1, 8));
   PW_RETURN_IF_ERROR(ParseCardRef(j, "", r.card));
   PW_RETURN_IF_ERROR(Digits(j, "", "service_number", r.service_number, 1, 8));
-  if (auto package = Find(j, "package_number"); package && !package->is_null()) {
+  if (auto package = j.Find("package_number"); package && !package->is_null()) {
     PW_RETURN_IF_ERROR(Digits(j, "", "package_number", r.package_number, 1, 8));
   }
   return r;
