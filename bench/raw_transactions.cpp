@@ -13,7 +13,7 @@
 // services are read from `core` before the clock starts. SQLite is opened like
 // src/storage/sqlite does it: an in-memory main database with every segment of
 // the guest-card procedure attached, WAL, synchronous = FULL, the same mmap and
-// cache sizes, foreign keys on.
+// cache sizes, foreign keys on, no memory statistics.
 //
 // The mix is bench/terminals.mjs's, drawn from the same generator (mulberry32,
 // same seed, same draws in the same order): 40 % purchases of package 9001
@@ -103,6 +103,7 @@ class Engine {
 class SqliteEngine final : public Engine {
  public:
   explicit SqliteEngine(const std::string& data_dir) {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // as src/storage/sqlite does
     if (sqlite3_open_v2(":memory:", &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
         SQLITE_OK) {
       Die("cannot open SQLite");

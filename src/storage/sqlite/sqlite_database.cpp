@@ -129,13 +129,17 @@ class Connection {
   // Runs one statement; collects rows if `rows` is given.
   Result<int64_t> Step(std::string_view sql, const Params& params, Rows* rows) {
     PW_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
-    sqlite3_reset(stmt);
-    // Every placeholder is bound on every run, those without a value to NULL
-    // (as on PostgreSQL), so nothing of an earlier run lingers and
-    // sqlite3_clear_bindings is not needed; extra values are ignored.
-    for (int index = static_cast<int>(params.size()) + 1; index <= sqlite3_bind_parameter_count(stmt); ++index) {
-      sqlite3_bind_null(stmt, index);
-    }
+    // Texts and blobs are bound without a copy (SQLITE_STATIC: no allocation
+    // per value) and so point into `params`: on every way out the statement is
+    // reset and unbound. Placeholders without a value are NULL (as on
+    // PostgreSQL); extra values are ignored.
+    struct Unbind {
+      sqlite3_stmt* stmt;
+      ~Unbind() {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+      }
+    } unbind{stmt};
     for (size_t i = 0; i < params.size(); ++i) {
       int index = static_cast<int>(i) + 1;
       const Value& v = params[i];
@@ -147,20 +151,16 @@ class Connection {
       } else if (const auto* d = std::get_if<double>(&v)) {
         rc = sqlite3_bind_double(stmt, index, *d);
       } else if (const auto* s = std::get_if<std::string>(&v)) {
-        rc = sqlite3_bind_text(stmt, index, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
+        rc = sqlite3_bind_text(stmt, index, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
       } else if (const auto* b = std::get_if<Blob>(&v)) {
-        rc = sqlite3_bind_blob(stmt, index, b->bytes.data(), static_cast<int>(b->bytes.size()), SQLITE_TRANSIENT);
+        rc = sqlite3_bind_blob(stmt, index, b->bytes.data(), static_cast<int>(b->bytes.size()), SQLITE_STATIC);
       }
       if (rc != SQLITE_OK && rc != SQLITE_RANGE) return MapError(db_, rc, sql);
     }
     while (true) {
       int rc = sqlite3_step(stmt);
       if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) {
-        Status status = MapError(db_, rc, sql);
-        sqlite3_reset(stmt);
-        return status;
-      }
+      if (rc != SQLITE_ROW) return MapError(db_, rc, sql);
       if (rows == nullptr) continue;
       int columns = sqlite3_column_count(stmt);
       std::vector<Value> values;
@@ -192,9 +192,7 @@ class Connection {
       }
       rows->emplace_back(std::move(values));
     }
-    int64_t changes = sqlite3_changes64(db_);
-    sqlite3_reset(stmt);
-    return changes;
+    return sqlite3_changes64(db_);
   }
 
  private:
@@ -297,6 +295,11 @@ class SqliteDatabase final : public Database {
 }  // namespace
 
 Result<std::unique_ptr<Database>> OpenSqliteDatabase(const DatabaseOptions& options) {
+  // SQLite counts every allocation under one process-wide mutex unless told
+  // otherwise before its first use; Passwerk never reads those counts. (Once
+  // SQLite is in use the call fails harmlessly.)
+  static std::once_flag memory_statistics_off;
+  std::call_once(memory_statistics_off, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   if (!options.in_memory) {
     std::error_code ec;
     std::filesystem::create_directories(options.data_dir, ec);
