@@ -805,13 +805,23 @@ Result<CardStatus> RegistrationService::LoadCardStatus(Tx& tx, const accounts::A
   LinkAccess access{actor.id, actor.request_id, "card:" + *normalized};
   PW_ASSIGN_OR_RETURN(auto cycles, CyclesOf(tx, clock_, LinkPurpose::kUpdateCard, access, {*normalized}));
   if (cycles[0]) {
-    PW_ASSIGN_OR_RETURN(Rows usage, tx.Query("SELECT spa_tax_cents, arrival, departure FROM card_usage.cycles WHERE "
-                                             "cycle_id = $1",
+    PW_ASSIGN_OR_RETURN(Rows usage, tx.Query("SELECT spa_tax_cents, arrival, departure, provisional_days, first_use "
+                                             "FROM card_usage.cycles WHERE cycle_id = $1",
                                              {*cycles[0]}));
     if (!usage.empty()) {
       status.spa_tax_cents = usage[0].Int(0);
       status.arrival = usage[0].Text(1);
       status.departure = usage[0].Text(2);
+      status.provisional_days = usage[0].OptInt(3);
+      status.first_use = usage[0].Text(4);
+      if (status.provisional_days) {
+        status.spa_tax_cents.reset();  // not known before the registration
+        status.arrival.clear();        // the day of hand-out, not a stay
+        if (auto first = ParseIsoDate(status.first_use)) {
+          status.provisional_valid_to =
+              FormatIsoDate(AddDays(*first, static_cast<int>(*status.provisional_days) - 1));
+        }
+      }
     }
     PW_ASSIGN_OR_RETURN(Rows held, tx.Query("SELECT p.package_number, p.name, p.kind, p.price_cents, h.state, "
                                             "h.valid_from, h.valid_to, h.points_left, h.used_days, h.uses, p.days "

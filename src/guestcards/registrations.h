@@ -151,6 +151,10 @@ struct CardStatus {
   std::string card_type;           // "1.0" adult, "2.0" child, "3.0" annual
   std::string status;              // logistics: in_service, departed, blocked
   std::string arrival, departure;  // the stay, while the card is linked to its usage
+  // A card handed out before its stay was registered (001 §4.3): valid for
+  // these days from its first use at a reader ("" until then).
+  std::optional<int64_t> provisional_days;
+  std::string first_use, provisional_valid_to;
   std::optional<int64_t> spa_tax_cents;
   std::string place;  // the municipality the spa tax was paid to
   std::vector<PackageStatus> packages;

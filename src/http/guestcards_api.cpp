@@ -160,6 +160,7 @@ Response CancelRegistration(AppContext& app, Request& request) {
 
 json CardStatusJson(const guestcards::CardStatus& c) {
   auto opt = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
+  auto nullable = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
   json packages = json::array();
   for (const auto& p : c.packages) {
     packages.push_back({{"package_number", p.package_number},
@@ -184,6 +185,10 @@ json CardStatusJson(const guestcards::CardStatus& c) {
           {"stay",
            {{"arrival", c.arrival.empty() ? json(nullptr) : json(c.arrival)},
             {"departure", c.departure.empty() ? json(nullptr) : json(c.departure)}}},
+          {"provisional", c.provisional_days ? json{{"days", *c.provisional_days},
+                                                    {"first_use", nullable(c.first_use)},
+                                                    {"valid_to", nullable(c.provisional_valid_to)}}
+                                             : json(nullptr)},
           {"spa_tax",
            {{"amount_cents", c.spa_tax_cents ? json(*c.spa_tax_cents) : json(nullptr)},
             {"currency", "EUR"},

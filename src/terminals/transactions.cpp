@@ -67,14 +67,15 @@ class Ledger {
     // One round trip per hundred cards for each segment, not one per card.
     std::vector<Value> keys(wanted.begin(), wanted.end());
     PW_RETURN_IF_ERROR(storage::QueryIn(tx_,
-                                        "SELECT card_number, status, circulation_counter, card_type, municipality_id "
-                                        "FROM logistics.cards WHERE card_number IN",
+                                        "SELECT card_number, status, circulation_counter, card_type, municipality_id, "
+                                        "first_use_on FROM logistics.cards WHERE card_number IN",
                                         keys, [&](const Row& r) {
                                           CardInfo& info = cards_[r.Text(0)];
                                           info.in_logistics = r.Int(4) == terminal_.municipality_id;
                                           info.status = r.Text(1);
                                           info.circulation_counter = r.Int(2);
                                           info.card_type = r.Text(3);
+                                          info.card_first_use = ParseIsoDate(r.Text(5));
                                           return Status::Ok();
                                         }));
     std::unordered_map<std::string, CardInfo*> card_of_cycle;
@@ -94,16 +95,18 @@ class Ledger {
     std::unordered_set<int64_t> seen;
     PW_RETURN_IF_ERROR(storage::QueryIn(
         tx_,
-        "SELECT c.cycle_id, c.arrival, c.departure, c.card_type, h.id, h.package_id, h.state, h.valid_from, "
-        "h.valid_to, h.points_left, h.used_days, h.uses FROM card_usage.cycles c LEFT JOIN card_usage.holdings h ON "
-        "h.cycle_id = c.cycle_id WHERE c.cycle_id IN",
+        "SELECT c.cycle_id, c.arrival, c.departure, c.card_type, c.provisional_days, c.first_use, h.id, "
+        "h.package_id, h.state, h.valid_from, h.valid_to, h.points_left, h.used_days, h.uses FROM card_usage.cycles c "
+        "LEFT JOIN card_usage.holdings h ON h.cycle_id = c.cycle_id WHERE c.cycle_id IN",
         cycle_keys, [&](const Row& r) -> Status {
           CardInfo& info = *card_of_cycle.at(r.Text(0));
           info.arrival = ParseIsoDate(r.Text(1));
           info.departure = ParseIsoDate(r.Text(2));
           info.card_type = r.Text(3);
-          if (r.IsNull(4) || !seen.insert(r.Int(4)).second) return Status::Ok();
-          PW_ASSIGN_OR_RETURN(HeldPackage h, HeldFromRow(r, 4));
+          info.provisional_days = r.OptInt(4);
+          info.first_use = ParseIsoDate(r.Text(5));
+          if (r.IsNull(6) || !seen.insert(r.Int(6)).second) return Status::Ok();
+          PW_ASSIGN_OR_RETURN(HeldPackage h, HeldFromRow(r, 6));
           holdings_[r.Text(0)].push_back(std::move(h));
           return Status::Ok();
         }));
@@ -164,9 +167,14 @@ class Ledger {
       const Package& base = catalogue_.packages.at(*catalogue_.base_package);
       if (info.arrival && info.departure) {
         consider(base, StayHolding(*info.arrival, *info.departure), -1);
+      } else if (info.provisional_days) {
+        // Handed out before the stay is known (001 §4.3): the days run from the
+        // first use at a reader, this one if none came earlier.
+        const Date first = info.first_use && *info.first_use < day ? *info.first_use : day;
+        consider(base, StayHolding(first, AddDays(first, static_cast<int>(*info.provisional_days) - 1)), -1);
       } else if (base.rule.Covers(service_number)) {
         best.package = &base;
-        best.decision.denial = Denial::kNotValidToday;  // a provisional card: no stay known yet
+        best.decision.denial = Denial::kNotValidToday;  // no stay known
       }
     }
     if (best.decision.allowed()) return best;
@@ -217,10 +225,11 @@ class Ledger {
     switch (in.kind) {
       case TxKind::kUpdate: {
         PW_ASSIGN_OR_RETURN(out.conflict, CardConflict(*in.update_card));
-        const CardInfo& info = cards_.at(in.update_card->card_number);
+        CardInfo& info = cards_.at(in.update_card->card_number);
         if (info.cycle) {
           PW_RETURN_IF_ERROR(Usage(*info.cycle, in, package_id, {}, {}, {}, {}, {}));
         }
+        if (out.conflict.empty()) PW_RETURN_IF_ERROR(FirstUse(in.update_card->card_number, info, in.day));
         break;
       }
       case TxKind::kPurchase:
@@ -237,7 +246,8 @@ class Ledger {
                                  .status());
           PW_ASSIGN_OR_RETURN(std::string conflict, CardConflict(line.card));
           if (out.conflict.empty()) out.conflict = conflict;
-          const CardInfo& info = cards_.at(line.card.card_number);
+          CardInfo& info = cards_.at(line.card.card_number);
+          if (conflict.empty()) PW_RETURN_IF_ERROR(FirstUse(line.card.card_number, info, in.day));
           if (!info.cycle) continue;
           PW_RETURN_IF_ERROR(Usage(*info.cycle, in, package.rule.id, {}, line.price_cents, from, to,
                                    int64_t{line.written ? 1 : 0}));
@@ -253,7 +263,10 @@ class Ledger {
       case TxKind::kAcceptance: {
         const CardRef& card = *in.consumption_card;
         PW_ASSIGN_OR_RETURN(Choice choice, Choose(card, in.service_number, in.consumption_package, in.day));
-        const CardInfo& info = cards_.at(card.card_number);
+        CardInfo& info = cards_.at(card.card_number);
+        if (choice.decision.denial != Denial::kBlocked && choice.decision.denial != Denial::kUnknownCard) {
+          PW_RETURN_IF_ERROR(FirstUse(card.card_number, info, in.day));
+        }
         if (!choice.decision.allowed()) {
           out.conflict = std::string(DenialName(choice.decision.denial));
         } else if (choice.holding_index >= 0) {
@@ -296,6 +309,9 @@ class Ledger {
     std::string card_type;
     std::optional<std::string> cycle;
     std::optional<Date> arrival, departure;
+    std::optional<int64_t> provisional_days;  // handed out before the stay was known (001 §4.3)
+    std::optional<Date> first_use;            // of this cycle, at a reader
+    std::optional<Date> card_first_use;       // of the card, for logistics (3.4)
   };
   struct HeldPackage {
     int64_t id = 0;
@@ -361,6 +377,26 @@ class Ledger {
     if (!info.cycle || !info.in_logistics) return std::string("unknown_card");
     if (info.circulation_counter != card.circulation_counter) return std::string("circulation_counter");
     return std::string();
+  }
+
+  // Records the first use at a reader: the cycle's (the 28 days of a card handed
+  // out before its stay count from it; historised with the cycle) and the card's
+  // in logistics. Uploaded offline, an earlier day may come after a later one.
+  Status FirstUse(const std::string& card_number, CardInfo& info, const Date& day) {
+    if (info.cycle && (!info.first_use || day < *info.first_use)) {
+      info.first_use = day;
+      PW_RETURN_IF_ERROR(tx_.Exec("UPDATE card_usage.cycles SET first_use = $1 WHERE cycle_id = $2",
+                                  {FormatIsoDate(day), *info.cycle})
+                             .status());
+    }
+    if (info.in_logistics && (!info.card_first_use || day < *info.card_first_use)) {
+      info.card_first_use = day;
+      PW_RETURN_IF_ERROR(tx_.Exec("UPDATE logistics.cards SET first_use_on = $1, updated_on = $2 WHERE "
+                                  "card_number = $3",
+                                  {FormatIsoDate(day), FormatIsoDate(BerlinDate(clock_.NowUnix())), card_number})
+                             .status());
+    }
+    return Status::Ok();
   }
 
   Status Usage(const std::string& cycle, const TransactionInput& in, const Value& package_id, const Value& service_id,

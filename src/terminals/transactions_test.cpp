@@ -8,8 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cards/card_number.h"
 #include "cards/cards.h"
 #include "core/crypto.h"
+#include "guestcards/logistics.h"
 #include "guestcards/registrations.h"
 #include "guestcards/retention.h"
 #include "storage/testing/backends.h"
@@ -105,18 +107,24 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
     return terminals_->Login(tid, challenge, crypto::Base64Encode(signature));
   }
 
+  static json Guest() {
+    return {{"family_name", "Zauberlehrling"},
+            {"given_name", "Erika"},
+            {"birth_date", "1980-05-01"},
+            {"nationality", "DE"},
+            {"gender", "f"},
+            {"address", {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"}, {"country", "DE"}}},
+            {"card", true}};
+  }
+
   // One registration, 2026-11-18 to 2026-11-25, two guest cards.
   std::vector<std::string> RegisterGuests() {
-    json guest = {{"family_name", "Zauberlehrling"},
-                  {"given_name", "Erika"},
-                  {"birth_date", "1980-05-01"},
-                  {"nationality", "DE"},
-                  {"gender", "f"},
-                  {"address",
-                   {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"}, {"country", "DE"}}},
-                  {"card", true}};
     json body = {{"accommodation_id", accommodation_}, {"arrival", "2026-11-18"}, {"departure", "2026-11-25"},
-                 {"guests", json::array({guest, guest})}};
+                 {"guests", json::array({Guest(), Guest()})}};
+    return Register(body);
+  }
+
+  std::vector<std::string> Register(const json& body) {
     auto input = guestcards::ParseRegistration(body);
     EXPECT_TRUE(input.ok()) << input.status().ToString();
     auto result = registrations_->Register(landlord_, *input);
@@ -482,6 +490,63 @@ TEST_P(TerminalTest, AnnualCardsKeepNoAcceptanceRecords) {
   ASSERT_EQ(out[0].result, UploadResult::kAccepted);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM card_usage.transactions"), 0);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions"), 1);  // settlement still counts the use
+}
+
+TEST_P(TerminalTest, ACardHandedOutBeforeItsStayCountsItsDaysFromTheFirstUse) {
+  // A stock card given to a guest at the desk before the landlord registers the stay (001 §4.3).
+  const std::string body = std::to_string(Count("SELECT scheme_code FROM core.schemes WHERE kind = 'guest_card'")) +
+                           "00000077";
+  const std::string number = body + std::to_string(cards::LuhnDigit(body));
+  guestcards::LogisticsService logistics(test_db_->db(), clock_);
+  std::vector<guestcards::ProductionProblem> problems;
+  ASSERT_TRUE(logistics
+                  .ImportProductionFile(cli_, "produktion.csv",
+                                        "Batch;Produktionsdatum;Kartentyp;Kartennummer;Umlaufzähler;Gemeindenummer;"
+                                        "Gemeindeteilnummer;Ausgabestelle\nB-1;01.03.2026;1.0;" +
+                                            number + ";1;01055021;00;4711\n",
+                                        problems)
+                  .ok());
+  const std::string sticker = guestcards::FormatBarcode({kMunicipality, "004711", 1, number, 1});
+  ASSERT_TRUE(logistics.HandOut(cli_, sticker).ok());
+  EXPECT_EQ(Texts("SELECT first_use_on FROM logistics.cards WHERE card_number = '" + number + "'"),
+            std::vector<std::string>{""});
+
+  // The 28 days run from the first use at a reader: 20 November to 17 December.
+  clock_.Advance(2 * 86400);
+  AcceptanceAnswer first = Accept(1, number, "301", "2026-11-20T09:00:00");
+  EXPECT_EQ(first.denial, Denial::kNone);
+  EXPECT_EQ(first.package_number, "9000");
+  EXPECT_EQ(FormatIsoDate(first.valid_to.value_or(Date{})), "2026-12-17");
+  EXPECT_EQ(Texts("SELECT first_use FROM card_usage.cycles WHERE provisional_days = 28"),
+            std::vector<std::string>{"2026-11-20|"});
+  EXPECT_EQ(Texts("SELECT first_use_on FROM logistics.cards WHERE card_number = '" + number + "'"),
+            std::vector<std::string>{"2026-11-20|"});
+  clock_.Advance(30 * 86400);  // 2026-12-20
+  EXPECT_EQ(Accept(2, number, "301", "2026-12-17T09:00:00").denial, Denial::kNone);
+  EXPECT_EQ(Accept(3, number, "301", "2026-12-18T09:00:00").denial, Denial::kNotValidToday);
+  // A use on the 19th, uploaded later from an offline terminal's buffer, was the first one.
+  auto offline = Upload({Acceptance(4, number, "301", "9000", "2026-11-19T17:00:00")});
+  ASSERT_EQ(offline.size(), 1u);
+  EXPECT_EQ(offline[0].result, UploadResult::kAccepted);
+  EXPECT_EQ(offline[0].conflict, "");
+  EXPECT_EQ(Texts("SELECT first_use FROM card_usage.cycles WHERE provisional_days = 28"),
+            std::vector<std::string>{"2026-11-19|"});
+  EXPECT_EQ(Accept(5, number, "301", "2026-12-17T10:00:00").denial, Denial::kNotValidToday);
+
+  // The registration brings the stay: from now on it counts, not the 28 days.
+  json guest = Guest();
+  guest["card_barcode"] = sticker;
+  json late = {{"accommodation_id", accommodation_}, {"arrival", "2026-12-15"}, {"departure", "2026-12-22"},
+               {"guests", json::array({guest})}};
+  ASSERT_EQ(Register(late), std::vector<std::string>{number});
+  AcceptanceAnswer stay = Accept(6, number, "301", "2026-12-20T09:00:00");
+  EXPECT_EQ(stay.denial, Denial::kNone);
+  EXPECT_EQ(FormatIsoDate(stay.valid_to.value_or(Date{})), "2026-12-22");
+  EXPECT_EQ(Accept(7, number, "301", "2026-12-14T09:00:00").denial, Denial::kNotValidToday);
+  EXPECT_EQ(Texts("SELECT first_use FROM card_usage.cycles WHERE provisional_days IS NULL AND arrival = "
+                  "'2026-12-15'"),
+            std::vector<std::string>{"2026-11-19|"})
+      << "the card's first use stays with its cycle";
 }
 
 TEST_P(TerminalTest, CatalogueRulesAreChecked) {

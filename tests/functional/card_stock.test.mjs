@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, passwerk } from '../lib/server.mjs';
 import { engines } from '../lib/engines.mjs';
+import { loginTerminal } from '../lib/terminal.mjs';
 
 function luhnDigit(digits) {
   let sum = 0;
@@ -146,6 +147,21 @@ for (const engine of engines()) {
         assert.equal(bad.status, 400);
         const handedOut = await call(server, 'GET', '/api/v1/card-stock?municipality=01055021&status=handed_out', clerk);
         assert.deepEqual(handedOut.json.cards.map((c) => c.card_number), [numbers[1]]);
+        // Before the registration the bus takes it for 28 days from its first use (001 §4.3).
+        const before = await call(server, 'GET', `/api/v1/guest-cards/${numbers[1]}`, clerk);
+        assert.deepEqual(before.json.provisional, { days: 28, first_use: null, valid_to: null });
+        const bus = server.demo.terminals.find((t) => t.provider === '100300');
+        const terminal = await loginTerminal(server.url, bus, {
+          card_number: numbers[1], circulation_counter: 1, municipality_number: '01055021', issuing_office: '4711',
+        });
+        const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Berlin' });
+        const [ride] = await terminal.upload([terminal.accept(`${today}T09:00:00`, '301', '9000')]);
+        assert.equal(ride.conflict, undefined, JSON.stringify(ride));
+        const lastDay = new Date(Date.parse(`${today}T00:00:00Z`) + 27 * 86400e3).toISOString().slice(0, 10);
+        const used = await call(server, 'GET', `/api/v1/guest-cards/${numbers[1]}`, clerk);
+        assert.deepEqual(used.json.provisional, { days: 28, first_use: today, valid_to: lastDay });
+        assert.deepEqual(used.json.stay, { arrival: null, departure: null });
+        assert.equal(used.json.spa_tax.amount_cents, null);
         const registered = await call(server, 'POST', '/api/v1/registrations', landlord, {
           accommodation_id: accommodation, arrival: '2026-07-01', departure: '2026-07-08',
           guests: [guest('Lotte', '1985-07-07', { card_barcode: sticker(numbers[1], 1) })],
@@ -155,6 +171,8 @@ for (const engine of engines()) {
         const status = await call(server, 'GET', `/api/v1/guest-cards/${numbers[1]}`, clerk);
         assert.equal(status.status, 200);
         assert.deepEqual(status.json.stay, { arrival: '2026-07-01', departure: '2026-07-08' });
+        assert.equal(status.json.provisional, null);
+        assert.equal(status.json.uses.length, 1, 'the ride before the registration stays with the card');
         assert.equal(status.json.status, 'in_service');
       });
 
