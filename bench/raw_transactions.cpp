@@ -26,7 +26,9 @@
 //                           card_usage.transactions, card_usage.holdings (INSERT … RETURNING id)
 //   acceptance, 9001/9002   settlement.transactions, UPDATE card_usage.holdings, card_usage.transactions
 //   acceptance, 9000        settlement.transactions, card_usage.transactions
-// and per batch the audit entry of the card_link access (UPDATE audit.head …
+// and, on the first transaction of a card, its first use (UPDATE card_usage.cycles,
+// UPDATE logistics.cards — the rows are inserted before the clock starts, one
+// cycle and one card per card of the mix), and per batch the audit entry of the card_link access (UPDATE audit.head …
 // RETURNING, INSERT audit.entries, UPDATE audit.head; the hash is a stand-in).
 // Not done here, because they are reads: the duplicate check, the catalogue,
 // card_link / logistics / cycles lookups and the holdings a card has.
@@ -319,6 +321,8 @@ std::string TimeOf(int64_t i) {
 
 struct CardState {
   std::string cycle;
+  std::string card_number;
+  bool used = false;             // the first use (cycle and logistics) is recorded
   int64_t days_of_holding = -1;  // the first 9001 holding (the one Passwerk's Choose takes)
   int64_t days_of_uses = 0;
   std::deque<int64_t> unused_singles;  // 9002 holdings not used yet, oldest first
@@ -467,11 +471,33 @@ int main(int argc, char** argv) {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return static_cast<unsigned long long>(z ^ (z >> 31));
   };
-  for (CardState& card : cards) {
+  // The cycles and logistics rows the first uses update, as registrations leave them.
+  const int insert_cycle = db->Prepare(
+      "INSERT INTO card_usage.cycles (cycle_id, registration_ref, card_type, gender, age_band, postal_code, origin, "
+      "spa_tax_cents, arrival, departure) VALUES ($1, 'raw', '1.0', 'f', '30-39', '24103', 'DE', 300, $2, $3) "
+      "ON CONFLICT (cycle_id) DO NOTHING");
+  const int insert_card = db->Prepare(
+      "INSERT INTO logistics.cards (card_number, circulation_counter, card_type, municipality_id, part_number, "
+      "issuing_office, status, in_service_on, departure_on, updated_on) VALUES ($1, 1, '1.0', $2, '00', '4711', "
+      "'in_service', $3, $4, $3) ON CONFLICT (card_number) DO NOTHING");
+  const std::string departure = AddDays(a.day, 7);
+  db->Begin();
+  for (size_t i = 0; i < cards.size(); ++i) {
+    CardState& card = cards[i];
     char cycle[40];
     std::snprintf(cycle, sizeof cycle, "%016llx%016llx", splitmix(), splitmix());
     card.cycle = cycle;
+    char number[32];
+    std::snprintf(number, sizeof number, "9%011zu", i);
+    card.card_number = number;
+    db->Run(insert_cycle, {card.cycle, a.day, departure});
+    db->Run(insert_card, {card.card_number, municipality_id, a.day, departure});
   }
+  db->Commit();
+  // Ledger::FirstUse, word for word.
+  const int cycle_first_use = db->Prepare("UPDATE card_usage.cycles SET first_use = $1 WHERE cycle_id = $2");
+  const int card_first_use =
+      db->Prepare("UPDATE logistics.cards SET first_use_on = $1, updated_on = $2 WHERE card_number = $3");
   const std::string actor = "terminal:" + a.tid;
   const std::string day_of_first_use = a.day;
   Random random(a.seed);
@@ -497,6 +523,13 @@ int main(int argc, char** argv) {
       const int64_t booking = done + 1;
       const std::string at = a.day + "T" + TimeOf(done);
       CardState& card = cards[static_cast<size_t>(random.Below(a.cards))];
+      if (!card.used) {
+        card.used = true;
+        db->Run(cycle_first_use, {a.day, card.cycle});
+        db->Run(card_first_use, {a.day, a.day, card.card_number});
+        rows += 2;
+        statements += 2;
+      }
       if (random.Next() < 0.4) {
         const bool days_of = random.Next() < 0.5;
         const std::string method = random.Next() < 0.5 ? "cash" : "card";
