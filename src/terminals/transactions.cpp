@@ -382,8 +382,10 @@ class Ledger {
   // Records the first use at a reader: the cycle's (the 28 days of a card handed
   // out before its stay count from it; historised with the cycle) and the card's
   // in logistics. Uploaded offline, an earlier day may come after a later one.
+  // An annual card's cycle keeps nothing of its uses (001 §3.3.2); logistics
+  // records the first use of every card (3.4).
   Status FirstUse(const std::string& card_number, CardInfo& info, const Date& day) {
-    if (info.cycle && (!info.first_use || day < *info.first_use)) {
+    if (info.cycle && info.card_type != "3.0" && (!info.first_use || day < *info.first_use)) {
       info.first_use = day;
       PW_RETURN_IF_ERROR(tx_.Exec("UPDATE card_usage.cycles SET first_use = $1 WHERE cycle_id = $2",
                                   {FormatIsoDate(day), *info.cycle})

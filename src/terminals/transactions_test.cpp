@@ -489,7 +489,10 @@ TEST_P(TerminalTest, AnnualCardsKeepNoAcceptanceRecords) {
   auto out = Upload({Acceptance(1, cards_[0], "301", "9000", "2026-11-18T10:00:00")});
   ASSERT_EQ(out[0].result, UploadResult::kAccepted);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM card_usage.transactions"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM card_usage.cycles WHERE first_use IS NOT NULL"), 0);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions"), 1);  // settlement still counts the use
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM logistics.cards WHERE first_use_on = '2026-11-18'"), 1)
+      << "logistics records the first use of every card";
 }
 
 TEST_P(TerminalTest, ACardHandedOutBeforeItsStayCountsItsDaysFromTheFirstUse) {
