@@ -82,7 +82,7 @@ for (const engine of engines()) {
         let r = await call(server, 'POST', '/api/v1/card-status', null, { card_number: card, registration_number: number });
         assert.equal(r.status, 200, JSON.stringify(r.json));
         assert.deepEqual(r.json, {
-          card_number: card, card_type: '1.0', status: 'in_service',
+          card_number: card, card_type: '1.0', status: 'in_service', provisional: null,
           stay: { arrival: '2026-03-29', departure: '2026-04-03' },
           spa_tax: { amount_cents: 1200, currency: 'EUR', place: 'Kellenhusen (Ostsee)' }, packages: [], uses: [],
         });
