@@ -53,6 +53,8 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   services->registrations =
       std::make_unique<guestcards::RegistrationService>(*services->guest_db, services->clock, *services->secrets);
   services->logistics = std::make_unique<guestcards::LogisticsService>(*services->guest_db, services->clock);
+  services->annual_cards =
+      std::make_unique<guestcards::AnnualCardService>(*services->guest_db, services->clock, *services->secrets);
   services->catalogue = std::make_unique<terminals::CatalogueService>(*services->guest_db, services->clock);
   services->terminals = std::make_unique<terminals::TerminalService>(*services->guest_db, services->clock);
   services->transactions = std::make_unique<terminals::TransactionService>(*services->guest_db, services->clock);

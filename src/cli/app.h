@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "guestcards/annual_cards.h"
 #include "guestcards/logistics.h"
 #include "guestcards/registrations.h"
 #include "storage/database.h"
@@ -35,6 +36,7 @@ struct Services {
   std::unique_ptr<storage::Database> guest_db;
   std::unique_ptr<guestcards::RegistrationService> registrations;
   std::unique_ptr<guestcards::LogisticsService> logistics;  // card stock and re-initialisation
+  std::unique_ptr<guestcards::AnnualCardService> annual_cards;
   // Terminals, their catalogue and their transactions (on guest_db: card_link,
   // card_usage, logistics and settlement).
   std::unique_ptr<terminals::CatalogueService> catalogue;

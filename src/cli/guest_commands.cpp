@@ -63,7 +63,9 @@ int RunRetentionCommand(Services& s, const GuestCommandArgs& args) {
     if (!parsed) return Fail(InvalidArgument("--as-of must be YYYY-MM-DD", "as_of"));
     as_of = *parsed;
   }
-  auto report = guestcards::RunRetention(*s.guest_db, s.clock, CliActor(), as_of, args.dry_run);
+  guestcards::RetentionOptions options;
+  options.annual_cycle_rotation_day = s.config.annual_cycle_rotation_day;
+  auto report = guestcards::RunRetention(*s.guest_db, s.clock, CliActor(), as_of, args.dry_run, options);
   if (!report.ok()) return Fail(report.status());
   std::cout << guestcards::RetentionReportJson(*report).dump(2) << "\n";
   return 0;

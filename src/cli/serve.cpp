@@ -53,9 +53,9 @@ int Serve(Config config) {
   } observer_reset{*s.cards};
   check_service.WarmUp();
   checks::VerdictSigner verdicts(*s.secrets);
-  http::AppContext context{s.config,    s.clock,      *s.db,         *s.accounts,     metrics,
-                           *s.cards,    *s.partners,  check_service, verdicts,        *s.registrations,
-                           *s.guest_db, *s.catalogue, *s.terminals,  *s.transactions, *s.logistics};
+  http::AppContext context{s.config,     s.clock,         *s.db,        *s.accounts,      metrics,     *s.cards,
+                           *s.partners,  check_service,   verdicts,     *s.registrations, *s.guest_db, *s.catalogue,
+                           *s.terminals, *s.transactions, *s.logistics, *s.annual_cards};
   http::Router router;
   http::RegisterApiRoutes(router, context);
   http::RegisterCardApiRoutes(router, context);
@@ -109,7 +109,10 @@ int Serve(Config config) {
         accounts::Actor system;
         system.id = "system";
         system.request_id = "retention-" + crypto::RandomToken(5);
-        auto report = guestcards::RunRetention(*s.guest_db, s.clock, system, BerlinDate(s.clock.NowUnix()), false);
+        guestcards::RetentionOptions rules;
+        rules.annual_cycle_rotation_day = s.config.annual_cycle_rotation_day;
+        auto report =
+            guestcards::RunRetention(*s.guest_db, s.clock, system, BerlinDate(s.clock.NowUnix()), false, rules);
         if (report.ok()) {
           log::Info("retention run", guestcards::RetentionReportJson(*report));
         } else {

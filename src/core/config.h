@@ -45,6 +45,8 @@ struct Config {
 
   // Guest cards: how often `serve` applies the retention rules (0: never; run `passwerk retention run`).
   int retention_interval_minutes = 360;
+  // Guest cards: the day ("MM-DD") annual cards get their yearly new cycle (001 §3.3.3.4).
+  std::string annual_cycle_rotation_day = "11-01";
 
   // host and port parts of `listen`.
   Result<std::pair<std::string, uint16_t>> ListenEndpoint() const;

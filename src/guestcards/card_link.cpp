@@ -42,6 +42,8 @@ std::string_view LinkPurposeName(LinkPurpose purpose) {
       return "issue_replacement";
     case LinkPurpose::kUnlink:
       return "unlink";
+    case LinkPurpose::kRotateAnnualCycle:
+      return "rotate_annual_cycle";
   }
   return "unknown";
 }
@@ -99,6 +101,25 @@ Status ReplaceCardNumber(Tx& tx, const Clock& clock, const LinkAccess& access, c
   if (!changed.ok()) return changed.status();
   if (*changed == 0) return NotFound("the card is not linked to a cycle", "card_number");
   return Audit(tx, clock, LinkPurpose::kIssueReplacement, access, 1);
+}
+
+Result<std::vector<std::optional<std::string>>> RotateCycles(Tx& tx, const Clock& clock, const LinkAccess& access,
+                                                             const std::vector<std::string>& cycle_ids) {
+  std::vector<std::optional<std::string>> out;
+  size_t rotated = 0;
+  for (const std::string& old_cycle : cycle_ids) {
+    std::string fresh = crypto::HexEncode(crypto::RandomBytes(16));
+    PW_ASSIGN_OR_RETURN(int64_t n,
+                        tx.Exec("UPDATE card_link.links SET cycle_id = $1 WHERE cycle_id = $2", {fresh, old_cycle}));
+    if (n == 0) {
+      out.push_back(std::nullopt);
+    } else {
+      out.push_back(std::move(fresh));
+      ++rotated;
+    }
+  }
+  if (!cycle_ids.empty()) PW_RETURN_IF_ERROR(Audit(tx, clock, LinkPurpose::kRotateAnnualCycle, access, rotated));
+  return out;
 }
 
 Result<int64_t> UnlinkCycles(Tx& tx, const Clock& clock, const LinkAccess& access,

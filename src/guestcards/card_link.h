@@ -23,6 +23,7 @@ enum class LinkPurpose {
   kPrepareReinitialise,  // 3.3.3.1: is the link gone, so the card may start a new cycle?
   kIssueReplacement,     // 3.3.3.4: the cycle keeps its data, the card number changes
   kUnlink,               // 3.3.3.3: delete the link (by cycle id only)
+  kRotateAnnualCycle,    // 3.3.3.4: once a year an annual card gets a new cycle id, the old link goes
 };
 std::string_view LinkPurposeName(LinkPurpose purpose);
 
@@ -49,7 +50,16 @@ Result<std::vector<std::optional<std::string>>> CyclesOf(storage::Tx& tx, const 
 // Replacement card: the cycle stays, its card number changes.
 Status ReplaceCardNumber(storage::Tx& tx, const Clock& clock, const LinkAccess& access, const std::string& old_number,
                          const std::string& new_number);
-// Deletes the links of these cycles (the only access by cycle id).
+// The yearly new cycle of annual cards (3.3.3.4): each card linked to one of
+// these cycles is linked to a fresh cycle id instead (returned in the same
+// order; nullopt where the cycle has no link any more) and its old link is
+// gone. Reached by the old cycle id, like the deletion it ends with: the card
+// number never leaves the segment.
+Result<std::vector<std::optional<std::string>>> RotateCycles(storage::Tx& tx, const Clock& clock,
+                                                             const LinkAccess& access,
+                                                             const std::vector<std::string>& cycle_ids);
+// Deletes the links of these cycles (the only access by cycle id besides the
+// annual rotation, which ends with the same deletion).
 Result<int64_t> UnlinkCycles(storage::Tx& tx, const Clock& clock, const LinkAccess& access,
                              const std::vector<std::string>& cycle_ids);
 

@@ -9,6 +9,7 @@
 #include "cards/card_number.h"
 #include "core/utf8.h"
 #include "guestcards/access.h"
+#include "guestcards/annual_cards.h"
 #include "guestcards/card_link.h"
 #include "guestcards/logistics.h"
 #include "guestcards/origin.h"
@@ -188,6 +189,8 @@ std::string Join(const std::vector<std::string>& items) {
 }  // namespace
 
 // ---- Public helpers ------------------------------------------------------------
+
+Result<GuestInput> ParseGuestInput(const json& guest, const std::string& path) { return ParseGuest(guest, path); }
 
 Result<RegistrationInput> ParseRegistration(const json& body) {
   if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
@@ -873,6 +876,10 @@ Result<CardStatus> RegistrationService::CardStatusForGuest(const std::string& ca
                                             "$1 AND state = 'active'",
                                             {registration_number}));
     auto normalized = cards::NormalizeCardNumber(card_number);
+    // An annual card's holder proves it with the receipt of the annual spa tax.
+    if (rows.empty() && normalized) {
+      PW_ASSIGN_OR_RETURN(belongs, AnnualReceiptListsCard(tx, box_, registration_number, *normalized));
+    }
     if (!rows.empty() && !rows[0].IsNull(0) && normalized) {
       PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(rows[0].Text(0), kFormContext));
       json form = json::parse(plain, nullptr, false);
@@ -931,20 +938,27 @@ Result<IssuedCard> RegistrationService::ReplaceGuestCard(const accounts::Actor& 
     if (card[0].Text(1) != "in_service") {
       return FailedPrecondition("only a card in service can be replaced (this one is " + card[0].Text(1) + ")");
     }
-    // The receipt: the registration must list the card.
+    // The receipt: the registration must list the card (for an annual card, the annual spa tax's receipt).
     PW_ASSIGN_OR_RETURN(Rows reg, tx.Query("SELECT form_enc FROM spa_tax.registrations WHERE registration_number = $1 "
                                            "AND state = 'active'",
                                            {registration_number}));
-    if (reg.empty() || reg[0].IsNull(0)) return NotFound("no such card for this registration", "registration_number");
-    PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(reg[0].Text(0), kFormContext));
-    json form = json::parse(plain, nullptr, false);
+    const bool annual = reg.empty();
+    json form;
     json* guest = nullptr;
-    if (form.is_object() && form.contains("guests") && form["guests"].is_array()) {
-      for (json& g : form["guests"]) {
-        if (g.is_object() && g.contains("card_number") && g["card_number"] == *old_number) guest = &g;
+    if (annual) {
+      PW_ASSIGN_OR_RETURN(bool listed, AnnualReceiptListsCard(tx, box_, registration_number, *old_number));
+      if (!listed) return NotFound("no such card for this registration", "registration_number");
+    } else {
+      if (reg[0].IsNull(0)) return NotFound("no such card for this registration", "registration_number");
+      PW_ASSIGN_OR_RETURN(std::string plain, box_.Decrypt(reg[0].Text(0), kFormContext));
+      form = json::parse(plain, nullptr, false);
+      if (form.is_object() && form.contains("guests") && form["guests"].is_array()) {
+        for (json& g : form["guests"]) {
+          if (g.is_object() && g.contains("card_number") && g["card_number"] == *old_number) guest = &g;
+        }
       }
+      if (guest == nullptr) return NotFound("no such card for this registration", "registration_number");
     }
-    if (guest == nullptr) return NotFound("no such card for this registration", "registration_number");
 
     const std::string today = FormatIsoDate(BerlinDate(clock_.NowUnix()));
     int scheme_code = std::stoi(old_number->substr(0, 3));
@@ -967,12 +981,16 @@ Result<IssuedCard> RegistrationService::ReplaceGuestCard(const accounts::Actor& 
                            .status());
     LinkAccess access{actor.id, actor.request_id, "card:" + *old_number};
     PW_RETURN_IF_ERROR(ReplaceCardNumber(tx, clock_, access, *old_number, number));
-    (*guest)["card_number"] = number;
-    PW_RETURN_IF_ERROR(
-        tx.Exec("UPDATE spa_tax.registrations SET form_enc = $1 WHERE registration_number = $2",
-                {storage::Blob{box_.Encrypt(form.dump(-1, ' ', false, json::error_handler_t::replace), kFormContext)},
-                 registration_number})
-            .status());
+    if (annual) {
+      PW_RETURN_IF_ERROR(ReplaceOnAnnualReceipt(tx, box_, registration_number, *old_number, number));
+    } else {
+      (*guest)["card_number"] = number;
+      PW_RETURN_IF_ERROR(
+          tx.Exec("UPDATE spa_tax.registrations SET form_enc = $1 WHERE registration_number = $2",
+                  {storage::Blob{box_.Encrypt(form.dump(-1, ' ', false, json::error_handler_t::replace), kFormContext)},
+                   registration_number})
+              .status());
+    }
     PW_ASSIGN_OR_RETURN(
         Row muni, tx.QueryOne("SELECT municipality_number FROM core.municipalities WHERE id = $1", {card[0].Int(2)}));
     issued.card_number = number;

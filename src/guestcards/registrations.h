@@ -63,6 +63,10 @@ struct RegistrationInput {
   bool marketing_consent = false;
 };
 
+// Parses one guest of a registration (or the holder of an annual card);
+// errors name the field with `path` in front ("guests[1].", "holder.").
+Result<GuestInput> ParseGuestInput(const nlohmann::json& guest, const std::string& path);
+
 // Parses and validates the JSON body of POST /api/v1/registrations; errors
 // name the field ("guests[1].birth_date"). Accommodation and tariff rules
 // are checked when registering.

@@ -9,6 +9,7 @@
 #include "checks/verdict.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "guestcards/annual_cards.h"
 #include "guestcards/logistics.h"
 #include "guestcards/registrations.h"
 #include "http/metrics.h"
@@ -35,6 +36,7 @@ struct AppContext {
   terminals::TerminalService& terminals;
   terminals::TransactionService& transactions;
   guestcards::LogisticsService& logistics;
+  guestcards::AnnualCardService& annual_cards;
 };
 
 // Routes of the JSON API (/api/v1/…, /healthz, /readyz, /metrics).

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "guestcards/annual_cards.h"
 #include "guestcards/logistics.h"
 #include "guestcards/registration_csv.h"
 #include "guestcards/registrations.h"
@@ -301,6 +302,49 @@ Response ReinitialiseCard(AppContext& app, Request& request) {
                               {"status", "in_stock"}});
 }
 
+// POST /api/v1/annual-cards: an annual card at the office (001 §2.2, §4.5).
+Response IssueAnnualCard(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  PW_API_BODY(body);
+  auto input = guestcards::ParseAnnualCard(body, BerlinDate(app.clock.NowUnix()));
+  if (!input.ok()) return Response::Error(input.status());
+  auto result = app.annual_cards.Issue(*actor, *input);
+  if (!result.ok()) return Response::Error(result.status());
+  return Response::Json(201, guestcards::AnnualCardJson(*result));
+}
+
+// POST /api/v1/annual-cards/{number}/renew {"receipt_number", "year", "reductions"}
+Response RenewAnnualCard(AppContext& app, Request& request) {
+  PW_API_ACTOR(actor);
+  PW_API_BODY(body);
+  guestcards::AnnualRenewal renewal;
+  PW_API_STRING(body, "receipt_number", renewal.receipt_number);
+  int64_t year = 0;
+  PW_API_INT(body, "year", year);
+  if (year < 2000 || year > 9999) return Response::Error(InvalidArgument("year must be a year", "year"));
+  renewal.year = static_cast<int>(year);
+  for (const auto& [key, value] : body.items()) {
+    if (key != "receipt_number" && key != "year" && key != "reductions") {
+      return Response::Error(InvalidArgument("unknown field " + key, key));
+    }
+  }
+  if (auto reductions = body.find("reductions"); reductions != body.end() && !reductions->is_null()) {
+    if (!reductions->is_array() || reductions->size() > 10) {
+      return Response::Error(InvalidArgument("reductions must be a list of reduction ids", "reductions"));
+    }
+    for (size_t i = 0; i < reductions->size(); ++i) {
+      const json& r = (*reductions)[i];
+      if (!r.is_string() || r.get<std::string>().empty() || r.get<std::string>().size() > 64) {
+        return Response::Error(InvalidArgument("a reduction id is a string", "reductions[" + std::to_string(i) + "]"));
+      }
+      renewal.reductions.push_back(r.get<std::string>());
+    }
+  }
+  auto result = app.annual_cards.Renew(*actor, request.path_params["number"], renewal);
+  if (!result.ok()) return Response::Error(result.status());
+  return Response::Json(201, guestcards::AnnualCardJson(*result));
+}
+
 Response WithdrawConsent(AppContext& app, Request& request) {
   Status withdrawn = app.registrations.WithdrawConsent(request.path_params["consent_id"], request.request_id);
   if (!withdrawn.ok()) return Response::Error(withdrawn);
@@ -390,6 +434,10 @@ void RegisterGuestCardApiRoutes(Router& router, AppContext& app) {
              [&app](Request& r) { return HandOutCard(app, r); });
   router.Add("POST", "/api/v1/guest-cards/{number}/reinitialise", "api.guest_cards.reinitialise",
              [&app](Request& r) { return ReinitialiseCard(app, r); });
+  router.Add("POST", "/api/v1/annual-cards", "api.annual_cards.issue",
+             [&app](Request& r) { return IssueAnnualCard(app, r); });
+  router.Add("POST", "/api/v1/annual-cards/{number}/renew", "api.annual_cards.renew",
+             [&app](Request& r) { return RenewAnnualCard(app, r); });
   router.Add("POST", "/api/v1/card-batches", "api.card_stock.import",
              [&app](Request& r) { return ImportProductionFile(app, r); });
   router.Add("GET", "/api/v1/card-stock", "api.card_stock.list", [&app](Request& r) { return ListStock(app, r); });

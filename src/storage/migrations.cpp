@@ -332,6 +332,29 @@ CREATE TABLE spa_tax.registration_guests (
   PRIMARY KEY (registration_number, guest_index)
 );
 )SQL"},
+    // Second-home owners, mooring holders and permanent campers register no
+    // stay (001 §2.2): they pay the annual flat rate for a personal annual card.
+    // The receipt number is what the holder proves the card with; the holder's
+    // data and the card number are only in the encrypted form.
+    {2, "annual spa tax per annual card (3.1, 2.2): the assessment, the form encrypted", R"SQL(
+CREATE TABLE spa_tax.annual_taxes (
+  receipt_number TEXT PRIMARY KEY,
+  municipality_id BIGINT NOT NULL,
+  basis TEXT NOT NULL,
+  valid_from TEXT NOT NULL,
+  valid_to TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  age_band TEXT NOT NULL,
+  reductions TEXT NOT NULL,
+  amount_cents BIGINT NOT NULL,
+  tariff_id BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  form_enc {{blob}},
+  created_at BIGINT NOT NULL,
+  form_deleted_at BIGINT
+);
+CREATE INDEX spa_tax.annual_taxes_by_valid_to ON annual_taxes(valid_to);
+)SQL"},
 };
 
 const std::vector<Migration> kMarketingMigrations = {
@@ -403,6 +426,12 @@ CREATE TABLE card_usage.holdings (
   uses BIGINT NOT NULL
 );
 CREATE INDEX card_usage.holdings_by_cycle ON holdings(cycle_id);
+)SQL"},
+    // An annual card gets a new cycle once a year (001 §3.3.3.4); the day its
+    // current cycle began tells the yearly run which cycles are due. Set for
+    // annual cards only: other cycles end with their stay.
+    {3, "annual cards: the day a card's current cycle began", R"SQL(
+ALTER TABLE card_usage.cycles ADD COLUMN cycle_from TEXT;
 )SQL"},
 };
 
