@@ -63,6 +63,7 @@ int Serve(Config config) {
   http::RegisterTerminalApiRoutes(router, context);
   http::RegisterTerminalPages(router, context);
   http::RegisterSettlementRoutes(router, context);
+  http::RegisterAnnualCardPages(router, context);
   http::RegisterWebRoutes(router, context);
 
   auto endpoint = s.config.ListenEndpoint();

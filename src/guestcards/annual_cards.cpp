@@ -336,15 +336,22 @@ Result<AnnualCardResult> AnnualCardService::Renew(const accounts::Actor& actor, 
     if (!birth) return Internal("an annual form without the holder's birth date: " + renewal.receipt_number);
     holder.birth_date = *birth;
     holder.reductions = renewal.reductions;
-    PW_ASSIGN_OR_RETURN(auto amount, AnnualAmount(tariff.tariff, holder, valid_from));
+    auto amount = AnnualAmount(tariff.tariff, holder, valid_from);
+    if (!amount.ok()) {
+      // The renewal names its own fields: "reductions[0]", not "holder.reductions[0]".
+      Status s = amount.status();
+      std::string field = s.field().rfind("holder.", 0) == 0 ? s.field().substr(7) : s.field();
+      std::string message = s.message().rfind("holder.", 0) == 0 ? s.message().substr(7) : s.message();
+      return Status(s.code(), message).WithField(field);
+    }
 
     result.receipt_number = NewRegistrationNumber();
     result.card_number = *normalized;
     result.card_type = card[0].Text(0);
     result.valid_from = FormatIsoDate(valid_from);
     result.valid_to = FormatIsoDate(valid_to);
-    result.amount_cents = amount.first;
-    result.reductions = amount.second;
+    result.amount_cents = amount->first;
+    result.reductions = amount->second;
     json renewed = form;
     renewed["holder"]["reductions"] = renewal.reductions;
     renewed["valid_from"] = result.valid_from;

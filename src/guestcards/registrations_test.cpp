@@ -1007,6 +1007,8 @@ TEST_P(AnnualCardTest, RenewalAndReplacementKeepTheCycle) {
   EXPECT_EQ(annual_->Renew(clerk_, card->card_number, {"AAAA-BBBB-CCCC", 2027, {}}).status().code(),
             ErrorCode::kNotFound);
   EXPECT_EQ(annual_->Renew(clerk_, card->card_number, {card->receipt_number, 2028, {}}).status().field(), "year");
+  EXPECT_EQ(annual_->Renew(clerk_, card->card_number, {card->receipt_number, 2027, {"nope"}}).status().field(),
+            "reductions[0]");
   auto renewed = annual_->Renew(clerk_, card->card_number, {card->receipt_number, 2027, {"severe_disability_over_50"}});
   ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
   EXPECT_EQ(renewed->valid_from, "2027-01-01");

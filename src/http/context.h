@@ -54,6 +54,8 @@ void RegisterTerminalPages(Router& router, AppContext& app);
 // Settlement statements: the JSON API (/api/v1/settlement/…) and the staff
 // pages (/settlement…, src/web/settlement_pages.cpp).
 void RegisterSettlementRoutes(Router& router, AppContext& app);
+// Staff pages for annual cards (/annual-cards, src/web/annual_card_pages.cpp).
+void RegisterAnnualCardPages(Router& router, AppContext& app);
 // Routes of the staff web pages and static assets (src/web).
 void RegisterWebRoutes(Router& router, AppContext& app);
 

@@ -43,6 +43,7 @@ constexpr Text kTexts[] = {
 
     // Guest cards: statistics
     {"nav.registrations", "Meldescheine", "Registrations"},
+    {"nav.annual_cards", "Jahreskarten", "Annual cards"},
     {"nav.statistics", "Statistik", "Statistics"},
     {"nav.terminals", "Terminals", "Terminals"},
     {"nav.settlement", "Abrechnung", "Settlement"},
@@ -597,6 +598,56 @@ constexpr Text kTexts[] = {
     {"newkey.back", "Zurück zu den Partnern", "Back to the partners"},
 
     // Settlement (Leistungsabrechnung)
+    // Annual cards (second homes, moorings, permanent camping)
+    {"annual.title", "Jahreskarten", "Annual cards"},
+    {"annual.intro",
+     "Zweitwohnungsinhaber, Liegeplatzinhaber und Dauercamper erhalten statt Meldescheinen eine persönliche "
+     "Jahreskarte gegen die Jahreskurabgabe der Satzung. Die Karte gilt bis zum 31. Dezember des gewählten Jahres.",
+     "Second-home owners, mooring holders and permanent campers get a personal annual card for the statute's annual "
+     "spa tax instead of registering stays. The card is valid until 31 December of the chosen year."},
+    {"annual.issue_title", "Jahreskarte ausstellen", "Issue an annual card"},
+    {"annual.basis", "Grund", "Basis"},
+    {"annual.basis_second_home", "Zweitwohnung", "Second home"},
+    {"annual.basis_mooring", "Liegeplatz", "Mooring"},
+    {"annual.basis_permanent_camping", "Dauercamping", "Permanent camping"},
+    {"annual.year", "Gültig im Jahr", "Valid in the year"},
+    {"annual.holder", "Karteninhaberin oder Karteninhaber", "Card holder"},
+    {"annual.reductions", "Ermäßigungen", "Reductions"},
+    {"annual.reductions_hint", "Nur mit Nachweis, z. B. Schwerbehindertenausweis.",
+     "Only with proof, e.g. a severe-disability pass."},
+    {"annual.card_number", "Kartennummer", "Card number"},
+    {"annual.card_number_hint", "Nur für eine Jahreskarte aus dem Kartenbestand; leer lassen, um eine neue Nummer zu "
+     "vergeben.", "Only for an annual card from the stock; leave empty to draw a new number."},
+    {"annual.issue", "Jahreskarte ausstellen", "Issue the annual card"},
+    {"annual.renew_title", "Jahreskarte verlängern", "Renew an annual card"},
+    {"annual.renew_intro",
+     "Für das Folgejahr: Die Karte bleibt dieselbe und gilt ohne Lücke weiter. Die Quittungsnummer des laufenden "
+     "Jahres weist die Karte nach.",
+     "For the next year: the card stays the same and remains valid without a gap. The receipt number of the current "
+     "year proves the card."},
+    {"annual.renew_card_number", "Kartennummer", "Card number"},
+    {"annual.renew_receipt_number", "Quittungsnummer des laufenden Jahres", "Receipt number of the current year"},
+    {"annual.renew", "Jahreskarte verlängern", "Renew the annual card"},
+    {"annual.done_title", "Jahreskarte ausgestellt", "Annual card issued"},
+    {"annual.done_alert", "Die Jahreskurabgabe ist festgesetzt.", "The annual spa tax is assessed."},
+    {"annual.done_receipt", "Quittungsnummer: {0} – bitte der Karteninhaberin oder dem Karteninhaber mitgeben.",
+     "Receipt number: {0} – hand it to the card holder."},
+    {"annual.validity", "Gültigkeit", "Validity"},
+    {"annual.validity_range", "{0} bis {1}", "{0} to {1}"},
+    {"annual.amount", "Jahreskurabgabe", "Annual spa tax"},
+    {"annual.back", "Zurück zu den Jahreskarten", "Back to annual cards"},
+    {"annual.err_tariff", "Die Satzung der Gemeinde sieht für dieses Jahr keine Jahreskurabgabe vor.",
+     "The municipality's statute has no annual spa tax for this year."},
+    {"annual.err_card", "Diese Karte gibt es nicht als Jahreskarte im Bestand Ihrer Gemeinde.",
+     "There is no such annual card in your municipality's stock."},
+    {"annual.err_card_taken", "Diese Karte ist nicht mehr im Bestand.", "This card is no longer in stock."},
+    {"annual.err_state", "Diese Karte ist nicht in Gebrauch und kann nicht verlängert werden.",
+     "This card is not in service and cannot be renewed."},
+    {"annual.err_receipt", "Die Quittungsnummer gehört nicht zu dieser Karte.",
+     "The receipt number does not belong to this card."},
+    {"annual.err_year", "Bitte ein Jahr wählen, für das die Karte ausgestellt oder verlängert werden kann.",
+     "Choose a year the card can be issued or renewed for."},
+
     {"settle.title", "Leistungsabrechnung", "Settlement"},
     {"settle.lead", "Die Umsätze der verkauften Pakete eines Monats werden auf die Leistungserbringer verteilt: nach "
                     "festen Anteilen, sonst nach den erfassten Akzeptanzen. Eine abgeschlossene Abrechnung bleibt, wie "

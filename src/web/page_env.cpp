@@ -72,6 +72,9 @@ Chrome UserChrome(const Env& env, std::string_view current) {
     chrome.nav.push_back(
         {"/registrations", std::string(T(env.lang, "nav.registrations")), current == "registrations"});
   }
+  if ((user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) && user.municipality_id) {
+    chrome.nav.push_back({"/annual-cards", std::string(T(env.lang, "nav.annual_cards")), current == "annual_cards"});
+  }
   if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
     chrome.nav.push_back({"/terminals", std::string(T(env.lang, "nav.terminals")), current == "terminals"});
   }
