@@ -882,7 +882,7 @@ TEST_P(AnnualCardTest, IssuesAPersonalCardForTheAnnualRateAndKeepsOnlyWhatARepla
             std::vector<std::string>{"in_service 3.0 2026-12-31"});
   EXPECT_EQ(Column("SELECT basis || ' ' || CAST(amount_cents AS TEXT) || ' ' || origin || ' ' || age_band FROM "
                    "spa_tax.annual_taxes"),
-            std::vector<std::string>{"second_home 3200 BY 63-67"});
+            std::vector<std::string>{"second_home 3200 DE-BY 63-67"});
   // card_usage: type, tax and validity, nothing about the person (3.3.2).
   const std::string cycle = CycleOf(card->card_number);
   ASSERT_EQ(cycle.size(), 32u);
@@ -1039,9 +1039,9 @@ TEST_P(AnnualCardTest, OnceAYearANewCycleTakesOnlyTheUnusedCredits) {
   ASSERT_TRUE(catalogue.CreateService(cli_, municipality_, {"201", "100200", "Bad", 2}).ok());
   std::vector<int64_t> packages;
   for (const terminals::NewPackage& p : std::vector<terminals::NewPackage>{
-           {"9101", "flat_rate", "Saison", 5000, "2026-01-01", "2027-12-31", 400, 0, 0, 0, {"201"}, {}},
-           {"9102", "single", "Einmal Bad", 800, "2026-01-01", "2027-12-31", 400, 0, 0, 0, {"201"}, {}},
-           {"9103", "points", "Punkte", 2000, "2026-01-01", "2027-12-31", 400, 0, 0, 10, {"201"}, {}},
+           {"9101", "flat_rate", "Saison", 5000, "2026-01-01", "2027-12-31", 366, 0, 0, 0, {"201"}, {}},
+           {"9102", "single", "Einmal Bad", 800, "2026-01-01", "2027-12-31", 366, 0, 0, 0, {"201"}, {}},
+           {"9103", "points", "Punkte", 2000, "2026-01-01", "2027-12-31", 366, 0, 0, 10, {"201"}, {}},
        }) {
     auto created = catalogue.CreatePackage(cli_, municipality_, p);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
