@@ -2,7 +2,7 @@
 // error first, at its field), reads the receipt, and renews the card for the
 // next year; a landlord has no such page. Real binary with the demo dataset
 // plus a tariff with an annual rate, Debian's Chromium, axe-core.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { browserSuite } from '../lib/browser.mjs';
@@ -14,13 +14,10 @@ const NAV = 'nav[aria-label="Hauptnavigation"]';
 const HOHENKIRCHEN = fileURLToPath(new URL('../../web/static/tariffs/hohenkirchen-2024.json', import.meta.url));
 const year = Number(new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(new Date()).slice(0, 4));
 
-before(() => {
+test('a clerk issues an annual card and renews it for the next year', async () => {
   // The demo's Kellenhusen tariff has no annual rate; Hohenkirchen's has (€32, reduced €16).
   passwerk(['tariff', 'load', '--data', ui.server.dataDir, '--municipality', '01055021', HOHENKIRCHEN],
     { env: ui.server.env });
-});
-
-test('a clerk issues an annual card and renews it for the next year', async () => {
   await withPage({}, async (page) => {
     await login(page, 'clerk');
     await page.click(`${NAV} a[href="/annual-cards"]`);
