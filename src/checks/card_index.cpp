@@ -129,14 +129,14 @@ void CardIndex::Apply(std::vector<Change>& changes, int64_t revision) {
     sorted_.reserve(changes.size());
     for (const Change& c : changes) sorted_.push_back(Entry{c.number, c.facts});
     std::sort(sorted_.begin(), sorted_.end(), by_number);
+    IndexNumbers();
     revision_ = revision;
     return;
   }
   for (const Change& c : changes) {
-    auto it = std::lower_bound(sorted_.begin(), sorted_.end(), c.number,
-                               [](const Entry& e, uint64_t n) { return e.number < n; });
-    if (it != sorted_.end() && it->number == c.number) {
-      it->facts = c.facts;
+    auto it = std::lower_bound(sorted_numbers_.begin(), sorted_numbers_.end(), c.number);
+    if (it != sorted_numbers_.end() && *it == c.number) {
+      sorted_[static_cast<size_t>(it - sorted_numbers_.begin())].facts = c.facts;
     } else {
       recent_[c.number] = c.facts;
     }
@@ -147,18 +147,25 @@ void CardIndex::Apply(std::vector<Change>& changes, int64_t revision) {
     std::sort(sorted_.begin() + static_cast<std::ptrdiff_t>(middle), sorted_.end(), by_number);
     std::inplace_merge(sorted_.begin(), sorted_.begin() + static_cast<std::ptrdiff_t>(middle), sorted_.end(),
                        by_number);
+    IndexNumbers();
     recent_.clear();
   }
   revision_ = revision;
+}
+
+void CardIndex::IndexNumbers() {
+  sorted_numbers_.resize(sorted_.size());
+  for (size_t i = 0; i < sorted_.size(); ++i) sorted_numbers_[i] = sorted_[i].number;
 }
 
 std::optional<CardFacts> CardIndex::Find(std::string_view digits) const {
   auto number = NumberOf(digits);
   if (!number) return std::nullopt;
   std::shared_lock lock(mutex_);
-  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), *number,
-                             [](const Entry& e, uint64_t n) { return e.number < n; });
-  if (it != sorted_.end() && it->number == *number) return it->facts;
+  auto it = std::lower_bound(sorted_numbers_.begin(), sorted_numbers_.end(), *number);
+  if (it != sorted_numbers_.end() && *it == *number) {
+    return sorted_[static_cast<size_t>(it - sorted_numbers_.begin())].facts;
+  }
   auto recent = recent_.find(*number);
   if (recent != recent_.end()) return recent->second;
   return std::nullopt;

@@ -70,10 +70,15 @@ class CardIndex {
   };
   Result<Change> ChangeOf(const storage::Row& row);
   void Apply(std::vector<Change>& changes, int64_t revision);
+  void IndexNumbers();
   const std::string* Intern(const std::string& discount);
 
   mutable std::shared_mutex mutex_;
   std::vector<Entry> sorted_;                       // by number
+  // The numbers of sorted_ alone, which the lookup searches: a tenth of the
+  // memory of the entries, so that the upper levels of the binary search stay
+  // in cache (over the entries, each of a million cards' 20 probes missed it).
+  std::vector<uint64_t> sorted_numbers_;
   std::unordered_map<uint64_t, CardFacts> recent_;  // added since the last merge into sorted_
   std::deque<std::string> discounts_;               // stable addresses for CardFacts::discount
   std::unordered_map<std::string, const std::string*> discount_ids_;

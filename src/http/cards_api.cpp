@@ -6,6 +6,7 @@
 
 #include "cards/card_number.h"
 #include "http/api_util.h"
+#include "http/check_body.h"
 #include "http/context.h"
 #include "http/router.h"
 
@@ -248,15 +249,10 @@ Response Check(AppContext& app, Request& request) {
     response.AddHeader("Retry-After", std::to_string(wait));
     return response;
   }
-  auto parsed = ParseJsonObject(request);
-  if (!parsed.ok()) return with_cors(Response::Error(parsed.status()));
-  const json& body = *parsed;
-  std::string number, name, date;
-  for (Status s : {ReadString(body, "card_number", true, number), ReadString(body, "name", true, name),
-                   ReadString(body, "date", false, date)}) {
-    if (!s.ok()) return with_cors(Response::Error(s));
-  }
-  auto answer = app.checks.Check(*key, number, name, date);
+  CheckBody body;
+  if (Status read = ReadCheckBody(request, body); !read.ok()) return with_cors(Response::Error(read));
+  const std::string& number = body.card_number;
+  auto answer = app.checks.Check(*key, number, body.name, body.date);
   if (!answer.ok()) return with_cors(Response::Error(answer.status()));
   if (key->kind == checks::KeyKind::kServer) {
     // The hot path: the same bytes nlohmann would write, without building a json object.

@@ -86,10 +86,23 @@ void Router::Add(std::string method, std::string pattern, std::string name, Hand
       throw std::invalid_argument("duplicate route: " + method + " " + pattern);
     }
   }
+  bool literal = std::none_of(segments.begin(), segments.end(), [](const std::string& s) { return IsCapture(s); });
   routes_.push_back(Route{std::move(method), std::move(segments), std::move(name), std::move(handler)});
+  if (literal) literal_routes_[pattern].push_back(routes_.size() - 1);
 }
 
 Router::Match Router::Find(Request& request) const {
+  if (auto literal = literal_routes_.find(request.path); literal != literal_routes_.end()) {
+    for (size_t index : literal->second) {
+      const Route& route = routes_[index];
+      if (route.method != request.method) continue;
+      request.path_params.clear();
+      Match match;
+      match.handler = &route.handler;
+      match.route_name = route.name;
+      return match;
+    }
+  }
   // Only routes with as many segments as the path can match: a cheap filter
   // before comparing segments.
   const std::string_view path = request.path;

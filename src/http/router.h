@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "http/message.h"
@@ -33,6 +34,10 @@ class Router {
     Handler handler;
   };
   std::vector<Route> routes_;
+  // Routes without captures by their pattern, which is the one path they
+  // match: such a route beats every other for its method, so a hit needs no
+  // scan of all routes (the partner check is answered thousands of times a second).
+  std::unordered_map<std::string, std::vector<size_t>> literal_routes_;
 };
 
 }  // namespace passwerk::http

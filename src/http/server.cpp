@@ -27,12 +27,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
-#include <boost/beast/core/basic_stream.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -54,7 +52,6 @@ using Clock = std::chrono::steady_clock;
 using Executor = asio::io_context::executor_type;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
 using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
-using TcpStream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
 
 constexpr std::string_view kContentSecurityPolicy =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -65,6 +62,10 @@ const std::string kInvalidRequestRoute = "invalid_request";
 // How long a closing connection may take to drain what the client still sends,
 // so that our last response is not destroyed by a TCP reset.
 constexpr auto kLingerTime = std::chrono::seconds(2);
+// How often each loop looks for connections past their deadline. Timeouts
+// fire up to this much late; in exchange a request arms no timer of its own
+// (Beast's basic_stream waited on and cancelled one per read and per write).
+constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 constexpr size_t kReadChunk = 16 * 1024;
 // Pipelined requests answered in one go before yielding to other connections.
 constexpr int kMaxPipelineBatch = 16;
@@ -135,7 +136,7 @@ std::string_view HttpDate() {
 // A fresh 16-hex-digit request id: splitmix64 over a per-thread counter that
 // starts at a random point. Unique per thread, unpredictable enough for logs;
 // not a secret.
-std::string NewRequestId() {
+void NewRequestId(std::string& id) {
   thread_local uint64_t state = [] {
     std::random_device device;
     return (static_cast<uint64_t>(device()) << 32) ^ device();
@@ -145,12 +146,11 @@ std::string NewRequestId() {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   z ^= z >> 31;
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(16, '0');
+  id.resize(16);
   for (int i = 15; i >= 0; --i) {
     id[static_cast<size_t>(i)] = kHex[z & 0xf];
     z >>= 4;
   }
-  return id;
 }
 
 bool IsValidRequestId(std::string_view id) {
@@ -195,11 +195,88 @@ int ResolveThreadCount(int requested) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// Beast's HTTP/1.1 parser writing straight into a Request that the session
+// reuses: no message with one allocation per header field, no copy of it
+// afterwards, and the strings of the last request lend their capacity to the
+// next. Beast still does all the validation (syntax, limits, framing).
+class RequestParser final : public bhttp::basic_parser<true> {
+ public:
+  RequestParser(Request& request, std::string& target) : request_(request), target_(target) {
+    request_.method.clear();
+    request_.body.clear();
+    target_.clear();
+  }
+
+  unsigned version() const { return version_; }
+  bool expects_continue() const { return expects_continue_; }
+
+ private:
+  void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target, int version,
+                       beast::error_code& ec) override {
+    request_.method.assign(method.data(), method.size());
+    target_.assign(target.data(), target.size());
+    version_ = static_cast<unsigned>(version);
+    ec = {};
+  }
+
+  void on_response_impl(int, beast::string_view, int, beast::error_code& ec) override { ec = bhttp::error::bad_version; }
+
+  void on_field_impl(bhttp::field field, beast::string_view name, beast::string_view value,
+                     beast::error_code& ec) override {
+    auto& headers = request_.headers;
+    if (headers_used_ == headers.size()) headers.emplace_back();
+    auto& [lower_name, stored_value] = headers[headers_used_++];
+    lower_name.assign(name.data(), name.size());
+    for (char& c : lower_name) c = ToLower(c);
+    stored_value.assign(value.data(), value.size());
+    // The first Expect field decides, as message[field::expect] would.
+    if (field == bhttp::field::expect && !seen_expect_) {
+      seen_expect_ = true;
+      expects_continue_ = EqualsIgnoreCase(std::string_view(value.data(), value.size()), "100-continue");
+    }
+    ec = {};
+  }
+
+  void on_header_impl(beast::error_code& ec) override {
+    request_.headers.resize(headers_used_);
+    ec = {};
+  }
+
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, beast::error_code& ec) override {
+    // Beast has checked the length against the body limit already.
+    if (content_length) request_.body.reserve(static_cast<size_t>(*content_length));
+    ec = {};
+  }
+
+  size_t on_body_impl(beast::string_view body, beast::error_code& ec) override {
+    request_.body.append(body.data(), body.size());
+    ec = {};
+    return body.size();
+  }
+
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code& ec) override { ec = {}; }
+
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code& ec) override {
+    return on_body_impl(body, ec);
+  }
+
+  void on_finish_impl(beast::error_code& ec) override { ec = {}; }
+
+  Request& request_;
+  std::string& target_;
+  size_t headers_used_ = 0;
+  unsigned version_ = 11;
+  bool seen_expect_ = false;
+  bool expects_continue_ = false;
+};
+
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
   // Called on the loop's thread when shutdown begins: close if idle.
   virtual void OnShutdown() = 0;
+  // Called on the loop's thread by the sweep: close when past the deadline.
+  virtual void OnSweep(Clock::time_point now) = 0;
 
   SessionBase* prev_ = nullptr;
   SessionBase* next_ = nullptr;
@@ -218,6 +295,7 @@ struct Loop {
   std::optional<Acceptor> acceptor;
   asio::steady_timer grace_timer{ioc};
   asio::steady_timer accept_retry_timer{ioc};
+  asio::steady_timer sweep_timer{ioc};
   std::thread thread;
 };
 
@@ -256,7 +334,10 @@ class ServerCore {
     if (session->next_ != nullptr) session->next_->prev_ = session->prev_;
     if (loop.sessions == session) loop.sessions = session->next_;
     --loop.session_count;
-    if (loop.session_count == 0 && shutting_down() && !loop.stopped) loop.grace_timer.cancel();
+    if (loop.session_count == 0 && shutting_down() && !loop.stopped) {
+      loop.grace_timer.cancel();
+      loop.sweep_timer.cancel();
+    }
   }
 
   // Routes and runs a parsed request; serialises the response into `out`.
@@ -271,6 +352,7 @@ class ServerCore {
   Status SetUpTls();
   Response Dispatch(const Router::Match& match, Request& request) const;
   void DoAccept(Loop& loop);
+  void Sweep(Loop& loop);
   void ShutdownLoop(Loop& loop);
   void Serialize(const Response& response, const std::string& request_id, bool head, bool close,
                  unsigned version, std::string& out) const;
@@ -290,7 +372,7 @@ class ServerCore {
 template <bool kTls>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<kTls>> {
  public:
-  using Stream = std::conditional_t<kTls, beast::ssl_stream<TcpStream>, TcpStream>;
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<Socket>, Socket>;
 
   Session(ServerCore& server, Loop& loop, Socket socket)
       : server_(server), loop_(loop), stream_(MakeStream(server, std::move(socket))) {
@@ -312,7 +394,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
     if constexpr (kTls) {
       state_ = State::kHandshake;
-      Lowest().expires_after(std::chrono::seconds(server_.options().read_timeout_seconds));
+      ExpireAfter(std::chrono::seconds(server_.options().read_timeout_seconds));
       stream_.async_handshake(asio::ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code e) { self->OnHandshake(e); });
     } else {
@@ -327,6 +409,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
   }
 
+  void OnSweep(Clock::time_point now) override {
+    if (now < deadline_) return;
+    // As a timeout of Beast's basic_stream did: close the socket, so that the
+    // pending operation completes with an error and the session ends.
+    deadline_ = Clock::time_point::max();
+    beast::error_code ec;
+    TheSocket().close(ec);
+  }
+
  private:
   enum class State { kHandshake, kIdle, kReading, kWriting, kClosing };
   enum class AfterWrite { kReadMore, kNextRequest, kClose };
@@ -339,8 +430,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
   }
 
-  TcpStream& Lowest() { return beast::get_lowest_layer(stream_); }
-  Socket& TheSocket() { return Lowest().socket(); }
+  Socket& TheSocket() { return beast::get_lowest_layer(stream_); }
+  // The deadline of whatever the session waits for now (see kSweepInterval).
+  void ExpireAfter(Clock::duration timeout) { deadline_ = Clock::now() + timeout; }
 
   void OnHandshake(beast::error_code ec) {
     if (ec) return CloseNow();
@@ -354,7 +446,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // Resets the parser for the next request. Returns true when a pipelined
   // request is already buffered; otherwise waits for one (or closes).
   bool PrepareNextRequest() {
-    parser_.emplace();
+    parser_.emplace(request_, target_);
     parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(server_.options().header_limit, UINT32_MAX)));
     parser_->body_limit(static_cast<std::uint64_t>(server_.options().body_limit));
     parser_->eager(true);
@@ -366,7 +458,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     if (buffer_.size() == 0) {
       state_ = State::kIdle;
-      Lowest().expires_after(std::chrono::seconds(server_.options().idle_timeout_seconds));
+      ExpireAfter(std::chrono::seconds(server_.options().idle_timeout_seconds));
       Read();
       return false;
     }
@@ -384,7 +476,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (state_ != State::kIdle && !read_timeout_armed_) {
       // The request has started: the whole rest of it gets one deadline.
       read_timeout_armed_ = true;
-      Lowest().expires_after(std::chrono::seconds(server_.options().read_timeout_seconds));
+      ExpireAfter(std::chrono::seconds(server_.options().read_timeout_seconds));
     }
     stream_.async_read_some(buffer_.prepare(size),
                             [self = this->shared_from_this()](beast::error_code ec, size_t n) { self->OnRead(ec, n); });
@@ -408,7 +500,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Process() {
     for (int batch = 0;; ++batch) {
       if (batch == kMaxPipelineBatch) {
-        asio::post(Lowest().get_executor(), [self = this->shared_from_this()] { self->Process(); });
+        asio::post(TheSocket().get_executor(), [self = this->shared_from_this()] { self->Process(); });
         return;
       }
       beast::error_code ec;
@@ -425,12 +517,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
 
       bool close = false;
-      auto& message = parser_->get();
-      Request request;
-      if (!ConvertRequest(message, request)) {
-        return SendError(400, InvalidArgument("invalid request target"));
-      }
-      server_.Respond(request, message.version(), message.keep_alive(), request_start_, out_, close);
+      if (!CompleteRequest()) return SendError(400, InvalidArgument("invalid request target"));
+      server_.Respond(request_, parser_->version(), parser_->keep_alive(), request_start_, out_, close);
       if (close) return Write(AfterWrite::kClose);
       if (!TryWriteNow()) return Write(AfterWrite::kNextRequest, /*try_now=*/false);
 
@@ -439,13 +527,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
   }
 
-  bool ExpectsContinue() {
-    const auto& message = parser_->get();
-    return message.version() >= 11 && EqualsIgnoreCase(message[bhttp::field::expect], "100-continue");
-  }
+  bool ExpectsContinue() { return parser_->version() >= 11 && parser_->expects_continue(); }
 
-  bool ConvertRequest(bhttp::request<bhttp::string_body>& message, Request& request) {
-    std::string_view target = message.target();
+  // Fills in what the parser left: path, query, request id, peer.
+  bool CompleteRequest() {
+    Request& request = request_;
+    std::string_view target = target_;
     // Absolute form ("http://host/path") is legal; only the path matters here.
     if (!target.empty() && target.front() != '/') {
       size_t scheme = target.find("://");
@@ -455,20 +542,21 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     if (target.empty()) return false;
     size_t question = target.find('?');
-    request.method = std::string(message.method_string());
     request.path = UrlDecode(target.substr(0, question), false);
-    if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
-    request.headers.reserve(static_cast<size_t>(std::distance(message.begin(), message.end())));
-    for (const auto& field : message) {
-      std::string name(field.name_string());
-      for (char& c : name) c = ToLower(c);
-      if (request.request_id.empty() && name == "x-request-id" && IsValidRequestId(field.value())) {
-        request.request_id = std::string(field.value());
-      }
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    if (question != std::string_view::npos) {
+      request.query.assign(target.substr(question + 1));
+    } else {
+      request.query.clear();
     }
-    if (request.request_id.empty()) request.request_id = NewRequestId();
-    request.body = std::move(message.body());
+    request.request_id.clear();
+    for (const auto& [name, value] : request.headers) {
+      if (name == "x-request-id" && IsValidRequestId(value)) {
+        request.request_id = value;
+        break;
+      }
+    }
+    if (request.request_id.empty()) NewRequestId(request.request_id);
+    request.path_params.clear();
     request.remote_address = remote_;
     request.tls = kTls;
     return true;
@@ -485,7 +573,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void SendError(int http_status, Status status) {
     if (state_ != State::kReading) request_start_ = Clock::now();
     std::string_view method;
-    if (parser_ && parser_->is_header_done()) method = parser_->get().method_string();
+    if (parser_ && parser_->is_header_done()) method = request_.method;
     server_.RespondError(http_status, std::move(status), remote_, kTls, method, request_start_, out_);
     Write(AfterWrite::kClose);
   }
@@ -516,7 +604,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     after_write_ = next;
     state_ = State::kWriting;
     if (try_now && TryWriteNow()) return OnWrite({}, 0);
-    Lowest().expires_after(std::chrono::seconds(server_.options().read_timeout_seconds));
+    ExpireAfter(std::chrono::seconds(server_.options().read_timeout_seconds));
     asio::async_write(stream_, asio::buffer(out_.data() + out_offset_, out_.size() - out_offset_),
                       [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec, 0); });
   }
@@ -539,7 +627,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // client still sends, briefly, so the response is not lost to a TCP reset.
   void CloseGracefully() {
     state_ = State::kClosing;
-    Lowest().expires_after(kLingerTime);
+    ExpireAfter(kLingerTime);
     if constexpr (kTls) {
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->CloseNow(); });
     } else {
@@ -569,7 +657,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Loop& loop_;
   Stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // The request being parsed; reused from one request to the next.
+  Request request_;
+  std::string target_;
+  std::optional<RequestParser> parser_;
   std::string remote_;
   std::string out_;
   size_t out_offset_ = 0;
@@ -578,6 +669,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool read_timeout_armed_ = false;
   bool continue_sent_ = false;
   Clock::time_point request_start_{};
+  Clock::time_point deadline_ = Clock::time_point::max();
   std::array<char, 512> linger_buffer_{};
 };
 
@@ -630,7 +722,7 @@ void ServerCore::RespondError(int http_status, Status status, const std::string&
   request.method = std::string(method);
   request.remote_address = remote;
   request.tls = tls;
-  request.request_id = NewRequestId();
+  NewRequestId(request.request_id);
   Response response = ErrorResponse(http_status, std::move(status));
   Serialize(response, request.request_id, false, true, 11, out);
   Finish(kInvalidRequestRoute, request, http_status, start);
@@ -818,7 +910,10 @@ Result<uint16_t> ServerCore::Start() {
 
   loops_ = std::move(loops);
   started_ = true;
-  for (auto& loop : loops_) DoAccept(*loop);
+  for (auto& loop : loops_) {
+    DoAccept(*loop);
+    Sweep(*loop);
+  }
   for (auto& loop_ptr : loops_) {
     Loop& loop = *loop_ptr;
     loop.thread = std::thread([&loop] {
@@ -860,6 +955,18 @@ void ServerCore::DoAccept(Loop& loop) {
   });
 }
 
+void ServerCore::Sweep(Loop& loop) {
+  loop.sweep_timer.expires_after(kSweepInterval);
+  loop.sweep_timer.async_wait([this, &loop](beast::error_code e) {
+    if (e) return;  // cancelled: the loop is shutting down with no connections left
+    // Closing a socket only queues its handlers, so the list stays intact.
+    const Clock::time_point now = Clock::now();
+    for (SessionBase* s = loop.sessions; s != nullptr; s = s->next_) s->OnSweep(now);
+    if (shutting_down() && loop.session_count == 0) return;
+    Sweep(loop);
+  });
+}
+
 void ServerCore::ShutdownLoop(Loop& loop) {
   beast::error_code ec;
   if (loop.acceptor) loop.acceptor->close(ec);
@@ -867,7 +974,10 @@ void ServerCore::ShutdownLoop(Loop& loop) {
   std::vector<SessionBase*> sessions;
   for (SessionBase* s = loop.sessions; s != nullptr; s = s->next_) sessions.push_back(s);
   for (SessionBase* s : sessions) s->OnShutdown();
-  if (loop.session_count == 0) return;  // nothing keeps run() alive any more
+  if (loop.session_count == 0) {
+    loop.sweep_timer.cancel();
+    return;  // nothing keeps run() alive any more
+  }
   loop.grace_timer.expires_after(std::chrono::seconds(options_.shutdown_grace_seconds));
   loop.grace_timer.async_wait([&loop](beast::error_code e) {
     if (e) return;  // cancelled: the last connection closed in time
