@@ -58,8 +58,9 @@ std::string StatusLabel(Lang lang, std::string_view status) {
 }
 
 std::string TypeLabel(Lang lang, std::string_view type) {
-  std::string key = "stock.type_" + std::string(type);
-  std::replace(key.begin(), key.end(), '.', '_');
+  std::string suffix(type);
+  std::replace(suffix.begin(), suffix.end(), '.', '_');
+  const std::string key = "stock.type_" + suffix;
   return web::HasText(key) ? std::string(T(lang, key)) : std::string(type);
 }
 
