@@ -466,21 +466,32 @@ Result<HandedOutCard> LogisticsService::HandOut(const accounts::Actor& actor, co
 
 Result<std::vector<StockCard>> LogisticsService::ListCards(const accounts::Actor& actor, int64_t municipality_id,
                                                            const std::string& status, int limit) {
+  return ListCards(actor, municipality_id, StockFilter{status, "", limit, 0});
+}
+
+Result<std::vector<StockCard>> LogisticsService::ListCards(const accounts::Actor& actor, int64_t municipality_id,
+                                                           const StockFilter& filter) {
   if (IsLandlord(actor) || !IsOfficeFor(actor, municipality_id)) {
     return PermissionDenied("only the municipality's office staff see its cards");
   }
   static const std::set<std::string> kStatuses = {"",         "in_stock", "handed_out", "in_service",
                                                   "departed", "blocked",  "replaced"};
-  if (!kStatuses.contains(status)) {
+  if (!kStatuses.contains(filter.status)) {
     return InvalidArgument("status must be in_stock, handed_out, in_service, departed, blocked or replaced", "status");
   }
-  limit = std::clamp(limit, 1, 1000);
+  static const std::set<std::string> kTypes = {"", "1.0", "2.0", "3.0", "21", "22", "23"};
+  if (!kTypes.contains(filter.card_type)) {
+    return InvalidArgument("card_type must be 1.0, 2.0, 3.0, 21, 22 or 23", "card_type");
+  }
+  if (filter.offset < 0) return InvalidArgument("offset must not be negative", "offset");
+  const int64_t limit = std::clamp(filter.limit, 1, 1000);
   std::vector<StockCard> out;
   Status done = db_.Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT card_number, circulation_counter, card_type, status, batch_id "
                                             "FROM logistics.cards WHERE municipality_id = $1 AND ($2 = '' OR "
-                                            "status = $2) ORDER BY produced_on DESC, card_number LIMIT $3",
-                                            {municipality_id, status, static_cast<int64_t>(limit)}));
+                                            "status = $2) AND ($3 = '' OR card_type = $3) "
+                                            "ORDER BY produced_on DESC, card_number LIMIT $4 OFFSET $5",
+                                            {municipality_id, filter.status, filter.card_type, limit, filter.offset}));
     for (const Row& r : rows) {
       out.push_back({r.Text(0), static_cast<int>(r.Int(1)), r.Text(2), r.Text(3), r.IsNull(4) ? "" : r.Text(4)});
     }

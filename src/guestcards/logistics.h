@@ -68,8 +68,16 @@ struct StockCard {
   std::string card_number;
   int circulation_counter = 0;
   std::string card_type;
-  std::string status;  // in_stock, in_service, departed, blocked, replaced
+  std::string status;  // in_stock, handed_out, in_service, departed, blocked, replaced
   std::string batch_id;
+};
+
+// Which of the municipality's cards to list, one page at a time.
+struct StockFilter {
+  std::string status;     // "" = any
+  std::string card_type;  // "" = any; 1.0, 2.0, 3.0, 21, 22, 23
+  int limit = 100;        // 1–1000
+  int64_t offset = 0;
 };
 
 // The 32 digits of a guest card's barcode (001 §2.2.2, §4.4).
@@ -145,6 +153,9 @@ class LogisticsService {
   // The municipality's cards, newest batches first (office staff).
   Result<std::vector<StockCard>> ListCards(const accounts::Actor& actor, int64_t municipality_id,
                                            const std::string& status, int limit);
+  // The same by status and card type, a page at a time (the web page of the stock).
+  Result<std::vector<StockCard>> ListCards(const accounts::Actor& actor, int64_t municipality_id,
+                                           const StockFilter& filter);
 
  private:
   storage::Database& db_;

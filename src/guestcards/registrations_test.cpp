@@ -16,6 +16,7 @@
 #include "cards/cards.h"
 #include "guestcards/annual_cards.h"
 #include "guestcards/logistics.h"
+#include "guestcards/registration_csv_batch.h"
 #include "guestcards/retention.h"
 #include "guestcards/statistics.h"
 #include "storage/testing/backends.h"
@@ -1127,6 +1128,79 @@ TEST(AnnualRotationDayTest, TheLatestDayOnOrBeforeTheRunsDate) {
   EXPECT_EQ(LatestRotationDay(Date{2028, 3, 1}, "02-29"), (Date{2028, 2, 29}));
   EXPECT_FALSE(LatestRotationDay(Date{2027, 3, 1}, "13-01"));
   EXPECT_FALSE(LatestRotationDay(Date{2027, 3, 1}, "1101"));
+}
+
+TEST_P(CardLifeTest, TheStockIsListedByStatusAndTypeAPageAtATime) {
+  const std::string code = SchemeCode();
+  std::vector<ProductionProblem> problems;
+  std::string file = File("B-1", {StockNumber(code, 31), StockNumber(code, 32), StockNumber(code, 33)});
+  file += "B-1;01.03.2026;2.0;" + StockNumber(code, 34) + ";1;01055021;00;4711\n";
+  file += "B-1;01.03.2026;2.0;" + StockNumber(code, 35) + ";1;01055021;00;4711\n";
+  ASSERT_TRUE(Import(file, problems).ok());
+  LogisticsService logistics(test_db_->db(), clock_);
+  ASSERT_TRUE(logistics.HandOut(cli_, FormatBarcode({"01055021", "004711", 1, StockNumber(code, 35), 1})).ok());
+  auto numbers = [&](const StockFilter& filter) {
+    std::vector<std::string> out;
+    auto listed = logistics.ListCards(cli_, municipality_, filter);
+    EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+    if (listed.ok()) {
+      for (const auto& c : *listed) out.push_back(c.card_number);
+    }
+    return out;
+  };
+  EXPECT_EQ(numbers({"", "2.0", 100, 0}), (std::vector<std::string>{StockNumber(code, 34), StockNumber(code, 35)}));
+  EXPECT_EQ(numbers({"in_stock", "2.0", 100, 0}), std::vector<std::string>{StockNumber(code, 34)});
+  EXPECT_EQ(numbers({"handed_out", "", 100, 0}), std::vector<std::string>{StockNumber(code, 35)});
+  // Pages: the same order throughout, no card twice.
+  EXPECT_EQ(numbers({"", "", 2, 0}), (std::vector<std::string>{StockNumber(code, 31), StockNumber(code, 32)}));
+  EXPECT_EQ(numbers({"", "", 2, 2}), (std::vector<std::string>{StockNumber(code, 33), StockNumber(code, 34)}));
+  EXPECT_EQ(numbers({"", "", 2, 4}), std::vector<std::string>{StockNumber(code, 35)});
+  EXPECT_TRUE(numbers({"", "", 2, 6}).empty());
+  EXPECT_EQ(logistics.ListCards(cli_, municipality_, StockFilter{"", "4.0", 10, 0}).status().field(), "card_type");
+  EXPECT_EQ(logistics.ListCards(cli_, municipality_, StockFilter{"lost", "", 10, 0}).status().field(), "status");
+  EXPECT_EQ(logistics.ListCards(landlord_a_.actor, municipality_, StockFilter{}).status().code(),
+            ErrorCode::kPermissionDenied);
+}
+
+TEST_P(RegistrationTest, ACsvBatchIsRegisteredWholeOrNotAtAll) {
+  const std::string header =
+      "Meldeschein;Unterkunft;Anreise;Abreise;Familienname;Vorname;Geburtsdatum;Staatsangehörigkeit;Geschlecht;"
+      "Straße;PLZ;Ort;Land\n";
+  auto row = [&](const std::string& group, const std::string& given, const std::string& birth) {
+    return group + ";" + landlord_a_.accommodation + ";29.03.2026;03.04.2026;Seemann;" + given + ";" + birth +
+           ";DE;w;Hafenweg 2;24103;Kiel;DE\n";
+  };
+  std::vector<CsvProblem> problems;
+  auto bad = RegisterCsvBatch(*service_, landlord_a_.actor,
+                              header + row("1", "Erika", "01.05.1980") + row("1", "Max", "") +
+                                  row("2", "Ida", "31.02.1990"),
+                              problems);
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].line, 3);
+  EXPECT_EQ(problems[0].column, "Geburtsdatum");
+  EXPECT_EQ(problems[1].line, 4);
+  EXPECT_EQ(Count("spa_tax.registrations"), 0);
+
+  // Another landlord's accommodation: refused while storing, traced to its line, nothing stored.
+  auto foreign = RegisterCsvBatch(*service_, landlord_b_.actor, header + row("1", "Erika", "01.05.1980"), problems);
+  EXPECT_EQ(foreign.status().code(), ErrorCode::kNotFound);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].line, 2);
+  EXPECT_EQ(problems[0].column, "Unterkunft");
+  EXPECT_EQ(Count("spa_tax.registrations"), 0);
+
+  auto good = RegisterCsvBatch(*service_, landlord_a_.actor,
+                               header + row("1", "Erika", "01.05.1980") + row("1", "Max", "01.06.2015") +
+                                   row("2", "Ida", "02.02.1990"),
+                               problems);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_TRUE(problems.empty());
+  ASSERT_EQ(good->registrations.size(), 2u);
+  EXPECT_EQ(good->guest_lines, (std::vector<std::vector<int>>{{2, 3}, {4}}));
+  EXPECT_EQ(good->registrations[0].total_cents, 1200);
+  EXPECT_EQ(good->registrations[0].cards.size(), 2u);
+  EXPECT_EQ(Count("spa_tax.registrations"), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CardLifeTest, ::testing::ValuesIn(storage::testing::AllBackends()),

@@ -7,6 +7,7 @@
 #include "guestcards/annual_cards.h"
 #include "guestcards/logistics.h"
 #include "guestcards/registration_csv.h"
+#include "guestcards/registration_csv_batch.h"
 #include "guestcards/registrations.h"
 #include "guestcards/statistics.h"
 #include "http/api_util.h"
@@ -102,27 +103,14 @@ Response ProblemsResponse(const std::vector<Problem>& problems, const Status& st
 // every problem with its line and column.
 Response RegisterCsv(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
-  guestcards::RegistrationCsv csv = guestcards::ParseRegistrationCsv(request.body);
-  std::vector<guestcards::RegistrationInput> inputs;
-  for (size_t i = 0; i < csv.registrations.size() && csv.problems.size() < 1000; ++i) {
-    auto input = guestcards::ParseRegistration(csv.registrations[i]);
-    if (input.ok()) {
-      inputs.push_back(std::move(*input));
-    } else {
-      csv.problems.push_back(guestcards::LocateProblem(csv, i, input.status()));
-    }
-  }
-  if (!csv.problems.empty()) {
-    return ProblemsResponse(csv.problems, InvalidArgument(std::to_string(csv.problems.size()) +
-                                                          " problem(s) in the file; nothing registered"));
-  }
-  auto results = app.registrations.RegisterAll(*actor, inputs);
-  if (!results.ok()) {
-    if (results.status().field().empty()) return Response::Error(results.status());
-    return ProblemsResponse(std::vector{guestcards::LocateProblem(csv, 0, results.status())}, results.status());
+  std::vector<guestcards::CsvProblem> problems;
+  auto batch = guestcards::RegisterCsvBatch(app.registrations, *actor, request.body, problems);
+  if (!batch.ok()) {
+    if (problems.empty()) return Response::Error(batch.status());
+    return ProblemsResponse(problems, batch.status());
   }
   json out = json::array();
-  for (const auto& r : *results) out.push_back(ResultJson(r));
+  for (const auto& r : batch->registrations) out.push_back(ResultJson(r));
   return Response::Json(201, {{"registrations", out}});
 }
 

@@ -118,6 +118,94 @@ std::map<std::string, std::string> Request::FormParams() const {
   return params;
 }
 
+namespace {
+
+// The value of `name` in header parameters (`form-data; name="csrf"`,
+// `multipart/form-data; boundary=xyz`), unquoted.
+std::optional<std::string> HeaderParam(std::string_view header, std::string_view name) {
+  size_t semi = header.find(';');
+  if (semi == std::string_view::npos) return std::nullopt;
+  std::string_view rest = header.substr(semi + 1);
+  while (!rest.empty()) {
+    size_t eq = rest.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    std::string_view param = Trim(rest.substr(0, eq));
+    rest = Trim(rest.substr(eq + 1));
+    std::string value;
+    if (!rest.empty() && rest.front() == '"') {
+      size_t i = 1;
+      for (; i < rest.size() && rest[i] != '"'; ++i) {
+        if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
+        value.push_back(rest[i]);
+      }
+      rest = i < rest.size() ? rest.substr(i + 1) : std::string_view();
+      size_t next = rest.find(';');
+      rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
+    } else {
+      size_t next = rest.find(';');
+      value = std::string(Trim(rest.substr(0, next)));
+      rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
+    }
+    if (EqualsIgnoreCase(param, name)) return value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::vector<FormPart>> Request::MultipartParts() const {
+  auto type = Header("content-type");
+  if (!type) return std::nullopt;
+  std::string_view media = Trim(type->substr(0, type->find(';')));
+  if (!EqualsIgnoreCase(media, "multipart/form-data")) return std::nullopt;
+  auto boundary = HeaderParam(*type, "boundary");
+  if (!boundary || boundary->empty() || boundary->size() > 70) return std::nullopt;
+  const std::string delimiter = "--" + *boundary;
+  std::string_view rest = body;
+  // The first delimiter may open the body or follow a preamble line.
+  size_t start = rest.rfind(delimiter, 0) == 0 ? 0 : rest.find("\r\n" + delimiter);
+  if (start == std::string_view::npos) return std::nullopt;
+  rest = rest.substr(start == 0 ? delimiter.size() : start + 2 + delimiter.size());
+  std::vector<FormPart> parts;
+  const std::string next = "\r\n" + delimiter;
+  for (;;) {
+    if (rest.rfind("--", 0) == 0) return parts;  // the closing delimiter
+    if (rest.rfind("\r\n", 0) != 0) return std::nullopt;
+    rest.remove_prefix(2);
+    size_t head_end = rest.find("\r\n\r\n");
+    if (head_end == std::string_view::npos) return std::nullopt;
+    std::string_view head = rest.substr(0, head_end);
+    rest.remove_prefix(head_end + 4);
+    size_t end = rest.find(next);
+    if (end == std::string_view::npos) return std::nullopt;
+    FormPart part;
+    part.data = std::string(rest.substr(0, end));
+    rest.remove_prefix(end + next.size());
+    bool named = false;
+    while (!head.empty()) {
+      size_t eol = head.find("\r\n");
+      std::string_view line = head.substr(0, eol);
+      head = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
+      size_t colon = line.find(':');
+      if (colon == std::string_view::npos) return std::nullopt;
+      std::string_view header_name = Trim(line.substr(0, colon));
+      std::string_view value = Trim(line.substr(colon + 1));
+      if (EqualsIgnoreCase(header_name, "content-disposition")) {
+        if (!EqualsIgnoreCase(Trim(value.substr(0, value.find(';'))), "form-data")) return std::nullopt;
+        auto name = HeaderParam(value, "name");
+        if (!name) return std::nullopt;
+        part.name = std::move(*name);
+        part.file_name = HeaderParam(value, "filename").value_or("");
+        named = true;
+      } else if (EqualsIgnoreCase(header_name, "content-type")) {
+        part.content_type = std::string(value);
+      }
+    }
+    if (!named) return std::nullopt;
+    parts.push_back(std::move(part));
+  }
+}
+
 Response Response::Json(int status, const nlohmann::json& body) {
   Response response;
   response.status = status;

@@ -15,6 +15,15 @@
 
 namespace passwerk::http {
 
+// One part of a multipart/form-data body (RFC 7578): a form field, or a file
+// with its name as the browser sent it.
+struct FormPart {
+  std::string name;
+  std::string file_name;  // empty for a plain field
+  std::string content_type;
+  std::string data;
+};
+
 struct Request {
   std::string method;       // "GET", "POST", ...
   std::string path;         // decoded path without query, e.g. "/api/v1/users"
@@ -31,6 +40,9 @@ struct Request {
   std::optional<std::string> Cookie(std::string_view name) const;
   // Parsed application/x-www-form-urlencoded body.
   std::map<std::string, std::string> FormParams() const;
+  // Parsed multipart/form-data body (a form with a file input); nullopt when
+  // the body is not one or is malformed.
+  std::optional<std::vector<FormPart>> MultipartParts() const;
 };
 
 struct Response {

@@ -87,6 +87,47 @@ TEST(RequestTest, FormParams) {
   EXPECT_TRUE(json_body.FormParams().empty());
 }
 
+TEST(RequestTest, MultipartParts) {
+  // As Chromium sends a form with a file input (quoted boundary accepted too).
+  Request request = WithHeaders({{"content-type", "multipart/form-data; boundary=\"----WebKitFormBoundaryX7\""}});
+  request.body =
+      "------WebKitFormBoundaryX7\r\n"
+      "Content-Disposition: form-data; name=\"csrf\"\r\n\r\n"
+      "tok\r\n"
+      "------WebKitFormBoundaryX7\r\n"
+      "Content-Disposition: form-data; name=\"file\"; filename=\"g\\\"äste.csv\"\r\n"
+      "Content-Type: text/csv\r\n\r\n"
+      "Meldeschein;Anreise\r\n1;29.03.2026\r\n\r\n"
+      "------WebKitFormBoundaryX7--\r\n";
+  auto parts = request.MultipartParts();
+  ASSERT_TRUE(parts.has_value());
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ((*parts)[0].name, "csrf");
+  EXPECT_EQ((*parts)[0].data, "tok");
+  EXPECT_EQ((*parts)[0].file_name, "");
+  EXPECT_EQ((*parts)[1].name, "file");
+  EXPECT_EQ((*parts)[1].file_name, "g\"äste.csv");
+  EXPECT_EQ((*parts)[1].content_type, "text/csv");
+  EXPECT_EQ((*parts)[1].data, "Meldeschein;Anreise\r\n1;29.03.2026\r\n");
+  EXPECT_TRUE(request.FormParams().empty());
+
+  // An empty file input still sends its part.
+  Request empty = WithHeaders({{"content-type", "multipart/form-data; boundary=b"}});
+  empty.body = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\n\r\n\r\n--b--\r\n";
+  ASSERT_TRUE(empty.MultipartParts().has_value());
+  EXPECT_EQ(empty.MultipartParts()->at(0).data, "");
+
+  // Not multipart, no boundary, truncated, a part without a name: nothing.
+  EXPECT_FALSE(WithHeaders({{"content-type", "application/x-www-form-urlencoded"}}).MultipartParts().has_value());
+  EXPECT_FALSE(WithHeaders({{"content-type", "multipart/form-data"}}).MultipartParts().has_value());
+  Request truncated = WithHeaders({{"content-type", "multipart/form-data; boundary=b"}});
+  truncated.body = "--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc";
+  EXPECT_FALSE(truncated.MultipartParts().has_value());
+  Request unnamed = WithHeaders({{"content-type", "multipart/form-data; boundary=b"}});
+  unnamed.body = "--b\r\nContent-Type: text/plain\r\n\r\nabc\r\n--b--";
+  EXPECT_FALSE(unnamed.MultipartParts().has_value());
+}
+
 TEST(HttpStatusForTest, TheOneTable) {
   EXPECT_EQ(HttpStatusFor(ErrorCode::kInvalidArgument), 400);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kNotFound), 404);

@@ -240,7 +240,8 @@ std::string RenderInput(const InputField& field) {
   if (!field.error.empty()) html += " kern-form-input__input--error";
   html += "\" id=\"" + id + "\" name=\"" + Escape(field.name) + "\" type=\"" + Escape(field.type) +
           "\"";
-  if (field.type != "password") html += " value=\"" + Escape(field.value) + "\"";
+  if (field.type != "password" && field.type != "file") html += " value=\"" + Escape(field.value) + "\"";
+  if (!field.accept.empty()) html += " accept=\"" + Escape(field.accept) + "\"";
   if (!field.autocomplete.empty()) html += " autocomplete=\"" + Escape(field.autocomplete) + "\"";
   if (!field.inputmode.empty()) html += " inputmode=\"" + Escape(field.inputmode) + "\"";
   if (!field.pattern.empty()) html += " pattern=\"" + Escape(field.pattern) + "\"";

@@ -69,6 +69,7 @@ struct InputField {
   std::string autocomplete;
   std::string inputmode;
   std::string pattern;
+  std::string accept;  // type="file": the file types offered (".csv,text/csv")
   int maxlength = 0;
   bool required = false;
   bool spellcheck_off = false;

@@ -76,6 +76,9 @@ Chrome UserChrome(const Env& env, std::string_view current) {
     chrome.nav.push_back({"/annual-cards", std::string(T(env.lang, "nav.annual_cards")), current == "annual_cards"});
   }
   if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
+    chrome.nav.push_back({"/card-stock", std::string(T(env.lang, "nav.card_stock")), current == "card-stock"});
+  }
+  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
     chrome.nav.push_back({"/terminals", std::string(T(env.lang, "nav.terminals")), current == "terminals"});
   }
   if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kAuditor) {

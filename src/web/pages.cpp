@@ -18,6 +18,7 @@
 #include "cards/cards.h"
 #include "checks/check_service.h"
 #include "checks/partners.h"
+#include "guestcards/registration_csv_batch.h"
 #include "guestcards/registrations.h"
 #include "guestcards/statistics.h"
 #include "core/dates.h"
@@ -25,6 +26,7 @@
 #include "http/context.h"
 #include "http/router.h"
 #include "web/assets.h"
+#include "web/card_stock_pages.h"
 #include "web/html.h"
 #include "web/i18n.h"
 #include "web/page_env.h"
@@ -2064,12 +2066,38 @@ std::string FormFieldOf(const std::string& api_field) {
   return "g" + index + "_" + (rest.empty() ? "family_name" : rest);
 }
 
+// The upload of a CSV batch under the form: the same batch as POST
+// /api/v1/registrations/csv, posted as multipart/form-data with the CSRF token.
+std::string RegistrationCsvSection(Env& env, const std::vector<web::FieldError>& csv_errors) {
+  const Lang lang = env.lang;
+  std::string html = SectionStart("reg-csv", T(lang, "reg.csv_title"));
+  html += TextBlock(T(lang, "reg.csv_intro"));
+  html += "<p class=\"kern-body\"><a class=\"kern-link\" href=\"/registrations/vorlage.csv\" download>" +
+          Escape(T(lang, "reg.csv_template")) + "</a></p>";
+  html += "<form method=\"post\" action=\"/registrations/csv\" enctype=\"multipart/form-data\" novalidate>" +
+          web::CsrfInput(env.session->csrf_token);
+  web::InputField file;
+  file.name = "csv_file";
+  file.type = "file";
+  file.accept = ".csv,text/csv";
+  file.label = T(lang, "reg.csv_file");
+  file.hint = Tf(lang, "reg.csv_hint", {std::to_string(env.app.config.body_limit_bytes / 1024)});
+  file.error = MessageFor(csv_errors, "csv_file");
+  file.required = true;
+  html += web::RenderInput(file);
+  html += "<div class=\"pw-actions\">" + web::RenderButton(web::ButtonKind::kPrimary, T(lang, "reg.csv_submit")) +
+          "</div></form></section>\n";
+  return html;
+}
+
 Response RenderRegistrationForm(Env& env, int status, const std::map<std::string, std::string>& values, int guests,
-                                const std::vector<web::FieldError>& errors) {
+                                const std::vector<web::FieldError>& errors,
+                                const std::vector<web::FieldError>& csv_errors = {}) {
   const Lang lang = env.lang;
   accounts::Actor actor = ActorFor(env);
   std::string body = Heading(T(lang, "reg.new_title"));
   if (!errors.empty()) body += web::RenderErrorSummary(lang, errors);
+  if (!csv_errors.empty()) body += web::RenderErrorSummary(lang, csv_errors);
   body += Paragraph(T(lang, "reg.new_intro"));
   auto error_of = [&](const std::string& field) { return MessageFor(errors, field); };
   auto value_of = [&](const std::string& field, const std::string& fallback = "") {
@@ -2168,6 +2196,7 @@ Response RenderRegistrationForm(Env& env, int status, const std::map<std::string
     body += LinkButton("/registrations/new?guests=" + std::to_string(guests + 1), T(lang, "reg.more_guests"), false);
   }
   body += "</div></form>\n";
+  body += RegistrationCsvSection(env, csv_errors);
   return web::HtmlPage(UserChrome(env, "registrations"), status, T(lang, "reg.new_title"), body);
 }
 
@@ -2254,6 +2283,98 @@ Response PostRegistration(Env& env) {
   return web::HtmlPage(UserChrome(env, "registrations"), 201, T(lang, "reg.done_title"), page);
 }
 
+// A CSV batch from the upload on the registration form: all registrations or
+// none; every problem with line and column, linked to the file input.
+Response PostRegistrationCsv(Env& env) {
+  const Lang lang = env.lang;
+  if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
+  auto parts = env.request.MultipartParts();
+  std::map<std::string, std::string> fields;
+  const FormPart* file = nullptr;
+  if (parts) {
+    for (const FormPart& part : *parts) {
+      if (part.name == "csv_file") {
+        if (!file) file = &part;
+      } else {
+        fields.try_emplace(part.name, part.data);
+      }
+    }
+  }
+  if (!CsrfMatches(env.session->csrf_token, fields)) return web::CsrfErrorPage(UserChrome(env, ""));
+  auto refuse = [&](std::vector<web::FieldError> errors) {
+    return RenderRegistrationForm(env, 422, {}, 2, {}, errors);
+  };
+  if (!file || file->data.empty()) return refuse({{"csv_file", std::string(T(lang, "reg.csv_missing"))}});
+  std::vector<guestcards::CsvProblem> problems;
+  auto batch = guestcards::RegisterCsvBatch(env.app.registrations, ActorFor(env), file->data, problems);
+  if (!batch.ok()) {
+    const ErrorCode code = batch.status().code();
+    if (problems.empty() && code != ErrorCode::kInvalidArgument && code != ErrorCode::kFailedPrecondition) {
+      return ErrorFor(env, batch.status());
+    }
+    std::vector<web::FieldError> errors;
+    errors.push_back({"csv_file", problems.empty() ? std::string(T(lang, "reg.csv_refused"))
+                                                   : Tf(lang, "reg.csv_problems", {std::to_string(problems.size())})});
+    for (const auto& p : problems) {
+      std::string where = p.line <= 0         ? std::string(T(lang, "common.file"))
+                          : p.column.empty() ? Tf(lang, "common.line", {std::to_string(p.line)})
+                                             : Tf(lang, "common.line_column", {std::to_string(p.line), p.column});
+      errors.push_back({"csv_file", where + ": " + p.message});
+    }
+    return refuse(errors);
+  }
+  const std::string file_name = file->file_name.empty() ? "CSV" : file->file_name;
+  std::string page = Heading(T(lang, "reg.csv_done_title"));
+  page += web::RenderAlert(
+      web::AlertKind::kSuccess, T(lang, "reg.done_alert"),
+      TextBlock(Tf(lang, "reg.csv_done", {std::to_string(batch->registrations.size()), file_name})));
+  page += TableStart("reg-csv-caption", T(lang, "reg.csv_caption"),
+                     {"reg.col_number", "reg.csv_col_lines", "reg.col_tax", "reg.csv_col_cards"}, lang);
+  for (size_t i = 0; i < batch->registrations.size(); ++i) {
+    const auto& r = batch->registrations[i];
+    std::string lines;
+    if (i < batch->guest_lines.size()) {
+      for (int line : batch->guest_lines[i]) lines += (lines.empty() ? "" : ", ") + std::to_string(line);
+    }
+    std::string cards_html;
+    for (const auto& card : r.cards) {
+      cards_html += (cards_html.empty() ? "" : "<br>") +
+                    Escape(Tf(lang, "reg.csv_card", {std::to_string(card.guest_index + 1),
+                                                     cards::FormatCardNumber(card.card_number)}));
+    }
+    page += "<tr class=\"kern-table__row\"><th scope=\"row\" class=\"kern-table__header\">" +
+            Escape(r.registration_number) + "</th>" + Cell(lines) + Cell(Euro(r.total_cents, lang)) +
+            "<td class=\"kern-table__cell\">" + (cards_html.empty() ? Escape(T(lang, "common.none")) : cards_html) +
+            "</td></tr>";
+  }
+  page += "</tbody></table></div>\n<p class=\"pw-actions\">" +
+          LinkButton("/registrations", T(lang, "reg.back"), false) + "</p>";
+  return web::HtmlPage(UserChrome(env, "registrations"), 201, T(lang, "reg.csv_done_title"), page);
+}
+
+// The template of a CSV batch: the German column names (docs/guest-cards.md,
+// "CSV batches") and two example rows for the user's first accommodation.
+Response GetRegistrationCsvTemplate(Env& env) {
+  if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
+  std::string accommodation = "UNTERKUNFT";
+  if (auto list = env.app.registrations.ListAccommodations(ActorFor(env)); list.ok() && !list->empty()) {
+    accommodation = list->front().public_id;
+  }
+  Response response;
+  response.status = 200;
+  response.content_type = "text/csv; charset=utf-8";
+  // With a BOM, so that spreadsheet programs open it as UTF-8.
+  response.body =
+      "\xEF\xBB\xBFMeldeschein;Unterkunft;Anreise;Abreise;Familienname;Vorname;Geburtsdatum;Staatsangehörigkeit;"
+      "Geschlecht;Straße;PLZ;Ort;Land;Ermäßigungen;Gästekarte\r\n"
+      "1;" + accommodation + ";29.03.2026;03.04.2026;Zauberlehrling;Erika;01.05.1980;DE;w;Hauptstraße 5;91052;"
+      "Erlangen;DE;;ja\r\n"
+      "1;" + accommodation + ";29.03.2026;03.04.2026;Zauberlehrling;Max;01.06.2015;DE;m;Hauptstraße 5;91052;"
+      "Erlangen;DE;;ja\r\n";
+  response.AddHeader("Content-Disposition", "attachment; filename=\"meldescheine-vorlage.csv\"");
+  return response;
+}
+
 Response GetRegistrations(Env& env) {
   const Lang lang = env.lang;
   if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
@@ -2333,6 +2454,10 @@ void RegisterWebRoutes(Router& router, AppContext& app) {
   router.Add("GET", "/registrations", "web_registrations", Protected(app, GetRegistrations));
   router.Add("GET", "/registrations/new", "web_registration_new", Protected(app, GetNewRegistration));
   router.Add("POST", "/registrations", "web_registration_create", Protected(app, PostRegistration));
+  router.Add("POST", "/registrations/csv", "web_registration_csv", Protected(app, PostRegistrationCsv));
+  router.Add("GET", "/registrations/vorlage.csv", "web_registration_csv_template",
+             Protected(app, GetRegistrationCsvTemplate));
+  RegisterCardStockPages(router, app);
   router.Add("GET", "/partners", "web_partners", Protected(app, GetPartners));
   router.Add("POST", "/partners", "web_partner_create", Protected(app, PostPartners));
   router.Add("POST", "/partners/{id}/keys", "web_partner_key_create", Protected(app, PostPartnerKey));

@@ -20,12 +20,14 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 // Registers the before/after hooks of the calling test file and returns the
 // helpers; `server`, `base` (its URL) and `users` (the demo users by name)
-// are filled in by the before hook.
-export function browserSuite() {
-  const ui = { server: null, base: null, users: {}, browser: null };
+// are filled in by the before hook. With `engine` (tests/lib/engines.mjs) the
+// server stores on that engine; call it inside a describe() per engine.
+export function browserSuite({ engine = null } = {}) {
+  const ui = { server: null, base: null, users: {}, browser: null, db: null };
 
   before(async () => {
-    ui.server = await startServer();
+    ui.db = engine ? engine.setup() : null;
+    ui.server = await startServer({ pgUrl: ui.db?.pgUrl ?? null });
     ui.base = ui.server.url;
     for (const u of ui.server.demo.users) ui.users[u.username] = u;
     ui.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -34,6 +36,7 @@ export function browserSuite() {
   after(async () => {
     await ui.browser?.close();
     const result = await ui.server?.stop();
+    ui.db?.cleanup();
     // A sanitizer report or crash shows up as a non-zero exit.
     if (result && result.code !== null) assert.equal(result.code, 0, `server exit: ${ui.server.stderr()}`);
   });
