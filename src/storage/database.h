@@ -117,6 +117,11 @@ struct DatabaseOptions {
   std::string postgres_url;        // non-empty selects PostgreSQL
   int pool_size = 0;               // 0: engine default
   int busy_timeout_ms = 5000;      // SQLite busy timeout / PG lock_timeout
+  // SQLite only: a segment's WAL is copied back into its file by a background
+  // thread at idle priority from this many pages (4 KiB each) on, and by the
+  // committing connection itself from wal_inline_checkpoint_pages on.
+  int wal_checkpoint_pages = 1000;
+  int wal_inline_checkpoint_pages = 16384;
   std::vector<Segment> segments;   // the segments this purpose may see
 };
 

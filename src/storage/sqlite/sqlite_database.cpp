@@ -2,14 +2,24 @@
 // Each pooled connection opens an in-memory main database and attaches one
 // file per segment (`<data_dir>/<segment>.db`) under the segment's name, so
 // the shared SQL (`core.users`) runs unchanged.
+//
+// Checkpoints (copying the WAL back into the segment files) run on a
+// background thread at idle priority instead of inside the committing
+// transaction, so that a request never waits for one; the writer checkpoints
+// itself only when the WAL has grown past a backstop (WalCheckpointer).
 #include "storage/sqlite/sqlite_database.h"
 
+#include <sched.h>
 #include <sqlite3.h>
 
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <set>
+#include <thread>
 #include <unordered_map>
+
+#include "core/log.h"
 
 namespace passwerk::storage {
 namespace {
@@ -195,6 +205,8 @@ class Connection {
     return sqlite3_changes64(db_);
   }
 
+  sqlite3* handle() const { return db_; }
+
  private:
   sqlite3* db_ = nullptr;
   // Looked up by string_view: finding a cached statement allocates nothing.
@@ -221,10 +233,95 @@ class SqliteTx final : public Tx {
   Connection& conn_;
 };
 
+// Copies segment WALs back into their files on its own connection and thread.
+// Every pooled connection reports its WAL size after each commit (SQLite's
+// WAL hook, which replaces the built-in autocheckpoint): from
+// `background_pages` on, the segment is queued for this thread, which runs at
+// SCHED_IDLE, so it takes only CPU time no request wants; from `inline_pages`
+// on (the thread has been starved that long), the committing connection
+// checkpoints itself, as SQLite's autocheckpoint would, which bounds the WAL.
+class WalCheckpointer {
+ public:
+  WalCheckpointer(std::unique_ptr<Connection> conn, int background_pages, int inline_pages)
+      : conn_(std::move(conn)), background_pages_(background_pages), inline_pages_(inline_pages) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~WalCheckpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+  // Installs the hook on a pooled connection (which must not outlive this).
+  void Watch(Connection& conn) { sqlite3_wal_hook(conn.handle(), &WalCheckpointer::Hook, this); }
+
+ private:
+  static int Hook(void* self, sqlite3* db, const char* schema, int pages) {
+    auto* checkpointer = static_cast<WalCheckpointer*>(self);
+    if (pages >= checkpointer->inline_pages_) {
+      int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        log::Warn("WAL checkpoint failed", {{"segment", schema}, {"error", sqlite3_errstr(rc)}});
+      }
+    } else if (pages >= checkpointer->background_pages_) {
+      checkpointer->Request(schema);
+    }
+    return SQLITE_OK;
+  }
+
+  void Request(const char* schema) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!pending_.emplace(schema).second) return;  // already queued
+    }
+    cv_.notify_one();
+  }
+
+  void Loop() {
+    // Idle priority: this thread runs when no request needs the CPU.
+    sched_param param{};
+    (void)sched_setscheduler(0, SCHED_IDLE, &param);
+    std::unique_lock lock(mutex_);
+    while (true) {
+      cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+      if (stopping_) return;
+      std::set<std::string> schemas;
+      schemas.swap(pending_);
+      lock.unlock();
+      for (const std::string& schema : schemas) {
+        int rc = sqlite3_wal_checkpoint_v2(conn_->handle(), schema.c_str(), SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                           nullptr);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+          log::Warn("WAL checkpoint failed", {{"segment", schema}, {"error", sqlite3_errstr(rc)}});
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  std::unique_ptr<Connection> conn_;
+  const int background_pages_;
+  const int inline_pages_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::set<std::string> pending_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 class SqliteDatabase final : public Database {
  public:
-  explicit SqliteDatabase(std::vector<std::unique_ptr<Connection>> pool) {
-    for (auto& conn : pool) idle_.push_back(conn.get());
+  SqliteDatabase(std::vector<std::unique_ptr<Connection>> pool, std::unique_ptr<WalCheckpointer> checkpointer)
+      : checkpointer_(std::move(checkpointer)) {
+    for (auto& conn : pool) {
+      if (checkpointer_) checkpointer_->Watch(*conn);
+      idle_.push_back(conn.get());
+    }
     owned_ = std::move(pool);
   }
 
@@ -285,6 +382,8 @@ class SqliteDatabase final : public Database {
     pool_cv_.notify_one();
   }
 
+  // Declared first, so destroyed last: the pooled connections' hooks point to it.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   std::vector<std::unique_ptr<Connection>> owned_;
   std::vector<Connection*> idle_;
   std::mutex pool_mutex_;
@@ -312,7 +411,13 @@ Result<std::unique_ptr<Database>> OpenSqliteDatabase(const DatabaseOptions& opti
     PW_ASSIGN_OR_RETURN(auto conn, Connection::Open(options));
     pool.push_back(std::move(conn));
   }
-  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(std::move(pool)));
+  std::unique_ptr<WalCheckpointer> checkpointer;
+  if (!options.in_memory) {
+    PW_ASSIGN_OR_RETURN(auto conn, Connection::Open(options));
+    checkpointer = std::make_unique<WalCheckpointer>(std::move(conn), options.wal_checkpoint_pages,
+                                                     options.wal_inline_checkpoint_pages);
+  }
+  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(std::move(pool), std::move(checkpointer)));
 }
 
 }  // namespace passwerk::storage
