@@ -1122,6 +1122,33 @@ TEST_P(AnnualCardTest, OnceAYearANewCycleTakesOnlyTheUnusedCredits) {
   EXPECT_EQ(Column("SELECT status FROM logistics.cards"), std::vector<std::string>{"departed"});
 }
 
+TEST_P(AnnualCardTest, TheHoldersFormIsDeletedAYearAfterTheCardRanOut) {
+  auto card = Issue(Body());  // valid to 2026-12-31
+  ASSERT_TRUE(card.ok()) << card.status().ToString();
+  const std::string form_state =
+      "SELECT CASE WHEN form_enc IS NULL THEN 'deleted' ELSE 'kept' END || ' ' || "
+      "CASE WHEN form_deleted_at IS NULL THEN 'no date' ELSE 'dated' END FROM spa_tax.annual_taxes";
+  auto day_before = RunRetention(test_db_->db(), clock_, cli_, Date{2027, 12, 30}, false);
+  ASSERT_TRUE(day_before.ok()) << day_before.status().ToString();
+  EXPECT_EQ(day_before->forms_deleted, 0);
+  EXPECT_EQ(Column(form_state), std::vector<std::string>{"kept no date"});
+
+  auto dry = RunRetention(test_db_->db(), clock_, cli_, Date{2027, 12, 31}, true);
+  ASSERT_TRUE(dry.ok());
+  EXPECT_EQ(dry->forms_deleted, 1);
+  EXPECT_EQ(Column(form_state), std::vector<std::string>{"kept no date"}) << "a dry run deletes nothing";
+
+  auto due = RunRetention(test_db_->db(), clock_, cli_, Date{2027, 12, 31}, false);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(due->forms_deleted, 1);
+  EXPECT_EQ(Column(form_state), std::vector<std::string>{"deleted dated"});
+  // The tax record itself stays for the municipality's books.
+  EXPECT_EQ(Column("SELECT CAST(amount_cents AS TEXT) FROM spa_tax.annual_taxes"), std::vector<std::string>{"3200"});
+  auto again = RunRetention(test_db_->db(), clock_, cli_, Date{2027, 12, 31}, false);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->forms_deleted, 0);
+}
+
 TEST(AnnualRotationDayTest, TheLatestDayOnOrBeforeTheRunsDate) {
   EXPECT_EQ(LatestRotationDay(Date{2027, 11, 1}, "11-01"), (Date{2027, 11, 1}));
   EXPECT_EQ(LatestRotationDay(Date{2027, 10, 31}, "11-01"), (Date{2026, 11, 1}));
