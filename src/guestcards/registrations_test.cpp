@@ -20,8 +20,8 @@
 #include "guestcards/retention.h"
 #include "guestcards/statistics.h"
 #include "storage/testing/backends.h"
-#include "terminals/catalogue.h"
 #include "storage/testing/faulty_database.h"
+#include "terminals/catalogue.h"
 #include "web/assets.h"
 
 namespace passwerk::guestcards {
@@ -839,17 +839,17 @@ class AnnualCardTest : public CardLifeTest {
   }
 
   static nlohmann::json Body(const std::string& birth_date = "1960-02-03") {
-    return {{"municipality", "01055021"},
-            {"basis", "second_home"},
-            {"holder",
-             {{"family_name", "Jahresgast"},
-              {"given_name", "Gerda"},
-              {"birth_date", birth_date},
-              {"nationality", "DE"},
-              {"gender", "f"},
-              {"address",
-               {{"street", "Lindenallee 9"}, {"postal_code", "80331"}, {"city", "München"}, {"country", "DE"}}},
-              {"reductions", nlohmann::json::array()}}}};
+    return {
+        {"municipality", "01055021"},
+        {"basis", "second_home"},
+        {"holder",
+         {{"family_name", "Jahresgast"},
+          {"given_name", "Gerda"},
+          {"birth_date", birth_date},
+          {"nationality", "DE"},
+          {"gender", "f"},
+          {"address", {{"street", "Lindenallee 9"}, {"postal_code", "80331"}, {"city", "München"}, {"country", "DE"}}},
+          {"reductions", nlohmann::json::array()}}}};
   }
 
   Result<AnnualCardResult> Issue(const nlohmann::json& body) {
@@ -1198,10 +1198,9 @@ TEST_P(RegistrationTest, ACsvBatchIsRegisteredWholeOrNotAtAll) {
            ";DE;w;Hafenweg 2;24103;Kiel;DE\n";
   };
   std::vector<CsvProblem> problems;
-  auto bad = RegisterCsvBatch(*service_, landlord_a_.actor,
-                              header + row("1", "Erika", "01.05.1980") + row("1", "Max", "") +
-                                  row("2", "Ida", "31.02.1990"),
-                              problems);
+  auto bad = RegisterCsvBatch(
+      *service_, landlord_a_.actor,
+      header + row("1", "Erika", "01.05.1980") + row("1", "Max", "") + row("2", "Ida", "31.02.1990"), problems);
   EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
   ASSERT_EQ(problems.size(), 2u);
   EXPECT_EQ(problems[0].line, 3);
@@ -1217,10 +1216,10 @@ TEST_P(RegistrationTest, ACsvBatchIsRegisteredWholeOrNotAtAll) {
   EXPECT_EQ(problems[0].column, "Unterkunft");
   EXPECT_EQ(Count("spa_tax.registrations"), 0);
 
-  auto good = RegisterCsvBatch(*service_, landlord_a_.actor,
-                               header + row("1", "Erika", "01.05.1980") + row("1", "Max", "01.06.2015") +
-                                   row("2", "Ida", "02.02.1990"),
-                               problems);
+  auto good = RegisterCsvBatch(
+      *service_, landlord_a_.actor,
+      header + row("1", "Erika", "01.05.1980") + row("1", "Max", "01.06.2015") + row("2", "Ida", "02.02.1990"),
+      problems);
   ASSERT_TRUE(good.ok()) << good.status().ToString();
   EXPECT_TRUE(problems.empty());
   ASSERT_EQ(good->registrations.size(), 2u);

@@ -113,16 +113,16 @@ class Database {
 struct DatabaseOptions {
   // "sqlite" (files under data_dir, or memory) or a postgresql:// URL.
   std::string data_dir = "./data";
-  bool in_memory = false;          // SQLite only: no files at all (tests)
-  std::string postgres_url;        // non-empty selects PostgreSQL
-  int pool_size = 0;               // 0: engine default
-  int busy_timeout_ms = 5000;      // SQLite busy timeout / PG lock_timeout
+  bool in_memory = false;      // SQLite only: no files at all (tests)
+  std::string postgres_url;    // non-empty selects PostgreSQL
+  int pool_size = 0;           // 0: engine default
+  int busy_timeout_ms = 5000;  // SQLite busy timeout / PG lock_timeout
   // SQLite only: a segment's WAL is copied back into its file by a background
   // thread at idle priority from this many pages (4 KiB each) on, and by the
   // committing connection itself from wal_inline_checkpoint_pages on.
   int wal_checkpoint_pages = 1000;
   int wal_inline_checkpoint_pages = 16384;
-  std::vector<Segment> segments;   // the segments this purpose may see
+  std::vector<Segment> segments;  // the segments this purpose may see
 };
 
 // Opens the configured engine and applies pending migrations for `segments`.

@@ -294,8 +294,8 @@ class WalCheckpointer {
       schemas.swap(pending_);
       lock.unlock();
       for (const std::string& schema : schemas) {
-        int rc = sqlite3_wal_checkpoint_v2(conn_->handle(), schema.c_str(), SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                           nullptr);
+        int rc =
+            sqlite3_wal_checkpoint_v2(conn_->handle(), schema.c_str(), SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
           log::Warn("WAL checkpoint failed", {{"segment", schema}, {"error", sqlite3_errstr(rc)}});
         }

@@ -40,16 +40,17 @@ class SqliteCheckpointTest : public ::testing::Test {
     std::string payload(1024, 'x');
     for (int start = 0; start < kib; start += 64) {
       ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-                        for (int i = start; i < start + 64; ++i) {
-                          char number[9];
-                          std::snprintf(number, sizeof number, "%08d", i);
-                          auto r = tx.Exec("INSERT INTO core.municipalities (municipality_number, name, created_at) "
-                                           "VALUES ($1, $2, 1)",
-                                           {std::string(number), payload});
-                          if (!r.ok()) return r.status();
-                        }
-                        return Status::Ok();
-                      })
+                       for (int i = start; i < start + 64; ++i) {
+                         char number[9];
+                         std::snprintf(number, sizeof number, "%08d", i);
+                         auto r = tx.Exec(
+                             "INSERT INTO core.municipalities (municipality_number, name, created_at) "
+                             "VALUES ($1, $2, 1)",
+                             {std::string(number), payload});
+                         if (!r.ok()) return r.status();
+                       }
+                       return Status::Ok();
+                     })
                       .ok());
     }
   }
@@ -62,7 +63,7 @@ class SqliteCheckpointTest : public ::testing::Test {
 };
 
 TEST_F(SqliteCheckpointTest, BackgroundThreadCopiesTheWalIntoTheSegmentFile) {
-  options_.wal_checkpoint_pages = 100;            // 400 KiB
+  options_.wal_checkpoint_pages = 100;             // 400 KiB
   options_.wal_inline_checkpoint_pages = 1 << 30;  // never by the writer
   Open();
   uintmax_t before = CoreFileSize();
