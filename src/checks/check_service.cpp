@@ -4,13 +4,12 @@
 // answer.
 #include "checks/check_service.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
+#include <sched.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
@@ -38,32 +37,13 @@ int64_t SteadyMillis() {
 // the input fails Luhn, so that path costs the same as an unknown number.
 const std::string kDecoyNumber = cards::MakeCardNumber(0, 0);
 
-std::string InsertChecksSql(size_t rows) {
-  std::string sql = "INSERT INTO checks.checks (at, partner_id, key_id, scheme_id, result, card_pseudonym) VALUES ";
-  for (size_t r = 0; r < rows; ++r) {
-    size_t p = r * 6;
-    sql += (r ? ", (" : "(");
-    for (size_t c = 1; c <= 6; ++c) sql += "$" + std::to_string(p + c) + (c < 6 ? ", " : ")");
-  }
-  return sql;
-}
-
-// The recorder writes when this many check records wait (or every 200 ms).
-// Each commit syncs the WAL (synchronous = FULL), and on a virtual disk that
-// sync cost more CPU than the rows themselves: at 128 records per commit the
-// recorder took a sixth of the core it shares with the checks. The recorder
-// runs at a lower priority (RecorderLoop), so a larger batch is sliced
-// between requests instead of holding them up.
-constexpr size_t kWakeRecorderAt = 1024;
-// The recorder's nice value relative to the server: requests go first, and
-// the recorder still gets a quarter of a saturated core, several times what
-// it needs, so the queue never grows without bound.
-constexpr int kRecorderNiceIncrement = 5;
-
-// Rows per INSERT statement: full statements of kRowsPerInsert rows, the rest
-// in halving sizes (32, 16, …, 1), so that every statement text is one of a
-// few, each prepared once and then taken from the statement cache.
-constexpr size_t kRowsPerInsert = 64;
+// A check that fills the buffer to this many records appends them to the
+// spool (one write of 20 KiB into the page cache); the writer thread appends
+// a partly filled buffer every 200 ms.
+constexpr size_t kAppendAt = 256;
+// Records kept in memory while the spool cannot be written (disk full);
+// beyond that the oldest are dropped, and the log says how many.
+constexpr size_t kMaxBuffered = 200000;
 
 // Constant-time equality of two digests.
 bool SameDigest(const NameDigest& a, const NameDigest& b) {
@@ -74,8 +54,14 @@ bool SameDigest(const NameDigest& a, const NameDigest& b) {
 
 }  // namespace
 
-CheckService::CheckService(storage::Database& db, const Clock& clock, const cards::CardKeys& keys, CheckOptions options)
-    : db_(db), clock_(clock), keys_(keys), options_(options) {
+CheckService::CheckService(storage::Database& db, const Clock& clock, const cards::CardKeys& keys, CheckOptions options,
+                           std::unique_ptr<CheckSpool> spool)
+    : db_(db),
+      clock_(clock),
+      keys_(keys),
+      options_(options),
+      spool_(spool != nullptr ? std::move(spool) : CheckSpool::Open("").value()),  // in memory: cannot fail
+      importer_(db, *spool_) {
   // Locks and suspensions survive restarts.
   Status loaded = db_.Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows locks, tx.Query("SELECT card_pseudonym, locked_until FROM checks.card_locks WHERE "
@@ -85,19 +71,28 @@ CheckService::CheckService(storage::Database& db, const Clock& clock, const card
     return Status::Ok();
   });
   if (!loaded.ok()) log::Warn("could not load card locks", {{"error", loaded.ToString()}});
-  recorder_ = std::thread([this] { RecorderLoop(); });
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+  importer_thread_ = std::thread([this] { ImporterLoop(); });
 }
 
 CheckService::~CheckService() {
   if (warm_up_.joinable()) warm_up_.join();
   {
-    std::lock_guard lock(queue_mutex_);
+    std::lock_guard lock(stop_mutex_);
     stopping_ = true;
   }
-  queue_cv_.notify_all();
-  recorder_.join();
+  stop_cv_.notify_all();
+  writer_thread_.join();
+  importer_thread_.join();
   Status flushed = Flush();
-  if (!flushed.ok()) log::Error("check records lost at shutdown", {{"error", flushed.ToString()}});
+  if (!flushed.ok()) {
+    // Still in the spool file (if it is one): the next start imports them.
+    log::Error("check records not imported at shutdown", {{"error", flushed.ToString()},
+                                                          {"records", spool_->backlog_bytes() / kCheckRecordBytes}});
+  }
+  std::lock_guard lock(import_mutex_);
+  Status forgotten = importer_.Forget(spool_->Close());
+  if (!forgotten.ok()) log::Warn("spool segments not forgotten", {{"error", forgotten.ToString()}});
 }
 
 Status CheckService::ReloadKeys() {
@@ -246,8 +241,7 @@ Result<CheckAnswer> CheckService::Check(const PartnerKeyInfo& key, const std::st
       answer.valid_until = FormatIsoDate(CivilFromDays(found->valid_until));
     }
   }
-  Enqueue(Record{clock_.NowUnix(), key.partner_id, key.key_id, match ? scheme_id : std::nullopt,
-                 answer.valid ? "valid" : answer.reason, pseudonym});
+  Record(key, match ? scheme_id : std::nullopt, answer.valid ? "valid" : answer.reason, pseudonym);
   return answer;
 }
 
@@ -354,75 +348,114 @@ void CheckService::CountNoMatch(const PartnerKeyInfo& key, const std::string& ps
   if (!written.ok()) log::Error("could not record a lock or suspension", {{"error", written.ToString()}});
 }
 
-void CheckService::Enqueue(Record record) {
-  bool wake = false;
-  {
-    std::lock_guard lock(queue_mutex_);
-    queue_.push_back(std::move(record));
-    wake = queue_.size() >= kWakeRecorderAt;
+void CheckService::Record(const PartnerKeyInfo& key, std::optional<int64_t> scheme_id, std::string_view result,
+                          const std::string& pseudonym) {
+  char record[kCheckRecordBytes];
+  if (!EncodeCheckRecord(clock_.NowUnix(), key.partner_id, key.key_id, scheme_id, result, pseudonym, record)) {
+    log::Error("check record not encodable", {{"result", std::string(result)}});
+    return;
   }
-  if (wake) queue_cv_.notify_one();
+  std::string full;
+  {
+    std::lock_guard lock(buffer_mutex_);
+    if (buffer_.empty()) buffer_.reserve(kAppendAt * kCheckRecordBytes);
+    buffer_.append(record, kCheckRecordBytes);
+    if (buffer_.size() < kAppendAt * kCheckRecordBytes) return;
+    full.swap(buffer_);
+  }
+  if (!AppendToSpool(std::move(full)).ok()) return;  // kept in the buffer, logged
+  if (spool_->backlog_bytes() > options_.spool_backstop_bytes) {
+    // The importer has found no idle CPU for a long time: checks import.
+    Status imported = ImportSpool(1, /*wait=*/false);
+    if (!imported.ok()) log::Warn("check records not yet imported", {{"error", imported.ToString()}});
+  }
 }
 
-void CheckService::RecorderLoop() {
-  // Linux nice values are per thread: this lowers only the recorder.
-  errno = 0;
-  int nice = getpriority(PRIO_PROCESS, 0);
-  if (errno == 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), std::min(19, nice + kRecorderNiceIncrement));
-  std::unique_lock lock(queue_mutex_);
+Status CheckService::AppendToSpool(std::string records) {
+  if (records.empty()) return Status::Ok();
+  Status appended = spool_->Append(records);
+  if (appended.ok()) return appended;
+  // Back in front of the buffer, so that nothing is lost while the disk is
+  // full for a moment; bounded, the oldest go first.
+  std::lock_guard lock(buffer_mutex_);
+  records += buffer_;
+  size_t dropped = 0;
+  if (records.size() > kMaxBuffered * kCheckRecordBytes) {
+    dropped = records.size() / kCheckRecordBytes - kMaxBuffered;
+    records.erase(0, dropped * kCheckRecordBytes);
+  }
+  buffer_.swap(records);
+  log::Error("check records not spooled", {{"error", appended.ToString()}, {"dropped", dropped}});
+  return appended;
+}
+
+void CheckService::WriterLoop() {
+  std::unique_lock lock(stop_mutex_);
   while (!stopping_) {
-    queue_cv_.wait_for(lock, std::chrono::milliseconds(200),
-                       [&] { return stopping_ || queue_.size() >= kWakeRecorderAt; });
+    stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_.load(); });
     if (stopping_) break;
-    if (queue_.empty()) continue;
     lock.unlock();
-    Status flushed = Flush();
-    if (!flushed.ok()) log::Warn("check records not yet written; retrying", {{"error", flushed.ToString()}});
+    std::string records;
+    {
+      std::lock_guard buffer(buffer_mutex_);
+      records.swap(buffer_);
+    }
+    (void)AppendToSpool(std::move(records));  // on failure kept in the buffer, logged
+    lock.lock();
+  }
+}
+
+void CheckService::ImporterLoop() {
+  // Idle priority: the import runs when no check needs the CPU, and a check
+  // that wakes up preempts it at once (a nice value would let it finish its
+  // time slice first, a millisecond and more of latency for the checks).
+  sched_param param{};
+  (void)sched_setscheduler(0, SCHED_IDLE, &param);
+  std::unique_lock lock(stop_mutex_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_.load(); });
+    if (stopping_) break;
+    lock.unlock();
+    {
+      // Under the import lock: an import retires segments, closing their files.
+      std::lock_guard importing(import_mutex_);
+      Status synced = spool_->Sync();
+      if (!synced.ok()) log::Warn("check spool not synced", {{"error", synced.ToString()}});
+    }
+    // Until the spool is imported, a chunk at a time (stopping in between:
+    // the destructor imports the rest).
+    for (uint64_t backlog = spool_->backlog_bytes(); !stopping_ && backlog > 0;) {
+      Status imported = ImportSpool(1, /*wait=*/true);
+      if (!imported.ok()) {
+        log::Warn("check records not yet imported; retrying", {{"error", imported.ToString()}});
+        break;
+      }
+      uint64_t left = spool_->backlog_bytes();
+      if (left >= backlog) break;  // no progress (records appended meanwhile): wait for the next round
+      backlog = left;
+    }
     lock.lock();
   }
 }
 
 Status CheckService::Flush() {
-  std::vector<Record> batch;
+  std::string records;
   {
-    std::lock_guard lock(queue_mutex_);
-    batch.swap(queue_);
+    std::lock_guard lock(buffer_mutex_);
+    records.swap(buffer_);
   }
-  if (batch.empty()) return Status::Ok();
-  // kInserts[k] inserts kRowsPerInsert >> k rows.
-  static const std::vector<std::string> kInserts = [] {
-    std::vector<std::string> inserts;
-    for (size_t rows = kRowsPerInsert; rows > 0; rows /= 2) inserts.push_back(InsertChecksSql(rows));
-    return inserts;
-  }();
-  Status status = db_.Write([&](Tx& tx) -> Status {
-    storage::Params params;
-    params.reserve(kRowsPerInsert * 6);
-    size_t k = 0;
-    for (size_t start = 0; start < batch.size();) {
-      while ((kRowsPerInsert >> k) > batch.size() - start) ++k;
-      size_t rows = kRowsPerInsert >> k;
-      params.clear();
-      for (size_t i = start; i < start + rows; ++i) {
-        const Record& r = batch[i];
-        storage::Value scheme = std::monostate{};
-        if (r.scheme_id) scheme = *r.scheme_id;
-        params.insert(params.end(), {r.at, r.partner_id, r.key_id, scheme, r.result, r.pseudonym});
-      }
-      auto ins = tx.Exec(kInserts[k], params);
-      if (!ins.ok()) return ins.status();
-      start += rows;
-    }
+  PW_RETURN_IF_ERROR(AppendToSpool(std::move(records)));
+  return ImportSpool(std::numeric_limits<size_t>::max(), /*wait=*/true);
+}
+
+Status CheckService::ImportSpool(size_t max_chunks, bool wait) {
+  std::unique_lock lock(import_mutex_, std::defer_lock);
+  if (wait) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
     return Status::Ok();
-  });
-  if (!status.ok()) {
-    // Put them back in front, so nothing is lost (bounded: beyond 200k the oldest go).
-    std::lock_guard lock(queue_mutex_);
-    batch.insert(batch.end(), queue_.begin(), queue_.end());
-    if (batch.size() > 200000) batch.erase(batch.begin(), batch.begin() + static_cast<long>(batch.size() - 200000));
-    queue_.swap(batch);
   }
-  return status;
+  return importer_.Import(max_chunks);
 }
 
 Result<std::vector<Alert>> CheckService::OpenAlerts() {

@@ -2,7 +2,8 @@
 // of the holder's name in, valid/invalid out — nothing else leaves. Built-in
 // enumeration defence: a token bucket per key, a lock on cards that collect
 // too many no_match answers, a daily no_match budget per key. Every check is
-// recorded asynchronously (card only by pseudonym) in segment `checks`.
+// recorded (card only by pseudonym) in segment `checks`, through a spool file
+// that an idle-priority importer empties (checks/check_spool.h).
 #pragma once
 
 #include <atomic>
@@ -10,16 +11,19 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "cards/cards.h"
 #include "checks/card_index.h"
+#include "checks/check_spool.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "storage/database.h"
@@ -37,6 +41,10 @@ struct CheckOptions {
   // Card changes made by this process reach the check at once; changes made
   // by another process (`passwerk cards import`) within this time.
   int64_t card_refresh_ms = 1000;
+  // Check records not yet imported beyond this make the checks themselves
+  // import (slower checks instead of an unbounded spool when the importer
+  // finds no idle CPU for a long time).
+  uint64_t spool_backstop_bytes = 256u << 20;
 };
 
 enum class KeyKind { kServer, kPublishable };
@@ -67,7 +75,10 @@ struct Alert {
 
 class CheckService {
  public:
-  CheckService(storage::Database& db, const Clock& clock, const cards::CardKeys& keys, CheckOptions options = {});
+  // `spool` holds the check records on their way into the database; null:
+  // an in-memory spool (nothing survives a crash; for tests).
+  CheckService(storage::Database& db, const Clock& clock, const cards::CardKeys& keys, CheckOptions options = {},
+               std::unique_ptr<CheckSpool> spool = nullptr);
   ~CheckService();
   CheckService(const CheckService&) = delete;
   CheckService& operator=(const CheckService&) = delete;
@@ -86,7 +97,8 @@ class CheckService {
   // that the first check does not wait for a million cards to load).
   void WarmUp();
 
-  // Writes every queued check record; called on shutdown (and by tests).
+  // Imports every check record made so far into checks.checks; called on
+  // shutdown (and by tests).
   Status Flush();
   Result<std::vector<Alert>> OpenAlerts();
   Status AcknowledgeAlert(int64_t alert_id, const std::string& actor, const std::string& request_id);
@@ -96,20 +108,28 @@ class CheckService {
     std::string slug;
     bool partner_checks = true;
   };
-  struct Record {
-    int64_t at;
-    int64_t partner_id;
-    int64_t key_id;
-    std::optional<int64_t> scheme_id;
-    std::string result;
-    std::string pseudonym;
-  };
   Status ReloadKeys();
   // Refreshes the card index when this process changed cards, or when it is
   // older than card_refresh_ms (then only if no other thread is at it).
   Status EnsureCardsFresh();
-  void Enqueue(Record record);
-  void RecorderLoop();
+  // Records one check: into a buffer, which the check that fills it appends
+  // to the spool.
+  void Record(const PartnerKeyInfo& key, std::optional<int64_t> scheme_id, std::string_view result,
+              const std::string& pseudonym);
+  // Appends to the spool; on failure the records go back into the buffer
+  // (the error is logged and returned).
+  Status AppendToSpool(std::string records);
+  // Appends what is buffered, every 200 ms (normal priority: it takes the
+  // buffer's lock, which the checks need).
+  void WriterLoop();
+  // Syncs the spool and imports it, at SCHED_IDLE. It takes no lock that a
+  // check waits for, other than the spool's for a few instructions: an idle
+  // thread can be preempted while holding a lock, and then holds it until the
+  // CPU is idle again.
+  void ImporterLoop();
+  // Imports up to `max_chunks` chunks from the spool; with `wait` false,
+  // returns at once when another thread is importing.
+  Status ImportSpool(size_t max_chunks, bool wait);
   // Counts a no_match; may lock the card or suspend the key.
   void CountNoMatch(const PartnerKeyInfo& key, const std::string& pseudonym, std::optional<int64_t> card_id);
 
@@ -142,11 +162,16 @@ class CheckService {
   std::map<std::pair<int64_t, int64_t>, int> key_day_no_matches_;  // (key, day) → count
   std::set<int64_t> suspended_keys_;
 
-  std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::vector<Record> queue_;
-  bool stopping_ = false;
-  std::thread recorder_;
+  std::unique_ptr<CheckSpool> spool_;
+  std::mutex buffer_mutex_;
+  std::string buffer_;  // encoded records not yet in the spool
+  std::mutex import_mutex_;
+  SpoolImporter importer_;  // guarded by import_mutex_
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  std::atomic<bool> stopping_{false};
+  std::thread writer_thread_;
+  std::thread importer_thread_;
 };
 
 }  // namespace passwerk::checks

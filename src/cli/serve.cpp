@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -44,7 +45,13 @@ int Serve(Config config) {
   check_options.card_window_seconds = s.config.check_card_window_seconds;
   check_options.card_lock_seconds = s.config.check_card_lock_seconds;
   check_options.key_daily_no_match_budget = s.config.check_key_daily_no_match_budget;
-  checks::CheckService check_service(*s.db, s.clock, *s.card_keys, check_options);
+  auto spool = checks::CheckSpool::Open((std::filesystem::path(s.config.data_dir) / "check-spool").string());
+  if (!spool.ok()) {
+    log::Error("startup failed", {{"error", spool.status().ToString()}});
+    std::cerr << "passwerk: cannot start: " << spool.status().message() << "\n";
+    return 1;
+  }
+  checks::CheckService check_service(*s.db, s.clock, *s.card_keys, check_options, std::move(*spool));
   // Card writes by this process reach the check's card index at once.
   s.cards->OnCardsChanged([&check_service] { check_service.CardsChanged(); });
   struct ObserverReset {

@@ -257,6 +257,12 @@ CREATE TABLE checks.alerts (
   acknowledged_at BIGINT
 );
 )SQL"},
+    {2, "how far each check spool file is imported (checks/check_spool.h)", R"SQL(
+CREATE TABLE checks.spool_files (
+  segment TEXT PRIMARY KEY,
+  imported_bytes BIGINT NOT NULL
+);
+)SQL"},
 };
 
 const std::vector<Migration> kAuditMigrations = {

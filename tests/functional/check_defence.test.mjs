@@ -1,10 +1,12 @@
 // The enumeration defence of the partner check against the real binary:
 // rate limit with Retry-After, card lockout after repeated no_match answers
 // (even the right name is then refused, and staff get an alert), and the
-// daily no_match budget that suspends a key. Check records survive shutdown.
+// daily no_match budget that suspends a key. Check records survive shutdown,
+// and a crash: what reached the spool is imported at the next start, once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { engines } from '../lib/engines.mjs';
@@ -16,6 +18,14 @@ async function check(server, key, body, extraHeaders = {}) {
     body: JSON.stringify(body),
   });
   return { status: r.status, headers: r.headers, body: await r.json() };
+}
+
+// Rows in checks.checks, on either engine.
+function countChecks(dataDir, pgUrl) {
+  const out = pgUrl
+    ? execFileSync('psql', [pgUrl, '-tAc', 'SELECT COUNT(*) FROM checks.checks'])
+    : execFileSync('sqlite3', [join(dataDir, 'checks.db'), 'SELECT COUNT(*) FROM checks']);
+  return Number(out.toString().trim());
 }
 
 function demoCard(demo, reason) {
@@ -105,6 +115,32 @@ for (const engine of engines()) {
       assert.equal(pub.body.valid, true);
     } finally {
       await server.stop();
+      db.cleanup();
+    }
+  });
+
+  test(`${engine.name}: check records survive a crash and are imported once at the next start`, async () => {
+    const db = engine.setup();
+    const server = await startServer({ pgUrl: db.pgUrl });
+    try {
+      const key = server.demo.partner_check.server_key;
+      const card = demoCard(server.demo, 'valid');
+      for (let i = 0; i < 7; i++) {
+        assert.equal((await check(server, key, { card_number: card.card_number, name: card.name })).body.valid, true);
+      }
+      // The writer appends the buffer to the spool file every 200 ms; then the process dies.
+      await new Promise((r) => setTimeout(r, 700));
+      const killed = new Promise((r) => server.child.on('exit', (code, signal) => r(signal)));
+      server.child.kill('SIGKILL');
+      assert.equal(await killed, 'SIGKILL');
+      const again = await startServer({ pgUrl: db.pgUrl, demo: false, dataDir: server.dataDir });
+      assert.equal((await check(again, key, { card_number: card.card_number, name: 'Xyz' })).body.reason, 'no_match');
+      const stopped = await again.stop({ keepData: true });
+      assert.equal(stopped.code, 0);
+      assert.equal(countChecks(server.dataDir, db.pgUrl), 8, 'seven before the crash, one after, none twice');
+      assert.deepEqual(readdirSync(join(server.dataDir, 'check-spool')), [], 'the spool is empty after a graceful stop');
+    } finally {
+      rmSync(server.dataDir, { recursive: true, force: true });
       db.cleanup();
     }
   });
