@@ -74,7 +74,7 @@ class CardIndex {
   const std::string* Intern(const std::string& discount);
 
   mutable std::shared_mutex mutex_;
-  std::vector<Entry> sorted_;                       // by number
+  std::vector<Entry> sorted_;  // by number
   // The numbers of sorted_ alone, which the lookup searches: a tenth of the
   // memory of the entries, so that the upper levels of the binary search stay
   // in cache (over the entries, each of a million cards' 20 probes missed it).

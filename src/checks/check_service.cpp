@@ -87,8 +87,8 @@ CheckService::~CheckService() {
   Status flushed = Flush();
   if (!flushed.ok()) {
     // Still in the spool file (if it is one): the next start imports them.
-    log::Error("check records not imported at shutdown", {{"error", flushed.ToString()},
-                                                          {"records", spool_->backlog_bytes() / kCheckRecordBytes}});
+    log::Error("check records not imported at shutdown",
+               {{"error", flushed.ToString()}, {"records", spool_->backlog_bytes() / kCheckRecordBytes}});
   }
   std::lock_guard lock(import_mutex_);
   Status forgotten = importer_.Forget(spool_->Close());

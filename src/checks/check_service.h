@@ -31,13 +31,13 @@
 namespace passwerk::checks {
 
 struct CheckOptions {
-  double rate_per_second = 10;     // token bucket per key
+  double rate_per_second = 10;  // token bucket per key
   double burst = 20;
-  int card_no_match_limit = 5;     // no_match answers per card within the window before it is locked
+  int card_no_match_limit = 5;  // no_match answers per card within the window before it is locked
   int64_t card_window_seconds = 24 * 3600;
   int64_t card_lock_seconds = 24 * 3600;
   int key_daily_no_match_budget = 100;  // per key and Berlin day, then the key is suspended
-  int64_t key_cache_seconds = 2;   // key changes (revocation) take effect within this time
+  int64_t key_cache_seconds = 2;        // key changes (revocation) take effect within this time
   // Card changes made by this process reach the check at once; changes made
   // by another process (`passwerk cards import`) within this time.
   int64_t card_refresh_ms = 1000;
@@ -59,8 +59,8 @@ struct PartnerKeyInfo {
 
 struct CheckAnswer {
   bool valid = false;
-  std::string reason;       // "expired", "blocked", "no_match" when not valid
-  std::string scheme;       // slug, when valid
+  std::string reason;  // "expired", "blocked", "no_match" when not valid
+  std::string scheme;  // slug, when valid
   std::string discount;
   std::string valid_until;  // ISO, when valid
 };
@@ -158,7 +158,7 @@ class CheckService {
 
   std::mutex defence_mutex_;
   std::unordered_map<std::string, std::deque<int64_t>> card_no_matches_;
-  std::unordered_map<std::string, int64_t> card_locks_;  // pseudonym → locked until
+  std::unordered_map<std::string, int64_t> card_locks_;            // pseudonym → locked until
   std::map<std::pair<int64_t, int64_t>, int> key_day_no_matches_;  // (key, day) → count
   std::set<int64_t> suspended_keys_;
 

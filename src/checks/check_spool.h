@@ -114,8 +114,8 @@ class CheckSpool {
 
   const std::string dir_;
   const uint64_t segment_bytes_;
-  mutable std::mutex mutex_;              // guards the fields below
-  std::unique_ptr<Segment> open_;         // appended to; null until the first append
+  mutable std::mutex mutex_;                     // guards the fields below
+  std::unique_ptr<Segment> open_;                // appended to; null until the first append
   std::deque<std::unique_ptr<Segment>> sealed_;  // oldest first; no longer appended to
   uint64_t created_ = 0;
   bool dirty_ = false;  // appended since the last Sync

@@ -70,8 +70,8 @@ Result<Partner> PartnerService::CreatePartner(const accounts::Actor& actor, int6
                                              {municipality_id, name, joined, clock_.NowUnix()}));
     partner.id = row.Int(0);
     for (int64_t scheme_id : scheme_ids) {
-      auto r = tx.Exec("INSERT INTO core.partner_schemes (partner_id, scheme_id) VALUES ($1, $2)",
-                       {partner.id, scheme_id});
+      auto r =
+          tx.Exec("INSERT INTO core.partner_schemes (partner_id, scheme_id) VALUES ($1, $2)", {partner.id, scheme_id});
       if (!r.ok()) return r.status();
     }
     return AuditIn(tx, clock_, actor, "partner.create", "partner:" + std::to_string(partner.id),
@@ -87,7 +87,8 @@ Result<Partner> PartnerService::CreatePartner(const accounts::Actor& actor, int6
 Result<std::vector<Partner>> PartnerService::ListPartners() {
   std::vector<Partner> out;
   Status status = db_.Read([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT id, municipality_id, name, origins FROM core.partners ORDER BY id"));
+    PW_ASSIGN_OR_RETURN(Rows rows,
+                        tx.Query("SELECT id, municipality_id, name, origins FROM core.partners ORDER BY id"));
     PW_ASSIGN_OR_RETURN(Rows grants, tx.Query("SELECT partner_id, scheme_id FROM core.partner_schemes"));
     for (const Row& r : rows) {
       Partner p{r.Int(0), r.Int(1), r.Text(2), {}, {}};
@@ -155,15 +156,15 @@ Status ChangeKey(storage::Database& db, const Clock& clock, const accounts::Acto
 }  // namespace
 
 Status PartnerService::RevokeKey(const accounts::Actor& actor, int64_t key_id) {
-  return ChangeKey(db_, clock_, actor, key_id, [&](int64_t m) { return MayManage(actor, m); },
-                   "UPDATE core.partner_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2",
-                   "partner_key.revoke");
+  return ChangeKey(
+      db_, clock_, actor, key_id, [&](int64_t m) { return MayManage(actor, m); },
+      "UPDATE core.partner_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2", "partner_key.revoke");
 }
 
 Status PartnerService::ReinstateKey(const accounts::Actor& actor, int64_t key_id) {
-  return ChangeKey(db_, clock_, actor, key_id, [&](int64_t m) { return MayManage(actor, m); },
-                   "UPDATE core.partner_keys SET suspended_at = NULL WHERE id = $2 AND $1 > 0",
-                   "partner_key.reinstate");
+  return ChangeKey(
+      db_, clock_, actor, key_id, [&](int64_t m) { return MayManage(actor, m); },
+      "UPDATE core.partner_keys SET suspended_at = NULL WHERE id = $2 AND $1 > 0", "partner_key.reinstate");
 }
 
 Result<std::vector<PartnerKey>> PartnerService::ListKeys(int64_t partner_id) {

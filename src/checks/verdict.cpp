@@ -20,14 +20,17 @@ std::string Base64Url(std::string_view bytes) {
 Result<std::string> Base64UrlDecode(std::string_view text) {
   std::string b64(text);
   for (char& c : b64) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (!std::isalnum(static_cast<unsigned char>(c))) return InvalidArgument("not base64url");
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (!std::isalnum(static_cast<unsigned char>(c)))
+      return InvalidArgument("not base64url");
   }
   while (b64.size() % 4 != 0) b64.push_back('=');
   std::string out(b64.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(b64.data()),
-                          static_cast<int>(b64.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
   if (n < 0) return InvalidArgument("not base64url");
   size_t padding = 0;
   for (size_t i = b64.size(); i > 0 && b64[i - 1] == '='; --i) ++padding;
@@ -37,8 +40,8 @@ Result<std::string> Base64UrlDecode(std::string_view text) {
 
 VerdictSigner::VerdictSigner(const crypto::SecretBox& box) {
   std::string seed = box.DeriveKey("checks/verdict-ed25519");
-  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                               reinterpret_cast<const unsigned char*>(seed.data()), 32);
+  EVP_PKEY* key =
+      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed.data()), 32);
   key_ = key;
   public_key_.assign(32, '\0');
   size_t len = 32;
@@ -50,7 +53,7 @@ VerdictSigner::~VerdictSigner() { EVP_PKEY_free(static_cast<EVP_PKEY*>(key_)); }
 
 std::string VerdictSigner::Sign(const Verdict& v) const {
   nlohmann::json header = {{"alg", "EdDSA"}, {"kid", key_id_}, {"typ", "JWT"}};
-  nlohmann::json payload = {{"iss", "passwerk"}, {"sub", v.card_hash}, {"partner", v.partner_id},
+  nlohmann::json payload = {{"iss", "passwerk"},  {"sub", v.card_hash},  {"partner", v.partner_id},
                             {"iat", v.issued_at}, {"exp", v.expires_at}, {"valid", v.valid}};
   if (v.valid) {
     payload["scheme"] = v.scheme;
@@ -72,8 +75,8 @@ std::string VerdictSigner::Sign(const Verdict& v) const {
 }
 
 std::string VerdictSigner::Jwks() const {
-  nlohmann::json jwk = {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", Base64Url(public_key_)},
-                        {"kid", key_id_}, {"alg", "EdDSA"}, {"use", "sig"}};
+  nlohmann::json jwk = {{"kty", "OKP"},   {"crv", "Ed25519"}, {"x", Base64Url(public_key_)},
+                        {"kid", key_id_}, {"alg", "EdDSA"},   {"use", "sig"}};
   return nlohmann::json{{"keys", nlohmann::json::array({jwk})}}.dump();
 }
 

@@ -14,13 +14,13 @@ namespace passwerk::checks {
 
 struct Verdict {
   bool valid = false;
-  std::string reason;         // when not valid
-  std::string scheme;         // when valid
-  std::string discount;       // when valid
-  std::string valid_until;    // when valid
-  std::string card_hash;      // base64url(SHA-256 of the 12 digits), so a booking can be tied to the card typed
+  std::string reason;       // when not valid
+  std::string scheme;       // when valid
+  std::string discount;     // when valid
+  std::string valid_until;  // when valid
+  std::string card_hash;    // base64url(SHA-256 of the 12 digits), so a booking can be tied to the card typed
   int64_t partner_id = 0;
-  int64_t issued_at = 0;      // unix seconds
+  int64_t issued_at = 0;  // unix seconds
   int64_t expires_at = 0;
 };
 

@@ -298,7 +298,6 @@ CREATE INDEX audit.entries_by_at ON entries(at);
 )SQL"},
 };
 
-
 // The segments of the guest-card procedure (ostseecard* agreement §3). Each
 // holds only what its purpose needs: a table has no column for what its
 // segment must not know (tests search the files byte by byte). No segment
@@ -590,42 +589,64 @@ ALTER TABLE settlement.statement_payments ADD COLUMN provider_name TEXT NOT NULL
 
 std::string_view SegmentName(Segment segment) {
   switch (segment) {
-    case Segment::kCore: return "core";
-    case Segment::kAudit: return "audit";
-    case Segment::kCards: return "cards";
-    case Segment::kChecks: return "checks";
-    case Segment::kSpaTax: return "spa_tax";
-    case Segment::kMarketing: return "marketing";
-    case Segment::kCardLink: return "card_link";
-    case Segment::kCardUsage: return "card_usage";
-    case Segment::kLogistics: return "logistics";
-    case Segment::kHistory: return "history";
-    case Segment::kSettlement: return "settlement";
+    case Segment::kCore:
+      return "core";
+    case Segment::kAudit:
+      return "audit";
+    case Segment::kCards:
+      return "cards";
+    case Segment::kChecks:
+      return "checks";
+    case Segment::kSpaTax:
+      return "spa_tax";
+    case Segment::kMarketing:
+      return "marketing";
+    case Segment::kCardLink:
+      return "card_link";
+    case Segment::kCardUsage:
+      return "card_usage";
+    case Segment::kLogistics:
+      return "logistics";
+    case Segment::kHistory:
+      return "history";
+    case Segment::kSettlement:
+      return "settlement";
   }
   return "core";
 }
 
 const std::vector<Segment>& AllSegments() {
-  static const std::vector<Segment> kAll = {Segment::kCore,      Segment::kAudit,     Segment::kCards,
-                                            Segment::kChecks,    Segment::kSpaTax,    Segment::kMarketing,
-                                            Segment::kCardLink,  Segment::kCardUsage, Segment::kLogistics,
-                                            Segment::kHistory,   Segment::kSettlement};
+  static const std::vector<Segment> kAll = {Segment::kCore,     Segment::kAudit,     Segment::kCards,
+                                            Segment::kChecks,   Segment::kSpaTax,    Segment::kMarketing,
+                                            Segment::kCardLink, Segment::kCardUsage, Segment::kLogistics,
+                                            Segment::kHistory,  Segment::kSettlement};
   return kAll;
 }
 
 const std::vector<Migration>& MigrationsFor(Segment segment) {
   switch (segment) {
-    case Segment::kCore: return kCoreMigrations;
-    case Segment::kAudit: return kAuditMigrations;
-    case Segment::kCards: return kCardsMigrations;
-    case Segment::kChecks: return kChecksMigrations;
-    case Segment::kSpaTax: return kSpaTaxMigrations;
-    case Segment::kMarketing: return kMarketingMigrations;
-    case Segment::kCardLink: return kCardLinkMigrations;
-    case Segment::kCardUsage: return kCardUsageMigrations;
-    case Segment::kLogistics: return kLogisticsMigrations;
-    case Segment::kHistory: return kHistoryMigrations;
-    case Segment::kSettlement: return kSettlementMigrations;
+    case Segment::kCore:
+      return kCoreMigrations;
+    case Segment::kAudit:
+      return kAuditMigrations;
+    case Segment::kCards:
+      return kCardsMigrations;
+    case Segment::kChecks:
+      return kChecksMigrations;
+    case Segment::kSpaTax:
+      return kSpaTaxMigrations;
+    case Segment::kMarketing:
+      return kMarketingMigrations;
+    case Segment::kCardLink:
+      return kCardLinkMigrations;
+    case Segment::kCardUsage:
+      return kCardUsageMigrations;
+    case Segment::kLogistics:
+      return kLogisticsMigrations;
+    case Segment::kHistory:
+      return kHistoryMigrations;
+    case Segment::kSettlement:
+      return kSettlementMigrations;
   }
   return kCoreMigrations;
 }
@@ -684,8 +705,7 @@ std::vector<std::string> RenderMigration(const Migration& migration, Engine engi
 
 Result<int> SchemaVersion(Database& db, Segment segment) {
   int version = 0;
-  std::string sql = "SELECT COALESCE(MAX(version), 0) FROM " + std::string(SegmentName(segment)) +
-                    ".schema_migrations";
+  std::string sql = "SELECT COALESCE(MAX(version), 0) FROM " + std::string(SegmentName(segment)) + ".schema_migrations";
   Status status = db.Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne(sql));
     version = static_cast<int>(row.Int(0));
@@ -729,10 +749,9 @@ Result<int> ApplyMigrations(Database& db, Segment segment) {
         auto result = tx.Exec(statement);
         if (!result.ok()) return result.status();
       }
-      auto recorded = tx.Exec("INSERT INTO " + schema +
-                                  ".schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
-                              {int64_t{migration.version}, migration.description,
-                               static_cast<int64_t>(std::time(nullptr))});
+      auto recorded =
+          tx.Exec("INSERT INTO " + schema + ".schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
+                  {int64_t{migration.version}, migration.description, static_cast<int64_t>(std::time(nullptr))});
       return recorded.ok() ? Status::Ok() : recorded.status();
     });
     if (!status.ok()) return status;
