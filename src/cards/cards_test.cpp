@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cards/card_number.h"
 #include "cards/name_match.h"
@@ -79,7 +80,8 @@ class CardServiceTest : public ::testing::TestWithParam<storage::testing::Backen
   void SetUp() override {
     std::string reason;
     test_db_ = storage::testing::TestDatabase::Create(
-        GetParam(), {storage::Segment::kCore, storage::Segment::kAudit, storage::Segment::kCards, storage::Segment::kChecks},
+        GetParam(),
+        {storage::Segment::kCore, storage::Segment::kAudit, storage::Segment::kCards, storage::Segment::kChecks},
         &reason);
     if (!test_db_) GTEST_SKIP() << reason;
     accounts_ = std::make_unique<accounts::AccountService>(test_db_->db(), clock_, box_, throttle_);
@@ -214,6 +216,22 @@ TEST_P(CardServiceTest, CardIndexMergesNewCardsAndAppliesUpdates) {
   }
   EXPECT_FALSE(index.Find(MakeCardNumber(999, 1)).has_value());
   EXPECT_FALSE(index.Find("not a number").has_value());
+  // The index keeps its cards in a scrambled order: the numbers next to an
+  // issued one are still not found.
+  std::set<std::string> issued;
+  for (const Card& card : cards) issued.insert(card.card_number);
+  for (const Card& card : cards) {
+    int code = std::stoi(card.card_number.substr(0, 3));
+    auto serial = static_cast<uint32_t>(std::stoul(card.card_number.substr(3, 8)));
+    for (uint32_t neighbour : {serial - 1, serial + 1}) {
+      std::string number = MakeCardNumber(code, neighbour % 100'000'000u);
+      if (!issued.contains(number)) {
+        EXPECT_FALSE(index.Find(number).has_value()) << number;
+      }
+    }
+  }
+  checks::CardIndex empty;
+  EXPECT_FALSE(empty.Find(cards[0].card_number).has_value());
 }
 
 TEST_P(CardServiceTest, LockoutAfterRepeatedNoMatchAndExpiryOfTheLock) {

@@ -46,7 +46,7 @@ class CardIndex {
  public:
   // Cards added since the last merge sit in a hash map; past
   // `merge_threshold` of them they are merged into the sorted vector.
-  explicit CardIndex(size_t merge_threshold = 65536) : merge_threshold_(merge_threshold) {}
+  explicit CardIndex(size_t merge_threshold = 65536);
 
   // One caller at a time (Find may run concurrently).
   // Reads the cards written since the last refresh (all of them the first
@@ -61,25 +61,33 @@ class CardIndex {
 
  private:
   struct Entry {
-    uint64_t number;
+    uint64_t key;  // KeyOf(number)
     CardFacts facts;
   };
   struct Change {
-    uint64_t number;
+    uint64_t key;
     CardFacts facts;
   };
+  // The order the index keeps cards in: the number scrambled by a bijection
+  // with a secret drawn per index. A lookup's binary search then takes a
+  // path that says nothing about the number: a known number, an unknown one
+  // (also one far outside the issued range) and the decoy of a number that
+  // fails Luhn all walk the sorted keys at random, so no kind of no_match
+  // answer comes from warmer caches than another.
+  uint64_t KeyOf(uint64_t number) const;
   Result<Change> ChangeOf(const storage::Row& row);
   void Apply(std::vector<Change>& changes, int64_t revision);
-  void IndexNumbers();
+  void IndexKeys();
   const std::string* Intern(const std::string& discount);
 
   mutable std::shared_mutex mutex_;
-  std::vector<Entry> sorted_;  // by number
-  // The numbers of sorted_ alone, which the lookup searches: a tenth of the
+  const uint64_t secret_;
+  std::vector<Entry> sorted_;  // by key
+  // The keys of sorted_ alone, which the lookup searches: a tenth of the
   // memory of the entries, so that the upper levels of the binary search stay
   // in cache (over the entries, each of a million cards' 20 probes missed it).
-  std::vector<uint64_t> sorted_numbers_;
-  std::unordered_map<uint64_t, CardFacts> recent_;  // added since the last merge into sorted_
+  std::vector<uint64_t> sorted_keys_;
+  std::unordered_map<uint64_t, CardFacts> recent_;  // by key; added since the last merge into sorted_
   std::deque<std::string> discounts_;               // stable addresses for CardFacts::discount
   std::unordered_map<std::string, const std::string*> discount_ids_;
   int64_t revision_ = -1;

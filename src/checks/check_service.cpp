@@ -33,9 +33,15 @@ int64_t SteadyMillis() {
       .count();
 }
 
-// A well-formed number that no scheme issues (scheme code 000): looked up when
-// the input fails Luhn, so that path costs the same as an unknown number.
-const std::string kDecoyNumber = cards::MakeCardNumber(0, 0);
+// A well-formed number that no scheme issues (scheme code 000), looked up when
+// the input fails Luhn, so that path costs the same as an unknown number. Its
+// serial follows the input, so that its lookup walks the index like any other
+// (card_index.h).
+std::string DecoyNumber(std::string_view input) {
+  uint32_t hash = 2166136261u;  // FNV-1a
+  for (char c : input) hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+  return cards::MakeCardNumber(0, hash % 100'000'000u);
+}
 
 // A check that fills the buffer to this many records appends them to the
 // spool (one write of 20 KiB into the page cache); the writer thread appends
@@ -187,7 +193,7 @@ Result<CheckAnswer> CheckService::Check(const PartnerKeyInfo& key, const std::st
   if (name.size() > 64) return InvalidArgument("name is too long", "name");
 
   std::optional<std::string> normalized = cards::NormalizeCardNumber(card_number);
-  const std::string& lookup = normalized ? *normalized : kDecoyNumber;
+  const std::string lookup = normalized ? *normalized : DecoyNumber(card_number);
   std::string pseudonym = keys_.Pseudonym(normalized ? *normalized : card_number);
   std::string canonical = cards::CanonicalName(name);
 

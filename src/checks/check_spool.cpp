@@ -66,7 +66,11 @@ std::string InsertChecksSql(size_t rows) {
   for (size_t r = 0; r < rows; ++r) {
     size_t p = r * 6;
     sql += (r ? ", (" : "(");
-    for (size_t c = 1; c <= 6; ++c) sql += "$" + std::to_string(p + c) + (c < 6 ? ", " : ")");
+    for (size_t c = 1; c <= 6; ++c) {
+      sql += '$';
+      sql += std::to_string(p + c);
+      sql += c < 6 ? ", " : ")";
+    }
   }
   return sql;
 }
