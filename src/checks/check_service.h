@@ -119,10 +119,11 @@ class CheckService {
   // Appends to the spool; on failure the records go back into the buffer
   // (the error is logged and returned).
   Status AppendToSpool(std::string records);
-  // Appends what is buffered, every 200 ms (normal priority: it takes the
-  // buffer's lock, which the checks need).
+  // Appends what is buffered and prepares the next spool segment, every
+  // 200 ms (normal priority: it takes the buffer's lock, which the checks
+  // need).
   void WriterLoop();
-  // Syncs the spool and imports it, at SCHED_IDLE. It takes no lock that a
+  // Imports the spool, at SCHED_IDLE. It takes no lock that a
   // check waits for, other than the spool's for a few instructions: an idle
   // thread can be preempted while holding a lock, and then holds it until the
   // CPU is idle again.

@@ -76,9 +76,17 @@ class CheckSpool {
 
   // Appends whole encoded records (a multiple of kCheckRecordBytes); whole or
   // absent: a failed write is cut back off the file. Thread-safe.
+  //
+  // Appends go to the page cache and are not synced: they survive a crash of
+  // the process, and reach the disk with the kernel's writeback. A segment
+  // imported and deleted before that (at full load within seconds) is never
+  // written to disk at all, which keeps writeback off the check's CPU. A power
+  // failure can lose records not yet imported; Close() syncs what it keeps.
   Status Append(std::string_view records);
-  // Makes appended records durable (fdatasync). Not while Next/Imported run.
-  Status Sync();
+  // Creates the segment the next append that fills the open one will move
+  // to, unless there is one: so that no check creates a file and syncs the
+  // directory. Thread-safe; the file is created outside the lock.
+  Status Prepare();
 
   // The next records to import, from the oldest segment that has any, at
   // most `max_records`. An empty chunk (no records, begin == end) means the
@@ -95,7 +103,8 @@ class CheckSpool {
 
   // Bytes appended or adopted and not yet imported.
   uint64_t backlog_bytes() const { return backlog_.load(std::memory_order_relaxed); }
-  // Number of segment files this spool holds (open and sealed).
+  // Number of segment files this spool holds records in (open and sealed;
+  // not the prepared one).
   size_t segment_count() const;
 
  private:
@@ -105,10 +114,11 @@ class CheckSpool {
     int fd = -1;
     uint64_t written = 0;              // whole records in the file
     std::optional<uint64_t> imported;  // known once read from the database
-    bool synced = true;                // nothing appended since the last fdatasync
   };
   CheckSpool(std::string dir, uint64_t segment_bytes) : dir_(std::move(dir)), segment_bytes_(segment_bytes) {}
   Status Adopt();
+  // A new, empty segment file (locked with flock, its directory entry
+  // synced). Runs with or without mutex_ held.
   Result<std::unique_ptr<Segment>> Create();
   void Remove(Segment& segment);
 
@@ -117,8 +127,8 @@ class CheckSpool {
   mutable std::mutex mutex_;                     // guards the fields below
   std::unique_ptr<Segment> open_;                // appended to; null until the first append
   std::deque<std::unique_ptr<Segment>> sealed_;  // oldest first; no longer appended to
-  uint64_t created_ = 0;
-  bool dirty_ = false;  // appended since the last Sync
+  std::unique_ptr<Segment> prepared_;            // the next open_, from Prepare()
+  std::atomic<uint64_t> created_{0};             // segments created; Create runs with or without the lock
   bool closed_ = false;
   std::atomic<uint64_t> backlog_{0};
 };

@@ -118,7 +118,6 @@ TEST_P(CheckSpoolTest, RecordsLeftByAnEndedProcessAreImportedOnceByTheNext) {
     auto spool = CheckSpool::Open(dir_, /*segment_bytes=*/4 * kCheckRecordBytes);
     ASSERT_TRUE(spool.ok()) << spool.status().ToString();
     for (int i = 0; i < 10; ++i) ASSERT_TRUE((*spool)->Append(Records(i, 1)).ok());
-    ASSERT_TRUE((*spool)->Sync().ok());
     EXPECT_EQ((*spool)->segment_count(), 3u) << "4 + 4 + 2 records";
     EXPECT_EQ((*spool)->backlog_bytes(), 10 * kCheckRecordBytes);
     // Imported partly (chunks of at most 3 records within a segment: 0-2,
@@ -210,6 +209,53 @@ TEST_P(CheckSpoolTest, AFailedAppendLeavesNothingBehind) {
   SpoolImporter importer(test_db_->db(), **spool);
   ASSERT_TRUE(importer.Import().ok());
   EXPECT_EQ(ImportedPseudonyms(), (std::vector<std::string>{"pseudonym0", "pseudonym1", "pseudonym5"}));
+}
+
+TEST_P(CheckSpoolTest, APreparedSegmentTakesTheAppendsThatFollowAFullOne) {
+  {
+    auto spool = CheckSpool::Open(dir_, /*segment_bytes=*/2 * kCheckRecordBytes);
+    ASSERT_TRUE(spool.ok());
+    ASSERT_TRUE((*spool)->Append(Records(0, 2)).ok());
+    ASSERT_TRUE((*spool)->Prepare().ok());
+    ASSERT_TRUE((*spool)->Prepare().ok()) << "a second call keeps the prepared segment";
+    EXPECT_EQ(SegmentFiles(dir_).size(), 2u) << "the open segment and the prepared one";
+    EXPECT_EQ((*spool)->segment_count(), 1u) << "the prepared segment holds no records";
+    ASSERT_TRUE((*spool)->Append(Records(2, 1)).ok());
+    EXPECT_EQ(SegmentFiles(dir_).size(), 2u) << "the full segment was sealed and the prepared one opened";
+    EXPECT_EQ((*spool)->segment_count(), 2u);
+    ASSERT_TRUE((*spool)->Prepare().ok());
+    EXPECT_EQ(SegmentFiles(dir_).size(), 3u);
+    // The process ends with the records not imported and an empty prepared
+    // segment: Close removes the empty one and keeps the others.
+    (void)(*spool)->Close();
+    EXPECT_EQ(SegmentFiles(dir_).size(), 2u);
+  }
+  {
+    // A crash leaves the prepared segment too: the next start adopts it
+    // empty and retires it with the others.
+    auto spool = CheckSpool::Open(dir_, 2 * kCheckRecordBytes);
+    ASSERT_TRUE(spool.ok());
+    ASSERT_TRUE((*spool)->Prepare().ok());
+    ASSERT_TRUE((*spool)->Append(Records(3, 1)).ok());
+    ASSERT_TRUE((*spool)->Prepare().ok());
+    ASSERT_EQ(SegmentFiles(dir_).size(), 4u);
+    // The files as a crash leaves them (Close would remove the empty one).
+    fs::path crashed = dir_ + "-crashed";
+    fs::remove_all(crashed);
+    fs::copy(dir_, crashed);
+    (void)(*spool)->Close();
+    fs::remove_all(dir_);
+    fs::rename(crashed, dir_);
+  }
+  auto spool = CheckSpool::Open(dir_, 2 * kCheckRecordBytes);
+  ASSERT_TRUE(spool.ok());
+  EXPECT_EQ((*spool)->backlog_bytes(), 4 * kCheckRecordBytes);
+  SpoolImporter importer(test_db_->db(), **spool);
+  ASSERT_TRUE(importer.Import().ok());
+  EXPECT_EQ(ImportedPseudonyms(), Expected(0, 4)) << "each record exactly once";
+  EXPECT_TRUE(SegmentFiles(dir_).empty()) << "the empty segment is retired with the others";
+  ASSERT_TRUE(importer.Forget((*spool)->Close()).ok());
+  EXPECT_EQ(SpoolFileRows(), 0);
 }
 
 TEST_P(CheckSpoolTest, AnInMemorySpoolImportsToo) {
