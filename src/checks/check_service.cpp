@@ -17,6 +17,7 @@
 #include "cards/name_match.h"
 #include "core/crypto.h"
 #include "core/dates.h"
+#include "core/fnv.h"
 #include "core/log.h"
 
 namespace passwerk::checks {
@@ -37,11 +38,7 @@ int64_t SteadyMillis() {
 // the input fails Luhn, so that path costs the same as an unknown number. Its
 // serial follows the input, so that its lookup walks the index like any other
 // (card_index.h).
-std::string DecoyNumber(std::string_view input) {
-  uint32_t hash = 2166136261u;  // FNV-1a
-  for (char c : input) hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
-  return cards::MakeCardNumber(0, hash % 100'000'000u);
-}
+std::string DecoyNumber(std::string_view input) { return cards::MakeCardNumber(0, Fnv1a32(input) % 100'000'000u); }
 
 // A check that fills the buffer to this many records appends them to the
 // spool (one write of 20 KiB into the page cache); the writer thread appends

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/fnv.h"
 #include "core/log.h"
 
 namespace passwerk::checks {
@@ -24,15 +25,6 @@ constexpr std::string_view kSuffix = ".spool";
 
 // Result codes on disk; index + 1 is the code.
 constexpr std::string_view kResults[] = {"valid", "no_match", "expired", "blocked"};
-
-uint32_t Fnv1a(const char* data, size_t size) {
-  uint32_t hash = 2166136261u;
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= static_cast<uint8_t>(data[i]);
-    hash *= 16777619u;
-  }
-  return hash;
-}
 
 void Put64(char* out, int64_t value) { std::memcpy(out, &value, sizeof value); }
 int64_t Get64(const char* in) {
@@ -100,7 +92,7 @@ bool EncodeCheckRecord(int64_t at, int64_t partner_id, int64_t key_id, std::opti
   Put64(out + 24, key_id);
   Put64(out + 32, scheme_id.value_or(0));
   std::memcpy(out + 40, pseudonym.data(), pseudonym.size());
-  uint32_t checksum = Fnv1a(out + 4, kCheckRecordBytes - 4);
+  uint32_t checksum = Fnv1a32(std::string_view(out + 4, kCheckRecordBytes - 4));
   std::memcpy(out, &checksum, sizeof checksum);
   return true;
 }
@@ -108,7 +100,7 @@ bool EncodeCheckRecord(int64_t at, int64_t partner_id, int64_t key_id, std::opti
 std::optional<CheckRecord> DecodeCheckRecord(const char* in) {
   uint32_t checksum;
   std::memcpy(&checksum, in, sizeof checksum);
-  if (checksum != Fnv1a(in + 4, kCheckRecordBytes - 4)) return std::nullopt;
+  if (checksum != Fnv1a32(std::string_view(in + 4, kCheckRecordBytes - 4))) return std::nullopt;
   auto code = static_cast<uint8_t>(in[5]);
   if (static_cast<uint8_t>(in[4]) != kFormatVersion || code < 1 || code > std::size(kResults)) return std::nullopt;
   CheckRecord record;

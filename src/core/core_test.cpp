@@ -10,6 +10,7 @@
 #include "accounts/totp.h"
 #include "core/config.h"
 #include "core/crypto.h"
+#include "core/fnv.h"
 #include "core/status.h"
 
 namespace passwerk {
@@ -23,6 +24,19 @@ TEST(StatusTest, ResultCarriesValueOrError) {
   EXPECT_FALSE(error.ok());
   EXPECT_EQ(error.status().field(), "field_x");
   EXPECT_EQ(ErrorCodeName(ErrorCode::kResourceExhausted), "resource_exhausted");
+}
+
+TEST(FnvTest, MatchesPublishedVectors) {
+  // From the FNV reference test suite (draft-eastlake-fnv).
+  EXPECT_EQ(Fnv1a32(""), 0x811c9dc5u);
+  EXPECT_EQ(Fnv1a32("a"), 0xe40c292cu);
+  EXPECT_EQ(Fnv1a32("foobar"), 0xbf9cf968u);
+  EXPECT_EQ(Fnv1a64(""), 0xcbf29ce484222325ULL);
+  EXPECT_EQ(Fnv1a64("a"), 0xaf63dc4c8601ec8cULL);
+  EXPECT_EQ(Fnv1a64("foobar"), 0x85944171f73967e8ULL);
+  // A byte above 0x7f is taken as unsigned, not sign-extended from char.
+  EXPECT_EQ(Fnv1a32("\xff"), 0x7a0b824eu);
+  EXPECT_EQ(Fnv1a64("\xff"), 0xaf64724c8602eb6eULL);
 }
 
 TEST(CryptoTest, Sha256AndHmacMatchPublishedVectors) {

@@ -5,20 +5,11 @@
 #include <cstdio>
 #include <unordered_map>
 
+#include "core/fnv.h"
 #include "embedded_assets.h"
 
 namespace passwerk::web {
 namespace {
-
-// FNV-1a: enough to tell versions of our own files apart; not a security hash.
-uint64_t Fnv1a(std::string_view data) {
-  uint64_t hash = 14695981039346656037ULL;
-  for (unsigned char c : data) {
-    hash ^= c;
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
 
 std::string Hex16(uint64_t value) {
   char buffer[17];
@@ -40,7 +31,7 @@ const Table& GetTable() {
     for (size_t i = 0; i < count; ++i) {
       const embedded::File& f = files[i];
       std::string_view data(reinterpret_cast<const char*>(f.data), f.size);
-      t.assets.push_back(Asset{f.url_path, f.content_type, data, "\"" + Hex16(Fnv1a(data)) + "\""});
+      t.assets.push_back(Asset{f.url_path, f.content_type, data, "\"" + Hex16(Fnv1a64(data)) + "\""});
     }
     for (size_t i = 0; i < t.assets.size(); ++i) t.by_path.emplace(t.assets[i].url_path, i);
     return t;
@@ -70,8 +61,7 @@ http::Response ServeAsset(const Asset& asset, const http::Request& request) {
   response.AddHeader("Cache-Control", "public, max-age=86400");
   response.AddHeader("ETag", asset.etag);
   response.content_type = std::string(asset.content_type);
-  if (auto match = request.Header("if-none-match");
-      match && match->find(asset.etag) != std::string_view::npos) {
+  if (auto match = request.Header("if-none-match"); match && match->find(asset.etag) != std::string_view::npos) {
     response.status = 304;
     return response;
   }
