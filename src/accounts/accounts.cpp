@@ -42,8 +42,8 @@ Value OptValue(const std::optional<int64_t>& v) {
   return std::monostate{};
 }
 
-Status Audit(Tx& tx, const Clock& clock, const std::string& actor, const std::string& action,
-             const std::string& object, const nlohmann::json& detail, const std::string& request_id) {
+Status Audit(Tx& tx, const Clock& clock, const std::string& actor, const std::string& action, const std::string& object,
+             const nlohmann::json& detail, const std::string& request_id) {
   auto seq = audit::Append(tx, clock, {actor, action, object, detail.dump(), request_id});
   return seq.ok() ? Status::Ok() : seq.status();
 }
@@ -70,12 +70,12 @@ const std::string& DummyPasswordHash() {
 
 Result<Session> LoadSession(Tx& tx, const std::string& token) {
   std::string hash = crypto::Sha256Hex(token);
-  PW_ASSIGN_OR_RETURN(
-      Rows rows, tx.Query("SELECT s.stage, s.csrf_token, s.expires_at, s.last_seen_at, " + std::string("u.") +
-                              "id, u.username, u.display_name, u.role, u.municipality_id, u.department_id, "
-                              "u.totp_enrolled, u.disabled, u.created_at "
-                              "FROM core.sessions s JOIN core.users u ON u.id = s.user_id WHERE s.token_hash = $1",
-                          {hash}));
+  PW_ASSIGN_OR_RETURN(Rows rows,
+                      tx.Query("SELECT s.stage, s.csrf_token, s.expires_at, s.last_seen_at, " + std::string("u.") +
+                                   "id, u.username, u.display_name, u.role, u.municipality_id, u.department_id, "
+                                   "u.totp_enrolled, u.disabled, u.created_at "
+                                   "FROM core.sessions s JOIN core.users u ON u.id = s.user_id WHERE s.token_hash = $1",
+                               {hash}));
   if (rows.empty()) return Unauthenticated("not logged in");
   const Row& row = rows[0];
   Session session;
@@ -91,13 +91,23 @@ Result<Session> LoadSession(Tx& tx, const std::string& token) {
 
 }  // namespace
 
+Status AuditAs(Tx& tx, const Clock& clock, const Actor& actor, const std::string& action, const std::string& object,
+               const nlohmann::json& detail) {
+  return Audit(tx, clock, actor.id, action, object, detail, actor.request_id);
+}
+
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kOperator: return "operator";
-    case Role::kMunicipalityAdmin: return "municipality_admin";
-    case Role::kClerk: return "clerk";
-    case Role::kAuditor: return "auditor";
-    case Role::kLandlord: return "landlord";
+    case Role::kOperator:
+      return "operator";
+    case Role::kMunicipalityAdmin:
+      return "municipality_admin";
+    case Role::kClerk:
+      return "clerk";
+    case Role::kAuditor:
+      return "auditor";
+    case Role::kLandlord:
+      return "landlord";
   }
   return "clerk";
 }
@@ -110,9 +120,9 @@ std::optional<Role> ParseRole(std::string_view name) {
 }
 
 const std::vector<std::string>& KnownScopes() {
-  static const std::vector<std::string> kScopes = {"users:read", "users:write", "audit:read", "cards:write",
-                                                     "registrations:write", "statistics:read", "terminals:read",
-                                                     "settlement:read", "settlement:write"};
+  static const std::vector<std::string> kScopes = {"users:read",     "users:write",         "audit:read",
+                                                   "cards:write",    "registrations:write", "statistics:read",
+                                                   "terminals:read", "settlement:read",     "settlement:write"};
   return kScopes;
 }
 
@@ -137,12 +147,18 @@ bool HasScope(const Actor& actor, std::string_view scope) {
 }
 }  // namespace
 
+Result<std::vector<audit::AuditEntry>> AccountService::ListAudit(const Actor& actor, const audit::AuditFilter& filter) {
+  if (!HasScope(actor, "audit:read") || (actor.user && !MayReadAudit(*actor.user))) {
+    return PermissionDenied("reading the audit trail needs the auditor or operator role and the audit:read scope");
+  }
+  return audit::List(db_, filter);
+}
+
 Result<Municipality> AccountService::CreateMunicipality(const Actor& actor, const std::string& number,
                                                         const std::string& name) {
   if (!IsOperator(actor)) return PermissionDenied("only operators create municipalities");
   if (number.size() != 8 || !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return InvalidArgument("the municipality number (Amtlicher Gemeindeschlüssel) has 8 digits",
-                           "municipality_number");
+    return InvalidArgument("the municipality number (Amtlicher Gemeindeschlüssel) has 8 digits", "municipality_number");
   }
   if (name.empty() || name.size() > 200) return InvalidArgument("the name must have 1 to 200 characters", "name");
   Municipality municipality{0, number, name};
@@ -252,7 +268,8 @@ Result<User> AccountService::CreateUser(const Actor& actor, const NewUser& input
   User user;
   Status status = db_.Write([&](Tx& tx) -> Status {
     if (input.municipality_id) {
-      PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT 1 FROM core.municipalities WHERE id = $1", {*input.municipality_id}));
+      PW_ASSIGN_OR_RETURN(Rows m,
+                          tx.Query("SELECT 1 FROM core.municipalities WHERE id = $1", {*input.municipality_id}));
       if (m.empty()) return InvalidArgument("no such municipality", "municipality_id");
     }
     if (input.department_id) {
@@ -365,8 +382,7 @@ Status AccountService::EnableUser(const Actor& actor, int64_t user_id) {
 Result<LoginResult> AccountService::Login(const std::string& username, const std::string& password,
                                           const std::string& remote_address, const std::string& request_id) {
   if (int64_t wait = throttle_.RetryAfter(username, remote_address); wait > 0) {
-    return ResourceExhausted("too many failed logins; try again in " + std::to_string((wait + 59) / 60) +
-                             " minutes");
+    return ResourceExhausted("too many failed logins; try again in " + std::to_string((wait + 59) / 60) + " minutes");
   }
   std::string password_hash;
   std::optional<User> user;
@@ -426,8 +442,8 @@ Result<Enrolment> AccountService::BeginEnrolment(const std::string& session_toke
       return FailedPrecondition("no enrolment is pending for this session");
     }
     std::string hash = crypto::Sha256Hex(session_token);
-    PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("SELECT pending_totp_secret_enc FROM core.sessions WHERE token_hash = $1",
-                                             {hash}));
+    PW_ASSIGN_OR_RETURN(Row row,
+                        tx.QueryOne("SELECT pending_totp_secret_enc FROM core.sessions WHERE token_hash = $1", {hash}));
     std::string secret;
     if (!row.IsNull(0)) {
       PW_ASSIGN_OR_RETURN(secret, secrets_.Decrypt(row.Text(0), kPendingTotpContext));
@@ -458,15 +474,14 @@ Result<Session> AccountService::VerifyTotp(const std::string& session_token, con
     }
     username = session.user.username;
     if (int64_t wait = throttle_.RetryAfter(username, remote_address); wait > 0) {
-      return ResourceExhausted("too many failed logins; try again in " + std::to_string((wait + 59) / 60) +
-                               " minutes");
+      return ResourceExhausted("too many failed logins; try again in " + std::to_string((wait + 59) / 60) + " minutes");
     }
     std::string hash = crypto::Sha256Hex(session_token);
     std::string secret;
     int64_t last_step = 0;
     if (session.stage == "enrol") {
-      PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("SELECT pending_totp_secret_enc FROM core.sessions WHERE token_hash = $1",
-                                               {hash}));
+      PW_ASSIGN_OR_RETURN(
+          Row row, tx.QueryOne("SELECT pending_totp_secret_enc FROM core.sessions WHERE token_hash = $1", {hash}));
       if (row.IsNull(0)) return FailedPrecondition("scan the QR code first");
       PW_ASSIGN_OR_RETURN(secret, secrets_.Decrypt(row.Text(0), kPendingTotpContext));
     } else {
@@ -481,9 +496,10 @@ Result<Session> AccountService::VerifyTotp(const std::string& session_token, con
       return Status::Ok();  // audited below, outside this transaction's rollback
     }
     if (session.stage == "enrol") {
-      auto enrolled = tx.Exec("UPDATE core.users SET totp_secret_enc = $1, totp_enrolled = 1, totp_last_step = $2 "
-                              "WHERE id = $3",
-                              {storage::Blob{secrets_.Encrypt(secret, kTotpContext)}, *step, session.user.id});
+      auto enrolled = tx.Exec(
+          "UPDATE core.users SET totp_secret_enc = $1, totp_enrolled = 1, totp_last_step = $2 "
+          "WHERE id = $3",
+          {storage::Blob{secrets_.Encrypt(secret, kTotpContext)}, *step, session.user.id});
       if (!enrolled.ok()) return enrolled.status();
       PW_RETURN_IF_ERROR(Audit(tx, clock_, "user:" + std::to_string(session.user.id), "user.totp_enrol",
                                "user:" + std::to_string(session.user.id), nlohmann::json::object(), request_id));
@@ -512,8 +528,8 @@ Result<Session> AccountService::VerifyTotp(const std::string& session_token, con
   if (wrong_code) {
     throttle_.RecordFailure(username, remote_address);
     Status audited = db_.Write([&](Tx& tx) -> Status {
-      return Audit(tx, clock_, "anonymous", "session.totp_failed", "user:" + username,
-                   {{"address", remote_address}}, request_id);
+      return Audit(tx, clock_, "anonymous", "session.totp_failed", "user:" + username, {{"address", remote_address}},
+                   request_id);
     });
     if (!audited.ok()) return audited;
     return Unauthenticated("the code is wrong or was already used");
@@ -602,7 +618,8 @@ Result<CreatedToken> AccountService::CreateToken(const Actor& actor, int64_t use
 Status AccountService::RevokeToken(const Actor& actor, int64_t token_id) {
   if (actor.via_token) return PermissionDenied("tokens cannot revoke tokens");
   return db_.Write([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT user_id, revoked_at FROM core.api_tokens WHERE id = $1", {token_id}));
+    PW_ASSIGN_OR_RETURN(Rows rows,
+                        tx.Query("SELECT user_id, revoked_at FROM core.api_tokens WHERE id = $1", {token_id}));
     if (rows.empty()) return NotFound("no such token");
     if (actor.user && !IsOperator(actor) && actor.user->id != rows[0].Int(0)) return NotFound("no such token");
     if (!rows[0].IsNull(1)) return Status::Ok();  // already revoked
@@ -616,7 +633,8 @@ Status AccountService::RevokeToken(const Actor& actor, int64_t token_id) {
 Result<std::vector<ApiToken>> AccountService::ListTokens(const Actor& actor) {
   std::vector<ApiToken> tokens;
   Status status = db_.Read([&](Tx& tx) -> Status {
-    std::string sql = "SELECT id, prefix, name, user_id, scopes, created_at, expires_at, revoked_at FROM core.api_tokens";
+    std::string sql =
+        "SELECT id, prefix, name, user_id, scopes, created_at, expires_at, revoked_at FROM core.api_tokens";
     Params params;
     if (actor.user && !IsOperator(actor)) {
       sql += " WHERE user_id = $1";
@@ -644,12 +662,13 @@ Result<Actor> AccountService::AuthenticateToken(const std::string& secret, const
   if (secret.rfind("pwk_", 0) != 0 || secret.size() > 128) return Unauthenticated("invalid token");
   Actor actor;
   Status status = db_.Read([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT t.id, t.scopes, t.expires_at, t.revoked_at, u." +
-                                                std::string("id, u.username, u.display_name, u.role, u.municipality_id, "
-                                                            "u.department_id, u.totp_enrolled, u.disabled, u.created_at "
-                                                            "FROM core.api_tokens t JOIN core.users u ON u.id = t.user_id "
-                                                            "WHERE t.token_hash = $1"),
-                                            {crypto::Sha256Hex(secret)}));
+    PW_ASSIGN_OR_RETURN(Rows rows,
+                        tx.Query("SELECT t.id, t.scopes, t.expires_at, t.revoked_at, u." +
+                                     std::string("id, u.username, u.display_name, u.role, u.municipality_id, "
+                                                 "u.department_id, u.totp_enrolled, u.disabled, u.created_at "
+                                                 "FROM core.api_tokens t JOIN core.users u ON u.id = t.user_id "
+                                                 "WHERE t.token_hash = $1"),
+                                 {crypto::Sha256Hex(secret)}));
     if (rows.empty()) return Unauthenticated("invalid token");
     const Row& row = rows[0];
     if (!row.IsNull(3) || row.Int(2) <= clock_.NowUnix()) return Unauthenticated("invalid token");

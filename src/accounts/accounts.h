@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "accounts/throttle.h"
+#include "audit/audit_log.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/status.h"
@@ -40,7 +42,7 @@ struct NewUser {
   Role role = Role::kClerk;
   std::optional<int64_t> municipality_id;  // required except for operator and auditor
   std::optional<int64_t> department_id;
-  std::string password;      // at least 12 characters
+  std::string password;  // at least 12 characters
   // Pre-set TOTP secret (base32) for demo data and migration; empty: the user
   // enrols at first login.
   std::string totp_secret_base32;
@@ -60,12 +62,17 @@ struct Department {
 
 // Who is acting: a logged-in user, an API token or the command line.
 struct Actor {
-  std::string id;  // "user:7", "token:3", "cli"
-  std::optional<User> user;   // absent for the command line ("cli"), which may do anything
+  std::string id;            // "user:7", "token:3", "cli"
+  std::optional<User> user;  // absent for the command line ("cli"), which may do anything
   std::string request_id;
   std::vector<std::string> scopes;  // API tokens only: what the token may do; empty for sessions
   bool via_token = false;
 };
+
+// Appends to the audit trail within `tx` what `actor` did: the one way domain
+// code records a change, in the transaction that makes it.
+Status AuditAs(storage::Tx& tx, const Clock& clock, const Actor& actor, const std::string& action,
+               const std::string& object, const nlohmann::json& detail);
 
 // Scopes an API token can carry.
 const std::vector<std::string>& KnownScopes();
@@ -115,14 +122,12 @@ struct AccountOptions {
 
 class AccountService {
  public:
-  AccountService(storage::Database& db, const Clock& clock, const crypto::SecretBox& secrets,
-                 LoginThrottle& throttle, AccountOptions options = {});
+  AccountService(storage::Database& db, const Clock& clock, const crypto::SecretBox& secrets, LoginThrottle& throttle,
+                 AccountOptions options = {});
 
   // --- municipalities and departments (operator) ---
-  Result<Municipality> CreateMunicipality(const Actor& actor, const std::string& number,
-                                          const std::string& name);
-  Result<Department> CreateDepartment(const Actor& actor, int64_t municipality_id,
-                                      const std::string& name);
+  Result<Municipality> CreateMunicipality(const Actor& actor, const std::string& number, const std::string& name);
+  Result<Department> CreateDepartment(const Actor& actor, int64_t municipality_id, const std::string& name);
   Result<std::vector<Municipality>> ListMunicipalities();
   Result<std::vector<Department>> ListDepartments(std::optional<int64_t> municipality_id);
 
@@ -135,8 +140,8 @@ class AccountService {
   Status EnableUser(const Actor& actor, int64_t user_id);
 
   // --- login: password, then TOTP (enrol first if needed) ---
-  Result<LoginResult> Login(const std::string& username, const std::string& password,
-                            const std::string& remote_address, const std::string& request_id);
+  Result<LoginResult> Login(const std::string& username, const std::string& password, const std::string& remote_address,
+                            const std::string& request_id);
   Result<Enrolment> BeginEnrolment(const std::string& session_token);
   // Completes TOTP (or the enrolment confirmation) and upgrades the session to "full".
   Result<Session> VerifyTotp(const std::string& session_token, const std::string& code,
@@ -156,6 +161,9 @@ class AccountService {
   // Permission checks shared by the API and the web pages.
   static bool MayManageUsers(const User& user);
   static bool MayReadAudit(const User& user);
+  // The audit trail, newest first, for auditors and operators (a token needs
+  // audit:read as well).
+  Result<std::vector<audit::AuditEntry>> ListAudit(const Actor& actor, const audit::AuditFilter& filter);
 
  private:
   storage::Database& db_;

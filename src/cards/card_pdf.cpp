@@ -5,9 +5,7 @@
 #include <ZXing/BarcodeFormat.h>
 #include <ZXing/BitMatrix.h>
 #include <ZXing/MultiFormatWriter.h>
-#include <cairo-pdf.h>
 #include <cairo.h>
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,10 +16,10 @@
 #include <optional>
 #include <string_view>
 
+#include "core/pdf.h"
+
 namespace passwerk::cards {
 namespace {
-
-constexpr double kPointsPerMm = 72.0 / 25.4;
 
 // Barcode modules are whole dots of a 300 dpi card printer (and so of 600 dpi
 // previews): bars print with even widths instead of alternating rounding.
@@ -51,8 +49,10 @@ constexpr Rgb kMuted{0.38, 0.38, 0.38};
 constexpr const char* kSansFamily = "DejaVu Sans";
 constexpr const char* kMonoFamily = "DejaVu Sans Mono";
 
-using SurfacePtr = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
-using ContextPtr = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
+using pdf::CairoError;
+using pdf::ContextPtr;
+using pdf::SurfacePtr;
+using pdf::UseUnhintedFonts;
 
 // A card that passed validation, with its codes encoded and its text formatted.
 struct PreparedCard {
@@ -107,13 +107,11 @@ bool IsPrintableUtf8(std::string_view s) {
 Status ValidateText(std::string_view value, const char* field, bool required) {
   if (required && value.empty()) return InvalidArgument(std::string(field) + " is required", field);
   if (value.size() > kMaxCardTextBytes) {
-    return InvalidArgument(
-        std::string(field) + " is longer than " + std::to_string(kMaxCardTextBytes) + " bytes",
-        field);
+    return InvalidArgument(std::string(field) + " is longer than " + std::to_string(kMaxCardTextBytes) + " bytes",
+                           field);
   }
   if (!IsPrintableUtf8(value)) {
-    return InvalidArgument(std::string(field) + " must be UTF-8 text without control characters",
-                           field);
+    return InvalidArgument(std::string(field) + " must be UTF-8 text without control characters", field);
   }
   return Status::Ok();
 }
@@ -127,10 +125,9 @@ std::optional<std::string> GermanDate(std::string_view iso) {
   if (iso.size() != 10 || iso[4] != '-' || iso[7] != '-') return std::nullopt;
   const std::string_view year = iso.substr(0, 4), month = iso.substr(5, 2), day = iso.substr(8, 2);
   if (!AllDigits(year) || !AllDigits(month) || !AllDigits(day)) return std::nullopt;
-  const std::chrono::year_month_day ymd{
-      std::chrono::year{std::stoi(std::string(year))},
-      std::chrono::month{static_cast<unsigned>(std::stoi(std::string(month)))},
-      std::chrono::day{static_cast<unsigned>(std::stoi(std::string(day)))}};
+  const std::chrono::year_month_day ymd{std::chrono::year{std::stoi(std::string(year))},
+                                        std::chrono::month{static_cast<unsigned>(std::stoi(std::string(month)))},
+                                        std::chrono::day{static_cast<unsigned>(std::stoi(std::string(day)))}};
   if (!ymd.ok()) return std::nullopt;
   return std::string(day) + "." + std::string(month) + "." + std::string(year);
 }
@@ -177,8 +174,7 @@ Result<PreparedCard> Prepare(const CardPrint& card) {
   } catch (const std::exception& e) {
     return Internal(std::string("barcode encoding failed: ") + e.what());
   }
-  if (p.code128.width() == 0 || p.qr.width() == 0)
-    return Internal("barcode encoding gave no modules");
+  if (p.code128.width() == 0 || p.qr.width() == 0) return Internal("barcode encoding gave no modules");
   return p;
 }
 
@@ -197,8 +193,8 @@ struct TextStyle {
 
 // Draws one line with its baseline at `y`; too long a line is set smaller
 // until it fits `max_width`, so no name is ever cut off.
-void DrawText(cairo_t* cr, const std::string& text, const TextStyle& style, double x, double y,
-              double max_width, Align align) {
+void DrawText(cairo_t* cr, const std::string& text, const TextStyle& style, double x, double y, double max_width,
+              Align align) {
   if (text.empty()) return;
   cairo_select_font_face(cr, style.family, CAIRO_FONT_SLANT_NORMAL, style.weight);
   cairo_set_font_size(cr, style.size_mm);
@@ -219,8 +215,8 @@ void DrawText(cairo_t* cr, const std::string& text, const TextStyle& style, doub
 
 // All dark modules go into one path filled once, so viewers show no hairline
 // seams between neighbouring modules. Runs of a row become one rectangle.
-void DrawModules(cairo_t* cr, const ZXing::BitMatrix& matrix, double x, double y,
-                 double module_width, double module_height) {
+void DrawModules(cairo_t* cr, const ZXing::BitMatrix& matrix, double x, double y, double module_width,
+                 double module_height) {
   cairo_new_path(cr);
   for (int row = 0; row < matrix.height(); ++row) {
     int col = 0;
@@ -231,8 +227,7 @@ void DrawModules(cairo_t* cr, const ZXing::BitMatrix& matrix, double x, double y
       }
       int run = 1;
       while (col + run < matrix.width() && matrix.get(col + run, row)) ++run;
-      cairo_rectangle(cr, x + col * module_width, y + row * module_height, run * module_width,
-                      module_height);
+      cairo_rectangle(cr, x + col * module_width, y + row * module_height, run * module_width, module_height);
       col += run;
     }
   }
@@ -256,30 +251,29 @@ void DrawCard(cairo_t* cr, const PreparedCard& card) {
   // Header band: who issues the card and which scheme it belongs to.
   FillRect(cr, 0, 0, kCardWidthMm, kHeaderHeightMm, kBrand);
   const double full_width = kCardWidthMm - 2 * kMarginMm;
-  DrawText(cr, card.municipality_name, {kSansFamily, CAIRO_FONT_WEIGHT_NORMAL, 2.5, kBrandLight},
-           kMarginMm, 4.9, full_width, Align::kLeft);
-  DrawText(cr, card.scheme_name, {kSansFamily, CAIRO_FONT_WEIGHT_BOLD, 4.3, kWhite}, kMarginMm,
-           10.2, full_width, Align::kLeft);
+  DrawText(cr, card.municipality_name, {kSansFamily, CAIRO_FONT_WEIGHT_NORMAL, 2.5, kBrandLight}, kMarginMm, 4.9,
+           full_width, Align::kLeft);
+  DrawText(cr, card.scheme_name, {kSansFamily, CAIRO_FONT_WEIGHT_BOLD, 4.3, kWhite}, kMarginMm, 10.2, full_width,
+           Align::kLeft);
 
   // QR code on the right, its quiet zone kept white and clear of text.
   const double qr_size = card.qr.width() * kQrModuleMm;
   const double qr_quiet = kQrQuietModules * kQrModuleMm;
   const double qr_x = SnapToDot(kCardWidthMm - kMarginMm - qr_size);
   const double qr_y = SnapToDot(kNameBaselineMm - kNameSizeMm * 0.73);  // level with the cap height
-  FillRect(cr, qr_x - qr_quiet, qr_y - qr_quiet, qr_size + 2 * qr_quiet, qr_size + 2 * qr_quiet,
-           kWhite);
+  FillRect(cr, qr_x - qr_quiet, qr_y - qr_quiet, qr_size + 2 * qr_quiet, qr_size + 2 * qr_quiet, kWhite);
   DrawModules(cr, card.qr, qr_x, qr_y, kQrModuleMm, kQrModuleMm);
 
   // Text column left of the QR code's quiet zone.
   const double column_width = qr_x - qr_quiet - 1.0 - kMarginMm;
-  DrawText(cr, card.holder_name, {kSansFamily, CAIRO_FONT_WEIGHT_BOLD, kNameSizeMm, kInk},
-           kMarginMm, kNameBaselineMm, column_width, Align::kLeft);
-  DrawText(cr, card.valid_until, {kSansFamily, CAIRO_FONT_WEIGHT_NORMAL, 2.9, kInk}, kMarginMm,
-           25.3, column_width, Align::kLeft);
-  DrawText(cr, card.discount_class, {kSansFamily, CAIRO_FONT_WEIGHT_NORMAL, 2.9, kInk}, kMarginMm,
-           29.6, column_width, Align::kLeft);
-  DrawText(cr, card.grouped_number, {kMonoFamily, CAIRO_FONT_WEIGHT_BOLD, 4.0, kInk}, kMarginMm,
-           36.4, column_width, Align::kLeft);
+  DrawText(cr, card.holder_name, {kSansFamily, CAIRO_FONT_WEIGHT_BOLD, kNameSizeMm, kInk}, kMarginMm, kNameBaselineMm,
+           column_width, Align::kLeft);
+  DrawText(cr, card.valid_until, {kSansFamily, CAIRO_FONT_WEIGHT_NORMAL, 2.9, kInk}, kMarginMm, 25.3, column_width,
+           Align::kLeft);
+  DrawText(cr, card.discount_class, {kSansFamily, CAIRO_FONT_WEIGHT_NORMAL, 2.9, kInk}, kMarginMm, 29.6, column_width,
+           Align::kLeft);
+  DrawText(cr, card.grouped_number, {kMonoFamily, CAIRO_FONT_WEIGHT_BOLD, 4.0, kInk}, kMarginMm, 36.4, column_width,
+           Align::kLeft);
 
   // Code 128 along the bottom, bars aligned with the text column.
   const double bars_width = card.code128.width() * kCode128ModuleMm;
@@ -290,32 +284,9 @@ void DrawCard(cairo_t* cr, const PreparedCard& card) {
   DrawModules(cr, card.code128, bars_x, bars_y, kCode128ModuleMm, kCode128HeightMm);
 
   // Circulation counter, small, bottom right under the QR code.
-  DrawText(cr, card.circulation, {kSansFamily, CAIRO_FONT_WEIGHT_NORMAL, 2.2, kMuted},
-           kCardWidthMm - kMarginMm, bars_y + kCode128HeightMm, qr_size, Align::kRight);
+  DrawText(cr, card.circulation, {kSansFamily, CAIRO_FONT_WEIGHT_NORMAL, 2.2, kMuted}, kCardWidthMm - kMarginMm,
+           bars_y + kCode128HeightMm, qr_size, Align::kRight);
   cairo_restore(cr);
-}
-
-// Raster and PDF get the same unhinted metrics, so both lay out identically.
-void UseUnhintedFonts(cairo_t* cr) {
-  cairo_font_options_t* options = cairo_font_options_create();
-  cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-  cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-  cairo_set_font_options(cr, options);
-  cairo_font_options_destroy(options);
-}
-
-cairo_status_t AppendToString(void* closure, const unsigned char* data,
-                              unsigned int length) noexcept {
-  try {
-    static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
-  } catch (...) {
-    return CAIRO_STATUS_WRITE_ERROR;
-  }
-  return CAIRO_STATUS_SUCCESS;
-}
-
-Status CairoError(const char* what, cairo_status_t status) {
-  return Internal(std::string(what) + ": " + cairo_status_to_string(status));
 }
 
 }  // namespace
@@ -336,38 +307,16 @@ Result<std::string> RenderCardPdf(const std::vector<CardPrint>& cards) {
     prepared.push_back(std::move(p));
   }
 
-  std::string pdf;
-  SurfacePtr surface(
-      cairo_pdf_surface_create_for_stream(&AppendToString, &pdf, kCardWidthMm * kPointsPerMm,
-                                          kCardHeightMm * kPointsPerMm),
-      &cairo_surface_destroy);
-  if (cairo_status_t s = cairo_surface_status(surface.get()); s != CAIRO_STATUS_SUCCESS) {
-    return CairoError("creating PDF surface", s);
-  }
-  // Metadata names the document kind only: a PDF's info travels further than its pages.
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, "Passwerk card");
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "Passwerk");
-  {
-    ContextPtr cr(cairo_create(surface.get()), &cairo_destroy);
-    UseUnhintedFonts(cr.get());
-    cairo_scale(cr.get(), kPointsPerMm, kPointsPerMm);
+  return pdf::Render(kCardWidthMm, kCardHeightMm, "Passwerk card", "card PDF", [&](cairo_t* cr) {
     for (const PreparedCard& card : prepared) {
-      DrawCard(cr.get(), card);
-      cairo_show_page(cr.get());
+      DrawCard(cr, card);
+      cairo_show_page(cr);
     }
-    if (cairo_status_t s = cairo_status(cr.get()); s != CAIRO_STATUS_SUCCESS) {
-      return CairoError("drawing card PDF", s);
-    }
-  }
-  cairo_surface_finish(surface.get());
-  if (cairo_status_t s = cairo_surface_status(surface.get()); s != CAIRO_STATUS_SUCCESS) {
-    return CairoError("writing card PDF", s);
-  }
-  return pdf;
+    return Status::Ok();
+  });
 }
 
-Result<std::vector<uint8_t>> RenderCardRaster(const CardPrint& card, int dpi, int* width,
-                                              int* height) {
+Result<std::vector<uint8_t>> RenderCardRaster(const CardPrint& card, int dpi, int* width, int* height) {
   if (dpi < 72 || dpi > 1200) return InvalidArgument("dpi must be between 72 and 1200", "dpi");
   PW_RETURN_IF_ERROR(ValidateCard(card));
   PW_ASSIGN_OR_RETURN(PreparedCard prepared, Prepare(card));
@@ -397,11 +346,9 @@ Result<std::vector<uint8_t>> RenderCardRaster(const CardPrint& card, int dpi, in
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       uint32_t pixel = 0;
-      std::memcpy(&pixel, data + static_cast<size_t>(y) * stride + static_cast<size_t>(x) * 4,
-                  sizeof pixel);
+      std::memcpy(&pixel, data + static_cast<size_t>(y) * stride + static_cast<size_t>(x) * 4, sizeof pixel);
       const uint32_t r = (pixel >> 16) & 0xFF, g = (pixel >> 8) & 0xFF, b = pixel & 0xFF;
-      grey[static_cast<size_t>(y) * w + x] =
-          static_cast<uint8_t>((299 * r + 587 * g + 114 * b + 500) / 1000);
+      grey[static_cast<size_t>(y) * w + x] = static_cast<uint8_t>((299 * r + 587 * g + 114 * b + 500) / 1000);
     }
   }
   if (width != nullptr) *width = w;
@@ -409,12 +356,4 @@ Result<std::vector<uint8_t>> RenderCardRaster(const CardPrint& card, int dpi, in
   return grey;
 }
 
-}  // namespace passwerk::cards
-
-namespace passwerk::cards {
-void ReleaseFontCaches() {
-  cairo_debug_reset_static_data();
-  // fontconfig is cairo's dependency, not ours: look its cleanup up at run time.
-  if (auto* fc_fini = reinterpret_cast<void (*)()>(dlsym(RTLD_DEFAULT, "FcFini"))) fc_fini();
-}
 }  // namespace passwerk::cards

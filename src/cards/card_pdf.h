@@ -40,13 +40,6 @@ Result<std::string> RenderCardPdf(const std::vector<CardPrint>& cards);
 // The same drawing of one card as an 8-bit grey-scale raster (row-major,
 // stride == width, 0 = black) at `dpi` (72–1200), for tests and previews.
 // `width` and `height` receive the raster size in pixels if not null.
-Result<std::vector<uint8_t>> RenderCardRaster(const CardPrint& card, int dpi, int* width,
-                                              int* height);
+Result<std::vector<uint8_t>> RenderCardRaster(const CardPrint& card, int dpi, int* width, int* height);
 
-}  // namespace passwerk::cards
-
-namespace passwerk::cards {
-// Frees cairo's and fontconfig's process-wide caches (call before exit in
-// short-lived commands so leak checkers see a clean process).
-void ReleaseFontCaches();
 }  // namespace passwerk::cards

@@ -77,7 +77,7 @@ Card CardFromRow(const Row& row) {
 }
 
 json HolderJson(const Holder& h) {
-  return {{"family_name", h.family_name}, {"given_name", h.given_name}, {"birth_date", h.birth_date},
+  return {{"family_name", h.family_name}, {"given_name", h.given_name},   {"birth_date", h.birth_date},
           {"street", h.street},           {"postal_code", h.postal_code}, {"city", h.city}};
 }
 
@@ -106,7 +106,8 @@ Status ValidateHolder(const Holder& h, const Date& today) {
     return InvalidArgument("the family name must have 1 to 100 characters with at least one letter",
                            "holder.family_name");
   }
-  if (!text_ok(h.given_name, 100)) return InvalidArgument("the given name must have 1 to 100 characters", "holder.given_name");
+  if (!text_ok(h.given_name, 100))
+    return InvalidArgument("the given name must have 1 to 100 characters", "holder.given_name");
   auto birth = ParseIsoDate(h.birth_date);
   if (!birth || birth->year < 1900 || *birth > today) {
     return InvalidArgument("the birth date must be a date YYYY-MM-DD in the past", "holder.birth_date");
@@ -118,12 +119,6 @@ Status ValidateHolder(const Holder& h, const Date& today) {
   }
   if (h.city.size() > 100) return InvalidArgument("the city has at most 100 characters", "holder.city");
   return Status::Ok();
-}
-
-Status AuditIn(Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
-               const std::string& object, const json& detail) {
-  auto seq = audit::Append(tx, clock, {actor.id, action, object, detail.dump(), actor.request_id});
-  return seq.ok() ? Status::Ok() : seq.status();
 }
 
 // Every write to cards.cards stamps the rows it touches with the next
@@ -146,9 +141,9 @@ Status AddEvent(Tx& tx, const Clock& clock, int64_t card_id, const std::string& 
 Result<Card> LoadCard(Tx& tx, const std::string& card_number) {
   auto normalized = NormalizeCardNumber(card_number);
   if (!normalized) return NotFound("no such card");
-  PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT " + std::string(kCardColumns) +
-                                              " FROM cards.cards WHERE card_number = $1",
-                                          {*normalized}));
+  PW_ASSIGN_OR_RETURN(
+      Rows rows,
+      tx.Query("SELECT " + std::string(kCardColumns) + " FROM cards.cards WHERE card_number = $1", {*normalized}));
   if (rows.empty()) return NotFound("no such card");
   return CardFromRow(rows[0]);
 }
@@ -157,9 +152,12 @@ Result<Card> LoadCard(Tx& tx, const std::string& card_number) {
 
 std::string_view SchemeKindName(SchemeKind kind) {
   switch (kind) {
-    case SchemeKind::kSocialPass: return "social_pass";
-    case SchemeKind::kVolunteerCard: return "volunteer_card";
-    case SchemeKind::kGuestCard: return "guest_card";
+    case SchemeKind::kSocialPass:
+      return "social_pass";
+    case SchemeKind::kVolunteerCard:
+      return "volunteer_card";
+    case SchemeKind::kGuestCard:
+      return "guest_card";
   }
   return "social_pass";
 }
@@ -173,11 +171,16 @@ std::optional<SchemeKind> ParseSchemeKind(std::string_view name) {
 
 std::string_view ValidityRuleName(ValidityRule rule) {
   switch (rule) {
-    case ValidityRule::kCalendarYear: return "calendar_year";
-    case ValidityRule::kDays: return "days";
-    case ValidityRule::kMonths: return "months";
-    case ValidityRule::kYears: return "years";
-    case ValidityRule::kFixed: return "fixed";
+    case ValidityRule::kCalendarYear:
+      return "calendar_year";
+    case ValidityRule::kDays:
+      return "days";
+    case ValidityRule::kMonths:
+      return "months";
+    case ValidityRule::kYears:
+      return "years";
+    case ValidityRule::kFixed:
+      return "fixed";
   }
   return "calendar_year";
 }
@@ -192,9 +195,12 @@ std::optional<ValidityRule> ParseValidityRule(std::string_view name) {
 
 std::string_view CardStateName(CardState state) {
   switch (state) {
-    case CardState::kActive: return "active";
-    case CardState::kBlocked: return "blocked";
-    case CardState::kReplaced: return "replaced";
+    case CardState::kActive:
+      return "active";
+    case CardState::kBlocked:
+      return "blocked";
+    case CardState::kReplaced:
+      return "replaced";
   }
   return "active";
 }
@@ -222,18 +228,21 @@ std::string CardKeys::Pseudonym(std::string_view card_number) const {
 
 std::pair<Date, Date> ValidityPeriod(const Scheme& scheme, const Date& from) {
   switch (scheme.rule) {
-    case ValidityRule::kCalendarYear: return {from, Date{from.year, 12, 31}};
-    case ValidityRule::kDays: return {from, AddDays(from, scheme.amount - 1)};
-    case ValidityRule::kMonths: return {from, AddDays(AddMonths(from, scheme.amount), -1)};
-    case ValidityRule::kYears: return {from, AddDays(AddMonths(from, 12 * scheme.amount), -1)};
+    case ValidityRule::kCalendarYear:
+      return {from, Date{from.year, 12, 31}};
+    case ValidityRule::kDays:
+      return {from, AddDays(from, scheme.amount - 1)};
+    case ValidityRule::kMonths:
+      return {from, AddDays(AddMonths(from, scheme.amount), -1)};
+    case ValidityRule::kYears:
+      return {from, AddDays(AddMonths(from, 12 * scheme.amount), -1)};
     case ValidityRule::kFixed:
       return {scheme.fixed_from.value_or(from), scheme.fixed_until.value_or(from)};
   }
   return {from, from};
 }
 
-CardService::CardService(storage::Database& db, const Clock& clock, const crypto::SecretBox& box,
-                         const CardKeys& keys)
+CardService::CardService(storage::Database& db, const Clock& clock, const crypto::SecretBox& box, const CardKeys& keys)
     : db_(db), clock_(clock), box_(box), keys_(keys) {}
 
 Status CardService::WriteCards(const std::function<Status(Tx&)>& body) {
@@ -244,8 +253,7 @@ Status CardService::WriteCards(const std::function<Status(Tx&)>& body) {
 
 Status CardService::MayManage(const accounts::Actor& actor, int64_t municipality_id) const {
   if (!actor.user) return Status::Ok();  // command line
-  if (actor.via_token &&
-      std::find(actor.scopes.begin(), actor.scopes.end(), "cards:write") == actor.scopes.end()) {
+  if (actor.via_token && std::find(actor.scopes.begin(), actor.scopes.end(), "cards:write") == actor.scopes.end()) {
     return PermissionDenied("this token may not manage cards");
   }
   using accounts::Role;
@@ -268,8 +276,8 @@ Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const New
     return InvalidArgument("the scheme id has 3 to 40 characters a-z, 0-9 and '-'", "slug");
   }
   if (input.name.empty() || input.name.size() > 200) return InvalidArgument("the name has 1 to 200 characters", "name");
-  bool needs_amount = input.rule == ValidityRule::kDays || input.rule == ValidityRule::kMonths ||
-                      input.rule == ValidityRule::kYears;
+  bool needs_amount =
+      input.rule == ValidityRule::kDays || input.rule == ValidityRule::kMonths || input.rule == ValidityRule::kYears;
   if (needs_amount && (input.amount < 1 || input.amount > 3660)) {
     return InvalidArgument("the validity needs a number of days, months or years (1 to 3660)", "validity_amount");
   }
@@ -301,17 +309,18 @@ Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const New
     if (input.fixed_from) from = FormatIsoDate(*input.fixed_from);
     if (input.fixed_until) until = FormatIsoDate(*input.fixed_until);
     PW_ASSIGN_OR_RETURN(
-        Row row, tx.QueryOne("INSERT INTO core.schemes (scheme_code, slug, municipality_id, kind, name, validity_rule, "
-                             "validity_amount, fixed_valid_from, fixed_valid_until, discount_classes, name_part_letters, "
-                             "partner_checks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-                             "$13) RETURNING " + std::string(kSchemeColumns),
-                             {next.Int(0), input.slug, input.municipality_id, std::string(SchemeKindName(input.kind)),
-                              input.name, std::string(ValidityRuleName(input.rule)), int64_t{input.amount}, from, until,
-                              classes, int64_t{input.name_part_letters}, int64_t{input.partner_checks ? 1 : 0},
-                              clock_.NowUnix()}));
+        Row row,
+        tx.QueryOne("INSERT INTO core.schemes (scheme_code, slug, municipality_id, kind, name, validity_rule, "
+                    "validity_amount, fixed_valid_from, fixed_valid_until, discount_classes, name_part_letters, "
+                    "partner_checks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+                    "$13) RETURNING " +
+                        std::string(kSchemeColumns),
+                    {next.Int(0), input.slug, input.municipality_id, std::string(SchemeKindName(input.kind)),
+                     input.name, std::string(ValidityRuleName(input.rule)), int64_t{input.amount}, from, until, classes,
+                     int64_t{input.name_part_letters}, int64_t{input.partner_checks ? 1 : 0}, clock_.NowUnix()}));
     scheme = SchemeFromRow(row);
-    return AuditIn(tx, clock_, actor, "scheme.create", "scheme:" + std::to_string(scheme.id),
-                   {{"slug", scheme.slug}, {"kind", SchemeKindName(scheme.kind)}});
+    return accounts::AuditAs(tx, clock_, actor, "scheme.create", "scheme:" + std::to_string(scheme.id),
+                             {{"slug", scheme.slug}, {"kind", SchemeKindName(scheme.kind)}});
   });
   if (status.code() == ErrorCode::kAlreadyExists) return AlreadyExists("this scheme id is taken").WithField("slug");
   if (!status.ok()) return status;
@@ -321,7 +330,8 @@ Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const New
 Result<std::vector<Scheme>> CardService::ListSchemes() {
   std::vector<Scheme> out;
   Status status = db_.Read([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes ORDER BY id"));
+    PW_ASSIGN_OR_RETURN(Rows rows,
+                        tx.Query("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes ORDER BY id"));
     for (const Row& row : rows) out.push_back(SchemeFromRow(row));
     return Status::Ok();
   });
@@ -385,18 +395,20 @@ Result<Card> CardService::IssueCard(const accounts::Actor& actor, const NewCard&
       int64_t now = clock_.NowUnix();
       PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
       PW_ASSIGN_OR_RETURN(
-          Row row, tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
-                               "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
-                               "created_at, updated_at, revision) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, "
-                               "$8, $9, $9, $10) RETURNING " + std::string(kCardColumns),
-                               {number, scheme->id, discount, FormatIsoDate(from), FormatIsoDate(until),
-                                storage::Blob{holder_enc}, hash_a, hash_b, now, revision}));
+          Row row,
+          tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
+                      "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
+                      "created_at, updated_at, revision) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, "
+                      "$8, $9, $9, $10) RETURNING " +
+                          std::string(kCardColumns),
+                      {number, scheme->id, discount, FormatIsoDate(from), FormatIsoDate(until),
+                       storage::Blob{holder_enc}, hash_a, hash_b, now, revision}));
       card = CardFromRow(row);
       PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "issue",
                                   {{"valid_from", FormatIsoDate(from)}, {"valid_until", FormatIsoDate(until)}},
                                   actor.id));
-      return AuditIn(tx, clock_, actor, "card.issue", "card:" + std::to_string(card.id),
-                     {{"scheme", scheme->slug}});
+      return accounts::AuditAs(tx, clock_, actor, "card.issue", "card:" + std::to_string(card.id),
+                               {{"scheme", scheme->slug}});
     });
     if (status.code() != ErrorCode::kAlreadyExists || requested) break;
   }
@@ -425,7 +437,8 @@ Result<std::vector<Card>> CardService::IssueCards(const accounts::Actor& actor, 
   };
   for (size_t i = 0; i < inputs.size(); ++i) {
     const NewCard& input = inputs[i];
-    auto scheme = std::find_if(schemes.begin(), schemes.end(), [&](const Scheme& s) { return s.id == input.scheme_id; });
+    auto scheme =
+        std::find_if(schemes.begin(), schemes.end(), [&](const Scheme& s) { return s.id == input.scheme_id; });
     if (scheme == schemes.end()) return row_error(i, InvalidArgument("no such scheme", "scheme"));
     PW_RETURN_IF_ERROR(MayManage(actor, scheme->municipality_id));
     Status valid = ValidateHolder(input.holder, Today());
@@ -440,7 +453,8 @@ Result<std::vector<Card>> CardService::IssueCards(const accounts::Actor& actor, 
     if (!input.card_number.empty()) {
       p.number = NormalizeCardNumber(input.card_number);
       if (!p.number) {
-        return row_error(i, InvalidArgument("the card number is not 12 digits with a valid check digit", "card_number"));
+        return row_error(i,
+                         InvalidArgument("the card number is not 12 digits with a valid check digit", "card_number"));
       }
     }
     std::tie(p.from, p.until) = ValidityPeriod(*scheme, input.valid_from.value_or(Today()));
@@ -470,18 +484,20 @@ Result<std::vector<Card>> CardService::IssueCards(const accounts::Actor& actor, 
       }
       if (number.empty()) return Unavailable("could not draw a free card number; retry");
       PW_ASSIGN_OR_RETURN(
-          Row row, tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
-                               "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
-                               "created_at, updated_at, revision) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, "
-                               "$8, $9, $9, $10) RETURNING " + std::string(kCardColumns),
-                               {number, p.scheme.id, p.discount, FormatIsoDate(p.from), FormatIsoDate(p.until),
-                                storage::Blob{p.holder_enc}, keys_.NameHash(number, p.parts[0]),
-                                keys_.NameHash(number, p.parts.size() > 1 ? p.parts[1] : p.parts[0]), now, revision}));
+          Row row,
+          tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
+                      "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
+                      "created_at, updated_at, revision) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, "
+                      "$8, $9, $9, $10) RETURNING " +
+                          std::string(kCardColumns),
+                      {number, p.scheme.id, p.discount, FormatIsoDate(p.from), FormatIsoDate(p.until),
+                       storage::Blob{p.holder_enc}, keys_.NameHash(number, p.parts[0]),
+                       keys_.NameHash(number, p.parts.size() > 1 ? p.parts[1] : p.parts[0]), now, revision}));
       Card card = CardFromRow(row);
       PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "issue", {{"import", true}}, actor.id));
       issued.push_back(std::move(card));
     }
-    return AuditIn(tx, clock_, actor, "card.import", "cards", {{"cards", issued.size()}});
+    return accounts::AuditAs(tx, clock_, actor, "card.import", "cards", {{"cards", issued.size()}});
   });
   if (!status.ok()) return status;
   return issued;
@@ -494,14 +510,15 @@ Result<CardDetails> CardService::GetCard(const accounts::Actor& actor, const std
     PW_ASSIGN_OR_RETURN(Row scheme_row, tx.QueryOne("SELECT municipality_id FROM core.schemes WHERE id = $1",
                                                     {details.card.scheme_id}));
     if (!MayManage(actor, scheme_row.Int(0)).ok()) return NotFound("no such card");
-    PW_ASSIGN_OR_RETURN(Row holder_row, tx.QueryOne("SELECT holder_enc FROM cards.cards WHERE id = $1",
-                                                    {details.card.id}));
+    PW_ASSIGN_OR_RETURN(Row holder_row,
+                        tx.QueryOne("SELECT holder_enc FROM cards.cards WHERE id = $1", {details.card.id}));
     PW_ASSIGN_OR_RETURN(details.holder, DecryptHolder(box_, holder_row.Text(0)));
-    PW_ASSIGN_OR_RETURN(Rows events, tx.Query("SELECT at, kind, detail, actor FROM cards.card_events WHERE card_id = $1 "
-                                              "ORDER BY id",
-                                              {details.card.id}));
+    PW_ASSIGN_OR_RETURN(Rows events,
+                        tx.Query("SELECT at, kind, detail, actor FROM cards.card_events WHERE card_id = $1 "
+                                 "ORDER BY id",
+                                 {details.card.id}));
     for (const Row& e : events) details.history.push_back({e.Int(0), e.Text(1), e.Text(2), e.Text(3)});
-    return AuditIn(tx, clock_, actor, "card.view", "card:" + std::to_string(details.card.id), json::object());
+    return accounts::AuditAs(tx, clock_, actor, "card.view", "card:" + std::to_string(details.card.id), json::object());
   });
   if (!status.ok()) return status;
   return details;
@@ -509,11 +526,10 @@ Result<CardDetails> CardService::GetCard(const accounts::Actor& actor, const std
 
 namespace {
 // Loads a card the actor may manage, or NotFound (never reveal other municipalities' cards).
-Result<Card> LoadManaged(Tx& tx, const std::string& card_number,
-                         const std::function<Status(int64_t)>& may_manage) {
+Result<Card> LoadManaged(Tx& tx, const std::string& card_number, const std::function<Status(int64_t)>& may_manage) {
   PW_ASSIGN_OR_RETURN(Card card, LoadCard(tx, card_number));
-  PW_ASSIGN_OR_RETURN(Row scheme_row, tx.QueryOne("SELECT municipality_id FROM core.schemes WHERE id = $1",
-                                                  {card.scheme_id}));
+  PW_ASSIGN_OR_RETURN(Row scheme_row,
+                      tx.QueryOne("SELECT municipality_id FROM core.schemes WHERE id = $1", {card.scheme_id}));
   Status allowed = may_manage(scheme_row.Int(0));
   if (allowed.code() == ErrorCode::kPermissionDenied) return NotFound("no such card");
   PW_RETURN_IF_ERROR(allowed);
@@ -527,12 +543,13 @@ Status CardService::Block(const accounts::Actor& actor, const std::string& card_
     PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
     if (card.state != CardState::kActive) return FailedPrecondition("only an active card can be blocked");
     PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
-    auto r = tx.Exec("UPDATE cards.cards SET state = 'blocked', block_reason = $1, updated_at = $2, revision = $4 "
-                     "WHERE id = $3",
-                     {reason, clock_.NowUnix(), card.id, revision});
+    auto r = tx.Exec(
+        "UPDATE cards.cards SET state = 'blocked', block_reason = $1, updated_at = $2, revision = $4 "
+        "WHERE id = $3",
+        {reason, clock_.NowUnix(), card.id, revision});
     if (!r.ok()) return r.status();
     PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "block", {{"reason", reason}}, actor.id));
-    return AuditIn(tx, clock_, actor, "card.block", "card:" + std::to_string(card.id), json::object());
+    return accounts::AuditAs(tx, clock_, actor, "card.block", "card:" + std::to_string(card.id), json::object());
   });
 }
 
@@ -542,12 +559,13 @@ Status CardService::Unblock(const accounts::Actor& actor, const std::string& car
     PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
     if (card.state != CardState::kBlocked) return FailedPrecondition("only a blocked card can be unblocked");
     PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
-    auto r = tx.Exec("UPDATE cards.cards SET state = 'active', block_reason = NULL, updated_at = $1, revision = $3 "
-                     "WHERE id = $2",
-                     {clock_.NowUnix(), card.id, revision});
+    auto r = tx.Exec(
+        "UPDATE cards.cards SET state = 'active', block_reason = NULL, updated_at = $1, revision = $3 "
+        "WHERE id = $2",
+        {clock_.NowUnix(), card.id, revision});
     if (!r.ok()) return r.status();
     PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "unblock", {{"reason", reason}}, actor.id));
-    return AuditIn(tx, clock_, actor, "card.unblock", "card:" + std::to_string(card.id), json::object());
+    return accounts::AuditAs(tx, clock_, actor, "card.unblock", "card:" + std::to_string(card.id), json::object());
   });
 }
 
@@ -560,9 +578,9 @@ Result<Card> CardService::Replace(const accounts::Actor& actor, const std::strin
     status = WriteCards([&](Tx& tx) -> Status {
       PW_ASSIGN_OR_RETURN(Card old, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
       if (old.state == CardState::kReplaced) return FailedPrecondition("this card was already replaced");
-      PW_ASSIGN_OR_RETURN(Row scheme_row,
-                          tx.QueryOne("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes WHERE id = $1",
-                                      {old.scheme_id}));
+      PW_ASSIGN_OR_RETURN(
+          Row scheme_row,
+          tx.QueryOne("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes WHERE id = $1", {old.scheme_id}));
       Scheme scheme = SchemeFromRow(scheme_row);
       PW_ASSIGN_OR_RETURN(Row holder_row, tx.QueryOne("SELECT holder_enc FROM cards.cards WHERE id = $1", {old.id}));
       PW_ASSIGN_OR_RETURN(Holder holder, DecryptHolder(box_, holder_row.Text(0)));
@@ -574,25 +592,28 @@ Result<Card> CardService::Replace(const accounts::Actor& actor, const std::strin
       int64_t now = clock_.NowUnix();
       PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
       PW_ASSIGN_OR_RETURN(
-          Row row, tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
-                               "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
-                               "created_at, updated_at, revision) VALUES ($1, 1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, "
-                               "$10, $10, $11) RETURNING " + std::string(kCardColumns),
-                               {number, scheme.id, old.card_type, old.discount_class, FormatIsoDate(old.valid_from),
-                                FormatIsoDate(old.valid_until), storage::Blob{box_.Encrypt(plain, kHolderContext)},
-                                keys_.NameHash(number, parts[0]),
-                                keys_.NameHash(number, parts.size() > 1 ? parts[1] : parts[0]), now, revision}));
+          Row row,
+          tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
+                      "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
+                      "created_at, updated_at, revision) VALUES ($1, 1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, "
+                      "$10, $10, $11) RETURNING " +
+                          std::string(kCardColumns),
+                      {number, scheme.id, old.card_type, old.discount_class, FormatIsoDate(old.valid_from),
+                       FormatIsoDate(old.valid_until), storage::Blob{box_.Encrypt(plain, kHolderContext)},
+                       keys_.NameHash(number, parts[0]), keys_.NameHash(number, parts.size() > 1 ? parts[1] : parts[0]),
+                       now, revision}));
       replacement = CardFromRow(row);
-      auto r = tx.Exec("UPDATE cards.cards SET state = 'replaced', block_reason = $1, replaced_by = $2, updated_at = $3, "
-                       "revision = $5 WHERE id = $4",
-                       {reason, number, now, old.id, revision});
+      auto r = tx.Exec(
+          "UPDATE cards.cards SET state = 'replaced', block_reason = $1, replaced_by = $2, updated_at = $3, "
+          "revision = $5 WHERE id = $4",
+          {reason, number, now, old.id, revision});
       if (!r.ok()) return r.status();
-      PW_RETURN_IF_ERROR(AddEvent(tx, clock_, old.id, "replaced", {{"reason", reason}, {"replaced_by", number}},
-                                  actor.id));
-      PW_RETURN_IF_ERROR(AddEvent(tx, clock_, replacement.id, "issue",
-                                  {{"replaces", old.card_number}, {"reason", reason}}, actor.id));
-      return AuditIn(tx, clock_, actor, "card.replace", "card:" + std::to_string(old.id),
-                     {{"replacement", "card:" + std::to_string(replacement.id)}});
+      PW_RETURN_IF_ERROR(
+          AddEvent(tx, clock_, old.id, "replaced", {{"reason", reason}, {"replaced_by", number}}, actor.id));
+      PW_RETURN_IF_ERROR(
+          AddEvent(tx, clock_, replacement.id, "issue", {{"replaces", old.card_number}, {"reason", reason}}, actor.id));
+      return accounts::AuditAs(tx, clock_, actor, "card.replace", "card:" + std::to_string(old.id),
+                               {{"replacement", "card:" + std::to_string(replacement.id)}});
     });
     if (status.code() != ErrorCode::kAlreadyExists) break;
   }
@@ -605,9 +626,9 @@ Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string&
   Status status = WriteCards([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
     if (card.state == CardState::kReplaced) return FailedPrecondition("a replaced card cannot be renewed");
-    PW_ASSIGN_OR_RETURN(Row scheme_row,
-                        tx.QueryOne("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes WHERE id = $1",
-                                    {card.scheme_id}));
+    PW_ASSIGN_OR_RETURN(
+        Row scheme_row,
+        tx.QueryOne("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes WHERE id = $1", {card.scheme_id}));
     Scheme scheme = SchemeFromRow(scheme_row);
     if (scheme.rule == ValidityRule::kFixed) {
       return FailedPrecondition("cards of a scheme with fixed dates are not renewed; change the scheme instead");
@@ -617,16 +638,17 @@ Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string&
     auto [from, until] = ValidityPeriod(scheme, start);
     Date new_from = start > AddDays(card.valid_until, 1) ? from : card.valid_from;
     PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
-    auto r = tx.Exec("UPDATE cards.cards SET valid_from = $1, valid_until = $2, updated_at = $3, revision = $5 "
-                     "WHERE id = $4",
-                     {FormatIsoDate(new_from), FormatIsoDate(until), clock_.NowUnix(), card.id, revision});
+    auto r = tx.Exec(
+        "UPDATE cards.cards SET valid_from = $1, valid_until = $2, updated_at = $3, revision = $5 "
+        "WHERE id = $4",
+        {FormatIsoDate(new_from), FormatIsoDate(until), clock_.NowUnix(), card.id, revision});
     if (!r.ok()) return r.status();
     card.valid_from = new_from;
     card.valid_until = until;
     renewed = card;
     PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "renew", {{"valid_until", FormatIsoDate(until)}}, actor.id));
-    return AuditIn(tx, clock_, actor, "card.renew", "card:" + std::to_string(card.id),
-                   {{"valid_until", FormatIsoDate(until)}});
+    return accounts::AuditAs(tx, clock_, actor, "card.renew", "card:" + std::to_string(card.id),
+                             {{"valid_until", FormatIsoDate(until)}});
   });
   if (!status.ok()) return status;
   return renewed;
@@ -646,8 +668,8 @@ Result<std::vector<CardDetails>> CardService::ExportCards(const accounts::Actor&
       PW_ASSIGN_OR_RETURN(d.holder, DecryptHolder(box_, row.Text(11)));
       out.push_back(std::move(d));
     }
-    return AuditIn(tx, clock_, actor, "card.export", "scheme:" + std::to_string(scheme_id),
-                   {{"cards", out.size()}});
+    return accounts::AuditAs(tx, clock_, actor, "card.export", "scheme:" + std::to_string(scheme_id),
+                             {{"cards", out.size()}});
   });
   if (!status.ok()) return status;
   return out;

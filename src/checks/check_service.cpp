@@ -486,4 +486,20 @@ Status CheckService::AcknowledgeAlert(int64_t alert_id, const std::string& actor
   });
 }
 
+std::string CheckService::SignVerdict(const VerdictSigner& signer, const PartnerKeyInfo& key,
+                                      const std::string& card_number, const CheckAnswer& answer) const {
+  Verdict verdict;
+  verdict.valid = answer.valid;
+  verdict.reason = answer.reason;
+  verdict.scheme = answer.scheme;
+  verdict.discount = answer.discount;
+  verdict.valid_until = answer.valid_until;
+  auto digits = cards::NormalizeCardNumber(card_number);
+  verdict.card_hash = Base64Url(crypto::Sha256(digits ? *digits : card_number));
+  verdict.partner_id = key.partner_id;
+  verdict.issued_at = clock_.NowUnix();
+  verdict.expires_at = verdict.issued_at + kVerdictLifetimeSeconds;
+  return signer.Sign(verdict);
+}
+
 }  // namespace passwerk::checks

@@ -24,6 +24,7 @@
 #include "cards/cards.h"
 #include "checks/card_index.h"
 #include "checks/check_spool.h"
+#include "checks/verdict.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "storage/database.h"
@@ -90,6 +91,10 @@ class CheckService {
   // `date` empty: today in Europe/Berlin. kInvalidArgument for a malformed date.
   Result<CheckAnswer> Check(const PartnerKeyInfo& key, const std::string& card_number, const std::string& name,
                             const std::string& date);
+  // The answer to a publishable key as a verdict signed by `signer`, valid for
+  // 15 minutes, tied to the card number typed by its hash.
+  std::string SignVerdict(const VerdictSigner& signer, const PartnerKeyInfo& key, const std::string& card_number,
+                          const CheckAnswer& answer) const;
 
   // The card registry changed in this process: the next check refreshes its card index first.
   void CardsChanged() { cards_changed_ = true; }

@@ -13,11 +13,6 @@ using storage::Row;
 using storage::Rows;
 using storage::Tx;
 
-Status AuditIn(Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
-               const std::string& object, const nlohmann::json& detail) {
-  auto seq = audit::Append(tx, clock, {actor.id, action, object, detail.dump(), actor.request_id});
-  return seq.ok() ? Status::Ok() : seq.status();
-}
 }  // namespace
 
 bool IsValidOrigin(const std::string& origin) {
@@ -74,8 +69,8 @@ Result<Partner> PartnerService::CreatePartner(const accounts::Actor& actor, int6
           tx.Exec("INSERT INTO core.partner_schemes (partner_id, scheme_id) VALUES ($1, $2)", {partner.id, scheme_id});
       if (!r.ok()) return r.status();
     }
-    return AuditIn(tx, clock_, actor, "partner.create", "partner:" + std::to_string(partner.id),
-                   {{"name", name}, {"schemes", scheme_ids}, {"origins", origins}});
+    return accounts::AuditAs(tx, clock_, actor, "partner.create", "partner:" + std::to_string(partner.id),
+                             {{"name", name}, {"schemes", scheme_ids}, {"origins", origins}});
   });
   if (status.code() == ErrorCode::kAlreadyExists) {
     return AlreadyExists("this municipality has a partner of that name").WithField("name");
@@ -132,8 +127,8 @@ Result<CreatedPartnerKey> PartnerService::CreateKey(const accounts::Actor& actor
                                              "created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
                                              {partner_id, kind, crypto::Sha256Hex(created.secret), prefix, now}));
     created.key = PartnerKey{row.Int(0), partner_id, kind, prefix, now, std::nullopt, std::nullopt};
-    return AuditIn(tx, clock_, actor, "partner_key.create", "partner_key:" + std::to_string(created.key.id),
-                   {{"partner_id", partner_id}, {"kind", kind}});
+    return accounts::AuditAs(tx, clock_, actor, "partner_key.create", "partner_key:" + std::to_string(created.key.id),
+                             {{"partner_id", partner_id}, {"kind", kind}});
   });
   if (!status.ok()) return status;
   return created;
@@ -150,7 +145,8 @@ Status ChangeKey(storage::Database& db, const Clock& clock, const accounts::Acto
     PW_RETURN_IF_ERROR(may_manage(k[0].Int(0)));
     auto r = tx.Exec(sql, {clock.NowUnix(), key_id});
     if (!r.ok()) return r.status();
-    return AuditIn(tx, clock, actor, action, "partner_key:" + std::to_string(key_id), nlohmann::json::object());
+    return accounts::AuditAs(tx, clock, actor, action, "partner_key:" + std::to_string(key_id),
+                             nlohmann::json::object());
   });
 }
 }  // namespace

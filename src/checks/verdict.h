@@ -12,6 +12,9 @@
 
 namespace passwerk::checks {
 
+// How long a signed verdict is good for.
+inline constexpr int64_t kVerdictLifetimeSeconds = 15 * 60;
+
 struct Verdict {
   bool valid = false;
   std::string reason;       // when not valid

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/crypto.h"
+#include "storage/engines/engines.h"
 
 extern char** environ;
 
@@ -58,6 +59,9 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   services->catalogue = std::make_unique<terminals::CatalogueService>(*services->guest_db, services->clock);
   services->terminals = std::make_unique<terminals::TerminalService>(*services->guest_db, services->clock);
   services->transactions = std::make_unique<terminals::TransactionService>(*services->guest_db, services->clock);
+  services->settlement = std::make_unique<settlement::SettlementService>(*services->guest_db, services->clock);
+  services->statistics = std::make_unique<guestcards::StatisticsService>(*services->guest_db, *services->accounts,
+                                                                         *services->registrations);
   return services;
 }
 

@@ -14,6 +14,8 @@
 #include "guestcards/annual_cards.h"
 #include "guestcards/logistics.h"
 #include "guestcards/registrations.h"
+#include "guestcards/statistics.h"
+#include "settlement/settlement.h"
 #include "storage/database.h"
 #include "terminals/catalogue.h"
 #include "terminals/terminals.h"
@@ -42,6 +44,8 @@ struct Services {
   std::unique_ptr<terminals::CatalogueService> catalogue;
   std::unique_ptr<terminals::TerminalService> terminals;
   std::unique_ptr<terminals::TransactionService> transactions;
+  std::unique_ptr<settlement::SettlementService> settlement;  // on guest_db
+  std::unique_ptr<guestcards::StatisticsService> statistics;  // on guest_db
 };
 
 // Common options of every subcommand.

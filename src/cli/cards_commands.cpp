@@ -9,6 +9,7 @@
 #include "cards/card_number.h"
 #include "cards/card_pdf.h"
 #include "cli/commands.h"
+#include "core/pdf.h"
 
 namespace passwerk::cli {
 
@@ -73,9 +74,9 @@ int ExportCards(Services& s, const std::string& scheme_slug) {
   std::vector<cards::CardExportRow> rows;
   for (const auto& d : *all) {
     rows.push_back({cards::FormatCardNumber(d.card.card_number), std::to_string(d.card.circulation_counter),
-                    scheme->slug, d.holder.family_name, d.holder.given_name, d.holder.birth_date,
-                    d.card.discount_class, std::string(cards::CardStateName(d.card.state)),
-                    FormatIsoDate(d.card.valid_from), FormatIsoDate(d.card.valid_until)});
+                    scheme->slug, d.holder.family_name, d.holder.given_name, d.holder.birth_date, d.card.discount_class,
+                    std::string(cards::CardStateName(d.card.state)), FormatIsoDate(d.card.valid_from),
+                    FormatIsoDate(d.card.valid_until)});
   }
   std::cout << cards::WriteCardCsv(rows);
   return 0;
@@ -103,14 +104,14 @@ int PrintCard(Services& s, const std::string& number, const std::string& out_fil
   print.circulation_counter = details->card.circulation_counter;
   print.valid_until = FormatIsoDate(details->card.valid_until);
   print.discount_class = details->card.discount_class;
-  auto pdf = cards::RenderCardPdf({print});
-  cards::ReleaseFontCaches();
-  if (!pdf.ok()) {
-    std::cerr << "passwerk: " << pdf.status().message() << "\n";
+  auto document = cards::RenderCardPdf({print});
+  pdf::ReleaseFontCaches();
+  if (!document.ok()) {
+    std::cerr << "passwerk: " << document.status().message() << "\n";
     return 1;
   }
   std::ofstream out(out_file, std::ios::binary | std::ios::trunc);
-  out << *pdf;
+  out << *document;
   if (!out) {
     std::cerr << "passwerk: cannot write " << out_file << "\n";
     return 1;

@@ -59,6 +59,9 @@ int Run(int argc, char** argv) {
   AddCommon(serve, common);
   serve->add_option("--listen", serve_options.listen, "HOST:PORT (config key listen, default 127.0.0.1:8080)");
 
+  CLI::App* routes = app.add_subcommand("routes", "Print every route of the server (METHOD PATTERN) and exit");
+  AddCommon(routes, common);
+
   CLI::App* migrate = app.add_subcommand("migrate", "Apply pending schema migrations to every segment");
   AddCommon(migrate, common);
 
@@ -228,6 +231,12 @@ int Run(int argc, char** argv) {
     if (!endpoint.ok()) return Fail(endpoint.status());
     log::Init(config->log_level);
     return Serve(std::move(config).value());
+  }
+  if (routes->parsed()) {
+    auto config = LoadEffectiveConfig(common);
+    if (!config.ok()) return Fail(config.status());
+    log::Init("error");
+    return Serve(std::move(config).value(), /*print_routes=*/true);
   }
   if (config_docs->parsed()) {
     std::cout << RenderConfigMarkdown();

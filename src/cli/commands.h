@@ -22,8 +22,10 @@ struct ServeOptions {
 // Prints the error for people; returns the exit code (2 for bad input, else 1).
 int Fail(const Status& status);
 
-// Runs the server until SIGTERM/SIGINT; returns the exit code.
-int Serve(Config config);
+// Runs the server until SIGTERM/SIGINT; returns the exit code. With
+// `print_routes`, wires everything as for serving, prints every route
+// ("GET /api/v1/users/{id}") and returns instead of listening (`passwerk routes`).
+int Serve(Config config, bool print_routes = false);
 
 // Card registry on the command line (cards_commands.cpp).
 int ImportCards(Services& services, const std::string& scheme_slug, const std::string& file, bool skip_bad_rows);

@@ -10,17 +10,18 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "cards/card_pdf.h"
 #include "cli/commands.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/pdf.h"
 #include "guestcards/retention.h"
 #include "http/context.h"
 #include "http/server.h"
+#include "web/routes.h"
 
 namespace passwerk::cli {
 
-int Serve(Config config) {
+int Serve(Config config, bool print_routes) {
   // Block the stop signals before any thread starts, so only sigwait sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -60,18 +61,22 @@ int Serve(Config config) {
   } observer_reset{*s.cards};
   check_service.WarmUp();
   checks::VerdictSigner verdicts(*s.secrets);
-  http::AppContext context{s.config,     s.clock,         *s.db,        *s.accounts,      metrics,     *s.cards,
-                           *s.partners,  check_service,   verdicts,     *s.registrations, *s.guest_db, *s.catalogue,
-                           *s.terminals, *s.transactions, *s.logistics, *s.annual_cards};
+  auto ready = [&s] {
+    Status staff = s.db->Ping();
+    return staff.ok() ? s.guest_db->Ping() : staff;
+  };
+  http::AppContext context{
+      s.config,      s.clock,         *s.accounts,      metrics,       *s.cards,     *s.partners,
+      check_service, verdicts,        *s.registrations, *s.catalogue,  *s.terminals, *s.transactions,
+      *s.logistics,  *s.annual_cards, *s.settlement,    *s.statistics, ready};
   http::Router router;
   http::RegisterApiRoutes(router, context);
-  http::RegisterCardApiRoutes(router, context);
-  http::RegisterGuestCardApiRoutes(router, context);
-  http::RegisterTerminalApiRoutes(router, context);
-  http::RegisterTerminalPages(router, context);
-  http::RegisterSettlementRoutes(router, context);
-  http::RegisterAnnualCardPages(router, context);
-  http::RegisterWebRoutes(router, context);
+  web::RegisterWebRoutes(router, context);
+  if (print_routes) {
+    for (const http::Router::Entry& route : router.Entries()) std::cout << route.method << " " << route.pattern << "\n";
+    Status flushed = check_service.Flush();
+    return flushed.ok() ? 0 : Fail(flushed);
+  }
 
   auto endpoint = s.config.ListenEndpoint();
   http::ServerOptions options;
@@ -147,7 +152,7 @@ int Serve(Config config) {
   if (!flushed.ok()) log::Error("check records could not be written", {{"error", flushed.ToString()}});
   // Settlement PDFs load fonts through cairo and fontconfig, which keep them for
   // the process's life; once no request runs any more, hand them back.
-  cards::ReleaseFontCaches();
+  pdf::ReleaseFontCaches();
   log::Info("stopped", nlohmann::json::object());
   return 0;
 }

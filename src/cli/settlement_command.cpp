@@ -5,10 +5,11 @@
 #include <fstream>
 #include <iostream>
 
-#include "cards/card_pdf.h"
 #include "cli/commands.h"
-#include "terminals/settlement.h"
-#include "terminals/settlement_report.h"
+#include "core/money.h"
+#include "core/pdf.h"
+#include "settlement/settlement.h"
+#include "settlement/settlement_report.h"
 
 namespace passwerk::cli {
 namespace {
@@ -38,14 +39,14 @@ Result<int64_t> MunicipalityOf(Services& s, const std::string& number) {
   return NotFound("no municipality with number " + number, "municipality");
 }
 
-std::string Euro(int64_t cents) { return terminals::EuroCsv(cents) + " EUR"; }
+std::string Euro(int64_t cents) { return FormatCents(cents, ',') + " EUR"; }
 
-void PrintSummary(const terminals::Statement& s) {
+void PrintSummary(const settlement::Statement& s) {
   std::cout << "statement " << s.id << ": " << s.municipality_number << " " << s.period << " version " << s.version
             << " (" << s.state;
   if (s.corrects) std::cout << ", corrects statement " << *s.corrects;
   std::cout << ")\n  revenue " << Euro(s.revenue_cents) << ", unallocated " << Euro(s.unallocated_cents) << "\n";
-  const nlohmann::json described = terminals::StatementJson(s, true);
+  const nlohmann::json described = settlement::StatementJson(s, true);
   for (const auto& p : described["providers"]) {
     std::cout << "  " << p["vu_number"].get<std::string>() << "\t"
               << (p["provider"].is_null() ? std::string() : p["provider"].get<std::string>()) << "\t"
@@ -57,22 +58,22 @@ void PrintSummary(const terminals::Statement& s) {
   }
 }
 
-int Export(Services& s, terminals::SettlementService& settlement, const SettlementArgs& args) {
+int Export(Services& s, settlement::SettlementService& service, const SettlementArgs& args) {
   auto municipality = MunicipalityOf(s, args.municipality);
   if (!municipality.ok()) return Fail(municipality.status());
   std::optional<int64_t> version;
   if (args.version > 0) version = args.version;
-  auto statement = settlement.Find(CliActor(), *municipality, args.period, version);
+  auto statement = service.Find(CliActor(), *municipality, args.period, version);
   if (!statement.ok()) return Fail(statement.status());
   Result<std::string> report = InvalidArgument("--format is csv or pdf", "format");
   if (args.format == "pdf") {
     report = args.provider.empty()
                  ? Result<std::string>(InvalidArgument("a PDF is per provider: give --provider", "provider"))
-                 : terminals::ProviderPdf(*statement, args.provider);
-    cards::ReleaseFontCaches();
+                 : settlement::ProviderPdf(*statement, args.provider);
+    pdf::ReleaseFontCaches();
   } else if (args.format == "csv") {
-    report = args.provider.empty() ? Result<std::string>(terminals::StatementCsv(*statement))
-                                   : terminals::ProviderCsv(*statement, args.provider);
+    report = args.provider.empty() ? Result<std::string>(settlement::StatementCsv(*statement))
+                                   : settlement::ProviderCsv(*statement, args.provider);
   }
   if (!report.ok()) return Fail(report.status());
   std::ofstream out(args.out, std::ios::binary | std::ios::trunc);
@@ -107,9 +108,9 @@ std::function<std::optional<int>(Services&)> AddSettlementCommand(CLI::App& app,
 
   return [args, run, close, list, exp](Services& s) -> std::optional<int> {
     if (!run->parsed() && !close->parsed() && !list->parsed() && !exp->parsed()) return std::nullopt;
-    terminals::SettlementService settlement(*s.guest_db, s.clock);
+    settlement::SettlementService& service = *s.settlement;
     const accounts::Actor actor = CliActor();
-    if (exp->parsed()) return Export(s, settlement, *args);
+    if (exp->parsed()) return Export(s, service, *args);
     if (list->parsed()) {
       int64_t municipality = 0;
       if (!args->municipality.empty()) {
@@ -117,11 +118,11 @@ std::function<std::optional<int>(Services&)> AddSettlementCommand(CLI::App& app,
         if (!id.ok()) return Fail(id.status());
         municipality = *id;
       }
-      auto statements = settlement.List(actor, municipality);
+      auto statements = service.List(actor, municipality);
       if (!statements.ok()) return Fail(statements.status());
       if (args->json) {
         nlohmann::json out = nlohmann::json::array();
-        for (const auto& st : *statements) out.push_back(terminals::StatementJson(st, false));
+        for (const auto& st : *statements) out.push_back(settlement::StatementJson(st, false));
         std::cout << out.dump(2) << "\n";
         return 0;
       }
@@ -134,14 +135,14 @@ std::function<std::optional<int>(Services&)> AddSettlementCommand(CLI::App& app,
     }
     auto municipality = MunicipalityOf(s, args->municipality);
     if (!municipality.ok()) return Fail(municipality.status());
-    Result<terminals::Statement> statement =
-        run->parsed() ? settlement.Run(actor, *municipality, args->period) : [&]() -> Result<terminals::Statement> {
-      PW_ASSIGN_OR_RETURN(auto latest, settlement.Find(actor, *municipality, args->period, std::nullopt));
-      return settlement.Close(actor, latest.id);
+    Result<settlement::Statement> statement =
+        run->parsed() ? service.Run(actor, *municipality, args->period) : [&]() -> Result<settlement::Statement> {
+      PW_ASSIGN_OR_RETURN(auto latest, service.Find(actor, *municipality, args->period, std::nullopt));
+      return service.Close(actor, latest.id);
     }();
     if (!statement.ok()) return Fail(statement.status());
     if (args->json) {
-      std::cout << terminals::StatementJson(*statement, true).dump(2) << "\n";
+      std::cout << settlement::StatementJson(*statement, true).dump(2) << "\n";
     } else {
       PrintSummary(*statement);
     }

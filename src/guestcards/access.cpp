@@ -24,10 +24,4 @@ Status RequireRegistrationsScope(const accounts::Actor& actor) {
   return Status::Ok();
 }
 
-Status Audit(storage::Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
-             const std::string& object, const nlohmann::json& detail) {
-  auto seq = audit::Append(tx, clock, {actor.id, action, object, detail.dump(), actor.request_id});
-  return seq.ok() ? Status::Ok() : seq.status();
-}
-
 }  // namespace passwerk::guestcards

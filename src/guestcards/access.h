@@ -21,8 +21,5 @@ bool IsLandlord(const accounts::Actor& actor);
 bool IsOfficeFor(const accounts::Actor& actor, int64_t municipality_id);
 // kPermissionDenied for a token without registrations:write.
 Status RequireRegistrationsScope(const accounts::Actor& actor);
-// Appends to the hash-chained audit trail.
-Status Audit(storage::Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
-             const std::string& object, const nlohmann::json& detail);
 
 }  // namespace passwerk::guestcards

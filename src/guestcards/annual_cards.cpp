@@ -285,8 +285,8 @@ Result<AnnualCardResult> AnnualCardService::Issue(const accounts::Actor& actor, 
                 "($1, '', $2, '', '', '', '', $3, $4, $5, $6)",
                 {cycles.front(), result.card_type, result.amount_cents, result.valid_from, result.valid_to, today_text})
             .status());
-    return Audit(tx, clock_, actor, "annual_card.issue", "annual:" + result.receipt_number,
-                 {{"basis", input.basis}, {"valid_to", result.valid_to}});
+    return accounts::AuditAs(tx, clock_, actor, "annual_card.issue", "annual:" + result.receipt_number,
+                             {{"basis", input.basis}, {"valid_to", result.valid_to}});
   });
   if (!done.ok()) return done;
   return result;
@@ -379,8 +379,8 @@ Result<AnnualCardResult> AnnualCardService::Renew(const accounts::Actor& actor, 
     PW_RETURN_IF_ERROR(tx.Exec("UPDATE card_usage.cycles SET departure = $1, spa_tax_cents = $2 WHERE cycle_id = $3",
                                {result.valid_to, result.amount_cents, *cycles.front()})
                            .status());
-    return Audit(tx, clock_, actor, "annual_card.renew", "annual:" + result.receipt_number,
-                 {{"renews", "annual:" + renewal.receipt_number}, {"valid_to", result.valid_to}});
+    return accounts::AuditAs(tx, clock_, actor, "annual_card.renew", "annual:" + result.receipt_number,
+                             {{"renews", "annual:" + renewal.receipt_number}, {"valid_to", result.valid_to}});
   });
   if (!done.ok()) return done;
   return result;

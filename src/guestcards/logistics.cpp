@@ -360,8 +360,8 @@ Result<ProductionImport> LogisticsService::ImportProductionFile(const accounts::
       report.batches.push_back(batch);
     }
     report.cards = static_cast<int64_t>(cards.size());
-    return Audit(tx, clock_, actor, "logistics.import", "file:" + file_name,
-                 {{"batches", report.batches}, {"cards", report.cards}});
+    return accounts::AuditAs(tx, clock_, actor, "logistics.import", "file:" + file_name,
+                             {{"batches", report.batches}, {"cards", report.cards}});
   });
   if (!done.ok()) return done;
   return report;
@@ -401,8 +401,8 @@ Result<ReinitialisedCard> LogisticsService::Reinitialise(const accounts::Actor& 
     out.card_number = *number;
     out.circulation_counter = static_cast<int>(counter);
     out.barcode = FormatBarcode({card[0].Text(4), card[0].Text(3), 1, *number, out.circulation_counter});
-    return Audit(tx, clock_, actor, "guest_card.reinitialise", "card:" + *number,
-                 {{"circulation_counter", counter}, {"previous_status", status}});
+    return accounts::AuditAs(tx, clock_, actor, "guest_card.reinitialise", "card:" + *number,
+                             {{"circulation_counter", counter}, {"previous_status", status}});
   });
   if (!done.ok()) return done;
   if (still_linked) {
@@ -457,8 +457,8 @@ Result<HandedOutCard> LogisticsService::HandOut(const accounts::Actor& actor, co
                            .status());
     out.card_number = barcode->card_number;
     out.card_type = card[0].Text(2);
-    return Audit(tx, clock_, actor, "guest_card.hand_out", "card:" + barcode->card_number,
-                 {{"provisional_days", kProvisionalDays}});
+    return accounts::AuditAs(tx, clock_, actor, "guest_card.hand_out", "card:" + barcode->card_number,
+                             {{"provisional_days", kProvisionalDays}});
   });
   if (!done.ok()) return done;
   return out;

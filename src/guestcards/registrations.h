@@ -169,6 +169,9 @@ struct RegistrationOptions {
   int max_guests = 50;
 };
 
+// The encryption context of a registration's form in spa_tax.registrations.
+inline constexpr std::string_view kRegistrationFormContext = "spa_tax.registrations.form";
+
 class RegistrationService {
  public:
   RegistrationService(storage::Database& db, const Clock& clock, const crypto::SecretBox& box,

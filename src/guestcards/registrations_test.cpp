@@ -1,6 +1,8 @@
 // Registrations on every backend: the tax, the cards, each segment's share,
 // whole-or-nothing batches, landlords kept apart, cancellation, and — by
 // searching the stored bytes — that no segment holds what it must not.
+// Long because the cases share one fixture of tariff, accommodations and
+// landlords on every backend; each TEST_P reads on its own.
 #include "guestcards/registrations.h"
 
 #include <gtest/gtest.h>

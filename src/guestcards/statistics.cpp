@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 
+#include "guestcards/registrations.h"
+
 namespace passwerk::guestcards {
 namespace {
 
@@ -164,6 +166,48 @@ std::string StatisticsCsv(const SpaTaxStatistics& s) {
   for (const auto& c : s.cells) line(c);
   line(s.total);
   return csv;
+}
+
+std::string StatisticsCsvFileName(const SpaTaxStatistics& statistics) {
+  return "kurabgabe-" + std::to_string(statistics.year) + "-" + std::string(StatisticsByName(statistics.by)) + ".csv";
+}
+
+StatisticsService::StatisticsService(storage::Database& db, accounts::AccountService& accounts,
+                                     RegistrationService& registrations)
+    : db_(db), accounts_(accounts), registrations_(registrations) {}
+
+bool StatisticsService::MayReadAny(const accounts::User& user) {
+  using accounts::Role;
+  return user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk ||
+         user.role == Role::kAuditor;
+}
+
+Result<SpaTaxStatistics> StatisticsService::Compute(const accounts::Actor& actor,
+                                                    const std::string& municipality_number, int year, StatisticsBy by,
+                                                    bool accommodations_by_name) {
+  PW_ASSIGN_OR_RETURN(auto municipalities, accounts_.ListMunicipalities());
+  const accounts::Municipality* found = nullptr;
+  for (const accounts::Municipality& m : municipalities) {
+    const bool own = actor.user && actor.user->municipality_id == m.id;
+    if (municipality_number.empty() ? own : m.municipality_number == municipality_number) found = &m;
+  }
+  if (!found) return NotFound("no such municipality", "municipality");
+  PW_ASSIGN_OR_RETURN(SpaTaxStatistics statistics, ComputeSpaTaxStatistics(db_, actor, found->id, year, by));
+  statistics.municipality_number = found->municipality_number;
+  registrations_.LabelAccommodations(actor, statistics, accommodations_by_name);
+  return statistics;
+}
+
+std::string StatisticsService::DefaultMunicipality(const accounts::Actor& actor) {
+  auto municipalities = accounts_.ListMunicipalities();
+  if (!municipalities.ok() || !actor.user) return "";
+  for (const accounts::Municipality& m : *municipalities) {
+    if (actor.user->municipality_id == m.id) return m.municipality_number;
+  }
+  if (MayRead(actor, municipalities->empty() ? 0 : municipalities->front().id) && !municipalities->empty()) {
+    return municipalities->front().municipality_number;
+  }
+  return "";
 }
 
 }  // namespace passwerk::guestcards

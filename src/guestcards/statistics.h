@@ -33,6 +33,7 @@ struct StatisticsCell {
 
 struct SpaTaxStatistics {
   int64_t municipality_id = 0;
+  std::string municipality_number;  // filled by StatisticsService
   int year = 0;
   StatisticsBy by = StatisticsBy::kMonth;
   std::vector<StatisticsCell> cells;  // ordered by key
@@ -44,5 +45,33 @@ Result<SpaTaxStatistics> ComputeSpaTaxStatistics(storage::Database& db, const ac
                                                  int64_t municipality_id, int year, StatisticsBy by);
 // Semicolon-separated, UTF-8 with BOM, as German spreadsheet programs open it.
 std::string StatisticsCsv(const SpaTaxStatistics& statistics);
+// "kurabgabe-2026-month.csv"
+std::string StatisticsCsvFileName(const SpaTaxStatistics& statistics);
+
+class RegistrationService;
+
+// Statistics as staff ask for them, by API and page alike: the municipality by
+// its number, who may read it, the computation, and accommodations labelled.
+class StatisticsService {
+ public:
+  StatisticsService(storage::Database& db, accounts::AccountService& accounts, RegistrationService& registrations);
+
+  // Who may read statistics of some municipality: operators and auditors of
+  // all, municipality administrators and clerks of their own; landlords never.
+  static bool MayReadAny(const accounts::User& user);
+  // The municipality numbered `municipality_number`, or the actor's own when it
+  // is empty (NotFound when there is none). Accommodations are labelled with
+  // their names for pages, with their public ids for the API.
+  Result<SpaTaxStatistics> Compute(const accounts::Actor& actor, const std::string& municipality_number, int year,
+                                   StatisticsBy by, bool accommodations_by_name);
+  // Where a staff member's statistics open: their own municipality, else the
+  // first one (operators and auditors); empty when there is none.
+  std::string DefaultMunicipality(const accounts::Actor& actor);
+
+ private:
+  storage::Database& db_;
+  accounts::AccountService& accounts_;
+  RegistrationService& registrations_;
+};
 
 }  // namespace passwerk::guestcards

@@ -1,7 +1,27 @@
 // Shared request parsing for the JSON API handlers.
 #include "http/api_util.h"
 
+#include <cstdint>
+
+#include "core/numbers.h"
+
 namespace passwerk::http {
+
+Result<std::optional<int64_t>> IntQueryParam(const Request& request, const char* name, int64_t min, int64_t max,
+                                             const char* message) {
+  std::optional<std::string> text = request.QueryParam(name);
+  if (!text || text->empty()) return std::optional<int64_t>();
+  std::optional<int64_t> value = ParseIntegerIn(*text, min, max);
+  if (!value) return InvalidArgument(message, name);
+  return value;
+}
+
+Result<int64_t> PathId(const Request& request, const char* name, const char* field) {
+  auto it = request.path_params.find(name);
+  std::optional<int64_t> id = it == request.path_params.end() ? std::nullopt : ParseIntegerIn(it->second, 1, INT64_MAX);
+  if (!id) return field ? NotFound(std::string("no such ") + field, field) : NotFound("no such resource");
+  return *id;
+}
 
 Result<accounts::Actor> AuthenticateBearer(AppContext& app, const Request& request) {
   auto header = request.Header("authorization");
@@ -55,8 +75,7 @@ Status ReadInt(const nlohmann::json& body, const char* field, bool required, int
   return Status::Ok();
 }
 
-Status ReadOptionalInt(const nlohmann::json& body, const char* field, bool /*required*/,
-                       std::optional<int64_t>& out) {
+Status ReadOptionalInt(const nlohmann::json& body, const char* field, bool /*required*/, std::optional<int64_t>& out) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return Status::Ok();
   int64_t value = 0;

@@ -21,23 +21,31 @@ Status RequireJsonBody(const Request& request);
 Result<nlohmann::json> ParseJsonObject(const Request& request);
 Status ReadString(const nlohmann::json& body, const char* field, bool required, std::string& out);
 Status ReadInt(const nlohmann::json& body, const char* field, bool required, int64_t& out);
+// An integer query parameter: nullopt when absent or empty; the number when
+// all of it is one within [min, max]; otherwise InvalidArgument with `message`,
+// naming the parameter ("12abc" and "1e3" are errors, not 12 and 1).
+Result<std::optional<int64_t>> IntQueryParam(const Request& request, const char* name, int64_t min, int64_t max,
+                                             const char* message);
+// A numeric id in the path ({id}): NotFound unless all of it is a positive
+// number; with `field`, the error names it ("no such statement", "statement").
+Result<int64_t> PathId(const Request& request, const char* name, const char* field = nullptr);
 // Absent or null leaves `out` empty (`required` is ignored: such fields are optional by nature).
 Status ReadOptionalInt(const nlohmann::json& body, const char* field, bool required, std::optional<int64_t>& out);
 
 }  // namespace passwerk::http
 
 // Handler shorthands: each returns the error response on failure.
-#define PW_API_ACTOR(name)                                                   \
-  auto name = ::passwerk::http::AuthenticateBearer(app, request);           \
+#define PW_API_ACTOR(name)                                        \
+  auto name = ::passwerk::http::AuthenticateBearer(app, request); \
   if (!name.ok()) return ::passwerk::http::Unauthorized(name.status())
-#define PW_API_BODY(name)                                                    \
-  auto name##_result = ::passwerk::http::ParseJsonObject(request);          \
-  if (!name##_result.ok()) return Response::Error(name##_result.status());  \
+#define PW_API_BODY(name)                                                  \
+  auto name##_result = ::passwerk::http::ParseJsonObject(request);         \
+  if (!name##_result.ok()) return Response::Error(name##_result.status()); \
   const nlohmann::json& name = *name##_result
-#define PW_API_FIELD_(reader, body, field, required, out)                    \
-  do {                                                                       \
+#define PW_API_FIELD_(reader, body, field, required, out)                     \
+  do {                                                                        \
     ::passwerk::Status pw_field_status_ = reader(body, field, required, out); \
-    if (!pw_field_status_.ok()) return Response::Error(pw_field_status_);    \
+    if (!pw_field_status_.ok()) return Response::Error(pw_field_status_);     \
   } while (0)
 #define PW_API_STRING(body, field, out) PW_API_FIELD_(::passwerk::http::ReadString, body, field, true, out)
 #define PW_API_OPT_STRING(body, field, out) PW_API_FIELD_(::passwerk::http::ReadString, body, field, false, out)

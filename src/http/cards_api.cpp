@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cards/card_number.h"
+#include "core/json_text.h"
 #include "http/api_util.h"
 #include "http/check_body.h"
 #include "http/context.h"
@@ -58,7 +59,8 @@ Response CreateScheme(AppContext& app, Request& request) {
   std::string kind, validity = "calendar_year";
   PW_API_STRING(body, "kind", kind);
   auto parsed_kind = cards::ParseSchemeKind(kind);
-  if (!parsed_kind) return Response::Error(InvalidArgument("kind is social_pass, volunteer_card or guest_card", "kind"));
+  if (!parsed_kind)
+    return Response::Error(InvalidArgument("kind is social_pass, volunteer_card or guest_card", "kind"));
   input.kind = *parsed_kind;
   PW_API_INT(body, "municipality_id", input.municipality_id);
   PW_API_OPT_STRING(body, "validity", validity);
@@ -94,7 +96,8 @@ Response CreateScheme(AppContext& app, Request& request) {
     }
   }
   if (auto it = body.find("partner_checks"); it != body.end()) {
-    if (!it->is_boolean()) return Response::Error(InvalidArgument("partner_checks must be true or false", "partner_checks"));
+    if (!it->is_boolean())
+      return Response::Error(InvalidArgument("partner_checks must be true or false", "partner_checks"));
     input.partner_checks = it->get<bool>();
   }
   auto scheme = app.cards.CreateScheme(*actor, input);
@@ -172,7 +175,8 @@ Response ChangeCard(AppContext& app, Request& request, const std::string& what) 
     PW_API_STRING(body, "reason", reason);
   }
   if (what == "block" || what == "unblock") {
-    Status status = what == "block" ? app.cards.Block(*actor, number, reason) : app.cards.Unblock(*actor, number, reason);
+    Status status =
+        what == "block" ? app.cards.Block(*actor, number, reason) : app.cards.Unblock(*actor, number, reason);
     if (!status.ok()) return Response::Error(status);
     auto details = app.cards.GetCard(*actor, number);
     if (!details.ok()) return Response::Error(details.status());
@@ -181,20 +185,6 @@ Response ChangeCard(AppContext& app, Request& request, const std::string& what) 
   auto card = what == "replace" ? app.cards.Replace(*actor, number, reason) : app.cards.Renew(*actor, number);
   if (!card.ok()) return Response::Error(card.status());
   return Response::Json(what == "replace" ? 201 : 200, CardJson(*card, SlugOf(app, card->scheme_id)));
-}
-
-// A JSON string literal; plain ASCII is copied, anything else goes through nlohmann.
-void AppendJsonString(std::string& out, const std::string& text) {
-  bool plain = std::all_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x80 && c != '"' && c != '\\';
-  });
-  if (!plain) {
-    out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
-    return;
-  }
-  out += '"';
-  out += text;
-  out += '"';
 }
 
 // The check answer as nlohmann writes it (keys sorted), built directly.
@@ -264,26 +254,16 @@ Response Check(AppContext& app, Request& request) {
   }
   json out;
   if (answer->valid) {
-    out = {{"valid", true}, {"scheme", answer->scheme}, {"discount", answer->discount},
+    out = {{"valid", true},
+           {"scheme", answer->scheme},
+           {"discount", answer->discount},
            {"valid_until", answer->valid_until}};
   } else {
     out = {{"valid", false}, {"reason", answer->reason}};
   }
-  if (key->kind == checks::KeyKind::kPublishable) {
-    // The browser hands this to the partner's server, which verifies it offline (JWKS).
-    checks::Verdict verdict;
-    verdict.valid = answer->valid;
-    verdict.reason = answer->reason;
-    verdict.scheme = answer->scheme;
-    verdict.discount = answer->discount;
-    verdict.valid_until = answer->valid_until;
-    auto digits = cards::NormalizeCardNumber(number);
-    verdict.card_hash = checks::Base64Url(crypto::Sha256(digits ? *digits : number));
-    verdict.partner_id = key->partner_id;
-    verdict.issued_at = app.clock.NowUnix();
-    verdict.expires_at = verdict.issued_at + 15 * 60;
-    out["verdict"] = app.verdicts.Sign(verdict);
-  }
+  // The browser hands the signed verdict to the partner's server, which verifies it offline (JWKS).
+  if (key->kind == checks::KeyKind::kPublishable)
+    out["verdict"] = app.checks.SignVerdict(app.verdicts, *key, number, *answer);
   return with_cors(Response::Json(200, out));
 }
 

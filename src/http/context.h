@@ -1,6 +1,8 @@
-// What handlers may use: the domain services and configuration, wired by main.
-// Handlers never open databases themselves.
+// What handlers may use: the domain services and configuration, built once at
+// start-up by cli/serve.cpp. Handlers get no database handle.
 #pragma once
+
+#include <functional>
 
 #include "accounts/accounts.h"
 #include "cards/cards.h"
@@ -12,8 +14,9 @@
 #include "guestcards/annual_cards.h"
 #include "guestcards/logistics.h"
 #include "guestcards/registrations.h"
+#include "guestcards/statistics.h"
 #include "http/metrics.h"
-#include "storage/database.h"
+#include "settlement/settlement.h"
 #include "terminals/catalogue.h"
 #include "terminals/terminals.h"
 #include "terminals/transactions.h"
@@ -23,7 +26,6 @@ namespace passwerk::http {
 struct AppContext {
   const Config& config;
   const Clock& clock;
-  storage::Database& db;  // segments core + audit
   accounts::AccountService& accounts;
   Metrics& metrics;
   cards::CardService& cards;
@@ -31,32 +33,27 @@ struct AppContext {
   checks::CheckService& checks;
   const checks::VerdictSigner& verdicts;
   guestcards::RegistrationService& registrations;
-  storage::Database& guest_db;  // core, audit and the guest-card segments (statistics read spa_tax)
   terminals::CatalogueService& catalogue;
   terminals::TerminalService& terminals;
   terminals::TransactionService& transactions;
   guestcards::LogisticsService& logistics;
   guestcards::AnnualCardService& annual_cards;
+  settlement::SettlementService& settlement;
+  guestcards::StatisticsService& statistics;
+  // Whether every storage handle answers (/readyz); handlers get no handle itself.
+  std::function<Status()> ready;
 };
 
-// Routes of the JSON API (/api/v1/…, /healthz, /readyz, /metrics).
+// Every route of the JSON API (/api/v1/…, /api/terminal/v1/…, /healthz,
+// /readyz, /metrics), area by area; the staff pages are web::RegisterWebRoutes.
 class Router;
 void RegisterApiRoutes(Router& router, AppContext& app);
-// Routes of the card registry and the partner check (/api/v1/schemes, cards, checks).
-void RegisterCardApiRoutes(Router& router, AppContext& app);
-// Routes of the guest cards (/api/v1/registrations, marketing consents).
-void RegisterGuestCardApiRoutes(Router& router, AppContext& app);
-// Routes of the terminal protocol (/api/terminal/v1/…) and the staff API for
-// the catalogue, terminals and acceptance conflicts (/api/v1/…).
-void RegisterTerminalApiRoutes(Router& router, AppContext& app);
-// Staff pages for the catalogue and terminals (src/web/terminal_pages.cpp).
-void RegisterTerminalPages(Router& router, AppContext& app);
-// Settlement statements: the JSON API (/api/v1/settlement/…) and the staff
-// pages (/settlement…, src/web/settlement_pages.cpp).
-void RegisterSettlementRoutes(Router& router, AppContext& app);
-// Staff pages for annual cards (/annual-cards, src/web/annual_card_pages.cpp).
-void RegisterAnnualCardPages(Router& router, AppContext& app);
-// Routes of the staff web pages and static assets (src/web).
-void RegisterWebRoutes(Router& router, AppContext& app);
+
+// The areas of the API, one file each, called by RegisterApiRoutes (api.cpp).
+void RegisterAccountApiRoutes(Router& router, AppContext& app);     // api.cpp: users, audit
+void RegisterCardApiRoutes(Router& router, AppContext& app);        // cards_api.cpp: schemes, cards, checks
+void RegisterGuestCardApiRoutes(Router& router, AppContext& app);   // guestcards_api.cpp
+void RegisterTerminalApiRoutes(Router& router, AppContext& app);    // terminal_api.cpp: protocol, catalogue
+void RegisterSettlementApiRoutes(Router& router, AppContext& app);  // settlement_api.cpp
 
 }  // namespace passwerk::http

@@ -116,14 +116,9 @@ Response RegisterCsv(AppContext& app, Request& request) {
 
 Response ListRegistrations(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
-  int limit = 100;
-  if (auto value = request.QueryParam("limit")) {
-    try {
-      limit = std::stoi(*value);
-    } catch (const std::exception&) {
-      return Response::Error(InvalidArgument("limit must be a number", "limit"));
-    }
-  }
+  auto limit_param = IntQueryParam(request, "limit", INT32_MIN, INT32_MAX, "limit must be a number");
+  if (!limit_param.ok()) return Response::Error(limit_param.status());
+  const int limit = static_cast<int>(limit_param->value_or(100));
   auto list = app.registrations.ListRegistrations(*actor, limit);
   if (!list.ok()) return Response::Error(list.status());
   json out = json::array();
@@ -243,13 +238,9 @@ Response ListStock(AppContext& app, Request& request) {
   auto m = std::find_if(municipalities->begin(), municipalities->end(),
                         [&](const auto& each) { return each.municipality_number == number; });
   if (m == municipalities->end()) return Response::Error(NotFound("no such municipality", "municipality"));
-  int limit = 100;
-  if (auto value = request.QueryParam("limit")) {
-    if (value->empty() || value->size() > 4 || !std::all_of(value->begin(), value->end(), ::isdigit)) {
-      return Response::Error(InvalidArgument("limit must be a number from 1 to 1000", "limit"));
-    }
-    limit = std::stoi(*value);
-  }
+  auto limit_param = IntQueryParam(request, "limit", 0, 9999, "limit must be a number from 1 to 1000");
+  if (!limit_param.ok()) return Response::Error(limit_param.status());
+  const int limit = static_cast<int>(limit_param->value_or(100));
   auto cards = app.logistics.ListCards(*actor, m->id, request.QueryParam("status").value_or(""), limit);
   if (!cards.ok()) return Response::Error(cards.status());
   json out = json::array();
@@ -344,38 +335,21 @@ Response WithdrawConsent(AppContext& app, Request& request) {
 // GET /api/v1/statistics/spa-tax?municipality=01055021&year=2026&by=month[&format=csv]
 Response SpaTaxStatistics(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
-  auto municipalities = app.accounts.ListMunicipalities();
-  if (!municipalities.ok()) return Response::Error(municipalities.status());
-  std::string number = request.QueryParam("municipality").value_or("");
-  std::optional<int64_t> municipality_id;
-  for (const auto& m : *municipalities) {
-    bool own = actor->user && actor->user->municipality_id == m.id;
-    if (m.municipality_number == number || (number.empty() && own)) {
-      municipality_id = m.id;
-      number = m.municipality_number;
-    }
-  }
-  if (!municipality_id) return Response::Error(NotFound("no such municipality", "municipality"));
-  int year = BerlinDate(app.clock.NowUnix()).year;
-  if (auto y = request.QueryParam("year")) {
-    try {
-      year = std::stoi(*y);
-    } catch (const std::exception&) {
-      return Response::Error(InvalidArgument("year must be a number", "year"));
-    }
-  }
+  auto year = IntQueryParam(request, "year", INT32_MIN, INT32_MAX, "year must be a number");
+  if (!year.ok()) return Response::Error(year.status());
   auto by = guestcards::ParseStatisticsBy(request.QueryParam("by").value_or("month"));
   if (!by) return Response::Error(InvalidArgument("by must be month, origin, age_band or accommodation", "by"));
-  auto stats = guestcards::ComputeSpaTaxStatistics(app.guest_db, *actor, *municipality_id, year, *by);
+  auto stats = app.statistics.Compute(*actor, request.QueryParam("municipality").value_or(""),
+                                      static_cast<int>(year->value_or(BerlinDate(app.clock.NowUnix()).year)), *by,
+                                      /*accommodations_by_name=*/false);
   if (!stats.ok()) return Response::Error(stats.status());
-  app.registrations.LabelAccommodations(*actor, *stats, /*by_name=*/false);
   if (request.QueryParam("format").value_or("") == "csv") {
     Response response;
     response.status = 200;
     response.content_type = "text/csv; charset=utf-8";
     response.body = guestcards::StatisticsCsv(*stats);
-    response.AddHeader("Content-Disposition", "attachment; filename=\"kurabgabe-" + std::to_string(year) + "-" +
-                                                  std::string(guestcards::StatisticsByName(*by)) + ".csv\"");
+    response.AddHeader("Content-Disposition",
+                       "attachment; filename=\"" + guestcards::StatisticsCsvFileName(*stats) + "\"");
     return response;
   }
   auto cell_json = [](const guestcards::StatisticsCell& c) {
@@ -389,9 +363,9 @@ Response SpaTaxStatistics(AppContext& app, Request& request) {
   };
   json cells = json::array();
   for (const auto& c : stats->cells) cells.push_back(cell_json(c));
-  return Response::Json(200, {{"municipality", number},
-                              {"year", year},
-                              {"by", guestcards::StatisticsByName(*by)},
+  return Response::Json(200, {{"municipality", stats->municipality_number},
+                              {"year", stats->year},
+                              {"by", guestcards::StatisticsByName(stats->by)},
                               {"min_cell_guests", guestcards::kMinCellGuests},
                               {"cells", cells},
                               {"total", cell_json(stats->total)}});

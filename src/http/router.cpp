@@ -106,8 +106,7 @@ Router::Match Router::Find(Request& request) const {
   // Only routes with as many segments as the path can match: a cheap filter
   // before comparing segments.
   const std::string_view path = request.path;
-  const size_t path_segments =
-      path == "/" ? 0 : static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
+  const size_t path_segments = path == "/" ? 0 : static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
   const Route* best = nullptr;
   uint64_t best_score = 0;
   const Route* best_get = nullptr;  // for HEAD without an explicit HEAD route
@@ -148,6 +147,17 @@ Router::Match Router::Find(Request& request) const {
     match.status = 404;
   }
   return match;
+}
+
+std::vector<Router::Entry> Router::Entries() const {
+  std::vector<Entry> out;
+  out.reserve(routes_.size());
+  for (const Route& route : routes_) {
+    std::string pattern;
+    for (const std::string& segment : route.segments) pattern += "/" + segment;
+    out.push_back({route.method, pattern.empty() ? "/" : pattern, route.name});
+  }
+  return out;
 }
 
 }  // namespace passwerk::http

@@ -26,6 +26,14 @@ class Router {
   // Fills request.path_params on success.
   Match Find(Request& request) const;
 
+  struct Entry {
+    std::string method;
+    std::string pattern;  // as added: "/api/v1/users/{id}"
+    std::string name;
+  };
+  // Every route in the order added (`passwerk routes`, the API description test).
+  std::vector<Entry> Entries() const;
+
  private:
   struct Route {
     std::string method;

@@ -1,24 +1,19 @@
 // The HTTP(S) server: one io_context per thread, each with its own SO_REUSEPORT
 // acceptor, so a connection lives and dies on one thread without locks. Beast
 // parses requests; responses are serialised by hand into one buffer, written
-// with one (usually synchronous) send. Beast and Asio are included only here.
+// with one (usually synchronous) send. Beast and Asio are included only here,
+// which is why this file is long: every translation unit that includes them
+// costs a minute of compile time on a small machine.
 #include "http/server.h"
 
+#include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <sched.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <ctime>
-#include <mutex>
-#include <optional>
-#include <random>
-#include <string_view>
-#include <thread>
-#include <vector>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -32,10 +27,17 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <fmt/format.h>
+#include <chrono>
+#include <ctime>
+#include <mutex>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include <optional>
+#include <random>
+#include <string_view>
+#include <thread>
+#include <vector>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "http/message.h"
 
@@ -73,45 +75,6 @@ constexpr int kMaxPipelineBatch = 16;
 // ---------------------------------------------------------------------------
 // Small formatting helpers for the hot path.
 
-// Length of the well-formed UTF-8 sequence at s[i], or 0 if it is not one.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char lead = byte(i);
-  size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-  if (lead < 0xc2 || lead > 0xf4 || i + length > s.size()) return 0;
-  for (size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80) return 0;
-  }
-  unsigned char second = byte(i + 1);
-  if (lead == 0xe0 && second < 0xa0) return 0;  // overlong
-  if (lead == 0xed && second > 0x9f) return 0;  // surrogate
-  if (lead == 0xf0 && second < 0x90) return 0;  // overlong
-  if (lead == 0xf4 && second > 0x8f) return 0;  // beyond U+10FFFF
-  return length;
-}
-
-// JSON string content; invalid UTF-8 (a decoded path may hold any bytes)
-// becomes U+FFFD so that every log line stays valid JSON.
-void AppendJsonEscaped(fmt::memory_buffer& out, std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20 || u == 0x7f) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", u);
-    } else if (u < 0x80) {
-      out.push_back(c);
-    } else if (size_t length = Utf8SequenceLength(s, i); length > 0) {
-      out.append(s.data() + i, s.data() + i + length);
-      i += length - 1;
-    } else {
-      out.append(std::string_view("\\ufffd"));
-    }
-  }
-}
-
 // RFC 9110 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT", cached per second.
 std::string_view HttpDate() {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -124,9 +87,9 @@ std::string_view HttpDate() {
   if (now != cached_second) {
     std::tm tm{};
     gmtime_r(&now, &tm);
-    auto result = fmt::format_to_n(text, sizeof text, "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-                                   kDays[tm.tm_wday % 7], tm.tm_mday, kMonths[tm.tm_mon % 12],
-                                   tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    auto result =
+        fmt::format_to_n(text, sizeof text, "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[tm.tm_wday % 7],
+                         tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     text_len = std::min(result.size, sizeof text);
     cached_second = now;
   }
@@ -219,7 +182,9 @@ class RequestParser final : public bhttp::basic_parser<true> {
     ec = {};
   }
 
-  void on_response_impl(int, beast::string_view, int, beast::error_code& ec) override { ec = bhttp::error::bad_version; }
+  void on_response_impl(int, beast::string_view, int, beast::error_code& ec) override {
+    ec = bhttp::error::bad_version;
+  }
 
   void on_field_impl(bhttp::field field, beast::string_view name, beast::string_view value,
                      beast::error_code& ec) override {
@@ -354,8 +319,8 @@ class ServerCore {
   void DoAccept(Loop& loop);
   void Sweep(Loop& loop);
   void ShutdownLoop(Loop& loop);
-  void Serialize(const Response& response, const std::string& request_id, bool head, bool close,
-                 unsigned version, std::string& out) const;
+  void Serialize(const Response& response, const std::string& request_id, bool head, bool close, unsigned version,
+                 std::string& out) const;
   void Finish(const std::string& route, const Request& request, int status, Clock::time_point start);
 
   ServerOptions options_;
@@ -639,11 +604,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void Linger() {
-    stream_.async_read_some(asio::buffer(linger_buffer_), [self = this->shared_from_this()](beast::error_code ec,
-                                                                                          size_t) {
-      if (ec) return self->CloseNow();
-      self->Linger();
-    });
+    stream_.async_read_some(asio::buffer(linger_buffer_),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->CloseNow();
+                              self->Linger();
+                            });
   }
 
   void CloseNow() {
@@ -707,8 +672,8 @@ Response ServerCore::Dispatch(const Router::Match& match, Request& request) cons
   return Response::Error(Status(ErrorCode::kInternal, "internal error"));  // logged above
 }
 
-void ServerCore::Respond(Request& request, unsigned version, bool keep_alive, Clock::time_point start,
-                         std::string& out, bool& close) {
+void ServerCore::Respond(Request& request, unsigned version, bool keep_alive, Clock::time_point start, std::string& out,
+                         bool& close) {
   Router::Match match = router_.Find(request);
   Response response = Dispatch(match, request);
   close = !keep_alive || shutting_down();
@@ -717,7 +682,7 @@ void ServerCore::Respond(Request& request, unsigned version, bool keep_alive, Cl
 }
 
 void ServerCore::RespondError(int http_status, Status status, const std::string& remote, bool tls,
-                                std::string_view method, Clock::time_point start, std::string& out) {
+                              std::string_view method, Clock::time_point start, std::string& out) {
   Request request;
   request.method = std::string(method);
   request.remote_address = remote;
@@ -729,7 +694,7 @@ void ServerCore::RespondError(int http_status, Status status, const std::string&
 }
 
 void ServerCore::Serialize(const Response& response, const std::string& request_id, bool head, bool close,
-                             unsigned version, std::string& out) const {
+                           unsigned version, std::string& out) const {
   using namespace std::string_view_literals;
   out.clear();
   out.reserve(512 + response.body.size());
@@ -754,10 +719,16 @@ void ServerCore::Serialize(const Response& response, const std::string& request_
   bool has_content_type = false;
   for (const auto& [name, value] : response.headers) {
     // The server owns framing, identity and the fixed security headers.
-    static constexpr std::string_view kReserved[] = {
-        "content-length",         "transfer-encoding", "connection",      "server",
-        "date",                   "x-request-id",      "x-frame-options", "x-content-type-options",
-        "referrer-policy",        "strict-transport-security"};
+    static constexpr std::string_view kReserved[] = {"content-length",
+                                                     "transfer-encoding",
+                                                     "connection",
+                                                     "server",
+                                                     "date",
+                                                     "x-request-id",
+                                                     "x-frame-options",
+                                                     "x-content-type-options",
+                                                     "referrer-policy",
+                                                     "strict-transport-security"};
     if (std::any_of(std::begin(kReserved), std::end(kReserved),
                     [&](std::string_view reserved) { return EqualsIgnoreCase(name, reserved); })) {
       continue;
@@ -808,16 +779,14 @@ void ServerCore::Finish(const std::string& route, const Request& request, int st
   if (!options_.access_log || !spdlog::should_log(spdlog::level::info)) return;
   // The logger's pattern (core/log.cpp) wraps this in {"ts":…,"level":…, … }.
   fmt::memory_buffer line;
-  line.append(std::string_view(R"("msg":"request","request_id":")"));
-  AppendJsonEscaped(line, request.request_id);
-  line.append(std::string_view(R"(","method":")"));
-  AppendJsonEscaped(line, request.method);
-  line.append(std::string_view(R"(","path":")"));
-  AppendJsonEscaped(line, request.path);
-  fmt::format_to(std::back_inserter(line), R"(","status":{},"duration_ms":{:.3f},"remote":")", status,
-                 seconds * 1000.0);
-  AppendJsonEscaped(line, request.remote_address);
-  line.push_back('"');
+  line.append(std::string_view(R"("msg":"request","request_id":)"));
+  AppendJsonString(line, request.request_id);
+  line.append(std::string_view(R"(,"method":)"));
+  AppendJsonString(line, request.method);
+  line.append(std::string_view(R"(,"path":)"));
+  AppendJsonString(line, request.path);
+  fmt::format_to(std::back_inserter(line), R"(,"status":{},"duration_ms":{:.3f},"remote":)", status, seconds * 1000.0);
+  AppendJsonString(line, request.remote_address);
   spdlog::default_logger_raw()->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
 }
 
@@ -830,9 +799,8 @@ Status ServerCore::SetUpTls() {
 
   ssl_.emplace(asio::ssl::context::tls_server);
   ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use |
-                    asio::ssl::context::no_compression);
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                    asio::ssl::context::single_dh_use | asio::ssl::context::no_compression);
   SSL_CTX_set_min_proto_version(ssl_->native_handle(), TLS1_2_VERSION);
   // An encrypted key must fail cleanly, not prompt on the terminal.
   ssl_->set_password_callback([](size_t, asio::ssl::context::password_purpose) { return std::string(); });
@@ -841,9 +809,9 @@ Status ServerCore::SetUpTls() {
   ssl_->use_certificate_chain_file(cert, ec);
   if (ec) {
     ssl_.reset();
-    return InvalidArgument(fmt::format("tls_cert_file: cannot load a PEM certificate chain from '{}': {}", cert,
-                                       ec.message()),
-                           "tls_cert_file");
+    return InvalidArgument(
+        fmt::format("tls_cert_file: cannot load a PEM certificate chain from '{}': {}", cert, ec.message()),
+        "tls_cert_file");
   }
   ssl_->use_private_key_file(key, asio::ssl::context::pem, ec);
   if (ec) {
@@ -863,8 +831,7 @@ Status ServerCore::SetUpTls() {
 Result<uint16_t> ServerCore::Start() {
   if (started_) return FailedPrecondition("server already started");
   if (shutting_down()) return FailedPrecondition("server was shut down");
-  if (options_.read_timeout_seconds <= 0 || options_.idle_timeout_seconds <= 0 ||
-      options_.shutdown_grace_seconds < 0) {
+  if (options_.read_timeout_seconds <= 0 || options_.idle_timeout_seconds <= 0 || options_.shutdown_grace_seconds < 0) {
     return InvalidArgument("timeouts must be positive");
   }
   PW_RETURN_IF_ERROR(SetUpTls());

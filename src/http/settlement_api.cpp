@@ -1,15 +1,14 @@
 // The settlement API (docs/settlement.md): list, run and close statements,
 // read one, and download a provider's report as CSV or PDF. Thin handlers
-// around terminals::SettlementService; tokens need the scope settlement:read
+// around settlement::SettlementService; tokens need the scope settlement:read
 // or settlement:write.
 #include <nlohmann/json.hpp>
 
 #include "http/api_util.h"
 #include "http/context.h"
 #include "http/router.h"
-#include "terminals/settlement.h"
-#include "terminals/settlement_report.h"
-#include "web/settlement_pages.h"
+#include "settlement/settlement.h"
+#include "settlement/settlement_report.h"
 
 namespace passwerk::http {
 namespace {
@@ -26,14 +25,6 @@ Result<int64_t> MunicipalityFor(AppContext& app, const accounts::Actor& actor, c
   return NotFound("no such municipality", "municipality");
 }
 
-Result<int64_t> StatementId(Request& request) {
-  const std::string& text = request.path_params["id"];
-  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
-    return NotFound("no such statement", "statement");
-  }
-  return std::stoll(text);
-}
-
 Response Attachment(std::string content_type, std::string body, const std::string& file_name) {
   Response response;
   response.status = 200;
@@ -47,11 +38,10 @@ Response ListStatements(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
   auto municipality = MunicipalityFor(app, *actor, request.QueryParam("municipality").value_or(""));
   if (!municipality.ok()) return Response::Error(municipality.status());
-  terminals::SettlementService settlement(app.guest_db, app.clock);
-  auto list = settlement.List(*actor, *municipality);
+  auto list = app.settlement.List(*actor, *municipality);
   if (!list.ok()) return Response::Error(list.status());
   json out = json::array();
-  for (const auto& s : *list) out.push_back(terminals::StatementJson(s, false));
+  for (const auto& s : *list) out.push_back(settlement::StatementJson(s, false));
   return Response::Json(200, {{"statements", out}});
 }
 
@@ -68,43 +58,40 @@ Response RunStatement(AppContext& app, Request& request) {
   auto municipality = MunicipalityFor(app, *actor, number);
   if (!municipality.ok()) return Response::Error(municipality.status());
   if (*municipality == 0) return Response::Error(InvalidArgument("name the municipality", "municipality"));
-  terminals::SettlementService settlement(app.guest_db, app.clock);
-  auto statement = settlement.Run(*actor, *municipality, period);
+  auto statement = app.settlement.Run(*actor, *municipality, period);
   if (!statement.ok()) return Response::Error(statement.status());
-  return Response::Json(201, terminals::StatementJson(*statement, true));
+  return Response::Json(201, settlement::StatementJson(*statement, true));
 }
 
 Response CloseStatement(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
-  auto id = StatementId(request);
+  auto id = PathId(request, "id", "statement");
   if (!id.ok()) return Response::Error(id.status());
-  terminals::SettlementService settlement(app.guest_db, app.clock);
-  auto statement = settlement.Close(*actor, *id);
+  auto statement = app.settlement.Close(*actor, *id);
   if (!statement.ok()) return Response::Error(statement.status());
-  return Response::Json(200, terminals::StatementJson(*statement, true));
+  return Response::Json(200, settlement::StatementJson(*statement, true));
 }
 
 // GET …/{id}, or with ?format=csv the whole statement as CSV.
 Response GetStatement(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
-  auto id = StatementId(request);
+  auto id = PathId(request, "id", "statement");
   if (!id.ok()) return Response::Error(id.status());
-  terminals::SettlementService settlement(app.guest_db, app.clock);
-  auto statement = settlement.Get(*actor, *id);
+  auto statement = app.settlement.Get(*actor, *id);
   if (!statement.ok()) return Response::Error(statement.status());
   const std::string format = request.QueryParam("format").value_or("json");
   if (format == "csv") {
-    return Attachment("text/csv; charset=utf-8", terminals::StatementCsv(*statement),
-                      terminals::ReportFileName(*statement, "", "csv"));
+    return Attachment("text/csv; charset=utf-8", settlement::StatementCsv(*statement),
+                      settlement::ReportFileName(*statement, "", "csv"));
   }
   if (format != "json") return Response::Error(InvalidArgument("format is json or csv", "format"));
-  return Response::Json(200, terminals::StatementJson(*statement, true));
+  return Response::Json(200, settlement::StatementJson(*statement, true));
 }
 
 // GET …/{id}/providers/{vu}.csv or {vu}.pdf
 Response ProviderReport(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
-  auto id = StatementId(request);
+  auto id = PathId(request, "id", "statement");
   if (!id.ok()) return Response::Error(id.status());
   const std::string& file = request.path_params["file"];
   const size_t dot = file.rfind('.');
@@ -114,18 +101,17 @@ Response ProviderReport(AppContext& app, Request& request) {
       (extension != "csv" && extension != "pdf")) {
     return Response::Error(NotFound("a report is …/providers/<VU number>.csv or .pdf", "provider"));
   }
-  terminals::SettlementService settlement(app.guest_db, app.clock);
-  auto statement = settlement.Get(*actor, *id);
+  auto statement = app.settlement.Get(*actor, *id);
   if (!statement.ok()) return Response::Error(statement.status());
-  auto report = extension == "csv" ? terminals::ProviderCsv(*statement, vu) : terminals::ProviderPdf(*statement, vu);
+  auto report = extension == "csv" ? settlement::ProviderCsv(*statement, vu) : settlement::ProviderPdf(*statement, vu);
   if (!report.ok()) return Response::Error(report.status());
   return Attachment(extension == "csv" ? "text/csv; charset=utf-8" : "application/pdf", std::move(*report),
-                    terminals::ReportFileName(*statement, vu, extension));
+                    settlement::ReportFileName(*statement, vu, extension));
 }
 
 }  // namespace
 
-void RegisterSettlementRoutes(Router& router, AppContext& app) {
+void RegisterSettlementApiRoutes(Router& router, AppContext& app) {
   router.Add("GET", "/api/v1/settlement/statements", "api.settlement.list",
              [&app](Request& r) { return ListStatements(app, r); });
   router.Add("POST", "/api/v1/settlement/statements", "api.settlement.run",
@@ -136,7 +122,6 @@ void RegisterSettlementRoutes(Router& router, AppContext& app) {
              [&app](Request& r) { return CloseStatement(app, r); });
   router.Add("GET", "/api/v1/settlement/statements/{id}/providers/{file}", "api.settlement.report",
              [&app](Request& r) { return ProviderReport(app, r); });
-  RegisterSettlementPages(router, app);
 }
 
 }  // namespace passwerk::http

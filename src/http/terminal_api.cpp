@@ -25,8 +25,8 @@ Result<terminals::TerminalSession> AuthenticateTerminal(AppContext& app, const R
   return app.terminals.Authenticate(std::string(header->substr(7)));
 }
 
-#define PW_TERMINAL(name)                                   \
-  auto name = AuthenticateTerminal(app, request);           \
+#define PW_TERMINAL(name)                         \
+  auto name = AuthenticateTerminal(app, request); \
   if (!name.ok()) return Unauthorized(name.status())
 
 Response TerminalChallenge(AppContext& app, Request& request) {
@@ -275,10 +275,9 @@ Status ReadPackage(const json& body, terminals::NewPackage& p) {
     }
   }
   for (const auto& [key, value] : body.items()) {
-    static const std::set<std::string> kKnown = {"municipality", "package_number", "kind",   "name",
-                                                 "price_cents",  "sale_from",      "sale_to", "validity_days",
-                                                 "days",         "window_days",    "points", "services",
-                                                 "shares"};
+    static const std::set<std::string> kKnown = {
+        "municipality",  "package_number", "kind",        "name",   "price_cents", "sale_from", "sale_to",
+        "validity_days", "days",           "window_days", "points", "services",    "shares"};
     if (!kKnown.count(key)) return InvalidArgument("unknown field " + key, key);
   }
   return Status::Ok();
@@ -374,14 +373,9 @@ Response TerminalTotals(AppContext& app, Request& request) {
 
 Response ListConflicts(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
-  int limit = 100;
-  if (auto value = request.QueryParam("limit")) {
-    try {
-      limit = std::stoi(*value);
-    } catch (const std::exception&) {
-      return Response::Error(InvalidArgument("limit must be a number", "limit"));
-    }
-  }
+  auto limit_param = IntQueryParam(request, "limit", INT32_MIN, INT32_MAX, "limit must be a number");
+  if (!limit_param.ok()) return Response::Error(limit_param.status());
+  const int limit = static_cast<int>(limit_param->value_or(100));
   auto conflicts = app.transactions.Conflicts(*actor, limit);
   if (!conflicts.ok()) return Response::Error(conflicts.status());
   json out = json::array();

@@ -1,11 +1,7 @@
-// Engine-neutral helpers of the storage contract and the engine switch.
+// Engine-neutral helpers of the storage contract.
 #include "storage/database.h"
 
 #include <algorithm>
-
-#include "storage/migrations.h"
-#include "storage/postgres/postgres_database.h"
-#include "storage/sqlite/sqlite_database.h"
 
 namespace passwerk::storage {
 namespace {
@@ -69,20 +65,6 @@ Status QueryIn(Tx& tx, std::string_view select_prefix, const std::vector<Value>&
     for (const Row& row : rows) PW_RETURN_IF_ERROR(each(row));
   }
   return Status::Ok();
-}
-
-Result<std::unique_ptr<Database>> OpenDatabase(const DatabaseOptions& options) {
-  std::unique_ptr<Database> db;
-  if (!options.postgres_url.empty()) {
-    PW_ASSIGN_OR_RETURN(db, OpenPostgresDatabase(options));
-  } else {
-    PW_ASSIGN_OR_RETURN(db, OpenSqliteDatabase(options));
-  }
-  for (Segment segment : options.segments) {
-    auto applied = ApplyMigrations(*db, segment);
-    if (!applied.ok()) return applied.status();
-  }
-  return db;
 }
 
 }  // namespace passwerk::storage

@@ -125,7 +125,7 @@ struct DatabaseOptions {
   std::vector<Segment> segments;  // the segments this purpose may see
 };
 
-// Opens the configured engine and applies pending migrations for `segments`.
-Result<std::unique_ptr<Database>> OpenDatabase(const DatabaseOptions& options);
+// OpenDatabase, which picks the engine, is storage/engines/engines.h: the
+// interface knows no engine.
 
 }  // namespace passwerk::storage

@@ -13,12 +13,6 @@ using storage::Row;
 using storage::Rows;
 using storage::Tx;
 
-Status AuditIn(Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
-               const std::string& object, const nlohmann::json& detail) {
-  auto seq = audit::Append(tx, clock, {actor.id, action, object, detail.dump(), actor.request_id});
-  return seq.ok() ? Status::Ok() : seq.status();
-}
-
 constexpr int64_t kMaxPriceCents = 10'000'000;
 
 }  // namespace
@@ -109,7 +103,7 @@ Result<Provider> CatalogueService::CreateProvider(const accounts::Actor& actor, 
                                              "created_at) VALUES ($1, $2, $3, $4) RETURNING id",
                                              {municipality_id, vu_number, name, clock_.NowUnix()}));
     provider.id = row.Int(0);
-    return AuditIn(tx, clock_, actor, "provider.create", "provider:" + vu_number, {{"name", name}});
+    return accounts::AuditAs(tx, clock_, actor, "provider.create", "provider:" + vu_number, {{"name", name}});
   });
   if (!status.ok()) return status;
   return provider;
@@ -145,8 +139,8 @@ Result<Service> CatalogueService::CreateService(const accounts::Actor& actor, in
   if (input.points < 1 || input.points > 10000) return InvalidArgument("points is 1 to 10000", "points");
   Service service{0, municipality_id, input.service_number, 0, input.vu_number, input.name, input.points};
   Status status = db_.Write([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows p, tx.Query("SELECT id, municipality_id FROM core.providers WHERE vu_number = $1",
-                                         {input.vu_number}));
+    PW_ASSIGN_OR_RETURN(
+        Rows p, tx.Query("SELECT id, municipality_id FROM core.providers WHERE vu_number = $1", {input.vu_number}));
     if (p.empty() || p[0].Int(1) != municipality_id) {
       return NotFound("no provider with this VU number in the municipality", "vu_number");
     }
@@ -161,8 +155,8 @@ Result<Service> CatalogueService::CreateService(const accounts::Actor& actor, in
                                              {municipality_id, input.service_number, service.provider_id, input.name,
                                               input.points, clock_.NowUnix()}));
     service.id = row.Int(0);
-    return AuditIn(tx, clock_, actor, "service.create", "service:" + input.service_number,
-                   {{"name", input.name}, {"vu_number", input.vu_number}, {"points", input.points}});
+    return accounts::AuditAs(tx, clock_, actor, "service.create", "service:" + input.service_number,
+                             {{"name", input.name}, {"vu_number", input.vu_number}, {"points", input.points}});
   });
   if (!status.ok()) return status;
   return service;
@@ -210,8 +204,8 @@ Result<Package> CatalogueService::CreatePackage(const accounts::Actor& actor, in
     }
     std::vector<int64_t> provider_ids;
     for (const auto& share : input.shares) {
-      PW_ASSIGN_OR_RETURN(Rows p, tx.Query("SELECT id, municipality_id FROM core.providers WHERE vu_number = $1",
-                                           {share.vu_number}));
+      PW_ASSIGN_OR_RETURN(
+          Rows p, tx.Query("SELECT id, municipality_id FROM core.providers WHERE vu_number = $1", {share.vu_number}));
       if (p.empty() || p[0].Int(1) != municipality_id) {
         return NotFound("no provider " + share.vu_number + " in the municipality", "shares");
       }
@@ -227,9 +221,9 @@ Result<Package> CatalogueService::CreatePackage(const accounts::Actor& actor, in
                               opt(input.window_days), opt(input.points), clock_.NowUnix()}));
     rule.id = row.Int(0);
     for (int64_t service_id : service_ids) {
-      PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO core.package_services (package_id, service_id) VALUES ($1, $2)",
-                                 {rule.id, service_id})
-                             .status());
+      PW_RETURN_IF_ERROR(
+          tx.Exec("INSERT INTO core.package_services (package_id, service_id) VALUES ($1, $2)", {rule.id, service_id})
+              .status());
     }
     for (size_t i = 0; i < provider_ids.size(); ++i) {
       PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO core.package_shares (package_id, provider_id, share_permille) "
@@ -239,12 +233,12 @@ Result<Package> CatalogueService::CreatePackage(const accounts::Actor& actor, in
     }
     nlohmann::json shares = nlohmann::json::array();
     for (const auto& s : input.shares) shares.push_back({{"vu_number", s.vu_number}, {"permille", s.share_permille}});
-    return AuditIn(tx, clock_, actor, "package.create", "package:" + input.package_number,
-                   {{"kind", input.kind},
-                    {"name", input.name},
-                    {"price_cents", input.price_cents},
-                    {"services", input.services},
-                    {"shares", shares}});
+    return accounts::AuditAs(tx, clock_, actor, "package.create", "package:" + input.package_number,
+                             {{"kind", input.kind},
+                              {"name", input.name},
+                              {"price_cents", input.price_cents},
+                              {"services", input.services},
+                              {"shares", shares}});
   });
   if (!status.ok()) return status;
   return package;
@@ -265,15 +259,14 @@ Status CatalogueService::SetPackageActive(const accounts::Actor& actor, int64_t 
       if (!base.empty()) return AlreadyExists("another base package is on sale; stop it first", "kind");
     }
     PW_RETURN_IF_ERROR(
-        tx.Exec("UPDATE core.packages SET active = $1 WHERE id = $2", {int64_t{active ? 1 : 0}, p[0].Int(0)})
-            .status());
-    return AuditIn(tx, clock_, actor, active ? "package.resume" : "package.stop", "package:" + package_number, {});
+        tx.Exec("UPDATE core.packages SET active = $1 WHERE id = $2", {int64_t{active ? 1 : 0}, p[0].Int(0)}).status());
+    return accounts::AuditAs(tx, clock_, actor, active ? "package.resume" : "package.stop", "package:" + package_number,
+                             {});
   });
 }
 
 Result<CatalogueSnapshot> CatalogueService::Snapshot(const accounts::Actor& actor, int64_t municipality_id) {
-  if (actor.user && actor.user->role != accounts::Role::kOperator &&
-      actor.user->municipality_id != municipality_id) {
+  if (actor.user && actor.user->role != accounts::Role::kOperator && actor.user->municipality_id != municipality_id) {
     return PermissionDenied("staff see the catalogue of their own municipality");
   }
   return Load(municipality_id);
@@ -303,11 +296,10 @@ Result<CatalogueSnapshot> CatalogueService::LoadIn(Tx& tx, int64_t municipality_
     number_of[s.id] = s.service_number;
     snapshot.services[s.service_number] = std::move(s);
   }
-  PW_ASSIGN_OR_RETURN(Rows packages,
-                      tx.Query("SELECT id, package_number, kind, name, price_cents, sale_from, sale_to, "
-                               "validity_days, days, window_days, points, active FROM core.packages "
-                               "WHERE municipality_id = $1 ORDER BY package_number",
-                               {municipality_id}));
+  PW_ASSIGN_OR_RETURN(Rows packages, tx.Query("SELECT id, package_number, kind, name, price_cents, sale_from, sale_to, "
+                                              "validity_days, days, window_days, points, active FROM core.packages "
+                                              "WHERE municipality_id = $1 ORDER BY package_number",
+                                              {municipality_id}));
   std::map<int64_t, std::string> package_number_of;
   for (const Row& r : packages) {
     Package p;

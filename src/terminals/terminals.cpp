@@ -17,12 +17,6 @@ using storage::Tx;
 
 constexpr size_t kChallengeBytes = 32;
 
-Status AuditIn(Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
-               const std::string& object, const nlohmann::json& detail) {
-  auto seq = audit::Append(tx, clock, {actor.id, action, object, detail.dump(), actor.request_id});
-  return seq.ok() ? Status::Ok() : seq.status();
-}
-
 constexpr const char* kTerminalColumns =
     "SELECT t.id, t.tid, t.provider_id, p.vu_number, p.municipality_id, m.municipality_number, t.kind, t.name, "
     "t.public_key, t.active FROM core.terminals t JOIN core.providers p ON p.id = t.provider_id "
@@ -78,14 +72,14 @@ Result<Terminal> TerminalService::RegisterTerminal(const accounts::Actor& actor,
   }
   Terminal terminal;
   Status status = db_.Write([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows p, tx.Query("SELECT id, municipality_id FROM core.providers WHERE vu_number = $1",
-                                         {input.vu_number}));
+    PW_ASSIGN_OR_RETURN(
+        Rows p, tx.Query("SELECT id, municipality_id FROM core.providers WHERE vu_number = $1", {input.vu_number}));
     if (p.empty()) return NotFound("no provider with this VU number", "vu_number");
     if (actor.user) {
       using accounts::Role;
-      bool may = !actor.via_token && (actor.user->role == Role::kOperator ||
-                                      (actor.user->role == Role::kMunicipalityAdmin &&
-                                       actor.user->municipality_id == p[0].Int(1)));
+      bool may = !actor.via_token &&
+                 (actor.user->role == Role::kOperator ||
+                  (actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == p[0].Int(1)));
       if (!may) return PermissionDenied("only operators and the municipality's administrators register terminals");
     }
     PW_ASSIGN_OR_RETURN(Rows taken, tx.Query("SELECT id FROM core.terminals WHERE tid = $1", {input.tid}));
@@ -102,10 +96,10 @@ Result<Terminal> TerminalService::RegisterTerminal(const accounts::Actor& actor,
     }
     PW_ASSIGN_OR_RETURN(Row full, tx.QueryOne(std::string(kTerminalColumns) + " WHERE t.id = $1", {row.Int(0)}));
     PW_ASSIGN_OR_RETURN(terminal, TerminalFromRow(tx, full));
-    return AuditIn(tx, clock_, actor, "terminal.register", "terminal:" + input.tid,
-                   {{"vu_number", input.vu_number},
-                    {"kind", input.kind},
-                    {"key_sha256", crypto::Sha256Hex(input.public_key).substr(0, 16)}});
+    return accounts::AuditAs(tx, clock_, actor, "terminal.register", "terminal:" + input.tid,
+                             {{"vu_number", input.vu_number},
+                              {"kind", input.kind},
+                              {"key_sha256", crypto::Sha256Hex(input.public_key).substr(0, 16)}});
   });
   if (!status.ok()) return status;
   return terminal;
@@ -116,8 +110,7 @@ Result<std::vector<Terminal>> TerminalService::ListTerminals(const accounts::Act
   Status status = db_.Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string(kTerminalColumns) + " ORDER BY t.tid"));
     for (const Row& r : rows) {
-      if (actor.user && actor.user->role != accounts::Role::kOperator &&
-          actor.user->municipality_id != r.Int(4)) {
+      if (actor.user && actor.user->role != accounts::Role::kOperator && actor.user->municipality_id != r.Int(4)) {
         continue;
       }
       PW_ASSIGN_OR_RETURN(Terminal t, TerminalFromRow(tx, r));
@@ -135,14 +128,14 @@ Status TerminalService::SetActive(const accounts::Actor& actor, const std::strin
     if (rows.empty()) return NotFound("no such terminal", "tid");
     if (actor.user) {
       using accounts::Role;
-      bool may = !actor.via_token && (actor.user->role == Role::kOperator ||
-                                      (actor.user->role == Role::kMunicipalityAdmin &&
-                                       actor.user->municipality_id == rows[0].Int(4)));
+      bool may = !actor.via_token &&
+                 (actor.user->role == Role::kOperator ||
+                  (actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == rows[0].Int(4)));
       if (!may) return PermissionDenied("only operators and the municipality's administrators manage terminals");
     }
     PW_RETURN_IF_ERROR(
         tx.Exec("UPDATE core.terminals SET active = $1 WHERE tid = $2", {int64_t{active ? 1 : 0}, tid}).status());
-    return AuditIn(tx, clock_, actor, active ? "terminal.enable" : "terminal.disable", "terminal:" + tid, {});
+    return accounts::AuditAs(tx, clock_, actor, active ? "terminal.enable" : "terminal.disable", "terminal:" + tid, {});
   });
   if (status.ok() && !active) {
     std::lock_guard lock(mu_);
@@ -159,16 +152,16 @@ Status TerminalService::ReplaceKey(const accounts::Actor& actor, const std::stri
     if (rows.empty()) return NotFound("no such terminal", "tid");
     if (actor.user) {
       using accounts::Role;
-      bool may = !actor.via_token && (actor.user->role == Role::kOperator ||
-                                      (actor.user->role == Role::kMunicipalityAdmin &&
-                                       actor.user->municipality_id == rows[0].Int(4)));
+      bool may = !actor.via_token &&
+                 (actor.user->role == Role::kOperator ||
+                  (actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == rows[0].Int(4)));
       if (!may) return PermissionDenied("only operators and the municipality's administrators manage terminals");
     }
-    PW_RETURN_IF_ERROR(tx.Exec("UPDATE core.terminals SET public_key = $1 WHERE tid = $2",
-                               {crypto::Base64Encode(public_key), tid})
-                           .status());
-    return AuditIn(tx, clock_, actor, "terminal.rekey", "terminal:" + tid,
-                   {{"key_sha256", crypto::Sha256Hex(public_key).substr(0, 16)}});
+    PW_RETURN_IF_ERROR(
+        tx.Exec("UPDATE core.terminals SET public_key = $1 WHERE tid = $2", {crypto::Base64Encode(public_key), tid})
+            .status());
+    return accounts::AuditAs(tx, clock_, actor, "terminal.rekey", "terminal:" + tid,
+                             {{"key_sha256", crypto::Sha256Hex(public_key).substr(0, 16)}});
   });
   if (status.ok()) {
     std::lock_guard lock(mu_);

@@ -2,9 +2,6 @@
 // office issues a card for the tariff's annual rate and renews one for the next
 // year. Thin handlers: read the form, build the same JSON the API takes, call
 // guestcards::AnnualCardService, render the receipt or the errors at the fields.
-#include "http/context.h"
-#include "http/router.h"
-
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -13,31 +10,21 @@
 #include "cards/card_number.h"
 #include "core/dates.h"
 #include "guestcards/annual_cards.h"
-#include "terminals/settlement_report.h"
+#include "http/context.h"
+#include "http/router.h"
+#include "web/areas.h"
 #include "web/html.h"
 #include "web/i18n.h"
 #include "web/page_env.h"
 
-namespace passwerk::http {
+namespace passwerk::web {
 namespace {
-
-using accounts::Role;
-using web::Escape;
-using web::Lang;
-using web::T;
-using web::Tf;
 
 using Values = std::map<std::string, std::string>;
 
 // Annual cards are the office's work: municipality administrators and clerks.
 bool MayIssue(const accounts::User& u) {
   return (u.role == Role::kMunicipalityAdmin || u.role == Role::kClerk) && u.municipality_id.has_value();
-}
-
-std::string EuroText(int64_t cents, Lang lang) {
-  std::string text = terminals::EuroCsv(cents);
-  if (lang == Lang::kEn) text.replace(text.rfind(','), 1, ".");
-  return text + " €";
 }
 
 constexpr std::string_view kHolderFields[] = {"family_name", "given_name",  "birth_date", "nationality", "gender",
@@ -173,8 +160,7 @@ Response RenderAnnualCards(Env& env, int status, const Values& issue_values, con
   // Renew a card for the next year.
   body += SectionStart("renew", T(lang, "annual.renew_title"));
   body += Paragraph(T(lang, "annual.renew_intro"));
-  body += "<form method=\"post\" action=\"/annual-cards/renew\" novalidate>" +
-          web::CsrfInput(env.session->csrf_token);
+  body += "<form method=\"post\" action=\"/annual-cards/renew\" novalidate>" + web::CsrfInput(env.session->csrf_token);
   for (const char* f : {"renew_card_number", "renew_receipt_number"}) {
     web::InputField input;
     input.name = f;
@@ -207,13 +193,13 @@ Response RenderAnnualCards(Env& env, int status, const Values& issue_values, con
 Response RenderReceipt(Env& env, int status, const guestcards::AnnualCardResult& r) {
   const Lang lang = env.lang;
   std::string page = Heading(T(lang, "annual.done_title"));
-  page += web::RenderAlert(web::AlertKind::kSuccess, T(lang, "annual.done_alert"),
-                           "<p class=\"kern-body\">" + Escape(Tf(lang, "annual.done_receipt", {r.receipt_number})) +
-                               "</p>");
+  page += web::RenderAlert(
+      web::AlertKind::kSuccess, T(lang, "annual.done_alert"),
+      "<p class=\"kern-body\">" + Escape(Tf(lang, "annual.done_receipt", {r.receipt_number})) + "</p>");
   page += "<dl class=\"kern-description-list\">";
   page += DescriptionItem(T(lang, "annual.card_number"), cards::FormatCardNumber(r.card_number));
   page += DescriptionItem(T(lang, "annual.validity"), Tf(lang, "annual.validity_range", {r.valid_from, r.valid_to}));
-  std::string amount = EuroText(r.amount_cents, lang);
+  std::string amount = Euro(r.amount_cents, lang);
   if (!r.reductions.empty()) {
     std::string reasons;
     for (const auto& id : r.reductions) reasons += (reasons.empty() ? "" : ", ") + id;
@@ -316,8 +302,8 @@ Response PostAnnualRenewal(Env& env) {
   if (!result.ok()) {
     if (!AtTheField(result.status())) return ErrorFor(env, result.status());
     const std::string& api_field = result.status().field();
-    std::string field = api_field == "receipt_number" ? "renew_receipt_number"
-                        : api_field == "year"         ? "renew_year"
+    std::string field = api_field == "receipt_number"           ? "renew_receipt_number"
+                        : api_field == "year"                   ? "renew_year"
                         : api_field.rfind("reductions", 0) == 0 ? "renew_reductions"
                                                                 : "renew_card_number";
     return RenderAnnualCards(env, 422, {}, values, {{field, MessageOf(env.lang, result.status())}}, true);
@@ -333,4 +319,4 @@ void RegisterAnnualCardPages(Router& router, AppContext& app) {
   router.Add("POST", "/annual-cards/renew", "web_annual_card_renew", Protected(app, PostAnnualRenewal));
 }
 
-}  // namespace passwerk::http
+}  // namespace passwerk::web

@@ -4,7 +4,6 @@
 // before the stay (4.3); a returned card re-initialised (4.4). Segment
 // logistics only — this page never shows personal data. Thin handlers: read
 // the form, call one guestcards::LogisticsService function, render.
-#include "web/card_stock_pages.h"
 
 #include <algorithm>
 #include <map>
@@ -13,18 +12,14 @@
 #include <vector>
 
 #include "cards/card_number.h"
+#include "core/numbers.h"
+#include "web/areas.h"
 #include "web/html.h"
 #include "web/i18n.h"
 #include "web/page_env.h"
 
-namespace passwerk::http {
+namespace passwerk::web {
 namespace {
-
-using accounts::Role;
-using web::Escape;
-using web::Lang;
-using web::T;
-using web::Tf;
 
 constexpr int kPageSize = 50;
 constexpr std::string_view kStatuses[] = {"in_stock", "handed_out", "in_service", "departed", "blocked", "replaced"};
@@ -36,21 +31,6 @@ bool MayView(const accounts::User& u) {
 }
 // LogisticsService::ImportProductionFile: operators and municipality administrators.
 bool MayImport(const accounts::User& u) { return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin; }
-
-// The municipality of the page: the user's own; operators choose with ?municipality= (else the first).
-std::optional<accounts::Municipality> PageMunicipality(Env& env, const std::string& wanted) {
-  auto all = env.app.accounts.ListMunicipalities();
-  if (!all.ok()) return std::nullopt;
-  const accounts::User& u = env.session->user;
-  for (const auto& m : *all) {
-    if (u.role != Role::kOperator) {
-      if (u.municipality_id == m.id) return m;
-    } else if (wanted.empty() || m.municipality_number == wanted) {
-      return m;
-    }
-  }
-  return std::nullopt;
-}
 
 std::string StatusLabel(Lang lang, std::string_view status) {
   std::string key = "stock.status_" + std::string(status);
@@ -67,7 +47,7 @@ std::string TypeLabel(Lang lang, std::string_view type) {
 // What a POST asks the page to show besides the list.
 struct Outcome {
   int status = 200;
-  std::string notice_html;               // a success alert
+  std::string notice_html;              // a success alert
   std::vector<web::FieldError> errors;  // each tied to its field
   std::map<std::string, std::string> values;
   std::string municipality;  // operators: the municipality the page was about
@@ -75,9 +55,10 @@ struct Outcome {
 
 std::string Filter(Lang lang, const std::string& municipality, const std::string& status,
                    const std::string& card_type) {
-  std::string html = "<form class=\"pw-filter\" method=\"get\" action=\"/card-stock\" aria-labelledby=\"stock-filter\" "
-                     "novalidate><h3 class=\"kern-heading-small\" id=\"stock-filter\">" +
-                     Escape(T(lang, "stock.filter")) + "</h3>";
+  std::string html =
+      "<form class=\"pw-filter\" method=\"get\" action=\"/card-stock\" aria-labelledby=\"stock-filter\" "
+      "novalidate><h3 class=\"kern-heading-small\" id=\"stock-filter\">" +
+      Escape(T(lang, "stock.filter")) + "</h3>";
   if (!municipality.empty()) {
     html += "<input type=\"hidden\" name=\"municipality\" value=\"" + Escape(municipality) + "\">";
   }
@@ -130,9 +111,8 @@ Response Render(Env& env, Outcome outcome) {
   if (std::find(std::begin(kStatuses), std::end(kStatuses), status) == std::end(kStatuses)) status.clear();
   if (std::find(std::begin(kCardTypes), std::end(kCardTypes), card_type) == std::end(kCardTypes)) card_type.clear();
   int page = 1;
-  if (auto p = env.request.QueryParam("page"); env.request.method == "GET" && p && !p->empty() && p->size() <= 6 &&
-                                                std::all_of(p->begin(), p->end(), ::isdigit)) {
-    page = std::max(1, std::stoi(*p));
+  if (auto p = env.request.QueryParam("page"); env.request.method == "GET" && p) {
+    page = static_cast<int>(ParseIntegerIn(*p, 1, 999999).value_or(1));
   }
 
   std::string body = Heading(T(lang, "stock.title"));
@@ -151,10 +131,9 @@ Response Render(Env& env, Outcome outcome) {
   if (cards->empty()) {
     body += TextBlock(T(lang, page > 1 ? "stock.page_empty" : "stock.empty"));
   } else {
-    body += TableStart("stock-caption", Tf(lang, "stock.caption", {std::to_string(page)}),
-                       {"stock.col_number", "stock.col_type", "stock.col_counter", "stock.col_status",
-                        "stock.col_batch"},
-                       lang);
+    body += TableStart(
+        "stock-caption", Tf(lang, "stock.caption", {std::to_string(page)}),
+        {"stock.col_number", "stock.col_type", "stock.col_counter", "stock.col_status", "stock.col_batch"}, lang);
     for (const auto& c : *cards) {
       body += "<tr class=\"kern-table__row\"><th scope=\"row\" class=\"kern-table__header\">" +
               Escape(cards::FormatCardNumber(c.card_number)) + "</th>" + Cell(TypeLabel(lang, c.card_type)) +
@@ -178,8 +157,8 @@ Response Render(Env& env, Outcome outcome) {
   // Hand-out before the stay (001 §4.3).
   body += SectionStart("stock-hand-out", T(lang, "stock.hand_out_title"));
   body += TextBlock(T(lang, "stock.hand_out_intro"));
-  body += "<form method=\"post\" action=\"/card-stock/hand-out\" novalidate>" + web::CsrfInput(env.session->csrf_token) +
-          HiddenMunicipality(keep);
+  body += "<form method=\"post\" action=\"/card-stock/hand-out\" novalidate>" +
+          web::CsrfInput(env.session->csrf_token) + HiddenMunicipality(keep);
   web::InputField barcode;
   barcode.name = "card_barcode";
   barcode.label = T(lang, "stock.barcode");
@@ -297,10 +276,11 @@ Response PostHandOut(Env& env) {
   }
   outcome.status = 201;
   outcome.values.clear();
-  outcome.notice_html = web::RenderAlert(
-      web::AlertKind::kSuccess, T(lang, "stock.hand_out_done"),
-      TextBlock(Tf(lang, "stock.hand_out_result", {cards::FormatCardNumber(card->card_number),
-                                                   TypeLabel(lang, card->card_type), std::to_string(card->valid_days)})));
+  outcome.notice_html =
+      web::RenderAlert(web::AlertKind::kSuccess, T(lang, "stock.hand_out_done"),
+                       TextBlock(Tf(lang, "stock.hand_out_result",
+                                    {cards::FormatCardNumber(card->card_number), TypeLabel(lang, card->card_type),
+                                     std::to_string(card->valid_days)})));
   return Render(env, outcome);
 }
 
@@ -327,17 +307,17 @@ Response PostReinitialise(Env& env) {
     if (card.status().code() == ErrorCode::kFailedPrecondition) {
       key = message.find("still linked") != std::string::npos ? "stock.err_reinit_linked"
             : message.find("99") != std::string::npos         ? "stock.err_reinit_worn"
-                                                               : "stock.err_reinit_in_stock";
+                                                              : "stock.err_reinit_in_stock";
     }
     outcome.status = StatusFor(card.status());
     outcome.errors.push_back({"card_number", std::string(T(lang, key))});
     return Render(env, outcome);
   }
   outcome.values.clear();
-  outcome.notice_html = web::RenderAlert(
-      web::AlertKind::kSuccess, T(lang, "stock.reinit_done"),
-      TextBlock(Tf(lang, "stock.reinit_result", {cards::FormatCardNumber(card->card_number),
-                                                 std::to_string(card->circulation_counter), card->barcode})));
+  outcome.notice_html = web::RenderAlert(web::AlertKind::kSuccess, T(lang, "stock.reinit_done"),
+                                         TextBlock(Tf(lang, "stock.reinit_result",
+                                                      {cards::FormatCardNumber(card->card_number),
+                                                       std::to_string(card->circulation_counter), card->barcode})));
   return Render(env, outcome);
 }
 
@@ -379,7 +359,7 @@ Response PostImport(Env& env) {
     }
     outcome.status = 422;
     for (const auto& p : problems) {
-      std::string where = p.line <= 0          ? std::string(T(lang, "common.file"))
+      std::string where = p.line <= 0        ? std::string(T(lang, "common.file"))
                           : p.column.empty() ? Tf(lang, "common.line", {std::to_string(p.line)})
                                              : Tf(lang, "common.line_column", {std::to_string(p.line), p.column});
       outcome.errors.push_back({"production_file", where + ": " + p.message});
@@ -407,4 +387,4 @@ void RegisterCardStockPages(Router& router, AppContext& app) {
   router.Add("POST", "/card-stock/import", "web_card_stock_import", Protected(app, PostImport));
 }
 
-}  // namespace passwerk::http
+}  // namespace passwerk::web

@@ -1,4 +1,6 @@
 // The text table (German first, then English) and language negotiation.
+// Long on purpose: one table of every user-facing text, one line per key, so
+// that a translator reads and checks it in one place (i18n_test.cpp checks it).
 #include "web/i18n.h"
 
 #include <algorithm>
@@ -119,7 +121,8 @@ constexpr Text kTexts[] = {
     {"stock.card_number_hint", "12 Ziffern, wie auf der Karte gedruckt.", "12 digits, as printed on the card."},
     {"stock.reinit", "Karte reinitialisieren", "Re-initialise the card"},
     {"stock.reinit_done", "Karte reinitialisiert", "Card re-initialised"},
-    {"stock.reinit_result", "Karte {0} ist wieder im Bestand mit Umlaufzähler {1}. Neuer Strichcode für den Aufkleber: {2}",
+    {"stock.reinit_result",
+     "Karte {0} ist wieder im Bestand mit Umlaufzähler {1}. Neuer Strichcode für den Aufkleber: {2}",
      "Card {0} is in stock again with circulation counter {1}. New barcode for the sticker: {2}"},
     {"stock.err_number_format", "Eine Kartennummer hat 12 Ziffern mit gültiger Prüfziffer.",
      "A card number has 12 digits with a valid check digit."},
@@ -204,8 +207,9 @@ constexpr Text kTexts[] = {
      "Häkchen bei „Gästekarte“ wird eine Karte ausgegeben.",
      "Every field is required. The spa tax follows the municipality's statute; a guest card is issued for every "
      "guest with “guest card” ticked."},
-    {"reg.no_accommodation", "Ihrem Konto ist kein Beherbergungsbetrieb zugeordnet. Bitte wenden Sie sich an die "
-                             "Gemeinde.",
+    {"reg.no_accommodation",
+     "Ihrem Konto ist kein Beherbergungsbetrieb zugeordnet. Bitte wenden Sie sich an die "
+     "Gemeinde.",
      "No accommodation is assigned to your account. Please contact the municipality."},
     {"reg.accommodation", "Beherbergungsbetrieb", "Accommodation"},
     {"reg.arrival", "Anreise", "Arrival"},
@@ -238,13 +242,15 @@ constexpr Text kTexts[] = {
     {"reg.err_field", "Diese Angabe fehlt oder ist ungültig.", "This entry is missing or invalid."},
     {"reg.err_accommodation", "Diesen Beherbergungsbetrieb gibt es nicht für Ihr Konto.",
      "This accommodation does not exist for your account."},
-    {"reg.err_tariff", "Für diese Angaben kann keine Kurabgabe berechnet werden (Satzung, Gruppengröße oder "
-                       "Gästekarten der Gemeinde).",
+    {"reg.err_tariff",
+     "Für diese Angaben kann keine Kurabgabe berechnet werden (Satzung, Gruppengröße oder "
+     "Gästekarten der Gemeinde).",
      "No spa tax can be computed for these entries (statute, group size or the municipality's guest cards)."},
     {"reg.done_title", "Meldeschein gespeichert", "Registration saved"},
     {"reg.done_alert", "Gespeichert", "Saved"},
-    {"reg.done_number", "Meldeschein-Nummer {0}. Geben Sie sie dem Gast mit: Mit ihr und der Kartennummer sieht er "
-                        "den Status seiner Karte.",
+    {"reg.done_number",
+     "Meldeschein-Nummer {0}. Geben Sie sie dem Gast mit: Mit ihr und der Kartennummer sieht er "
+     "den Status seiner Karte.",
      "Registration number {0}. Give it to the guest: with it and the card number they see their card's status."},
     {"reg.total", "Kurabgabe gesamt", "Spa tax in total"},
     {"reg.guest_tax", "{0} Übernachtungen, {1}", "{0} nights, {1}"},
@@ -269,7 +275,8 @@ constexpr Text kTexts[] = {
     {"reg.csv_refused", "Die Meldescheine der Datei konnten nicht gespeichert werden. Es wurde keiner gespeichert.",
      "The registrations in the file could not be saved. None was saved."},
     {"reg.csv_done_title", "Meldescheine gespeichert", "Registrations saved"},
-    {"reg.csv_done", "{0} Meldescheine aus der Datei {1} sind gespeichert. Geben Sie jedem Gast seine "
+    {"reg.csv_done",
+     "{0} Meldescheine aus der Datei {1} sind gespeichert. Geben Sie jedem Gast seine "
      "Meldeschein-Nummer mit.",
      "{0} registrations from the file {1} are saved. Give each guest their registration number."},
     {"reg.csv_caption", "Gespeicherte Meldescheine", "Saved registrations"},
@@ -286,13 +293,13 @@ constexpr Text kTexts[] = {
     {"common.none", "keine", "none"},
     {"common.cancel", "Abbrechen", "Cancel"},
     {"common.back_dashboard", "Zur Übersicht", "Back to the overview"},
-    {"common.error_summary", "Bitte korrigieren Sie die markierten Angaben",
-     "Please correct the marked fields"},
+    {"common.error_summary", "Bitte korrigieren Sie die markierten Angaben", "Please correct the marked fields"},
 
     // Login
     {"login.title", "Anmelden", "Sign in"},
-    {"login.intro", "Melden Sie sich mit Ihrem Benutzernamen und Passwort an. Danach folgt der "
-                    "Bestätigungscode aus Ihrer Authenticator-App.",
+    {"login.intro",
+     "Melden Sie sich mit Ihrem Benutzernamen und Passwort an. Danach folgt der "
+     "Bestätigungscode aus Ihrer Authenticator-App.",
      "Sign in with your username and password. You will then be asked for the verification "
      "code from your authenticator app."},
     {"login.username", "Benutzername", "Username"},
@@ -304,22 +311,23 @@ constexpr Text kTexts[] = {
      "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie bis zu {0} Minuten und "
      "versuchen Sie es dann erneut.",
      "Too many failed sign-in attempts. Please wait up to {0} minutes and try again."},
-    {"login.missing", "Bitte geben Sie Benutzername und Passwort ein.",
-     "Please enter your username and password."},
+    {"login.missing", "Bitte geben Sie Benutzername und Passwort ein.", "Please enter your username and password."},
     {"login.signed_out", "Sie haben sich abgemeldet.", "You have signed out."},
     {"login.expired", "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich erneut an.",
      "Your sign-in has expired. Please sign in again."},
 
     // Second factor
     {"totp.title", "Bestätigungscode eingeben", "Enter verification code"},
-    {"totp.intro", "Öffnen Sie Ihre Authenticator-App und geben Sie den sechsstelligen Code für "
-                   "Passwerk ein.",
+    {"totp.intro",
+     "Öffnen Sie Ihre Authenticator-App und geben Sie den sechsstelligen Code für "
+     "Passwerk ein.",
      "Open your authenticator app and enter the six-digit code for Passwerk."},
     {"totp.code", "Bestätigungscode", "Verification code"},
     {"totp.code_hint", "6 Ziffern, zum Beispiel 123456", "6 digits, for example 123456"},
     {"totp.submit", "Bestätigen", "Verify"},
-    {"totp.invalid", "Der Code ist ungültig oder abgelaufen. Bitte geben Sie den aktuellen Code "
-                     "aus der App ein.",
+    {"totp.invalid",
+     "Der Code ist ungültig oder abgelaufen. Bitte geben Sie den aktuellen Code "
+     "aus der App ein.",
      "The code is invalid or has expired. Please enter the current code from the app."},
     {"totp.format", "Bitte geben Sie genau 6 Ziffern ein.", "Please enter exactly 6 digits."},
     {"totp.throttled", "Zu viele falsche Codes. Bitte melden Sie sich später erneut an.",
@@ -328,8 +336,9 @@ constexpr Text kTexts[] = {
 
     // Enrolment
     {"enrol.title", "Zwei-Faktor-Anmeldung einrichten", "Set up two-factor sign-in"},
-    {"enrol.intro", "Passwerk verlangt bei jeder Anmeldung einen zweiten Faktor. Richten Sie ihn "
-                    "jetzt einmalig ein.",
+    {"enrol.intro",
+     "Passwerk verlangt bei jeder Anmeldung einen zweiten Faktor. Richten Sie ihn "
+     "jetzt einmalig ein.",
      "Passwerk requires a second factor at every sign-in. Set it up once now."},
     {"enrol.step1", "Öffnen Sie eine Authenticator-App (TOTP) auf Ihrem Diensthandy.",
      "Open an authenticator app (TOTP) on your work phone."},
@@ -340,12 +349,14 @@ constexpr Text kTexts[] = {
     {"enrol.qr_label", "QR-Code zum Einrichten der Authenticator-App für Passwerk",
      "QR code to set up the authenticator app for Passwerk"},
     {"enrol.manual", "Schlüssel zur Eingabe von Hand", "Key for manual entry"},
-    {"enrol.manual_hint", "Die Leerzeichen dienen nur der Lesbarkeit. Zeitbasiert, 6 Ziffern, "
-                          "30 Sekunden.",
+    {"enrol.manual_hint",
+     "Die Leerzeichen dienen nur der Lesbarkeit. Zeitbasiert, 6 Ziffern, "
+     "30 Sekunden.",
      "The spaces are only for readability. Time-based, 6 digits, 30 seconds."},
     {"enrol.submit", "Einrichtung abschließen", "Complete setup"},
-    {"enrol.unavailable", "Die Einrichtung konnte nicht gestartet werden. Bitte melden Sie sich "
-                          "erneut an.",
+    {"enrol.unavailable",
+     "Die Einrichtung konnte nicht gestartet werden. Bitte melden Sie sich "
+     "erneut an.",
      "The setup could not be started. Please sign in again."},
 
     // Dashboard
@@ -360,8 +371,9 @@ constexpr Text kTexts[] = {
     {"dashboard.users_desc", "Konten anlegen, sperren und wieder entsperren.",
      "Create, disable and re-enable accounts."},
     {"dashboard.audit_link", "Prüfprotokoll einsehen", "Read the audit log"},
-    {"dashboard.audit_desc", "Änderungen nachvollziehen und nach Aktion, Person und Zeitraum "
-                             "filtern.",
+    {"dashboard.audit_desc",
+     "Änderungen nachvollziehen und nach Aktion, Person und Zeitraum "
+     "filtern.",
      "Trace changes and filter them by action, actor and period."},
     {"dashboard.cards_link", "Karten verwalten", "Manage cards"},
     {"dashboard.cards_desc", "Karten suchen, ausstellen, sperren, ersetzen und verlängern.",
@@ -369,8 +381,9 @@ constexpr Text kTexts[] = {
     {"dashboard.partners_link", "Partner verwalten", "Manage partners"},
     {"dashboard.partners_desc", "Partner für die Kartenprüfung anlegen und ihre Schlüssel verwalten.",
      "Add partners for the card check and manage their keys."},
-    {"dashboard.no_tasks", "Für Ihre Rolle bietet die Verwaltungsoberfläche derzeit keine "
-                           "weiteren Funktionen.",
+    {"dashboard.no_tasks",
+     "Für Ihre Rolle bietet die Verwaltungsoberfläche derzeit keine "
+     "weiteren Funktionen.",
      "The staff web pages currently offer no further functions for your role."},
     {"dashboard.figures", "Kennzahlen", "Key figures"},
     {"dashboard.user_count", "Benutzerkonten", "User accounts"},
@@ -380,8 +393,9 @@ constexpr Text kTexts[] = {
 
     // Users
     {"users.title", "Benutzer", "Users"},
-    {"users.intro", "Konten der Mitarbeitenden. Neue Konten richten bei der ersten Anmeldung die "
-                    "Zwei-Faktor-Anmeldung ein.",
+    {"users.intro",
+     "Konten der Mitarbeitenden. Neue Konten richten bei der ersten Anmeldung die "
+     "Zwei-Faktor-Anmeldung ein.",
      "Staff accounts. New accounts set up two-factor sign-in at their first sign-in."},
     {"users.new", "Neuen Benutzer anlegen", "Create user"},
     {"users.caption", "Benutzerkonten", "User accounts"},
@@ -401,9 +415,10 @@ constexpr Text kTexts[] = {
     {"users.you", "(Sie)", "(you)"},
     {"users.empty", "Es gibt noch keine Benutzerkonten.", "There are no user accounts yet."},
     {"users.created_title", "Benutzer angelegt", "User created"},
-    {"users.created", "Das Konto „{0}“ wurde angelegt. Teilen Sie das Startpasswort auf sicherem "
-                      "Weg mit; bei der ersten Anmeldung wird die Zwei-Faktor-Anmeldung "
-                      "eingerichtet.",
+    {"users.created",
+     "Das Konto „{0}“ wurde angelegt. Teilen Sie das Startpasswort auf sicherem "
+     "Weg mit; bei der ersten Anmeldung wird die Zwei-Faktor-Anmeldung "
+     "eingerichtet.",
      "The account \"{0}\" was created. Pass on the initial password securely; two-factor "
      "sign-in is set up at the first sign-in."},
     {"users.disabled_done", "Das Konto „{0}“ wurde gesperrt.", "The account \"{0}\" was disabled."},
@@ -416,8 +431,9 @@ constexpr Text kTexts[] = {
     {"newuser.intro", "Alle Felder außer dem Fachbereich sind Pflichtfelder.",
      "All fields except the department are required."},
     {"newuser.username", "Benutzername", "Username"},
-    {"newuser.username_hint", "3 bis 64 Zeichen: Kleinbuchstaben a–z, Ziffern, Punkt, Unterstrich "
-                              "und Bindestrich",
+    {"newuser.username_hint",
+     "3 bis 64 Zeichen: Kleinbuchstaben a–z, Ziffern, Punkt, Unterstrich "
+     "und Bindestrich",
      "3 to 64 characters: lower-case letters a–z, digits, dot, underscore and hyphen"},
     {"newuser.display_name", "Name", "Name"},
     {"newuser.display_name_hint", "Vor- und Nachname, wie er in Passwerk angezeigt wird",
@@ -425,26 +441,26 @@ constexpr Text kTexts[] = {
     {"newuser.role", "Rolle", "Role"},
     {"newuser.role_choose", "Bitte wählen", "Please choose"},
     {"newuser.municipality", "Kommune", "Municipality"},
-    {"newuser.municipality_none", "Keine (nur für Betrieb und Prüfung)",
-     "None (operator and auditor only)"},
+    {"newuser.municipality_none", "Keine (nur für Betrieb und Prüfung)", "None (operator and auditor only)"},
     {"newuser.department", "Fachbereich (optional)", "Department (optional)"},
     {"newuser.department_none", "Kein Fachbereich", "No department"},
     {"newuser.password", "Startpasswort", "Initial password"},
     {"newuser.password_hint", "Mindestens 12 Zeichen", "At least 12 characters"},
     {"newuser.submit", "Benutzer anlegen", "Create user"},
-    {"newuser.err_username", "Der Benutzername muss 3 bis 64 Zeichen lang sein und darf nur a–z, "
-                             "0–9, Punkt, Unterstrich und Bindestrich enthalten.",
+    {"newuser.err_username",
+     "Der Benutzername muss 3 bis 64 Zeichen lang sein und darf nur a–z, "
+     "0–9, Punkt, Unterstrich und Bindestrich enthalten.",
      "The username must be 3 to 64 characters long and may only contain a–z, 0–9, dot, "
      "underscore and hyphen."},
-    {"newuser.err_username_taken", "Dieser Benutzername ist bereits vergeben.",
-     "This username is already taken."},
+    {"newuser.err_username_taken", "Dieser Benutzername ist bereits vergeben.", "This username is already taken."},
     {"newuser.err_display_name", "Bitte geben Sie einen Namen mit 1 bis 200 Zeichen ein.",
      "Please enter a name of 1 to 200 characters."},
     {"newuser.err_role", "Bitte wählen Sie eine Rolle, die Sie vergeben dürfen.",
      "Please choose a role you may assign."},
-    {"newuser.err_municipality", "Bitte wählen Sie eine passende Kommune: Sachbearbeitung und "
-                                 "kommunale Administration brauchen eine, Betrieb und Prüfung "
-                                 "keine.",
+    {"newuser.err_municipality",
+     "Bitte wählen Sie eine passende Kommune: Sachbearbeitung und "
+     "kommunale Administration brauchen eine, Betrieb und Prüfung "
+     "keine.",
      "Please choose a matching municipality: clerks and municipality administrators need one, "
      "operators and auditors none."},
     {"newuser.err_department", "Bitte wählen Sie einen Fachbereich der gewählten Kommune.",
@@ -454,16 +470,16 @@ constexpr Text kTexts[] = {
 
     // Audit
     {"audit.title", "Prüfprotokoll", "Audit log"},
-    {"audit.intro", "Jede Änderung wird fortlaufend nummeriert und unveränderlich protokolliert. "
-                    "Neueste Einträge zuerst.",
+    {"audit.intro",
+     "Jede Änderung wird fortlaufend nummeriert und unveränderlich protokolliert. "
+     "Neueste Einträge zuerst.",
      "Every change is numbered and logged immutably. Newest entries first."},
     {"audit.filter", "Einträge filtern", "Filter entries"},
     {"audit.action", "Aktion beginnt mit", "Action starts with"},
     {"audit.action_hint", "zum Beispiel user. für alle Änderungen an Benutzern",
      "for example user. for all changes to users"},
     {"audit.actor", "Handelnde Stelle", "Actor"},
-    {"audit.actor_hint", "genau wie protokolliert, zum Beispiel user:3",
-     "exactly as logged, for example user:3"},
+    {"audit.actor_hint", "genau wie protokolliert, zum Beispiel user:3", "exactly as logged, for example user:3"},
     {"audit.from", "Von (Datum)", "From (date)"},
     {"audit.to", "Bis (Datum, einschließlich)", "To (date, inclusive)"},
     {"audit.apply", "Filtern", "Filter"},
@@ -486,9 +502,10 @@ constexpr Text kTexts[] = {
 
     // Cards
     {"cards.title", "Karten", "Cards"},
-    {"cards.intro", "Suchen Sie eine Karte über ihre Nummer oder stellen Sie eine neue Karte aus. "
-                    "Jeder Aufruf einer Karte mit den Daten der Karteninhaberin oder des "
-                    "Karteninhabers wird protokolliert.",
+    {"cards.intro",
+     "Suchen Sie eine Karte über ihre Nummer oder stellen Sie eine neue Karte aus. "
+     "Jeder Aufruf einer Karte mit den Daten der Karteninhaberin oder des "
+     "Karteninhabers wird protokolliert.",
      "Find a card by its number or issue a new card. Every view of a card with its holder's data "
      "is logged."},
     {"cards.issue", "Karte ausstellen", "Issue a card"},
@@ -497,8 +514,7 @@ constexpr Text kTexts[] = {
     {"cards.number_hint", "12 Ziffern, Leerzeichen sind erlaubt, zum Beispiel 1010 0001 0013",
      "12 digits, spaces allowed, for example 1010 0001 0013"},
     {"cards.lookup_submit", "Karte anzeigen", "Show card"},
-    {"cards.err_number_missing", "Bitte geben Sie eine Kartennummer ein.",
-     "Please enter a card number."},
+    {"cards.err_number_missing", "Bitte geben Sie eine Kartennummer ein.", "Please enter a card number."},
     {"cards.err_number", "Das ist keine gültige Kartennummer. Bitte prüfen Sie die 12 Ziffern.",
      "This is not a valid card number. Please check the 12 digits."},
     {"cards.not_found", "Es gibt keine Karte mit dieser Nummer, die Sie einsehen dürfen.",
@@ -507,11 +523,11 @@ constexpr Text kTexts[] = {
     {"cards.done_issued", "Die Karte wurde ausgestellt.", "The card was issued."},
     {"cards.done_blocked", "Die Karte wurde gesperrt.", "The card was blocked."},
     {"cards.done_unblocked", "Die Karte wurde entsperrt.", "The card was unblocked."},
-    {"cards.done_replaced", "Die Ersatzkarte wurde ausgestellt. Die bisherige Karte ist nicht mehr "
-                            "gültig.",
+    {"cards.done_replaced",
+     "Die Ersatzkarte wurde ausgestellt. Die bisherige Karte ist nicht mehr "
+     "gültig.",
      "The replacement card was issued. The previous card is no longer valid."},
-    {"cards.done_renewed", "Die Gültigkeit der Karte wurde verlängert.",
-     "The card's validity was extended."},
+    {"cards.done_renewed", "Die Gültigkeit der Karte wurde verlängert.", "The card's validity was extended."},
 
     // Card page
     {"card.title", "Karte {0}", "Card {0}"},
@@ -544,8 +560,9 @@ constexpr Text kTexts[] = {
     {"card.unblock", "Karte entsperren", "Unblock card"},
     {"card.replace_heading", "Ersatzkarte ausstellen", "Issue a replacement card"},
     {"card.replace_reason", "Grund für die Ersatzkarte", "Reason for the replacement"},
-    {"card.replace_hint", "Zum Beispiel verloren oder beschädigt. Die Ersatzkarte bekommt eine neue "
-                          "Nummer; die bisherige Karte wird dauerhaft ungültig.",
+    {"card.replace_hint",
+     "Zum Beispiel verloren oder beschädigt. Die Ersatzkarte bekommt eine neue "
+     "Nummer; die bisherige Karte wird dauerhaft ungültig.",
      "For example lost or damaged. The replacement gets a new number; the previous card becomes "
      "permanently invalid."},
     {"card.replace", "Ersatzkarte ausstellen", "Issue replacement"},
@@ -562,14 +579,11 @@ constexpr Text kTexts[] = {
     {"card.err_reason", "Bitte geben Sie einen Grund mit 1 bis 500 Zeichen an.",
      "Please give a reason of 1 to 500 characters."},
     {"card.action_failed", "Die Aktion ist nicht möglich", "The action is not possible"},
-    {"card.err_state_block", "Nur eine aktive Karte kann gesperrt werden.",
-     "Only an active card can be blocked."},
+    {"card.err_state_block", "Nur eine aktive Karte kann gesperrt werden.", "Only an active card can be blocked."},
     {"card.err_state_unblock", "Nur eine gesperrte Karte kann entsperrt werden.",
      "Only a blocked card can be unblocked."},
-    {"card.err_state_replace", "Diese Karte wurde bereits ersetzt.",
-     "This card has already been replaced."},
-    {"card.err_state_renew", "Diese Karte kann nicht verlängert werden.",
-     "This card cannot be renewed."},
+    {"card.err_state_replace", "Diese Karte wurde bereits ersetzt.", "This card has already been replaced."},
+    {"card.err_state_renew", "Diese Karte kann nicht verlängert werden.", "This card cannot be renewed."},
     {"cardevent.issue", "ausgestellt", "issued"},
     {"cardevent.block", "gesperrt", "blocked"},
     {"cardevent.unblock", "entsperrt", "unblocked"},
@@ -583,8 +597,9 @@ constexpr Text kTexts[] = {
 
     // Issuing a card
     {"newcard.title", "Karte ausstellen", "Issue a card"},
-    {"newcard.intro", "Kartenprogramm, Familienname, Vorname und Geburtsdatum sind Pflichtangaben; "
-                      "die Anschrift ist freiwillig.",
+    {"newcard.intro",
+     "Kartenprogramm, Familienname, Vorname und Geburtsdatum sind Pflichtangaben; "
+     "die Anschrift ist freiwillig.",
      "Scheme, family name, given name and date of birth are required; the address is optional."},
     {"newcard.no_schemes", "Für Ihre Kommune gibt es noch kein Kartenprogramm.",
      "There is no card scheme for your municipality yet."},
@@ -600,16 +615,16 @@ constexpr Text kTexts[] = {
     {"newcard.postal_hint", "Freiwillig, 5 Ziffern", "Optional, 5 digits"},
     {"newcard.city", "Ort", "City"},
     {"newcard.discount_class", "Ermäßigungsklasse", "Discount class"},
-    {"newcard.discount_hint", "Muss zum gewählten Kartenprogramm gehören.",
-     "Must belong to the chosen scheme."},
+    {"newcard.discount_hint", "Muss zum gewählten Kartenprogramm gehören.", "Must belong to the chosen scheme."},
     {"newcard.discount_default", "Standard des Kartenprogramms", "The scheme's default"},
     {"newcard.valid_from", "Gültig ab (freiwillig)", "Valid from (optional)"},
     {"newcard.valid_from_hint", "Leer lassen für heute", "Leave empty for today"},
     {"newcard.submit", "Karte ausstellen", "Issue card"},
     {"newcard.err_scheme", "Bitte wählen Sie ein Kartenprogramm Ihrer Kommune.",
      "Please choose a scheme of your municipality."},
-    {"newcard.err_family_name", "Bitte geben Sie einen Familiennamen mit 1 bis 100 Zeichen und "
-                                "mindestens einem Buchstaben ein.",
+    {"newcard.err_family_name",
+     "Bitte geben Sie einen Familiennamen mit 1 bis 100 Zeichen und "
+     "mindestens einem Buchstaben ein.",
      "Please enter a family name of 1 to 100 characters with at least one letter."},
     {"newcard.err_given_name", "Bitte geben Sie einen Vornamen mit 1 bis 100 Zeichen ein.",
      "Please enter a given name of 1 to 100 characters."},
@@ -618,13 +633,11 @@ constexpr Text kTexts[] = {
     {"newcard.err_street", "Die Straße darf höchstens 200 Zeichen haben.",
      "The street may have at most 200 characters."},
     {"newcard.err_postal_code", "Die Postleitzahl hat 5 Ziffern.", "The postal code has 5 digits."},
-    {"newcard.err_city", "Der Ort darf höchstens 100 Zeichen haben.",
-     "The city may have at most 100 characters."},
+    {"newcard.err_city", "Der Ort darf höchstens 100 Zeichen haben.", "The city may have at most 100 characters."},
     {"newcard.err_discount_class", "Das gewählte Kartenprogramm hat diese Ermäßigungsklasse nicht.",
      "The chosen scheme has no such discount class."},
     {"newcard.err_valid_from", "Bitte geben Sie ein gültiges Datum ein.", "Please enter a valid date."},
-    {"newcard.err_taken", "Es gibt bereits eine Karte mit dieser Nummer.",
-     "A card with this number exists already."},
+    {"newcard.err_taken", "Es gibt bereits eine Karte mit dieser Nummer.", "A card with this number exists already."},
 
     // Alerts of the partner check
     {"alerts.title", "Warnungen der Partnerprüfung", "Partner check alerts"},
@@ -632,26 +645,28 @@ constexpr Text kTexts[] = {
     {"alerts.kind_card_locked", "Karte für Partnerprüfungen gesperrt", "Card locked for partner checks"},
     {"alerts.kind_key_suspended", "Partnerschlüssel gesperrt", "Partner key suspended"},
     {"alerts.unknown_partner", "unbekannter Partner", "unknown partner"},
-    {"alerts.card_locked_text", "Zu viele Prüfungen mit falschem Namen: Die Karte ist vorübergehend "
-                                "für Partnerprüfungen gesperrt. Auslöser: {0}.",
+    {"alerts.card_locked_text",
+     "Zu viele Prüfungen mit falschem Namen: Die Karte ist vorübergehend "
+     "für Partnerprüfungen gesperrt. Auslöser: {0}.",
      "Too many checks with a wrong name: the card is temporarily locked for partner checks. "
      "Triggered by: {0}."},
-    {"alerts.key_suspended_text", "Der Schlüssel {0} von {1} hat das tägliche Kontingent an "
-                                  "Fehlprüfungen überschritten und wurde gesperrt. Auf der Seite "
-                                  "Partner können Sie ihn wieder freigeben.",
+    {"alerts.key_suspended_text",
+     "Der Schlüssel {0} von {1} hat das tägliche Kontingent an "
+     "Fehlprüfungen überschritten und wurde gesperrt. Auf der Seite "
+     "Partner können Sie ihn wieder freigeben.",
      "Key {0} of {1} exceeded its daily budget of failed checks and was suspended. You can "
      "reinstate it on the partners page."},
     {"alerts.acknowledge", "Erledigt", "Done"},
     {"alerts.acknowledge_named", "Erledigt: {0}, {1}", "Done: {0}, {1}"},
     {"alerts.acknowledged_title", "Warnung erledigt", "Alert acknowledged"},
-    {"alerts.acknowledged", "Die Warnung wurde als erledigt markiert.",
-     "The alert was marked as done."},
+    {"alerts.acknowledged", "Die Warnung wurde als erledigt markiert.", "The alert was marked as done."},
 
     // Partners
     {"partners.title", "Partner", "Partners"},
-    {"partners.intro", "Partner wie Volkshochschulen oder Museen prüfen Karten in Echtzeit und "
-                       "erfahren dabei nur, ob eine Karte gültig ist. Schlüssel werden nur beim "
-                       "Erzeugen einmal angezeigt.",
+    {"partners.intro",
+     "Partner wie Volkshochschulen oder Museen prüfen Karten in Echtzeit und "
+     "erfahren dabei nur, ob eine Karte gültig ist. Schlüssel werden nur beim "
+     "Erzeugen einmal angezeigt.",
      "Partners such as adult education centres or museums check cards in real time and learn "
      "only whether a card is valid. Keys are shown once, when they are created."},
     {"partners.done_title", "Erledigt", "Done"},
@@ -679,54 +694,58 @@ constexpr Text kTexts[] = {
     {"partners.create_server", "Server-Schlüssel erzeugen", "Create server key"},
     {"partners.create_server_named", "Server-Schlüssel erzeugen für {0}", "Create server key for {0}"},
     {"partners.create_publishable", "Browser-Schlüssel erzeugen", "Create browser key"},
-    {"partners.create_publishable_named", "Browser-Schlüssel erzeugen für {0}",
-     "Create browser key for {0}"},
+    {"partners.create_publishable_named", "Browser-Schlüssel erzeugen für {0}", "Create browser key for {0}"},
     {"partners.empty", "Es gibt noch keine Partner.", "There are no partners yet."},
     {"partners.new", "Partner hinzufügen", "Add a partner"},
     {"partners.no_schemes", "Legen Sie zuerst ein Kartenprogramm an.", "Create a card scheme first."},
     {"partners.name", "Name des Partners", "Partner name"},
-    {"partners.schemes_legend", "Kartenprogramme, die der Partner prüfen darf",
-     "Schemes the partner may check"},
+    {"partners.schemes_legend", "Kartenprogramme, die der Partner prüfen darf", "Schemes the partner may check"},
     {"partners.origins_label", "Web-Adressen für den Browser-Schlüssel (freiwillig)",
      "Web origins for the browser key (optional)"},
-    {"partners.origins_hint", "Eine Adresse je Zeile, ohne Pfad, zum Beispiel "
-                              "https://vhs.example.de",
+    {"partners.origins_hint",
+     "Eine Adresse je Zeile, ohne Pfad, zum Beispiel "
+     "https://vhs.example.de",
      "One origin per line, without a path, for example https://vhs.example.de"},
     {"partners.submit", "Partner anlegen", "Create partner"},
     {"partners.err_name", "Bitte geben Sie einen Namen mit 1 bis 200 Zeichen ein.",
      "Please enter a name of 1 to 200 characters."},
     {"partners.err_name_taken", "Es gibt bereits einen Partner mit diesem Namen.",
      "A partner with this name exists already."},
-    {"partners.err_schemes", "Bitte wählen Sie mindestens ein Kartenprogramm.",
-     "Please choose at least one scheme."},
-    {"partners.err_schemes_municipality", "Alle Kartenprogramme eines Partners müssen zur selben "
-                                          "Kommune gehören.",
+    {"partners.err_schemes", "Bitte wählen Sie mindestens ein Kartenprogramm.", "Please choose at least one scheme."},
+    {"partners.err_schemes_municipality",
+     "Alle Kartenprogramme eines Partners müssen zur selben "
+     "Kommune gehören.",
      "All schemes of a partner must belong to the same municipality."},
-    {"partners.err_origins", "Jede Zeile muss eine Adresse der Form https://host oder "
-                             "https://host:port sein, in Kleinbuchstaben und ohne Pfad.",
+    {"partners.err_origins",
+     "Jede Zeile muss eine Adresse der Form https://host oder "
+     "https://host:port sein, in Kleinbuchstaben und ohne Pfad.",
      "Every line must be an origin like https://host or https://host:port, in lower case and "
      "without a path."},
     {"partners.action_failed", "Die Aktion ist nicht möglich", "The action is not possible"},
     {"partners.err_revoke", "Der Schlüssel ist bereits widerrufen.", "The key is already revoked."},
-    {"partners.err_reinstate", "Nur ein gesperrter, nicht widerrufener Schlüssel kann freigegeben "
-                               "werden.",
+    {"partners.err_reinstate",
+     "Nur ein gesperrter, nicht widerrufener Schlüssel kann freigegeben "
+     "werden.",
      "Only a suspended key that is not revoked can be reinstated."},
 
     // New partner key
     {"newkey.title", "Neuer Partnerschlüssel", "New partner key"},
     {"newkey.once_title", "Nur jetzt sichtbar", "Visible only now"},
-    {"newkey.once_text", "Kopieren Sie den Schlüssel jetzt und geben Sie ihn auf sicherem Weg an "
-                         "den Partner weiter. Passwerk speichert nur eine Prüfsumme und kann ihn "
-                         "nicht noch einmal anzeigen.",
+    {"newkey.once_text",
+     "Kopieren Sie den Schlüssel jetzt und geben Sie ihn auf sicherem Weg an "
+     "den Partner weiter. Passwerk speichert nur eine Prüfsumme und kann ihn "
+     "nicht noch einmal anzeigen.",
      "Copy the key now and pass it on to the partner securely. Passwerk stores only a hash and "
      "cannot show it again."},
     {"newkey.partner", "Partner", "Partner"},
     {"newkey.secret", "Schlüssel", "Key"},
-    {"newkey.server_hint", "Der Server-Schlüssel gehört nur in das Backend des Partners, nie in "
-                           "eine Web-Seite.",
+    {"newkey.server_hint",
+     "Der Server-Schlüssel gehört nur in das Backend des Partners, nie in "
+     "eine Web-Seite.",
      "The server key belongs in the partner's back end only, never in a web page."},
-    {"newkey.publishable_hint", "Der Browser-Schlüssel funktioniert nur von den eingetragenen "
-                                "Web-Adressen des Partners aus.",
+    {"newkey.publishable_hint",
+     "Der Browser-Schlüssel funktioniert nur von den eingetragenen "
+     "Web-Adressen des Partners aus.",
      "The browser key works only from the partner's registered web origins."},
     {"newkey.back", "Zurück zu den Partnern", "Back to the partners"},
 
@@ -749,8 +768,10 @@ constexpr Text kTexts[] = {
     {"annual.reductions_hint", "Nur mit Nachweis, z. B. Schwerbehindertenausweis.",
      "Only with proof, e.g. a severe-disability pass."},
     {"annual.card_number", "Kartennummer", "Card number"},
-    {"annual.card_number_hint", "Nur für eine Jahreskarte aus dem Kartenbestand; leer lassen, um eine neue Nummer zu "
-     "vergeben.", "Only for an annual card from the stock; leave empty to draw a new number."},
+    {"annual.card_number_hint",
+     "Nur für eine Jahreskarte aus dem Kartenbestand; leer lassen, um eine neue Nummer zu "
+     "vergeben.",
+     "Only for an annual card from the stock; leave empty to draw a new number."},
     {"annual.issue", "Jahreskarte ausstellen", "Issue the annual card"},
     {"annual.renew_title", "Jahreskarte verlängern", "Renew an annual card"},
     {"annual.renew_intro",
@@ -782,14 +803,16 @@ constexpr Text kTexts[] = {
      "Choose a year the card can be issued or renewed for."},
 
     {"settle.title", "Leistungsabrechnung", "Settlement"},
-    {"settle.lead", "Die Umsätze der verkauften Pakete eines Monats werden auf die Leistungserbringer verteilt: nach "
-                    "festen Anteilen, sonst nach den erfassten Akzeptanzen. Eine abgeschlossene Abrechnung bleibt, wie "
-                    "sie ist; eine Berichtigung ist eine neue Version.",
+    {"settle.lead",
+     "Die Umsätze der verkauften Pakete eines Monats werden auf die Leistungserbringer verteilt: nach "
+     "festen Anteilen, sonst nach den erfassten Akzeptanzen. Eine abgeschlossene Abrechnung bleibt, wie "
+     "sie ist; eine Berichtigung ist eine neue Version.",
      "The revenue of the packages sold in a month is distributed to the service providers: by fixed shares, "
      "otherwise by the recorded acceptances. A closed statement stays as it is; a correction is a new version."},
     {"settle.run", "Monat abrechnen", "Settle a month"},
-    {"settle.run_hint", "Berechnet den Monat neu und speichert ihn als Entwurf. Ist der Monat schon abgeschlossen, "
-                        "entsteht eine berichtigte Version.",
+    {"settle.run_hint",
+     "Berechnet den Monat neu und speichert ihn als Entwurf. Ist der Monat schon abgeschlossen, "
+     "entsteht eine berichtigte Version.",
      "Computes the month again and stores it as a draft. If the month is closed already, a corrected version is "
      "created."},
     {"settle.f_municipality", "Gemeinde", "Municipality"},
@@ -814,8 +837,9 @@ constexpr Text kTexts[] = {
     {"settle.err_municipality", "Bitte wählen Sie die Gemeinde.", "Please choose the municipality."},
     {"settle.err_period", "Bitte geben Sie den Monat als JJJJ-MM an, zum Beispiel 2026-07.",
      "Please enter the month as YYYY-MM, for example 2026-07."},
-    {"settle.err_busy", "Der Monat wurde gerade gleichzeitig abgerechnet oder abgeschlossen. Bitte versuchen Sie es "
-                        "noch einmal.",
+    {"settle.err_busy",
+     "Der Monat wurde gerade gleichzeitig abgerechnet oder abgeschlossen. Bitte versuchen Sie es "
+     "noch einmal.",
      "The month was settled or closed at the same moment. Please try again."},
     {"settle.statement_title", "Leistungsabrechnung {0}, Version {1}", "Settlement {0}, version {1}"},
     {"settle.statement_no", "Abrechnung Nr. {0}", "Statement no. {0}"},
@@ -829,15 +853,17 @@ constexpr Text kTexts[] = {
     {"settle.computed_at", "Berechnet am", "Computed at"},
     {"settle.closed_at", "Abgeschlossen am", "Closed at"},
     {"settle.close", "Abrechnung abschließen", "Close the statement"},
-    {"settle.close_hint", "Nach dem Abschließen ändert sich diese Version nicht mehr. Spätere Buchungen führen zu einer "
-                          "berichtigten Version.",
+    {"settle.close_hint",
+     "Nach dem Abschließen ändert sich diese Version nicht mehr. Spätere Buchungen führen zu einer "
+     "berichtigten Version.",
      "Once closed, this version never changes. Later transactions lead to a corrected version."},
     {"settle.close_submit", "Jetzt abschließen", "Close now"},
     {"settle.closed_hint", "Diese Abrechnung ist abgeschlossen und ändert sich nicht mehr.",
      "This statement is closed and does not change any more."},
     {"settle.err_closed", "Schon abgeschlossen", "Closed already"},
-    {"settle.err_closed_text", "Diese Abrechnung ist bereits abgeschlossen. Eine Berichtigung berechnen Sie über "
-                               "„Monat abrechnen“.",
+    {"settle.err_closed_text",
+     "Diese Abrechnung ist bereits abgeschlossen. Eine Berichtigung berechnen Sie über "
+     "„Monat abrechnen“.",
      "This statement is closed already. Compute a correction with \"Settle a month\"."},
     {"settle.lines", "Verteilung der Paketumsätze", "Distribution of the package revenue"},
     {"settle.lines_caption", "Pakete und Leistungserbringer", "Packages and service providers"},
@@ -880,23 +906,29 @@ constexpr Text kTexts[] = {
     {"error.403_text", "Sie haben keine Berechtigung für diese Seite oder Aktion.",
      "You are not allowed to open this page or perform this action."},
     {"error.csrf_title", "Anfrage abgelehnt", "Request refused"},
-    {"error.csrf_text", "Das Formular war abgelaufen oder stammt nicht von dieser Seite. Bitte "
-                        "laden Sie die Seite neu und versuchen Sie es noch einmal.",
+    {"error.csrf_text",
+     "Das Formular war abgelaufen oder stammt nicht von dieser Seite. Bitte "
+     "laden Sie die Seite neu und versuchen Sie es noch einmal.",
      "The form had expired or did not come from this page. Please reload the page and try "
      "again."},
     {"error.404_title", "Seite nicht gefunden", "Page not found"},
-    {"error.404_text", "Die angeforderte Seite gibt es nicht.",
-     "The page you asked for does not exist."},
+    {"error.404_text", "Die angeforderte Seite gibt es nicht.", "The page you asked for does not exist."},
     {"error.500_title", "Technischer Fehler", "Technical error"},
-    {"error.500_text", "Die Anfrage konnte gerade nicht bearbeitet werden. Bitte versuchen Sie es "
-                       "später erneut.",
+    {"error.500_text",
+     "Die Anfrage konnte gerade nicht bearbeitet werden. Bitte versuchen Sie es "
+     "später erneut.",
      "The request could not be handled just now. Please try again later."},
     {"error.to_start", "Zur Startseite", "Go to the start page"},
     // Terminals (terminal_pages.cpp)
     {"term.title", "Terminals", "Terminals"},
-    {"term.lead", "Akzeptanz- und Verkaufsterminals der Leistungsträger, ihre Schlüssel und die Konflikte aus hochgeladenen Transaktionen.", "Acceptance and sales terminals of the service providers, their keys, and the conflicts found in uploaded transactions."},
+    {"term.lead",
+     "Akzeptanz- und Verkaufsterminals der Leistungsträger, ihre Schlüssel und die Konflikte aus hochgeladenen "
+     "Transaktionen.",
+     "Acceptance and sales terminals of the service providers, their keys, and the conflicts found in uploaded "
+     "transactions."},
     {"term.registry", "Registrierte Terminals", "Registered terminals"},
-    {"term.registry_caption", "Terminals mit TID, Leistungsträger (VU-Nr.), Art und Status", "Terminals with TID, provider (VU number), kind and status"},
+    {"term.registry_caption", "Terminals mit TID, Leistungsträger (VU-Nr.), Art und Status",
+     "Terminals with TID, provider (VU number), kind and status"},
     {"term.empty", "Es sind noch keine Terminals registriert.", "No terminals are registered yet."},
     {"term.col_tid", "TID", "TID"},
     {"term.col_provider", "VU-Nr.", "VU number"},
@@ -916,29 +948,41 @@ constexpr Text kTexts[] = {
     {"term.kind.office_pc", "PC-Serviceterminal (Kurverwaltung)", "Office PC service terminal"},
     {"term.kind.landlord_web", "Internet-Terminal (Vermieter)", "Landlord web terminal"},
     {"term.register", "Terminal registrieren", "Register a terminal"},
-    {"term.register_hint", "Das Terminal erzeugt sein Schlüsselpaar selbst (passwerk terminals keygen); hier wird nur der öffentliche Schlüssel eingetragen.", "The terminal creates its own key pair (passwerk terminal keygen); only the public key is entered here."},
-    {"term.no_providers", "Legen Sie zuerst im Leistungskatalog einen Leistungsträger an.", "First add a service provider in the catalogue."},
+    {"term.register_hint",
+     "Das Terminal erzeugt sein Schlüsselpaar selbst (passwerk terminals keygen); hier wird nur der öffentliche "
+     "Schlüssel eingetragen.",
+     "The terminal creates its own key pair (passwerk terminal keygen); only the public key is entered here."},
+    {"term.no_providers", "Legen Sie zuerst im Leistungskatalog einen Leistungsträger an.",
+     "First add a service provider in the catalogue."},
     {"term.to_catalogue", "Zum Leistungskatalog", "To the catalogue"},
     {"term.f_tid", "Terminal-ID (TID)", "Terminal id (TID)"},
-    {"term.f_tid_hint", "1 bis 32 Zeichen: Buchstaben, Ziffern, - und _", "1 to 32 characters: letters, digits, - and _"},
+    {"term.f_tid_hint", "1 bis 32 Zeichen: Buchstaben, Ziffern, - und _",
+     "1 to 32 characters: letters, digits, - and _"},
     {"term.f_provider", "Leistungsträger", "Service provider"},
     {"term.f_kind", "Art des Terminals", "Kind of terminal"},
     {"term.f_name", "Bezeichnung (optional)", "Name (optional)"},
     {"term.f_public_key", "Öffentlicher Schlüssel", "Public key"},
     {"term.f_public_key_hint", "Ed25519, Base64 (44 Zeichen)", "Ed25519, base64 (44 characters)"},
     {"term.f_operators", "Bediener-Nummern (optional)", "Operator numbers (optional)"},
-    {"term.f_operators_hint", "Durch Leerzeichen oder Komma getrennt, je 1 bis 8 Ziffern", "Separated by spaces or commas, 1 to 8 digits each"},
+    {"term.f_operators_hint", "Durch Leerzeichen oder Komma getrennt, je 1 bis 8 Ziffern",
+     "Separated by spaces or commas, 1 to 8 digits each"},
     {"term.submit", "Terminal registrieren", "Register terminal"},
     {"term.registered", "Das Terminal ist registriert.", "The terminal is registered."},
     {"term.err.generic", "Bitte prüfen Sie diese Angabe.", "Please check this entry."},
     {"term.err.taken", "Diese TID ist bereits vergeben.", "This TID is taken."},
-    {"term.err.tid", "Die TID hat 1 bis 32 Zeichen: Buchstaben, Ziffern, - und _.", "The TID has 1 to 32 characters: letters, digits, - and _."},
+    {"term.err.tid", "Die TID hat 1 bis 32 Zeichen: Buchstaben, Ziffern, - und _.",
+     "The TID has 1 to 32 characters: letters, digits, - and _."},
     {"term.err.kind", "Bitte wählen Sie die Art des Terminals.", "Please choose the kind of terminal."},
     {"term.err.vu_number", "Bitte wählen Sie einen Leistungsträger.", "Please choose a service provider."},
-    {"term.err.public_key", "Der öffentliche Schlüssel ist ein Ed25519-Schlüssel in Base64 (44 Zeichen).", "The public key is an Ed25519 key in base64 (44 characters)."},
+    {"term.err.public_key", "Der öffentliche Schlüssel ist ein Ed25519-Schlüssel in Base64 (44 Zeichen).",
+     "The public key is an Ed25519 key in base64 (44 characters)."},
     {"term.err.operators", "Bediener-Nummern haben 1 bis 8 Ziffern.", "Operator numbers have 1 to 8 digits."},
     {"term.conflicts", "Konflikte", "Conflicts"},
-    {"term.conflicts_lead", "Offline angenommene Nutzungen, die die Pakete der Karte nicht abdeckten (Doppelnutzung), und Transaktionen mit gesperrten oder unbekannten Karten.", "Offline acceptances that the card's packages did not cover (double use), and transactions with blocked or unknown cards."},
+    {"term.conflicts_lead",
+     "Offline angenommene Nutzungen, die die Pakete der Karte nicht abdeckten (Doppelnutzung), und Transaktionen mit "
+     "gesperrten oder unbekannten Karten.",
+     "Offline acceptances that the card's packages did not cover (double use), and transactions with blocked or "
+     "unknown cards."},
     {"term.conflicts_empty", "Keine Konflikte.", "No conflicts."},
     {"term.conflicts_caption", "Die neuesten Konflikte", "The latest conflicts"},
     {"term.col_time", "Gemeldet", "Reported"},
@@ -965,7 +1009,8 @@ constexpr Text kTexts[] = {
     {"cat.f_vu", "VU-Nummer", "VU number"},
     {"cat.f_provider_name", "Name des Leistungsträgers", "Name of the service provider"},
     {"cat.services", "Leistungen", "Services"},
-    {"cat.services_caption", "Leistungen mit Leistungs-Nr., Leistungsträger und Punkten", "Services with service number, provider and points"},
+    {"cat.services_caption", "Leistungen mit Leistungs-Nr., Leistungsträger und Punkten",
+     "Services with service number, provider and points"},
     {"cat.services_empty", "Noch keine Leistungen.", "No services yet."},
     {"cat.new_service", "Leistung anlegen", "Add a service"},
     {"cat.add_service", "Leistung anlegen", "Add service"},
@@ -975,7 +1020,8 @@ constexpr Text kTexts[] = {
     {"cat.f_points", "Punkte je Nutzung (optional)", "Points per use (optional)"},
     {"cat.f_points_hint", "Für Bonuspunktetickets; ohne Angabe 1", "For points tickets; 1 if left empty"},
     {"cat.packages", "Pakete", "Packages"},
-    {"cat.packages_caption", "Pakete mit Art, Preis, Regeln und Abrechnung", "Packages with kind, price, rules and settlement"},
+    {"cat.packages_caption", "Pakete mit Art, Preis, Regeln und Abrechnung",
+     "Packages with kind, price, rules and settlement"},
     {"cat.packages_empty", "Noch keine Pakete.", "No packages yet."},
     {"cat.new_package", "Paket anlegen", "Add a package"},
     {"cat.add_package", "Paket anlegen", "Add package"},
@@ -997,7 +1043,8 @@ constexpr Text kTexts[] = {
     {"cat.kind.single", "Einzelleistungsticket", "Single-service ticket"},
     {"cat.kind.days_of", "N Tage aus M", "N days out of M"},
     {"cat.rule_base", "An jedem Tag des Aufenthalts", "On every day of the stay"},
-    {"cat.rule_days_of", "{0} Tage aus {1} ab erster Nutzung; erste Nutzung bis {2} Tage nach Kauf", "{0} days out of {1} from the first use; first use within {2} days of purchase"},
+    {"cat.rule_days_of", "{0} Tage aus {1} ab erster Nutzung; erste Nutzung bis {2} Tage nach Kauf",
+     "{0} days out of {1} from the first use; first use within {2} days of purchase"},
     {"cat.rule_points", "{0} Punkte, {1} Tage gültig", "{0} points, valid {1} days"},
     {"cat.rule_validity", "{0} Tage gültig", "Valid {0} days"},
     {"cat.by_acceptances", "nach Nutzungen", "by acceptances"},
@@ -1015,31 +1062,40 @@ constexpr Text kTexts[] = {
     {"cat.f_sale_from", "Verkauf ab", "On sale from"},
     {"cat.f_sale_to", "Verkauf bis", "On sale until"},
     {"cat.fp_validity_days", "Gültigkeit in Tagen", "Validity in days"},
-    {"cat.fp_validity_days_hint", "Ab Kauf; bei \"N Tage aus M\": bis zur ersten Nutzung. Nicht beim Basispaket.", "From the purchase; for \"N days out of M\": until the first use. Not for the base package."},
+    {"cat.fp_validity_days_hint", "Ab Kauf; bei \"N Tage aus M\": bis zur ersten Nutzung. Nicht beim Basispaket.",
+     "From the purchase; for \"N days out of M\": until the first use. Not for the base package."},
     {"cat.fp_days", "Tage (N)", "Days (N)"},
     {"cat.fp_days_hint", "Nur bei \"N Tage aus M\"", "Only for \"N days out of M\""},
     {"cat.fp_window_days", "Zeitraum in Tagen (M)", "Window in days (M)"},
     {"cat.fp_window_days_hint", "Nur bei \"N Tage aus M\"", "Only for \"N days out of M\""},
     {"cat.fp_points", "Punkte", "Points"},
-    {"cat.fp_points_hint", "Nur bei Bonuspunktetickets: Startguthaben", "Only for points tickets: the starting balance"},
+    {"cat.fp_points_hint", "Nur bei Bonuspunktetickets: Startguthaben",
+     "Only for points tickets: the starting balance"},
     {"cat.f_services", "Enthaltene Leistungen", "Services included"},
     {"cat.f_shares", "Feste Anteile (optional)", "Fixed shares (optional)"},
-    {"cat.f_shares_hint", "VU-Nr.=Promille, z. B. 100200=600, 100300=400 (Summe 1000); ohne Angabe nach Nutzungen", "VU number=per mille, e.g. 100200=600, 100300=400 (sum 1000); empty: by acceptances"},
+    {"cat.f_shares_hint", "VU-Nr.=Promille, z. B. 100200=600, 100300=400 (Summe 1000); ohne Angabe nach Nutzungen",
+     "VU number=per mille, e.g. 100200=600, 100300=400 (sum 1000); empty: by acceptances"},
     {"cat.err.generic", "Bitte prüfen Sie diese Angabe.", "Please check this entry."},
     {"cat.err.taken", "Diese Nummer ist bereits vergeben.", "This number is taken."},
-    {"cat.err.vu_number", "Die VU-Nummer hat 1 bis 8 Ziffern und gehört zu einem Leistungsträger der Gemeinde.", "The VU number has 1 to 8 digits and belongs to a provider of the municipality."},
+    {"cat.err.vu_number", "Die VU-Nummer hat 1 bis 8 Ziffern und gehört zu einem Leistungsträger der Gemeinde.",
+     "The VU number has 1 to 8 digits and belongs to a provider of the municipality."},
     {"cat.err.name", "Der Name hat 1 bis 200 Zeichen.", "The name has 1 to 200 characters."},
     {"cat.err.service_number", "Die Leistungs-Nr. hat 1 bis 8 Ziffern.", "The service number has 1 to 8 digits."},
     {"cat.err.points", "Bitte eine Zahl von 1 bis 10000 angeben.", "Please enter a number from 1 to 10000."},
     {"cat.err.package_number", "Die Paket-Nr. hat 1 bis 8 Ziffern.", "The package number has 1 to 8 digits."},
-    {"cat.err.kind", "Bitte wählen Sie die Art des Pakets; je Gemeinde gibt es ein Basispaket im Verkauf.", "Please choose the kind of package; a municipality has one base package on sale."},
-    {"cat.err.price_cents", "Bitte einen Preis wie 29,00 angeben; das Basispaket kostet 0.", "Please enter a price like 29.00; the base package costs 0."},
+    {"cat.err.kind", "Bitte wählen Sie die Art des Pakets; je Gemeinde gibt es ein Basispaket im Verkauf.",
+     "Please choose the kind of package; a municipality has one base package on sale."},
+    {"cat.err.price_cents", "Bitte einen Preis wie 29,00 angeben; das Basispaket kostet 0.",
+     "Please enter a price like 29.00; the base package costs 0."},
     {"cat.err.sale_from", "Bitte ein Datum angeben.", "Please enter a date."},
-    {"cat.err.sale_to", "Bitte ein Datum angeben, nicht vor dem Verkaufsbeginn.", "Please enter a date, not before the start of sale."},
-    {"cat.err.validity_days", "Gültigkeit: 1 bis 366 Tage (nicht beim Basispaket).", "Validity: 1 to 366 days (not for the base package)."},
+    {"cat.err.sale_to", "Bitte ein Datum angeben, nicht vor dem Verkaufsbeginn.",
+     "Please enter a date, not before the start of sale."},
+    {"cat.err.validity_days", "Gültigkeit: 1 bis 366 Tage (nicht beim Basispaket).",
+     "Validity: 1 to 366 days (not for the base package)."},
     {"cat.err.days", "N: 1 bis M, nur bei \"N Tage aus M\".", "N: 1 to M, only for \"N days out of M\"."},
     {"cat.err.window_days", "M: 1 bis 366, nur bei \"N Tage aus M\".", "M: 1 to 366, only for \"N days out of M\"."},
-    {"cat.err.services", "Bitte wählen Sie die enthaltenen Leistungen (beim Einzelleistungsticket genau eine).", "Please choose the services included (exactly one for a single-service ticket)."},
+    {"cat.err.services", "Bitte wählen Sie die enthaltenen Leistungen (beim Einzelleistungsticket genau eine).",
+     "Please choose the services included (exactly one for a single-service ticket)."},
     {"cat.err.shares", "Anteile: VU-Nr.=Promille, zusammen 1000.", "Shares: VU number=per mille, 1000 in total."},
 };
 
@@ -1087,8 +1143,8 @@ std::string Tf(Lang lang, std::string_view key, std::initializer_list<std::strin
   std::string out;
   out.reserve(pattern.size() + 32);
   for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == '{' && i + 2 < pattern.size() && pattern[i + 2] == '}' &&
-        pattern[i + 1] >= '0' && pattern[i + 1] <= '9') {
+    if (pattern[i] == '{' && i + 2 < pattern.size() && pattern[i + 2] == '}' && pattern[i + 1] >= '0' &&
+        pattern[i + 1] <= '9') {
       size_t n = static_cast<size_t>(pattern[i + 1] - '0');
       if (n < args.size()) {
         out += *(args.begin() + n);

@@ -3,21 +3,13 @@
 #include <cctype>
 
 #include "core/crypto.h"
+#include "core/money.h"
+#include "core/numbers.h"
 
-namespace passwerk::http {
-
-using accounts::AccountService;
-using accounts::Role;
-using accounts::Session;
-using accounts::User;
-using web::Chrome;
-using web::Escape;
-using web::Lang;
-using web::T;
+namespace passwerk::web {
 
 std::string CookieAttributes(const Request& request) {
-  return request.tls ? "; Path=/; HttpOnly; SameSite=Strict; Secure"
-                     : "; Path=/; HttpOnly; SameSite=Strict";
+  return request.tls ? "; Path=/; HttpOnly; SameSite=Strict; Secure" : "; Path=/; HttpOnly; SameSite=Strict";
 }
 
 std::string SessionCookie(const Request& request, std::string_view token) {
@@ -61,16 +53,14 @@ Chrome UserChrome(const Env& env, std::string_view current) {
   chrome.user_display_name = user.display_name.empty() ? user.username : user.display_name;
   chrome.user_role_label = RoleLabel(env.lang, user.role);
   chrome.nav.push_back({"/dashboard", std::string(T(env.lang, "nav.dashboard")), current == "dashboard"});
-  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin ||
-      user.role == Role::kClerk) {
+  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
     chrome.nav.push_back({"/cards", std::string(T(env.lang, "nav.cards")), current == "cards"});
   }
   if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin) {
     chrome.nav.push_back({"/partners", std::string(T(env.lang, "nav.partners")), current == "partners"});
   }
   if (user.role == Role::kLandlord || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
-    chrome.nav.push_back(
-        {"/registrations", std::string(T(env.lang, "nav.registrations")), current == "registrations"});
+    chrome.nav.push_back({"/registrations", std::string(T(env.lang, "nav.registrations")), current == "registrations"});
   }
   if ((user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) && user.municipality_id) {
     chrome.nav.push_back({"/annual-cards", std::string(T(env.lang, "nav.annual_cards")), current == "annual_cards"});
@@ -95,7 +85,6 @@ Chrome UserChrome(const Env& env, std::string_view current) {
   }
   return chrome;
 }
-
 
 // Language choice and the cookies a handler asked for, around every page.
 Handler Page(AppContext& app, PageHandler handler) {
@@ -149,15 +138,7 @@ std::string TrimSpaces(std::string_view s) {
   return std::string(s);
 }
 
-std::optional<int64_t> ParseId(std::string_view text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  int64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
+std::optional<int64_t> ParseId(std::string_view text) { return ParseIntegerIn(text, 0, INT64_MAX); }
 
 Response Forbidden(const Env& env) { return web::ErrorPage(UserChrome(env, ""), 403); }
 
@@ -166,18 +147,13 @@ Response ErrorFor(const Env& env, const Status& status) {
   return web::ErrorPage(UserChrome(env, ""), code == 403 || code == 404 ? code : 500);
 }
 
-std::string Heading(std::string_view text) {
-  return "<h1 class=\"kern-heading-large\">" + Escape(text) + "</h1>\n";
-}
+std::string Heading(std::string_view text) { return "<h1 class=\"kern-heading-large\">" + Escape(text) + "</h1>\n"; }
 
-std::string Paragraph(std::string_view text) {
-  return "<p class=\"kern-body pw-lead\">" + Escape(text) + "</p>\n";
-}
+std::string Paragraph(std::string_view text) { return "<p class=\"kern-body pw-lead\">" + Escape(text) + "</p>\n"; }
 
 std::string DescriptionItem(std::string_view key, std::string_view value) {
-  return "<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">" +
-         Escape(key) + "</dt><dd class=\"kern-description-list-item__value\">" + Escape(value) +
-         "</dd></div>";
+  return "<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">" + Escape(key) +
+         "</dt><dd class=\"kern-description-list-item__value\">" + Escape(value) + "</dd></div>";
 }
 
 std::string MessageFor(const std::vector<web::FieldError>& errors, std::string_view field) {
@@ -188,18 +164,15 @@ std::string MessageFor(const std::vector<web::FieldError>& errors, std::string_v
 }
 
 std::string LinkButton(std::string_view href, std::string_view label, bool primary) {
-  return "<a class=\"kern-btn " + std::string(primary ? "kern-btn--primary" : "kern-btn--tertiary") +
-         "\" href=\"" + Escape(href) + "\"><span class=\"kern-label\">" + Escape(label) + "</span></a>";
+  return "<a class=\"kern-btn " + std::string(primary ? "kern-btn--primary" : "kern-btn--tertiary") + "\" href=\"" +
+         Escape(href) + "\"><span class=\"kern-label\">" + Escape(label) + "</span></a>";
 }
 
-std::string TextBlock(std::string_view text) {
-  return "<p class=\"kern-body\">" + Escape(text) + "</p>";
-}
+std::string TextBlock(std::string_view text) { return "<p class=\"kern-body\">" + Escape(text) + "</p>"; }
 
 std::string DescriptionItemHtml(std::string_view key, std::string_view value_html) {
-  return "<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">" +
-         Escape(key) + "</dt><dd class=\"kern-description-list-item__value\">" +
-         std::string(value_html) + "</dd></div>";
+  return "<div class=\"kern-description-list-item\"><dt class=\"kern-description-list-item__key\">" + Escape(key) +
+         "</dt><dd class=\"kern-description-list-item__value\">" + std::string(value_html) + "</dd></div>";
 }
 
 std::string Badge(std::string_view kind, std::string_view label) {
@@ -226,4 +199,59 @@ std::string SectionStart(const std::string& id, std::string_view title) {
          "\">" + Escape(title) + "</h2>";
 }
 
-}  // namespace passwerk::http
+std::string ShowDate(const Date& date, Lang lang) {
+  return lang == Lang::kDe ? FormatGermanDate(date) : FormatIsoDate(date);
+}
+
+std::string ShowIsoDate(const std::string& iso, Lang lang) {
+  std::optional<Date> date = ParseIsoDate(iso);
+  return date ? ShowDate(*date, lang) : iso;
+}
+
+std::string Euro(int64_t cents, Lang lang) { return FormatCents(cents, lang == Lang::kDe ? ',' : '.') + " €"; }
+
+std::map<int64_t, std::string> MunicipalityNames(AppContext& app) {
+  std::map<int64_t, std::string> names;
+  if (auto list = app.accounts.ListMunicipalities(); list.ok()) {
+    for (const accounts::Municipality& m : *list) names[m.id] = m.name;
+  }
+  return names;
+}
+
+std::optional<accounts::Municipality> PageMunicipality(Env& env, const std::string& wanted) {
+  auto all = env.app.accounts.ListMunicipalities();
+  if (!all.ok()) return std::nullopt;
+  const accounts::User& u = env.session->user;
+  for (const auto& m : *all) {
+    if (u.role != Role::kOperator) {
+      if (u.municipality_id == m.id) return m;
+    } else if (wanted.empty() || m.municipality_number == wanted) {
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
+bool MayWorkWithCards(const User& user) {
+  return user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk;
+}
+
+bool MayManagePartners(const User& user) {
+  return user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin;
+}
+
+bool InMunicipality(const User& user, int64_t municipality_id) {
+  return user.role == Role::kOperator || (user.municipality_id && *user.municipality_id == municipality_id);
+}
+
+std::vector<cards::Scheme> VisibleSchemes(Env& env) {
+  std::vector<cards::Scheme> out;
+  auto all = env.app.cards.ListSchemes();
+  if (!all.ok()) return out;
+  for (cards::Scheme& s : *all) {
+    if (InMunicipality(env.session->user, s.municipality_id)) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace passwerk::web

@@ -1,8 +1,7 @@
 // What every staff page handler shares: the request environment (session,
 // language, cookies to set), the page wrappers (Page, Protected), the staff
-// chrome with its navigation, and small form helpers. The pages themselves
-// live in pages.cpp (accounts, cards, guest cards), terminal_pages.cpp and
-// settlement_pages.cpp.
+// chrome with its navigation, and small form and format helpers. The pages
+// themselves live in one file per area (areas.h).
 #pragma once
 
 #include <functional>
@@ -13,12 +12,30 @@
 #include <vector>
 
 #include "accounts/accounts.h"
+#include "cards/cards.h"
+#include "core/dates.h"
 #include "http/context.h"
 #include "http/router.h"
 #include "web/html.h"
 #include "web/i18n.h"
 
-namespace passwerk::http {
+namespace passwerk::web {
+
+// Pages are handlers of the http layer: they take its request and answer with
+// its response.
+using accounts::AccountService;
+using accounts::Role;
+using accounts::Session;
+using accounts::User;
+using http::AppContext;
+using http::FormPart;
+using http::Handler;
+using http::HttpStatusFor;
+using http::Request;
+using http::Response;
+using http::Router;
+using http::UrlDecode;
+using http::UrlEncode;
 
 inline constexpr std::string_view kSessionCookie = "pw_session";
 // Double-submit token for the sign-in form, before any session exists.
@@ -28,7 +45,7 @@ struct Env {
   AppContext& app;
   Request& request;
   web::Lang lang = web::Lang::kDe;
-  std::optional<std::string> token;         // the pw_session cookie, if any
+  std::optional<std::string> token;          // the pw_session cookie, if any
   std::optional<accounts::Session> session;  // the live session behind it (any stage)
   std::vector<std::string> set_cookies;
 };
@@ -73,4 +90,24 @@ std::string Cell(std::string_view text);
 // <section> with its labelling <h2>; the caller closes the section.
 std::string SectionStart(const std::string& id, std::string_view title);
 
-}  // namespace passwerk::http
+// A date as the reader writes it: 24.12.2026 in German, 2026-12-24 in English;
+// the ISO form is shown as given when it does not parse.
+std::string ShowDate(const Date& date, Lang lang);
+std::string ShowIsoDate(const std::string& iso, Lang lang);
+// An amount of cents as "1.234,50 €" (German) or "1,234.50 €" (English).
+std::string Euro(int64_t cents, Lang lang);
+// The names of all municipalities by id (for tables that show ids' names).
+std::map<int64_t, std::string> MunicipalityNames(AppContext& app);
+// The municipality a page works on: a staff user's own; for the operator the
+// one numbered `wanted`, or the first when nothing is asked for.
+std::optional<accounts::Municipality> PageMunicipality(Env& env, const std::string& wanted);
+
+// Who may see what in the staff UI (until one access policy decides it).
+bool MayWorkWithCards(const accounts::User& user);
+bool MayManagePartners(const accounts::User& user);
+// The operator sees every municipality; everybody else only their own.
+bool InMunicipality(const accounts::User& user, int64_t municipality_id);
+// The card schemes of the municipalities this user sees.
+std::vector<cards::Scheme> VisibleSchemes(Env& env);
+
+}  // namespace passwerk::web

@@ -1,9 +1,8 @@
 // Staff pages for the settlement (issue 5, docs/settlement.md): the list of
 // statements with a form to settle a month, one statement with its lines, the
 // reconciliation of each terminal, the close button and the reports per
-// provider. Thin handlers: read the form, call terminals::SettlementService,
+// provider. Thin handlers: read the form, call settlement::SettlementService,
 // render.
-#include "web/settlement_pages.h"
 
 #include <map>
 #include <string>
@@ -12,40 +11,28 @@
 #include "core/dates.h"
 #include "http/context.h"
 #include "http/router.h"
-#include "terminals/settlement.h"
-#include "terminals/settlement_report.h"
+#include "settlement/settlement.h"
+#include "settlement/settlement_report.h"
+#include "web/areas.h"
 #include "web/html.h"
 #include "web/i18n.h"
 #include "web/page_env.h"
 
-namespace passwerk::http {
+namespace passwerk::web {
 namespace {
-
-using accounts::Role;
-using web::Escape;
-using web::Lang;
-using web::T;
-using web::Tf;
 
 bool MayView(const accounts::User& u) {
   return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin || u.role == Role::kAuditor;
 }
 bool MayRun(const accounts::User& u) { return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin; }
 
-// Amounts in the page's language; negative amounts keep their sign in front.
-std::string Euro(int64_t cents, Lang lang) {
-  std::string text = terminals::EuroCsv(cents);
-  if (lang == Lang::kEn) text.replace(text.rfind(','), 1, ".");
-  return text + " €";
-}
-
 std::string PermilleText(int64_t permille, Lang lang) {
   return std::to_string(permille / 10) + (lang == Lang::kDe ? "," : ".") + std::to_string(permille % 10) + " %";
 }
 
 std::string StateBadge(Lang lang, const std::string& state) {
-  return state == terminals::kStateClosed ? Badge("success", T(lang, "settle.state_closed"))
-                                          : Badge("info", T(lang, "settle.state_draft"));
+  return state == settlement::kStateClosed ? Badge("success", T(lang, "settle.state_closed"))
+                                           : Badge("info", T(lang, "settle.state_draft"));
 }
 
 std::string BasisLabel(Lang lang, const std::string& basis) { return std::string(T(lang, "settle.basis_" + basis)); }
@@ -72,7 +59,7 @@ std::vector<accounts::Municipality> VisibleMunicipalities(Env& env) {
 
 // The month before today's (Berlin): what is usually settled next.
 std::string LastMonth(const Clock& clock) {
-  Date today = BerlinDate(clock.NowUnix());
+  Date today = ::passwerk::BerlinDate(clock.NowUnix());
   Date last = AddMonths(Date{today.year, today.month, 1}, -1);
   return FormatIsoDate(last).substr(0, 7);
 }
@@ -130,7 +117,7 @@ Response RenderList(Env& env, int status, const std::map<std::string, std::strin
   }
 
   body += SectionStart("statements-heading", T(lang, "settle.statements"));
-  auto statements = terminals::SettlementService(env.app.guest_db, env.app.clock).List(ActorFor(env), 0);
+  auto statements = env.app.settlement.List(ActorFor(env), 0);
   if (!statements.ok()) return ErrorFor(env, statements.status());
   if (statements->empty()) {
     body += TextBlock(T(lang, "settle.empty"));
@@ -175,11 +162,10 @@ Response PostRun(Env& env) {
   if (!municipality) {
     return RenderList(env, 422, values, {{"municipality", std::string(T(lang, "settle.err_municipality"))}});
   }
-  if (!terminals::PeriodDays(values["period"])) {
+  if (!settlement::PeriodDays(values["period"])) {
     return RenderList(env, 422, values, {{"period", std::string(T(lang, "settle.err_period"))}});
   }
-  auto statement =
-      terminals::SettlementService(env.app.guest_db, env.app.clock).Run(ActorFor(env), *municipality, values["period"]);
+  auto statement = env.app.settlement.Run(ActorFor(env), *municipality, values["period"]);
   if (!statement.ok()) {
     const Status& s = statement.status();
     if (s.code() == ErrorCode::kPermissionDenied) return Forbidden(env);
@@ -193,10 +179,10 @@ Response PostRun(Env& env) {
 
 // ---- /settlement/statements/{id} ---------------------------------------------------
 
-Result<terminals::Statement> LoadFor(Env& env) {
+Result<settlement::Statement> LoadFor(Env& env) {
   std::optional<int64_t> id = ParseId(env.request.path_params["id"]);
   if (!id) return NotFound("no such statement");
-  return terminals::SettlementService(env.app.guest_db, env.app.clock).Get(ActorFor(env), *id);
+  return env.app.settlement.Get(ActorFor(env), *id);
 }
 
 Response GetStatement(Env& env) {
@@ -205,7 +191,7 @@ Response GetStatement(Env& env) {
   if (!MayView(user)) return Forbidden(env);
   auto loaded = LoadFor(env);
   if (!loaded.ok()) return ErrorFor(env, loaded.status());
-  const terminals::Statement& s = *loaded;
+  const settlement::Statement& s = *loaded;
   const std::string id = std::to_string(s.id);
   const std::string title = Tf(lang, "settle.statement_title", {s.period, std::to_string(s.version)});
   std::string body = Heading(title);
@@ -234,14 +220,14 @@ Response GetStatement(Env& env) {
   body += DescriptionItem(T(lang, "settle.col_unallocated"), Euro(s.unallocated_cents, lang));
   body += "</dl>";
 
-  if (s.state == terminals::kStateDraft && MayRun(user)) {
+  if (s.state == settlement::kStateDraft && MayRun(user)) {
     body += SectionStart("close-heading", T(lang, "settle.close"));
     body += TextBlock(T(lang, "settle.close_hint"));
     body +=
         "<div class=\"pw-actions\"><form class=\"pw-inline-form\" method=\"post\" action=\"/settlement/statements/" +
         id + "/close\">" + web::CsrfInput(env.session->csrf_token) +
         web::RenderButton(web::ButtonKind::kPrimary, T(lang, "settle.close_submit")) + "</form></div></section>\n";
-  } else if (s.state == terminals::kStateClosed) {
+  } else if (s.state == settlement::kStateClosed) {
     body += TextBlock(T(lang, "settle.closed_hint"));
   }
 
@@ -252,7 +238,7 @@ Response GetStatement(Env& env) {
   } else {
     std::map<std::string, int64_t> package_acceptances;
     for (const auto& l : s.lines) {
-      if (l.basis == terminals::kBasisAcceptances) package_acceptances[l.package_number] += l.acceptances;
+      if (l.basis == settlement::kBasisAcceptances) package_acceptances[l.package_number] += l.acceptances;
     }
     body += TableStart("lines-caption", T(lang, "settle.lines_caption"),
                        {"settle.col_package", "settle.col_provider", "settle.col_package_revenue", "settle.col_basis",
@@ -260,8 +246,8 @@ Response GetStatement(Env& env) {
                        lang);
     for (const auto& l : s.lines) {
       std::string basis_value;
-      if (l.basis == terminals::kBasisShares) basis_value = PermilleText(l.share_permille, lang);
-      if (l.basis == terminals::kBasisAcceptances) {
+      if (l.basis == settlement::kBasisShares) basis_value = PermilleText(l.share_permille, lang);
+      if (l.basis == settlement::kBasisAcceptances) {
         basis_value = Tf(lang, "settle.acceptances_of",
                          {std::to_string(l.acceptances), std::to_string(package_acceptances[l.package_number])});
       }
@@ -278,7 +264,7 @@ Response GetStatement(Env& env) {
   body += "</section>\n";
 
   // Reports per provider.
-  nlohmann::json described = terminals::StatementJson(s, true);
+  nlohmann::json described = settlement::StatementJson(s, true);
   body += SectionStart("providers-heading", T(lang, "settle.providers"));
   body += "<p class=\"pw-actions\">" +
           LinkButton("/settlement/statements/" + id + "/export.csv", T(lang, "settle.statement_csv"), false) + "</p>";
@@ -337,7 +323,7 @@ Response PostClose(Env& env) {
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::optional<int64_t> id = ParseId(env.request.path_params["id"]);
   if (!id) return web::ErrorPage(UserChrome(env, ""), 404);
-  auto closed = terminals::SettlementService(env.app.guest_db, env.app.clock).Close(ActorFor(env), *id);
+  auto closed = env.app.settlement.Close(ActorFor(env), *id);
   if (!closed.ok()) {
     if (closed.status().code() == ErrorCode::kFailedPrecondition) {
       std::string body =
@@ -366,8 +352,8 @@ Response GetStatementCsv(Env& env) {
   if (!MayView(env.session->user)) return Forbidden(env);
   auto loaded = LoadFor(env);
   if (!loaded.ok()) return ErrorFor(env, loaded.status());
-  return Download("text/csv; charset=utf-8", terminals::StatementCsv(*loaded),
-                  terminals::ReportFileName(*loaded, "", "csv"));
+  return Download("text/csv; charset=utf-8", settlement::StatementCsv(*loaded),
+                  settlement::ReportFileName(*loaded, "", "csv"));
 }
 
 // …/providers/100200.csv or .pdf
@@ -380,10 +366,10 @@ Response GetProviderReport(Env& env) {
   if (vu.empty() || (extension != "csv" && extension != "pdf")) return web::ErrorPage(UserChrome(env, ""), 404);
   auto loaded = LoadFor(env);
   if (!loaded.ok()) return ErrorFor(env, loaded.status());
-  auto report = extension == "csv" ? terminals::ProviderCsv(*loaded, vu) : terminals::ProviderPdf(*loaded, vu);
+  auto report = extension == "csv" ? settlement::ProviderCsv(*loaded, vu) : settlement::ProviderPdf(*loaded, vu);
   if (!report.ok()) return ErrorFor(env, report.status());
   return Download(extension == "csv" ? "text/csv; charset=utf-8" : "application/pdf", std::move(*report),
-                  terminals::ReportFileName(*loaded, vu, extension));
+                  settlement::ReportFileName(*loaded, vu, extension));
 }
 
 }  // namespace
@@ -398,4 +384,4 @@ void RegisterSettlementPages(Router& router, AppContext& app) {
              Protected(app, GetProviderReport));
 }
 
-}  // namespace passwerk::http
+}  // namespace passwerk::web

@@ -11,45 +11,18 @@
 #include "http/context.h"
 #include "http/router.h"
 #include "terminals/terminal_key.h"
+#include "web/areas.h"
 #include "web/html.h"
 #include "web/i18n.h"
 #include "web/page_env.h"
 
-namespace passwerk::http {
+namespace passwerk::web {
 namespace {
-
-using accounts::Role;
-using web::Escape;
-using web::Lang;
-using web::T;
-using web::Tf;
 
 bool MayView(const accounts::User& u) {
   return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin || u.role == Role::kClerk;
 }
 bool MayManage(const accounts::User& u) { return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin; }
-
-// The municipality the page is about: the user's, or for operators ?municipality=NUMBER (else the first).
-std::optional<accounts::Municipality> PageMunicipality(Env& env, const std::string& wanted) {
-  auto all = env.app.accounts.ListMunicipalities();
-  if (!all.ok()) return std::nullopt;
-  const accounts::User& u = env.session->user;
-  for (const auto& m : *all) {
-    if (u.role != Role::kOperator) {
-      if (u.municipality_id == m.id) return m;
-    } else if (wanted.empty() || m.municipality_number == wanted) {
-      return m;
-    }
-  }
-  return std::nullopt;
-}
-
-std::string Euro(int64_t cents, Lang lang) {
-  std::string out = std::to_string(cents / 100) + (lang == Lang::kDe ? "," : ".");
-  int64_t rest = cents % 100;
-  out += (rest < 10 ? "0" : "") + std::to_string(rest);
-  return out + " €";
-}
 
 // Parses "12,50" / "12.50" / "12" into cents.
 std::optional<int64_t> ParseEuro(std::string text) {
@@ -122,10 +95,10 @@ Response RenderTerminals(Env& env, int status, const std::map<std::string, std::
   if (terminals->empty()) {
     body += TextBlock(T(lang, "term.empty"));
   } else {
-    body += TableStart("terminals-caption", T(lang, "term.registry_caption"),
-                       {"term.col_tid", "term.col_provider", "term.col_kind", "term.col_name", "term.col_status",
-                        "term.col_action"},
-                       lang);
+    body += TableStart(
+        "terminals-caption", T(lang, "term.registry_caption"),
+        {"term.col_tid", "term.col_provider", "term.col_kind", "term.col_name", "term.col_status", "term.col_action"},
+        lang);
     for (const auto& t : *terminals) {
       body += "<tr class=\"kern-table__row\"><th scope=\"row\" class=\"kern-table__header\"><code>" + Escape(t.tid) +
               "</code></th>" + Cell(t.vu_number) + Cell(KindLabel(lang, t.kind)) + Cell(t.name) +
@@ -201,10 +174,10 @@ Response RenderTerminals(Env& env, int status, const std::map<std::string, std::
   if (conflicts->empty()) {
     body += TextBlock(T(lang, "term.conflicts_empty"));
   } else {
-    body += TableStart("conflicts-caption", T(lang, "term.conflicts_caption"),
-                       {"term.col_time", "term.col_card", "term.col_conflict", "term.col_tid", "term.col_booking",
-                        "term.col_service"},
-                       lang);
+    body += TableStart(
+        "conflicts-caption", T(lang, "term.conflicts_caption"),
+        {"term.col_time", "term.col_card", "term.col_conflict", "term.col_tid", "term.col_booking", "term.col_service"},
+        lang);
     for (const auto& c : *conflicts) {
       auto text = [&](const char* k) {
         auto it = c.detail.find(k);
@@ -242,7 +215,8 @@ Response PostTerminals(Env& env) {
   }
   terminals::NewTerminal input{values["tid"], values["vu_number"], values["kind"], values["name"], "", {}};
   auto key = terminals::DecodePublicKey(values["public_key"]);
-  if (!key.ok()) return RenderTerminals(env, 422, values, {{"public_key", std::string(T(lang, "term.err.public_key"))}}, "");
+  if (!key.ok())
+    return RenderTerminals(env, 422, values, {{"public_key", std::string(T(lang, "term.err.public_key"))}}, "");
   input.public_key = *key;
   std::string ops = values["operators"];
   std::replace(ops.begin(), ops.end(), ',', ' ');
@@ -288,13 +262,15 @@ std::string PackageKindLabel(Lang lang, terminals::PackageKind kind) {
 std::string PackageRules(Lang lang, const terminals::PackageRule& r) {
   using terminals::PackageKind;
   switch (r.kind) {
-    case PackageKind::kBase: return std::string(T(lang, "cat.rule_base"));
+    case PackageKind::kBase:
+      return std::string(T(lang, "cat.rule_base"));
     case PackageKind::kDaysOf:
-      return Tf(lang, "cat.rule_days_of", {std::to_string(r.days), std::to_string(r.window_days),
-                                           std::to_string(r.validity_days)});
+      return Tf(lang, "cat.rule_days_of",
+                {std::to_string(r.days), std::to_string(r.window_days), std::to_string(r.validity_days)});
     case PackageKind::kPoints:
       return Tf(lang, "cat.rule_points", {std::to_string(r.points), std::to_string(r.validity_days)});
-    default: return Tf(lang, "cat.rule_validity", {std::to_string(r.validity_days)});
+    default:
+      return Tf(lang, "cat.rule_validity", {std::to_string(r.validity_days)});
   }
 }
 
@@ -312,9 +288,7 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
   std::erase_if(*providers, [&](const auto& p) { return p.municipality_id != municipality->id; });
   const bool manage = MayManage(env.session->user);
   const std::string q = "?municipality=" + municipality->municipality_number;
-  auto errors_of = [&](const std::string& name) {
-    return form_name == name ? errors : std::vector<web::FieldError>{};
-  };
+  auto errors_of = [&](const std::string& name) { return form_name == name ? errors : std::vector<web::FieldError>{}; };
   auto values_of = [&](const std::string& name) {
     return form_name == name ? values : std::map<std::string, std::string>{};
   };
@@ -344,8 +318,8 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
             Escape(T(lang, "cat.new_provider")) + "</h3>";
     body += web::RenderInput(Input(lang, "provider_vu_number", "cat.f_vu", v, e, 8));
     body += web::RenderInput(Input(lang, "provider_name", "cat.f_provider_name", v, e, 200));
-    body += "<div class=\"pw-actions\">" +
-            web::RenderButton(web::ButtonKind::kSecondary, T(lang, "cat.add_provider")) + "</div></form>";
+    body += "<div class=\"pw-actions\">" + web::RenderButton(web::ButtonKind::kSecondary, T(lang, "cat.add_provider")) +
+            "</div></form>";
   }
   body += "</section>\n";
 
@@ -386,8 +360,8 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
     points.hint = T(lang, "cat.f_points_hint");
     points.inputmode = "numeric";
     body += web::RenderInput(points);
-    body += "<div class=\"pw-actions\">" +
-            web::RenderButton(web::ButtonKind::kSecondary, T(lang, "cat.add_service")) + "</div></form>";
+    body += "<div class=\"pw-actions\">" + web::RenderButton(web::ButtonKind::kSecondary, T(lang, "cat.add_service")) +
+            "</div></form>";
   }
   body += "</section>\n";
 
@@ -437,8 +411,8 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
     kind.required = true;
     web::SelectGroup kinds;
     for (const char* k : {"flat_rate", "days_of", "points", "single", "base"}) {
-      kinds.options.push_back(
-          {k, std::string(T(lang, std::string("cat.kind.") + k)), v.count("package_kind") && v.at("package_kind") == k});
+      kinds.options.push_back({k, std::string(T(lang, std::string("cat.kind.") + k)),
+                               v.count("package_kind") && v.at("package_kind") == k});
     }
     kind.groups.push_back(kinds);
     body += web::RenderSelect(kind);
@@ -471,8 +445,8 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
     auto shares = Input(lang, "shares", "cat.f_shares", v, e, 400, false);
     shares.hint = T(lang, "cat.f_shares_hint");
     body += web::RenderInput(shares);
-    body += "<div class=\"pw-actions\">" +
-            web::RenderButton(web::ButtonKind::kPrimary, T(lang, "cat.add_package")) + "</div></form>";
+    body += "<div class=\"pw-actions\">" + web::RenderButton(web::ButtonKind::kPrimary, T(lang, "cat.add_package")) +
+            "</div></form>";
   }
   body += "</section>\n";
   return web::HtmlPage(UserChrome(env, "terminals"), status, T(lang, "cat.title"), body);
@@ -481,14 +455,15 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
 Response GetCatalogue(Env& env) {
   if (!MayView(env.session->user)) return Forbidden(env);
   std::string notice;
-  if (env.request.QueryParam("saved")) notice = web::RenderAlert(web::AlertKind::kSuccess, T(env.lang, "cat.saved"), "");
+  if (env.request.QueryParam("saved"))
+    notice = web::RenderAlert(web::AlertKind::kSuccess, T(env.lang, "cat.saved"), "");
   return RenderCatalogue(env, 200, "", {}, {}, notice);
 }
 
 // Runs one catalogue change from a form; re-renders with the error or redirects.
-Response CatalogueForm(Env& env, const std::string& form_name, const std::vector<const char*>& fields,
-                       const std::function<Status(const accounts::Actor&, int64_t,
-                                                  std::map<std::string, std::string>&)>& change) {
+Response CatalogueForm(
+    Env& env, const std::string& form_name, const std::vector<const char*>& fields,
+    const std::function<Status(const accounts::Actor&, int64_t, std::map<std::string, std::string>&)>& change) {
   if (!MayManage(env.session->user)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
@@ -518,10 +493,10 @@ Response CatalogueForm(Env& env, const std::string& form_name, const std::vector
 }
 
 Response PostProvider(Env& env) {
-  return CatalogueForm(env, "provider", {"provider_vu_number", "provider_name"},
-                       [&env](const auto& actor, int64_t m, auto& v) {
-    return env.app.catalogue.CreateProvider(actor, m, v["provider_vu_number"], v["provider_name"]).status();
-  });
+  return CatalogueForm(
+      env, "provider", {"provider_vu_number", "provider_name"}, [&env](const auto& actor, int64_t m, auto& v) {
+        return env.app.catalogue.CreateProvider(actor, m, v["provider_vu_number"], v["provider_name"]).status();
+      });
 }
 
 Response PostService(Env& env) {
@@ -536,46 +511,48 @@ Response PostService(Env& env) {
 }
 
 Response PostPackage(Env& env) {
-  return CatalogueForm(
-      env, "package",
-      {"package_number", "package_kind", "package_name", "price", "sale_from", "sale_to", "validity_days", "days",
-       "window_days", "package_points", "shares"},
-      [&env](const auto& actor, int64_t m, auto& v) -> Status {
-        terminals::NewPackage p;
-        p.package_number = v["package_number"];
-        p.kind = v["package_kind"];
-        p.name = v["package_name"];
-        auto price = ParseEuro(v["price"]);
-        if (!price) return InvalidArgument("price", "price_cents");
-        p.price_cents = *price;
-        p.sale_from = v["sale_from"];
-        p.sale_to = v["sale_to"];
-        for (auto [field, target] : {std::pair{"validity_days", &p.validity_days}, std::pair{"days", &p.days},
-                                     std::pair{"window_days", &p.window_days}, std::pair{"package_points", &p.points}}) {
-          auto n = ParseCount(v[field]);
-          if (!n) return InvalidArgument(field, std::string(field) == "package_points" ? "points" : field);
-          *target = *n;
-        }
-        for (const auto& [k, value] : v) {
-          if (k.rfind("service_", 0) == 0 && !value.empty()) p.services.push_back(k.substr(8));
-        }
-        // "100200=600, 100300=400"
-        std::string shares = v["shares"];
-        std::replace(shares.begin(), shares.end(), ',', ' ');
-        for (size_t pos = 0; pos < shares.size();) {
-          size_t end = shares.find(' ', pos);
-          std::string item = shares.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-          if (!item.empty()) {
-            size_t eq = item.find('=');
-            auto permille = eq == std::string::npos ? std::nullopt : ParseId(item.substr(eq + 1));
-            if (!permille) return InvalidArgument("shares", "shares");
-            p.shares.push_back({item.substr(0, eq), *permille});
-          }
-          if (end == std::string::npos) break;
-          pos = end + 1;
-        }
-        return env.app.catalogue.CreatePackage(actor, m, p).status();
-      });
+  return CatalogueForm(env, "package",
+                       {"package_number", "package_kind", "package_name", "price", "sale_from", "sale_to",
+                        "validity_days", "days", "window_days", "package_points", "shares"},
+                       [&env](const auto& actor, int64_t m, auto& v) -> Status {
+                         terminals::NewPackage p;
+                         p.package_number = v["package_number"];
+                         p.kind = v["package_kind"];
+                         p.name = v["package_name"];
+                         auto price = ParseEuro(v["price"]);
+                         if (!price) return InvalidArgument("price", "price_cents");
+                         p.price_cents = *price;
+                         p.sale_from = v["sale_from"];
+                         p.sale_to = v["sale_to"];
+                         for (auto [field, target] :
+                              {std::pair{"validity_days", &p.validity_days}, std::pair{"days", &p.days},
+                               std::pair{"window_days", &p.window_days}, std::pair{"package_points", &p.points}}) {
+                           auto n = ParseCount(v[field]);
+                           if (!n)
+                             return InvalidArgument(field, std::string(field) == "package_points" ? "points" : field);
+                           *target = *n;
+                         }
+                         for (const auto& [k, value] : v) {
+                           if (k.rfind("service_", 0) == 0 && !value.empty()) p.services.push_back(k.substr(8));
+                         }
+                         // "100200=600, 100300=400"
+                         std::string shares = v["shares"];
+                         std::replace(shares.begin(), shares.end(), ',', ' ');
+                         for (size_t pos = 0; pos < shares.size();) {
+                           size_t end = shares.find(' ', pos);
+                           std::string item =
+                               shares.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+                           if (!item.empty()) {
+                             size_t eq = item.find('=');
+                             auto permille = eq == std::string::npos ? std::nullopt : ParseId(item.substr(eq + 1));
+                             if (!permille) return InvalidArgument("shares", "shares");
+                             p.shares.push_back({item.substr(0, eq), *permille});
+                           }
+                           if (end == std::string::npos) break;
+                           pos = end + 1;
+                         }
+                         return env.app.catalogue.CreatePackage(actor, m, p).status();
+                       });
 }
 
 Response PostPackageState(Env& env, bool active) {
@@ -603,4 +580,4 @@ void RegisterTerminalPages(Router& router, AppContext& app) {
              Protected(app, [](Env& env) { return PostPackageState(env, true); }));
 }
 
-}  // namespace passwerk::http
+}  // namespace passwerk::web

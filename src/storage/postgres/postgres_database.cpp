@@ -14,6 +14,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "storage/connection_pool.h"
+
 namespace passwerk::storage {
 namespace {
 
@@ -510,9 +512,7 @@ class PostgresTx final : public Tx {
 class PostgresDatabase final : public Database {
  public:
   PostgresDatabase(std::vector<std::unique_ptr<Connection>> pool, SegmentRoles roles)
-      : owned_(std::move(pool)), roles_(std::move(roles)) {
-    for (auto& conn : owned_) idle_.push_back(conn.get());
-  }
+      : pool_(std::move(pool)), roles_(std::move(roles)) {}
 
   Engine engine() const override { return Engine::kPostgres; }
 
@@ -523,7 +523,7 @@ class PostgresDatabase final : public Database {
   }
 
   Status Ping() override {
-    Lease lease(*this);
+    Lease lease(pool_);
     PW_RETURN_IF_ERROR(lease->EnsureUsable());
     Status status = lease->Simple("SELECT 1");
     if (!status.ok() && !lease->healthy()) {
@@ -534,23 +534,10 @@ class PostgresDatabase final : public Database {
   }
 
  private:
-  // A pooled connection held for one transaction; returned even if the body throws.
-  class Lease {
-   public:
-    explicit Lease(PostgresDatabase& db) : db_(db), conn_(db.Acquire()) {}
-    ~Lease() { db_.Release(conn_); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection* operator->() const { return conn_; }
-    Connection& operator*() const { return *conn_; }
-
-   private:
-    PostgresDatabase& db_;
-    Connection* conn_;
-  };
+  using Lease = ConnectionPool<Connection>::Lease;
 
   Status Run(const std::function<Status(Tx&)>& body, const char* begin) {
-    Lease conn(*this);
+    Lease conn(pool_);
     Status status = conn->Begin(begin);
     if (status.ok()) {
       PostgresTx tx(*conn, roles_);
@@ -568,27 +555,8 @@ class PostgresDatabase final : public Database {
     return status;
   }
 
-  Connection* Acquire() {
-    std::unique_lock lock(pool_mutex_);
-    pool_cv_.wait(lock, [&] { return !idle_.empty(); });
-    Connection* conn = idle_.back();
-    idle_.pop_back();
-    return conn;
-  }
-
-  void Release(Connection* conn) {
-    {
-      std::lock_guard lock(pool_mutex_);
-      idle_.push_back(conn);
-    }
-    pool_cv_.notify_one();
-  }
-
-  std::vector<std::unique_ptr<Connection>> owned_;
+  ConnectionPool<Connection> pool_;
   const SegmentRoles roles_;
-  std::vector<Connection*> idle_;
-  std::mutex pool_mutex_;
-  std::condition_variable pool_cv_;
 };
 
 Result<bool> QueryBool(Connection& conn, std::string_view sql, const Params& params) {

@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "storage/engines/engines.h"
 #include "storage/migrations.h"
 
 namespace passwerk::storage {
@@ -131,7 +132,7 @@ class PostgresDatabaseTest : public ::testing::Test {
   std::vector<std::string> roles_to_drop_;
 };
 
-#define SKIP_WITHOUT_ADMIN()                                                                          \
+#define SKIP_WITHOUT_ADMIN() \
   if (admin_url_.empty()) GTEST_SKIP() << "PASSWERK_TEST_PG_ADMIN_URL not set: run under scripts/with-postgres"
 
 TEST_F(PostgresDatabaseTest, OpenCreatesOneSchemaPerSegmentAndAppliesMigrations) {
@@ -210,8 +211,8 @@ TEST_F(PostgresDatabaseTest, FailingBodyRollsBack) {
   EXPECT_EQ(swallowed.code(), ErrorCode::kInternal) << swallowed.ToString();
 
   Status read = (*db)->Read([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("SELECT count(*) FROM core.users WHERE username IN ($1, $2)",
-                                             {bob, carol}));
+    PW_ASSIGN_OR_RETURN(Row row,
+                        tx.QueryOne("SELECT count(*) FROM core.users WHERE username IN ($1, $2)", {bob, carol}));
     EXPECT_EQ(row.Int(0), 0);
     return Status::Ok();
   });
@@ -238,8 +239,8 @@ TEST_F(PostgresDatabaseTest, BlobRoundTripKeepsEveryByte) {
   Status status = (*db)->Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("SELECT totp_secret_enc FROM core.users WHERE username = $1", {name}));
     EXPECT_EQ(row.at(0), Value(all));
-    PW_ASSIGN_OR_RETURN(Row direct, tx.QueryOne("SELECT $1::bytea, $2::bytea, $3::bytea",
-                                                {all, Blob{}, std::monostate{}}));
+    PW_ASSIGN_OR_RETURN(Row direct,
+                        tx.QueryOne("SELECT $1::bytea, $2::bytea, $3::bytea", {all, Blob{}, std::monostate{}}));
     EXPECT_EQ(direct.at(0), Value(all));
     EXPECT_EQ(direct.at(1), Value(Blob{}));  // empty, not NULL
     EXPECT_TRUE(direct.IsNull(2));
@@ -257,8 +258,8 @@ TEST_F(PostgresDatabaseTest, ValuesRoundTripByType) {
         Row row, tx.QueryOne("SELECT $1::bigint, $2::bigint, $3::float8, $4::text, $5::bigint, $6::text, "
                              "7::int2, 8::int4, 2.5::numeric, true, false, 1.5::float4, 'x'::varchar, "
                              "'2024-01-02'::date, NULL::text",
-                             {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(), 0.1,
-                              text, std::monostate{}, std::string()}));
+                             {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(), 0.1, text,
+                              std::monostate{}, std::string()}));
     EXPECT_EQ(row.at(0), Value(std::numeric_limits<int64_t>::max()));
     EXPECT_EQ(row.at(1), Value(std::numeric_limits<int64_t>::min()));
     EXPECT_EQ(row.at(2), Value(0.1));
@@ -296,8 +297,8 @@ TEST_F(PostgresDatabaseTest, ExecCountsChangedRows) {
       PW_ASSIGN_OR_RETURN(int64_t inserted, tx.Exec(kInsertUser, {Username(who), std::string(who), Blob{"k"}}));
       EXPECT_EQ(inserted, 1);
     }
-    PW_ASSIGN_OR_RETURN(int64_t updated, tx.Exec("UPDATE core.users SET disabled = 1 WHERE username LIKE $1",
-                                                 {"f_-" + suffix_}));
+    PW_ASSIGN_OR_RETURN(int64_t updated,
+                        tx.Exec("UPDATE core.users SET disabled = 1 WHERE username LIKE $1", {"f_-" + suffix_}));
     EXPECT_EQ(updated, 3);
     return Status::Ok();
   });
@@ -327,8 +328,8 @@ TEST_F(PostgresDatabaseTest, ConcurrentWritersAllCommit) {
   for (std::thread& thread : threads) thread.join();
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[static_cast<size_t>(t)], 0) << "thread " << t;
   Status status = (*db)->Read([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Row users, tx.QueryOne("SELECT count(*) FROM core.users WHERE username LIKE $1",
-                                               {"w%-" + suffix_}));
+    PW_ASSIGN_OR_RETURN(Row users,
+                        tx.QueryOne("SELECT count(*) FROM core.users WHERE username LIKE $1", {"w%-" + suffix_}));
     EXPECT_EQ(users.Int(0), kThreads * kWritesPerThread);
     PW_ASSIGN_OR_RETURN(Row head, tx.QueryOne("SELECT seq FROM audit.head WHERE id = 1"));
     if (!database_.empty()) {
@@ -441,23 +442,23 @@ TEST_F(PostgresDatabaseTest, SegmentRolesOwnOnlyTheirSchema) {
                                              "WHERE rolname IN ('passwerk_core', 'passwerk_audit') ORDER BY 1"));
     EXPECT_EQ(roles.size(), 2u);
     for (const Row& role : roles) EXPECT_EQ(role.Int(1), 0) << role.Text(0) << " must be NOLOGIN";
-    PW_ASSIGN_OR_RETURN(Row owners, tx.QueryOne(
-                                        "SELECT (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'core'), "
-                                        "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'audit'), "
-                                        "(SELECT tableowner FROM pg_tables WHERE schemaname = 'core' AND tablename = 'users'), "
-                                        "(SELECT tableowner FROM pg_tables WHERE schemaname = 'audit' AND tablename = 'entries')"));
+    PW_ASSIGN_OR_RETURN(
+        Row owners,
+        tx.QueryOne("SELECT (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'core'), "
+                    "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'audit'), "
+                    "(SELECT tableowner FROM pg_tables WHERE schemaname = 'core' AND tablename = 'users'), "
+                    "(SELECT tableowner FROM pg_tables WHERE schemaname = 'audit' AND tablename = 'entries')"));
     EXPECT_EQ(owners.Text(0), "passwerk_core");
     EXPECT_EQ(owners.Text(1), "passwerk_audit");
     EXPECT_EQ(owners.Text(2), "passwerk_core");
     EXPECT_EQ(owners.Text(3), "passwerk_audit");
-    PW_ASSIGN_OR_RETURN(Row grants, tx.QueryOne(
-                                        "SELECT has_schema_privilege('passwerk_core', 'audit', 'USAGE'), "
-                                        "has_schema_privilege('passwerk_audit', 'core', 'USAGE'), "
-                                        "has_table_privilege('passwerk_audit', 'core.users', 'SELECT'), "
-                                        "has_table_privilege('passwerk_core', 'audit.entries', 'SELECT'), "
-                                        "has_schema_privilege('passwerk_core', 'core', 'USAGE, CREATE'), "
-                                        "pg_has_role(current_user, 'passwerk_core', 'USAGE'), "
-                                        "pg_has_role(current_user, 'passwerk_audit', 'USAGE')"));
+    PW_ASSIGN_OR_RETURN(Row grants, tx.QueryOne("SELECT has_schema_privilege('passwerk_core', 'audit', 'USAGE'), "
+                                                "has_schema_privilege('passwerk_audit', 'core', 'USAGE'), "
+                                                "has_table_privilege('passwerk_audit', 'core.users', 'SELECT'), "
+                                                "has_table_privilege('passwerk_core', 'audit.entries', 'SELECT'), "
+                                                "has_schema_privilege('passwerk_core', 'core', 'USAGE, CREATE'), "
+                                                "pg_has_role(current_user, 'passwerk_core', 'USAGE'), "
+                                                "pg_has_role(current_user, 'passwerk_audit', 'USAGE')"));
     EXPECT_EQ(grants.Int(0), 0);
     EXPECT_EQ(grants.Int(1), 0);
     EXPECT_EQ(grants.Int(2), 0);
@@ -481,8 +482,10 @@ TEST_F(PostgresDatabaseTest, LoginRoleGetsOnlyTheSegmentsItOpens) {
   Status audit = (*db)->Read([](Tx& tx) { return Ok(tx.Exec("SELECT seq FROM audit.head")); });
   EXPECT_EQ(audit.code(), ErrorCode::kInternal);
   EXPECT_NE(audit.detail().find("42501"), std::string::npos) << audit.detail();
-  auto memberships = Direct(admin_url_, "SELECT pg_has_role('" + role + "', 'passwerk_core', 'MEMBER')::text || "
-                                        "pg_has_role('" + role + "', 'passwerk_audit', 'MEMBER')::text");
+  auto memberships = Direct(admin_url_, "SELECT pg_has_role('" + role +
+                                            "', 'passwerk_core', 'MEMBER')::text || "
+                                            "pg_has_role('" +
+                                            role + "', 'passwerk_audit', 'MEMBER')::text");
   ASSERT_TRUE(memberships.ok());
   EXPECT_EQ(*memberships, "truefalse");
 }

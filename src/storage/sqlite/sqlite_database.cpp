@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "storage/connection_pool.h"
 
 namespace passwerk::storage {
 namespace {
@@ -317,12 +318,10 @@ class WalCheckpointer {
 class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(std::vector<std::unique_ptr<Connection>> pool, std::unique_ptr<WalCheckpointer> checkpointer)
-      : checkpointer_(std::move(checkpointer)) {
-    for (auto& conn : pool) {
-      if (checkpointer_) checkpointer_->Watch(*conn);
-      idle_.push_back(conn.get());
+      : checkpointer_(std::move(checkpointer)), pool_(std::move(pool)) {
+    if (checkpointer_) {
+      for (const auto& conn : pool_.connections()) checkpointer_->Watch(*conn);
     }
-    owned_ = std::move(pool);
   }
 
   Engine engine() const override { return Engine::kSqlite; }
@@ -344,7 +343,7 @@ class SqliteDatabase final : public Database {
 
  private:
   Status Run(const std::function<Status(Tx&)>& body, const char* begin) {
-    Connection* conn = Acquire();
+    ConnectionPool<Connection>::Lease conn(pool_);
     // Prepared once per connection: these run for every transaction.
     Status status = conn->Step(begin, {}, nullptr).status();
     if (status.ok()) {
@@ -362,32 +361,12 @@ class SqliteDatabase final : public Database {
       if (!status.ok()) (void)conn->Run("ROLLBACK");  // also after a failed COMMIT
     }
     conn->FinalizeUncached();
-    Release(conn);
     return status;
-  }
-
-  Connection* Acquire() {
-    std::unique_lock lock(pool_mutex_);
-    pool_cv_.wait(lock, [&] { return !idle_.empty(); });
-    Connection* conn = idle_.back();
-    idle_.pop_back();
-    return conn;
-  }
-
-  void Release(Connection* conn) {
-    {
-      std::lock_guard lock(pool_mutex_);
-      idle_.push_back(conn);
-    }
-    pool_cv_.notify_one();
   }
 
   // Declared first, so destroyed last: the pooled connections' hooks point to it.
   std::unique_ptr<WalCheckpointer> checkpointer_;
-  std::vector<std::unique_ptr<Connection>> owned_;
-  std::vector<Connection*> idle_;
-  std::mutex pool_mutex_;
-  std::condition_variable pool_cv_;
+  ConnectionPool<Connection> pool_;
   std::mutex write_mutex_;
 };
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/crypto.h"
+#include "storage/engines/engines.h"
 #include "storage/migrations.h"
 
 namespace passwerk::storage {

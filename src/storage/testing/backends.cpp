@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/crypto.h"
+#include "storage/engines/engines.h"
 
 namespace passwerk::storage::testing {
 namespace {
@@ -38,16 +39,17 @@ std::string WithDatabase(const std::string& url, const std::string& database) {
 
 std::string BackendName(Backend backend) {
   switch (backend) {
-    case Backend::kSqliteMemory: return "SqliteMemory";
-    case Backend::kSqliteDiskReopen: return "SqliteDiskReopen";
-    case Backend::kPostgres: return "Postgres";
+    case Backend::kSqliteMemory:
+      return "SqliteMemory";
+    case Backend::kSqliteDiskReopen:
+      return "SqliteDiskReopen";
+    case Backend::kPostgres:
+      return "Postgres";
   }
   return "?";
 }
 
-std::vector<Backend> AllBackends() {
-  return {Backend::kSqliteMemory, Backend::kSqliteDiskReopen, Backend::kPostgres};
-}
+std::vector<Backend> AllBackends() { return {Backend::kSqliteMemory, Backend::kSqliteDiskReopen, Backend::kPostgres}; }
 
 std::unique_ptr<TestDatabase> TestDatabase::Create(Backend backend, std::vector<Segment> segments,
                                                    std::string* skip_reason) {
@@ -69,13 +71,14 @@ std::unique_ptr<TestDatabase> TestDatabase::Create(Backend backend, std::vector<
       const char* admin = std::getenv("PASSWERK_TEST_PG_ADMIN_URL");
       const char* app = std::getenv("PASSWERK_TEST_PG_URL");
       if (admin == nullptr || app == nullptr) {
-        *skip_reason = "PostgreSQL not available: PASSWERK_TEST_PG_URL/PASSWERK_TEST_PG_ADMIN_URL unset (run the "
-                       "tests through scripts/with-postgres, as `make test` does)";
+        *skip_reason =
+            "PostgreSQL not available: PASSWERK_TEST_PG_URL/PASSWERK_TEST_PG_ADMIN_URL unset (run the "
+            "tests through scripts/with-postgres, as `make test` does)";
         return nullptr;
       }
       std::string name = "t_" + crypto::RandomToken(8);
-      std::string owner = std::getenv("PASSWERK_TEST_PG_APP_ROLE") ? std::getenv("PASSWERK_TEST_PG_APP_ROLE")
-                                                                   : "passwerk_app";
+      std::string owner =
+          std::getenv("PASSWERK_TEST_PG_APP_ROLE") ? std::getenv("PASSWERK_TEST_PG_APP_ROLE") : "passwerk_app";
       if (!AdminExec(admin, "CREATE DATABASE " + name + " OWNER " + owner)) {
         *skip_reason = "cannot create a test database on the PostgreSQL server";
         return nullptr;

@@ -1,7 +1,6 @@
 // Settlement reports as CSV and, drawn with cairo in millimetres on A4, PDF.
-#include "terminals/settlement_report.h"
+#include "settlement/settlement_report.h"
 
-#include <cairo-pdf.h>
 #include <cairo.h>
 
 #include <cstdio>
@@ -11,9 +10,11 @@
 
 #include "core/clock.h"
 #include "core/dates.h"
+#include "core/money.h"
+#include "core/pdf.h"
 #include "core/utf8.h"
 
-namespace passwerk::terminals {
+namespace passwerk::settlement {
 namespace {
 
 // ---------------------------------------------------------------- CSV
@@ -72,7 +73,7 @@ void AppendLine(std::string& out, const Statement& s, const StatementLine& l,
 
 // ---------------------------------------------------------------- PDF
 
-constexpr double kPointsPerMm = 72.0 / 25.4;
+using pdf::kPointsPerMm;
 constexpr double kPageWidthMm = 210.0;
 constexpr double kPageHeightMm = 297.0;
 constexpr double kMarginMm = 18.0;
@@ -94,9 +95,6 @@ constexpr Rgb kHeaderFill{0.92, 0.94, 0.97};
 constexpr Rgb kDraft{0.62, 0.25, 0.0};
 
 constexpr const char* kSans = "DejaVu Sans";
-
-using SurfacePtr = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
-using ContextPtr = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
 
 enum class Align { kLeft, kRight };
 
@@ -160,20 +158,7 @@ void Rule(cairo_t* cr, double y, double width = 0.2) {
 }
 
 // "1.234,56 €" as German documents print amounts.
-std::string EuroDe(int64_t cents) {
-  const bool negative = cents < 0;
-  // Through unsigned: the magnitude of INT64_MIN does not fit int64_t.
-  uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(cents) : static_cast<uint64_t>(cents);
-  std::string whole = std::to_string(magnitude / 100);
-  std::string grouped;
-  for (size_t i = 0; i < whole.size(); ++i) {
-    if (i > 0 && (whole.size() - i) % 3 == 0) grouped += '.';
-    grouped += whole[i];
-  }
-  char rest[4];
-  std::snprintf(rest, sizeof rest, "%02u", static_cast<unsigned>(magnitude % 100));
-  return std::string(negative ? "−" : "") + grouped + "," + rest + " €";
-}
+std::string EuroDe(int64_t cents) { return FormatCentsGrouped(cents, ',', '.', "−") + " €"; }
 
 std::string PeriodDe(const std::string& period) {
   static constexpr const char* kMonths[] = {"Januar", "Februar", "März",      "April",   "Mai",      "Juni",
@@ -389,28 +374,6 @@ class ProviderDrawing {
   int page_ = 1;
 };
 
-// Raster and PDF get the same unhinted metrics.
-void UseUnhintedFonts(cairo_t* cr) {
-  cairo_font_options_t* options = cairo_font_options_create();
-  cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-  cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-  cairo_set_font_options(cr, options);
-  cairo_font_options_destroy(options);
-}
-
-cairo_status_t AppendToString(void* closure, const unsigned char* data, unsigned int length) noexcept {
-  try {
-    static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
-  } catch (...) {
-    return CAIRO_STATUS_WRITE_ERROR;
-  }
-  return CAIRO_STATUS_SUCCESS;
-}
-
-Status CairoError(const char* what, cairo_status_t status) {
-  return Internal(std::string(what) + ": " + cairo_status_to_string(status));
-}
-
 std::string ProviderName(const Statement& s, std::string_view vu_number) {
   for (const StatementLine& l : s.lines) {
     if (l.vu_number == vu_number && !l.provider_name.empty()) return l.provider_name;
@@ -423,14 +386,7 @@ std::string ProviderName(const Statement& s, std::string_view vu_number) {
 
 }  // namespace
 
-std::string EuroCsv(int64_t cents) {
-  const bool negative = cents < 0;
-  uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(cents) : static_cast<uint64_t>(cents);
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%s%llu,%02llu", negative ? "-" : "",
-                static_cast<unsigned long long>(magnitude / 100), static_cast<unsigned long long>(magnitude % 100));
-  return buffer;
-}
+std::string EuroCsv(int64_t cents) { return FormatCents(cents, ','); }
 
 std::string StatementCsv(const Statement& s) {
   std::string csv = "\xEF\xBB\xBF";  // Excel reads UTF-8 only with the byte-order mark
@@ -477,31 +433,12 @@ Result<std::string> ProviderCsv(const Statement& s, std::string_view vu_number) 
 
 Result<std::string> ProviderPdf(const Statement& s, std::string_view vu_number) {
   if (!NamesProvider(s, vu_number)) return NotFound("the statement names no such provider", "provider");
-  std::string pdf;
-  SurfacePtr surface(cairo_pdf_surface_create_for_stream(&AppendToString, &pdf, kPageWidthMm * kPointsPerMm,
-                                                         kPageHeightMm * kPointsPerMm),
-                     &cairo_surface_destroy);
-  if (cairo_status_t st = cairo_surface_status(surface.get()); st != CAIRO_STATUS_SUCCESS) {
-    return CairoError("creating PDF surface", st);
-  }
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, "Leistungsabrechnung");
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "Passwerk");
-  {
-    ContextPtr cr(cairo_create(surface.get()), &cairo_destroy);
-    UseUnhintedFonts(cr.get());
-    cairo_scale(cr.get(), kPointsPerMm, kPointsPerMm);
-    ProviderDrawing drawing(cr.get(), s, std::string(vu_number), ProviderName(s, vu_number));
+  return pdf::Render(kPageWidthMm, kPageHeightMm, "Leistungsabrechnung", "settlement PDF", [&](cairo_t* cr) {
+    ProviderDrawing drawing(cr, s, std::string(vu_number), ProviderName(s, vu_number));
     drawing.Draw();
-    cairo_show_page(cr.get());
-    if (cairo_status_t st = cairo_status(cr.get()); st != CAIRO_STATUS_SUCCESS) {
-      return CairoError("drawing settlement PDF", st);
-    }
-  }
-  cairo_surface_finish(surface.get());
-  if (cairo_status_t st = cairo_surface_status(surface.get()); st != CAIRO_STATUS_SUCCESS) {
-    return CairoError("writing settlement PDF", st);
-  }
-  return pdf;
+    cairo_show_page(cr);
+    return Status::Ok();
+  });
 }
 
 nlohmann::json StatementJson(const Statement& s, bool details) {
@@ -569,4 +506,4 @@ std::string ReportFileName(const Statement& s, std::string_view vu_number, std::
   return name + "." + std::string(extension);
 }
 
-}  // namespace passwerk::terminals
+}  // namespace passwerk::settlement

@@ -20,7 +20,7 @@
 #include "core/status.h"
 #include "storage/database.h"
 
-namespace passwerk::terminals {
+namespace passwerk::settlement {
 
 // How a package's revenue was distributed.
 inline constexpr std::string_view kBasisShares = "shares";            // fixed shares set by the municipality
@@ -119,4 +119,4 @@ class SettlementService {
 inline constexpr std::string_view kSettlementReadScope = "settlement:read";
 inline constexpr std::string_view kSettlementWriteScope = "settlement:write";
 
-}  // namespace passwerk::terminals
+}  // namespace passwerk::settlement

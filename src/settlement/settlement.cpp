@@ -1,7 +1,7 @@
 // Settlement: figures from one consistent snapshot, stored as a draft in one
 // write transaction that re-checks the draft is still a draft, so a statement
 // closed in between is never touched.
-#include "terminals/settlement.h"
+#include "settlement/settlement.h"
 
 #include <algorithm>
 #include <map>
@@ -11,7 +11,7 @@
 #include "audit/audit_log.h"
 #include "core/dates.h"
 
-namespace passwerk::terminals {
+namespace passwerk::settlement {
 namespace {
 
 using storage::Params;
@@ -19,12 +19,6 @@ using storage::Row;
 using storage::Rows;
 using storage::Tx;
 using storage::Value;
-
-Status AuditIn(Tx& tx, const Clock& clock, const accounts::Actor& actor, const std::string& action,
-               const std::string& object, const nlohmann::json& detail) {
-  auto seq = audit::Append(tx, clock, {actor.id, action, object, detail.dump(), actor.request_id});
-  return seq.ok() ? Status::Ok() : seq.status();
-}
 
 bool HasScope(const accounts::Actor& actor, std::string_view scope) {
   return std::find(actor.scopes.begin(), actor.scopes.end(), scope) != actor.scopes.end();
@@ -442,7 +436,7 @@ Result<Statement> SettlementService::Run(const accounts::Actor& actor, int64_t m
                              {"lines", figures.lines.size()},
                              {"terminals", figures.terminals.size()}};
     detail["corrects"] = corrects ? nlohmann::json(*corrects) : nlohmann::json(nullptr);
-    return AuditIn(tx, clock_, actor, "settlement.run", "settlement_statement:" + std::to_string(id), detail);
+    return accounts::AuditAs(tx, clock_, actor, "settlement.run", "settlement_statement:" + std::to_string(id), detail);
   });
   if (!status.ok()) return status;
   return result;
@@ -466,11 +460,12 @@ Result<Statement> SettlementService::Close(const accounts::Actor& actor, int64_t
                                                  {now, statement_id}));
     if (updated != 1) return FailedPrecondition("the statement is closed already", "statement");
     PW_ASSIGN_OR_RETURN(result, LoadStatement(tx, statement_id));
-    return AuditIn(tx, clock_, actor, "settlement.close", "settlement_statement:" + std::to_string(statement_id),
-                   {{"municipality", result.municipality_number},
-                    {"period", result.period},
-                    {"version", result.version},
-                    {"revenue_cents", result.revenue_cents}});
+    return accounts::AuditAs(tx, clock_, actor, "settlement.close",
+                             "settlement_statement:" + std::to_string(statement_id),
+                             {{"municipality", result.municipality_number},
+                              {"period", result.period},
+                              {"version", result.version},
+                              {"revenue_cents", result.revenue_cents}});
   });
   if (!status.ok()) return status;
   return result;
@@ -538,4 +533,4 @@ Result<Statement> SettlementService::Find(const accounts::Actor& actor, int64_t 
   return Get(actor, *id);
 }
 
-}  // namespace passwerk::terminals
+}  // namespace passwerk::settlement

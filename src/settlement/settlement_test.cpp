@@ -2,8 +2,9 @@
 // the cent, unallocated revenue, credits, the terminal reconciliation, closed
 // statements that never change, corrections as new versions, permissions,
 // audit entries, reports — and the invariant "lines + unallocated = revenue"
-// on randomized months.
-#include "terminals/settlement.h"
+// on randomized months. Long because the cases share one fixture of catalogue,
+// terminals and uploads on every backend; each TEST_P reads on its own.
+#include "settlement/settlement.h"
 
 #include <gtest/gtest.h>
 
@@ -16,16 +17,29 @@
 #include <variant>
 
 #include "accounts/accounts.h"
+#include "settlement/settlement_report.h"
 #include "storage/testing/backends.h"
 #include "storage/testing/faulty_database.h"
 #include "terminals/catalogue.h"
-#include "terminals/settlement_report.h"
 #include "terminals/terminals.h"
 #include "terminals/transaction_parsing.h"
 #include "terminals/transactions.h"
 
-namespace passwerk::terminals {
+namespace passwerk::settlement {
 namespace {
+
+using terminals::CardRef;
+using terminals::CatalogueService;
+using terminals::NewPackage;
+using terminals::NewService;
+using terminals::NewTerminal;
+using terminals::PackageShare;
+using terminals::ParseBatch;
+using terminals::Terminal;
+using terminals::TerminalService;
+using terminals::TerminalSession;
+using terminals::TransactionService;
+using terminals::UploadResult;
 
 using storage::Row;
 using storage::Rows;
@@ -838,4 +852,4 @@ INSTANTIATE_TEST_SUITE_P(Backends, SettlementTest, ::testing::ValuesIn(storage::
                          [](const auto& param_info) { return storage::testing::BackendName(param_info.param); });
 
 }  // namespace
-}  // namespace passwerk::terminals
+}  // namespace passwerk::settlement

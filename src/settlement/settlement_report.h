@@ -10,9 +10,9 @@
 #include <string_view>
 
 #include "core/status.h"
-#include "terminals/settlement.h"
+#include "settlement/settlement.h"
 
-namespace passwerk::terminals {
+namespace passwerk::settlement {
 
 // "1234,56", "-0,05": euros from cents with a decimal comma, no thousands separator.
 std::string EuroCsv(int64_t cents);
@@ -36,4 +36,4 @@ nlohmann::json StatementJson(const Statement& statement, bool details);
 // "abrechnung-01055021-2026-07-v2-100200.pdf" (no provider: the whole statement).
 std::string ReportFileName(const Statement& statement, std::string_view vu_number, std::string_view extension);
 
-}  // namespace passwerk::terminals
+}  // namespace passwerk::settlement

@@ -1,0 +1,34 @@
+#include "core/money.h"
+
+namespace passwerk {
+namespace {
+
+// Through unsigned: the magnitude of INT64_MIN does not fit int64_t.
+uint64_t Magnitude(int64_t cents) {
+  return cents < 0 ? 0 - static_cast<uint64_t>(cents) : static_cast<uint64_t>(cents);
+}
+
+std::string Fraction(uint64_t magnitude) {
+  const unsigned rest = static_cast<unsigned>(magnitude % 100);
+  return std::string(1, static_cast<char>('0' + rest / 10)) + static_cast<char>('0' + rest % 10);
+}
+
+}  // namespace
+
+std::string FormatCents(int64_t cents, char decimal_separator) {
+  const uint64_t magnitude = Magnitude(cents);
+  return (cents < 0 ? "-" : "") + std::to_string(magnitude / 100) + decimal_separator + Fraction(magnitude);
+}
+
+std::string FormatCentsGrouped(int64_t cents, char decimal_separator, char group_separator, std::string_view minus) {
+  const uint64_t magnitude = Magnitude(cents);
+  const std::string whole = std::to_string(magnitude / 100);
+  std::string out(cents < 0 ? minus : std::string_view());
+  for (size_t i = 0; i < whole.size(); ++i) {
+    if (i > 0 && (whole.size() - i) % 3 == 0) out += group_separator;
+    out += whole[i];
+  }
+  return out + decimal_separator + Fraction(magnitude);
+}
+
+}  // namespace passwerk
