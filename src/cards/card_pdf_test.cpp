@@ -54,8 +54,7 @@ CardPrint ErikaCard() {
 CardPrint LongUmlautCard() {
   CardPrint card;
   card.scheme_name = "Sozialpass für Bürgerinnen und Bürger der Großen Kreisstadt Überlingen";
-  card.municipality_name =
-      "Große Kreisstadt Überlingen – Amt für Soziales, Jugend, Familie und Integration";
+  card.municipality_name = "Große Kreisstadt Überlingen – Amt für Soziales, Jugend, Familie und Integration";
   card.holder_name = "Hans-Jürgen Maximilian Schäfer-Großkopf von Überlingen-Nußdorf";
   card.card_number = "000000000000";
   card.circulation_counter = 123;
@@ -90,8 +89,7 @@ struct Box {
 
 std::vector<Box> MediaBoxes(const std::string& pdf) {
   std::vector<Box> boxes;
-  for (size_t pos = pdf.find("/MediaBox"); pos != std::string::npos;
-       pos = pdf.find("/MediaBox", pos + 1)) {
+  for (size_t pos = pdf.find("/MediaBox"); pos != std::string::npos; pos = pdf.find("/MediaBox", pos + 1)) {
     const size_t open = SkipSpace(pdf, pos + 9);
     if (open >= pdf.size() || pdf[open] != '[') continue;
     const char* cursor = pdf.c_str() + open + 1;
@@ -126,8 +124,7 @@ std::string InfoDictionary(const std::string& pdf) {
 }
 
 std::string Upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return s;
 }
 
@@ -141,8 +138,7 @@ struct Decoded {
 std::vector<Decoded> ReadCodes(const std::vector<uint8_t>& grey, int width, int height) {
   const ZXing::ImageView image(grey.data(), width, height, ZXing::ImageFormat::Lum);
   std::vector<Decoded> out;
-  for (ZXing::BarcodeFormat format :
-       {ZXing::BarcodeFormat::Code128, ZXing::BarcodeFormat::QRCode}) {
+  for (ZXing::BarcodeFormat format : {ZXing::BarcodeFormat::Code128, ZXing::BarcodeFormat::QRCode}) {
     ZXing::DecodeHints hints;
     hints.setFormats(format);
     const ZXing::Result result = ZXing::ReadBarcode(image, hints);
@@ -211,9 +207,7 @@ TEST_P(CardReadBackTest, BothCodesDecodeToTheCardNumber) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cards, CardReadBackTest, ::testing::Values("Erika", "LongUmlauts"),
-                         [](const ::testing::TestParamInfo<std::string>& param_info) {
-                           return param_info.param;
-                         });
+                         [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 TEST(CardPdfTest, RasterIsGreyWithDarkInkAndWhitePaper) {
   int width = 0, height = 0;
@@ -290,8 +284,7 @@ TEST(CardPdfTest, OtherFieldsAreValidated) {
       {[](CardPrint& c) { c.holder_name = ""; }, "holder_name"},
       {[](CardPrint& c) { c.holder_name = "Erika\nMüller"; }, "holder_name"},
       {[](CardPrint& c) { c.holder_name = "M\xFCller"; }, "holder_name"},  // Latin-1, not UTF-8
-      {[](CardPrint& c) { c.holder_name = std::string(kMaxCardTextBytes + 1, 'x'); },
-       "holder_name"},
+      {[](CardPrint& c) { c.holder_name = std::string(kMaxCardTextBytes + 1, 'x'); }, "holder_name"},
       {[](CardPrint& c) { c.scheme_name = ""; }, "scheme_name"},
       {[](CardPrint& c) { c.municipality_name = "\xE2\x80"; }, "municipality_name"},
       {[](CardPrint& c) { c.discount_class = "\xC0\xAF"; }, "discount_class"},  // overlong '/'

@@ -317,6 +317,13 @@ Result<AnnualCardResult> AnnualCardService::Renew(const accounts::Actor& actor, 
     }
     auto current_to = ParseIsoDate(form.value("valid_to", ""));
     if (!current_to) return Internal("an annual form without its validity: " + renewal.receipt_number);
+    // Only the receipt of the card's current validity renews it: an earlier
+    // receipt of the same card would charge the holder for a year again.
+    if (FormatIsoDate(*current_to) != card[0].Text(3)) {
+      return NotFound("this receipt is not the card's current one (valid until " + card[0].Text(3) +
+                          "); renew with the latest receipt",
+                      "receipt_number");
+    }
     if (renewal.year != current_to->year + 1) {
       return InvalidArgument("the card is valid until " + FormatIsoDate(*current_to) + "; renew it for " +
                                  std::to_string(current_to->year + 1),
