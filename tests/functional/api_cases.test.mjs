@@ -3,19 +3,12 @@
 import { test } from 'node:test';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, passwerk } from '../lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
 import { parseCases, runCase } from '../lib/http_cases.mjs';
 import { engines } from '../lib/engines.mjs';
+import { createToken } from '../lib/guest_fixture.mjs';
 
 const casesDir = new URL('../api/', import.meta.url).pathname;
-
-function createToken(dataDir, env, username, scopes) {
-  const out = passwerk(['token', 'create', '--data', dataDir, '--username', username, '--name', 'test',
-    '--scopes', scopes], { env });
-  const match = out.match(/secret \(shown once, store it now\): (\S+)/);
-  if (!match) throw new Error(`no token in: ${out}`);
-  return match[1];
-}
 
 // Variables from the demo dataset's partner_check block.
 function demoVars(demo) {
@@ -40,10 +33,9 @@ for (const engine of engines()) {
       const server = await startServer({ pgUrl: db.pgUrl });
       try {
         const vars = {
-          operator_token: createToken(server.dataDir, server.env, 'operator',
-            'users:read,users:write,audit:read,cards:write'),
-          reader_token: createToken(server.dataDir, server.env, 'auditor', 'users:read'),
-          admin_token: createToken(server.dataDir, server.env, 'admin', 'users:read,users:write,audit:read'),
+          operator_token: createToken(server, 'operator', 'users:read,users:write,audit:read,cards:write'),
+          reader_token: createToken(server, 'auditor', 'users:read'),
+          admin_token: createToken(server, 'admin', 'users:read,users:write,audit:read'),
           ...demoVars(server.demo),
         };
         for (const testCase of parseCases(join(casesDir, file))) {
