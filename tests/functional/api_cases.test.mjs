@@ -1,21 +1,39 @@
 // Runs every tests/api/*.http case file against the real binary, on SQLite
 // and on PostgreSQL, each file on a fresh server with the demo dataset.
+// The variables a file may use: the demo's (below), API tokens made with the
+// command line when a file uses them, computed terminal login signatures, and
+// what the file's own set-up (setups, below) adds.
 import { test } from 'node:test';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
-import { parseCases, runCase } from '../lib/http_cases.mjs';
+import { parseCases, runCase, variablesUsed } from '../lib/http_cases.mjs';
 import { engines } from '../lib/engines.mjs';
-import { createToken } from '../lib/guest_fixture.mjs';
+import { berlinDay, createToken } from '../lib/guest_fixture.mjs';
+import { readTerminalKey, signLogin } from '../lib/terminal.mjs';
 
 const casesDir = new URL('../api/', import.meta.url).pathname;
 
-// Variables from the demo dataset's partner_check block.
+// Tokens by variable name: [demo user, scopes]. Made before a file's first
+// case if the file uses the variable (each costs a run of the binary).
+const TOKENS = {
+  operator_token: ['operator', 'users:read,users:write,audit:read,cards:write'],
+  reader_token: ['auditor', 'users:read'],
+  admin_token: ['admin', 'users:read,users:write,audit:read'],
+  clerk_token: ['clerk', 'registrations:write'],
+  statistics_token: ['admin', 'statistics:read'],
+};
+
+// Set-up a case file needs beyond that, by file name: what only JavaScript
+// can make. Each returns more variables; a function is computed at each use.
+const setups = {};
+
+// Variables from the demo dataset: partner check, guest cards, terminals, dates.
 function demoVars(demo) {
   const pc = demo.partner_check;
   const byReason = (r) => pc.cards.find((c) => (c.expect.reason || 'valid') === r).card_number;
   const valid = byReason('valid');
-  return {
+  const vars = {
     server_key: pc.server_key,
     publishable_key: pc.publishable_key,
     valid_card: valid,
@@ -23,22 +41,35 @@ function demoVars(demo) {
     expired_card: byReason('expired'),
     blocked_card: byReason('blocked'),
     unknown_card: byReason('no_match'),
+    landlord_token: demo.guest_cards.landlord_token,
+    accommodation_id: demo.guest_cards.accommodation_id,
+    terminals_token: demo.terminals_token,
+    today: berlinDay(),
+    year: Number(berlinDay().slice(0, 4)),
   };
+  // {{pool_signature}}, {{bus_signature}}: the latest {{challenge}} signed by
+  // the demo terminal T-BAD-01 (the pool) or T-BUS-01 for its own TID.
+  for (const [name, tid] of [['pool_signature', 'T-BAD-01'], ['bus_signature', 'T-BUS-01']]) {
+    const terminal = demo.terminals.find((t) => t.tid === tid);
+    if (terminal) vars[name] = (v) => signLogin(readTerminalKey(terminal.key_file).key, tid, v.challenge);
+  }
+  return vars;
 }
 
 for (const engine of engines()) {
   for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.http')).sort()) {
     test(`${engine.name}: ${file}`, async (t) => {
+      const cases = parseCases(join(casesDir, file));
+      const used = variablesUsed(cases);
       const db = engine.setup();
       const server = await startServer({ pgUrl: db.pgUrl });
       try {
-        const vars = {
-          operator_token: createToken(server, 'operator', 'users:read,users:write,audit:read,cards:write'),
-          reader_token: createToken(server, 'auditor', 'users:read'),
-          admin_token: createToken(server, 'admin', 'users:read,users:write,audit:read'),
-          ...demoVars(server.demo),
-        };
-        for (const testCase of parseCases(join(casesDir, file))) {
+        const vars = demoVars(server.demo);
+        for (const [name, [username, scopes]] of Object.entries(TOKENS)) {
+          if (used.has(name)) vars[name] = createToken(server, username, scopes);
+        }
+        Object.assign(vars, await setups[file]?.(server));
+        for (const testCase of cases) {
           await t.test(testCase.title, () => runCase(server.url, testCase, vars));
         }
       } finally {
