@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { parseCases, runCase, variablesUsed } from '../lib/http_cases.mjs';
 import { engines } from '../lib/engines.mjs';
-import { berlinDay, createToken } from '../lib/guest_fixture.mjs';
+import { addLandlord, berlinDay, createToken } from '../lib/guest_fixture.mjs';
 import { readTerminalKey, signLogin } from '../lib/terminal.mjs';
 
 const casesDir = new URL('../api/', import.meta.url).pathname;
@@ -26,7 +26,9 @@ const TOKENS = {
 
 // Set-up a case file needs beyond that, by file name: what only JavaScript
 // can make. Each returns more variables; a function is computed at each use.
-const setups = {};
+const setups = {
+  'registrations.http': (server) => ({ other_landlord_token: addLandlord(server, 'vermieter.zwei') }),
+};
 
 // Variables from the demo dataset: partner check, guest cards, terminals, dates.
 function demoVars(demo) {
