@@ -28,6 +28,20 @@ const TOKENS = {
 // can make. Each returns more variables; a function is computed at each use.
 const setups = {
   'registrations.http': (server) => ({ other_landlord_token: addLandlord(server, 'vermieter.zwei') }),
+  'terminals.http': (server) => {
+    const { key } = readTerminalKey(server.demo.terminals.find((t) => t.tid === 'T-BAD-01').key_file);
+    return {
+      // The pool terminal's key used for another terminal and for an unknown TID.
+      pool_key_signature_for_bus: (vars) => signLogin(key, 'T-BUS-01', vars.challenge),
+      pool_key_signature_for_nobody: (vars) => signLogin(key, 'T-NOBODY', vars.challenge),
+      // One more than the 1000 transactions a batch may hold: bus rides of {{card}}.
+      too_many_transactions: (vars) => JSON.stringify(Array.from({ length: 1001 }, (_, i) => ({
+        booking_number: 100 + i, at: `${vars.today}T10:00:00`, vu_number: '100200', operator: '1', kind: 'acceptance',
+        consumption: { card_number: vars.card, circulation_counter: 1, municipality_number: '01055021',
+          issuing_office: '4711', service_number: '301', package_number: '9000' },
+      }))),
+    };
+  },
 };
 
 // Variables from the demo dataset: partner check, guest cards, terminals, dates.
