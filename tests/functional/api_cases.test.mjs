@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { parseCases, runCase, variablesUsed } from '../lib/http_cases.mjs';
 import { engines } from '../lib/engines.mjs';
-import { addLandlord, berlinDay, createToken } from '../lib/guest_fixture.mjs';
+import { addLandlord, berlinDay, createToken, loadAnnualTariff } from '../lib/guest_fixture.mjs';
 import { readTerminalKey, signLogin } from '../lib/terminal.mjs';
 
 const casesDir = new URL('../api/', import.meta.url).pathname;
@@ -41,6 +41,10 @@ const setups = {
           issuing_office: '4711', service_number: '301', package_number: '9000' },
       }))),
     };
+  },
+  'annual_cards.http': (server) => {
+    loadAnnualTariff(server);
+    return {};
   },
 };
 

@@ -1,10 +1,54 @@
 // Guest cards with the command line in the loop (docs/guest-cards.md), what
-// the API case files (tests/api) cannot say: `serve` runs retention by itself
-// at start.
+// the API case files (tests/api) cannot say: retention's yearly run gives a
+// renewed annual card a new card-cycle id while the card stays valid and the
+// audit trail intact; and `serve` runs retention by itself at start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { api, guest, register } from '../lib/guest_fixture.mjs';
+import { startServer, passwerk } from '../lib/server.mjs';
+import { engines } from '../lib/engines.mjs';
+import { api, berlinDay, createToken, guest, loadAnnualTariff, register } from '../lib/guest_fixture.mjs';
+
+const year = Number(berlinDay().slice(0, 4));
+
+const retention = (server, asOf) =>
+  JSON.parse(passwerk(['retention', 'run', '--data', server.dataDir, '--as-of', asOf], { env: server.env }));
+
+for (const engine of engines()) {
+  test(`${engine.name}: guest cards with the command line`, async (t) => {
+    const db = engine.setup();
+    const server = await startServer({ pgUrl: db.pgUrl });
+    try {
+      const clerk = createToken(server, 'clerk', 'registrations:write');
+
+      await t.test('the yearly run gives a renewed annual card a new cycle; the card stays valid', async () => {
+        loadAnnualTariff(server);
+        const holder = {
+          family_name: 'Jahresgast', given_name: 'Gerda', birth_date: '1960-02-03', nationality: 'DE', gender: 'f',
+          address: { street: 'Lindenallee 9', postal_code: '80331', city: 'München', country: 'DE' }, reductions: [],
+        };
+        const issued = await api(server, 'POST', '/api/v1/annual-cards', clerk,
+          { municipality: '01055021', basis: 'second_home', holder });
+        assert.equal(issued.status, 201, JSON.stringify(issued.json));
+        const card = issued.json.card_number;
+        const renewed = await api(server, 'POST', `/api/v1/annual-cards/${card}/renew`, clerk,
+          { receipt_number: issued.json.receipt_number, year: year + 1, reductions: ['severe_disability_over_50'] });
+        assert.equal(renewed.status, 201, JSON.stringify(renewed.json));
+        assert.equal(retention(server, `${year + 1}-11-01`).annual_cycles_rotated, 1);
+        assert.equal(retention(server, `${year + 1}-11-01`).annual_cycles_rotated, 0);
+        const status = await api(server, 'POST', '/api/v1/card-status', null,
+          { card_number: card, registration_number: renewed.json.receipt_number });
+        assert.equal(status.status, 200, JSON.stringify(status.json));
+        assert.equal(status.json.stay.departure, `${year + 1}-12-31`);
+        assert.equal(status.json.spa_tax.amount_cents, 1600);
+        assert.match(passwerk(['audit', 'verify', '--data', server.dataDir], { env: server.env }),
+          /audit trail intact/);
+      });
+    } finally {
+      await server.stop();
+      db.cleanup();
+    }
+  });
+}
 
 // `serve` runs retention at start and every retention_interval_minutes. A
 // stay that ended long ago is unlinked by the run at start, without anyone
