@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { startServer } from '../lib/server.mjs';
 import { parseCases, runCase, variablesUsed } from '../lib/http_cases.mjs';
 import { engines } from '../lib/engines.mjs';
-import { addLandlord, berlinDay, createToken, loadAnnualTariff } from '../lib/guest_fixture.mjs';
+import { addLandlord, berlinDay, createToken, guestSchemeCode, loadAnnualTariff, stockNumber }
+  from '../lib/guest_fixture.mjs';
 import { readTerminalKey, signLogin } from '../lib/terminal.mjs';
 
 const casesDir = new URL('../api/', import.meta.url).pathname;
@@ -21,6 +22,7 @@ const TOKENS = {
   reader_token: ['auditor', 'users:read'],
   admin_token: ['admin', 'users:read,users:write,audit:read'],
   clerk_token: ['clerk', 'registrations:write'],
+  office_admin_token: ['admin', 'registrations:write'],
   statistics_token: ['admin', 'statistics:read'],
 };
 
@@ -41,6 +43,11 @@ const setups = {
           issuing_office: '4711', service_number: '301', package_number: '9000' },
       }))),
     };
+  },
+  'card_stock.http': async (server) => {
+    // Numbers of the guest-card scheme with their Luhn digit, for the production files.
+    const code = await guestSchemeCode(server);
+    return Object.fromEntries([1, 2, 3].map((i) => [`stock_${i}`, stockNumber(code, 90000 + i)]));
   },
   'annual_cards.http': (server) => {
     loadAnnualTariff(server);

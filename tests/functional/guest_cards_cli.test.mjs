@@ -1,12 +1,18 @@
-// Guest cards with the command line in the loop (docs/guest-cards.md), what
-// the API case files (tests/api) cannot say: retention's yearly run gives a
-// renewed annual card a new card-cycle id while the card stays valid and the
-// audit trail intact; and `serve` runs retention by itself at start.
+// Guest cards with the command line between requests (docs/guest-cards.md),
+// what the API case files (tests/api) cannot say: retention unlinks a stock
+// card from its stay so that the office can re-initialise it (the new sticker
+// works, the old one is refused); retention's yearly run gives a renewed
+// annual card a new card-cycle id while the card stays valid and the audit
+// trail intact; `passwerk card-stock` imports and re-initialises; and `serve`
+// runs retention by itself at start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startServer, passwerk } from '../lib/server.mjs';
 import { engines } from '../lib/engines.mjs';
-import { api, berlinDay, createToken, guest, loadAnnualTariff, register } from '../lib/guest_fixture.mjs';
+import { api, berlinDay, createToken, guest, guestSchemeCode, guestWithSticker, loadAnnualTariff, productionFile,
+  register, sticker, stockNumber } from '../lib/guest_fixture.mjs';
 
 const year = Number(berlinDay().slice(0, 4));
 
@@ -14,11 +20,50 @@ const retention = (server, asOf) =>
   JSON.parse(passwerk(['retention', 'run', '--data', server.dataDir, '--as-of', asOf], { env: server.env }));
 
 for (const engine of engines()) {
+  // One server for the three: the card-stock retention run (as of April 2026)
+  // comes before the annual card exists, the annual one (next November) after.
   test(`${engine.name}: guest cards with the command line`, async (t) => {
     const db = engine.setup();
     const server = await startServer({ pgUrl: db.pgUrl });
     try {
+      const { landlord_token: landlord, accommodation_id: accommodation } = server.demo.guest_cards;
       const clerk = createToken(server, 'clerk', 'registrations:write');
+      const code = await guestSchemeCode(server);
+
+      await t.test('after retention unlinked its stay, a stock card is re-initialised with a new counter', async () => {
+        const number = stockNumber(code, 90001);
+        const admin = createToken(server, 'admin', 'registrations:write');
+        const imported = await api(server, 'POST', '/api/v1/card-batches', admin, productionFile('B-0301', [number]),
+          'text/csv');
+        assert.equal(imported.status, 201, JSON.stringify(imported.json));
+        const { registration_number: registration } = await register(server, [guestWithSticker(sticker(number, 1))],
+          { departure: '2026-04-03' });
+        retention(server, '2026-04-20');
+        const r = await api(server, 'POST', `/api/v1/guest-cards/${number}/reinitialise`, clerk);
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        assert.deepEqual(r.json, { card_number: number, circulation_counter: 2, barcode: sticker(number, 2),
+          status: 'in_stock' });
+        const stay = { accommodation_id: accommodation, arrival: '2026-05-01', departure: '2026-05-04', group: null,
+          marketing_consent: false };
+        const ida = { given_name: 'Ida', birth_date: '1990-02-02' };
+        const old = await api(server, 'POST', '/api/v1/registrations', landlord,
+          { ...stay, guests: [guestWithSticker(sticker(number, 1), ida)] });
+        assert.equal(old.status, 400, 'the old sticker is refused');
+        const fresh = await api(server, 'POST', '/api/v1/registrations', landlord,
+          { ...stay, guests: [guestWithSticker(sticker(number, 2), ida)] });
+        assert.equal(fresh.status, 201, JSON.stringify(fresh.json));
+        assert.notEqual(fresh.json.registration_number, registration);
+      });
+
+      await t.test('passwerk card-stock imports and re-initialises', () => {
+        const next = stockNumber(code, 90010);
+        const file = join(server.dataDir, 'pav-0302.csv');
+        writeFileSync(file, productionFile('B-0302', [next]));
+        const out = passwerk(['card-stock', 'import', '--data', server.dataDir, file], { env: server.env });
+        assert.match(out, /imported 1 cards in stock \(batches: B-0302\)/);
+        assert.throws(() => passwerk(['card-stock', 'reinitialise', '--data', server.dataDir, next],
+          { env: server.env }), /in stock already/);
+      });
 
       await t.test('the yearly run gives a renewed annual card a new cycle; the card stays valid', async () => {
         loadAnnualTariff(server);
