@@ -11,7 +11,7 @@ import { parseCases, runCase, variablesUsed } from '../lib/http_cases.mjs';
 import { engines } from '../lib/engines.mjs';
 import { addLandlord, berlinDay, createToken, guestSchemeCode, loadAnnualTariff, stockNumber }
   from '../lib/guest_fixture.mjs';
-import { readTerminalKey, signLogin } from '../lib/terminal.mjs';
+import { readTerminalKey, signLogin, uploadDemoJuly } from '../lib/terminal.mjs';
 
 const casesDir = new URL('../api/', import.meta.url).pathname;
 
@@ -24,6 +24,9 @@ const TOKENS = {
   clerk_token: ['clerk', 'registrations:write'],
   office_admin_token: ['admin', 'registrations:write'],
   statistics_token: ['admin', 'statistics:read'],
+  settlement_token: ['admin', 'settlement:write'],
+  settlement_reader_token: ['auditor', 'settlement:read'],
+  settlement_clerk_token: ['clerk', 'settlement:read'],
 };
 
 // Set-up a case file needs beyond that, by file name: what only JavaScript
@@ -51,6 +54,10 @@ const setups = {
   },
   'annual_cards.http': (server) => {
     loadAnnualTariff(server);
+    return {};
+  },
+  'settlement.http': async (server) => {
+    if (!(await uploadDemoJuly(server.url, server.demo))) throw new Error('the demo has no terminals');
     return {};
   },
 };
