@@ -1,12 +1,13 @@
 // Runs every tests/api/*.http case file against the real binary, on SQLite
-// and on PostgreSQL, each file on a fresh server with the demo dataset.
+// and on PostgreSQL, each file on a fresh server with the demo dataset (made
+// once per engine and copied for each file).
 // The variables a file may use: the demo's (below), API tokens made with the
 // command line when a file uses them, computed terminal login signatures, and
 // what the file's own set-up (setups, below) adds.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer } from '../lib/server.mjs';
+import { demoTemplate, startServer } from '../lib/server.mjs';
 import { parseCases, runCase, variablesUsed } from '../lib/http_cases.mjs';
 import { engines } from '../lib/engines.mjs';
 import { addLandlord, berlinDay, createToken, guestSchemeCode, loadAnnualTariff, stockNumber }
@@ -91,12 +92,21 @@ function demoVars(demo) {
 }
 
 for (const engine of engines()) {
+  let template = null;
+  after(() => {
+    template?.remove();
+    template?.db.cleanup();
+  });
   for (const file of readdirSync(casesDir).filter((f) => f.endsWith('.http')).sort()) {
     test(`${engine.name}: ${file}`, async (t) => {
       const cases = parseCases(join(casesDir, file));
       const used = variablesUsed(cases);
-      const db = engine.setup();
-      const server = await startServer({ pgUrl: db.pgUrl });
+      if (!template) {
+        const db = engine.setup();
+        template = { ...demoTemplate({ pgUrl: db.pgUrl }), db };
+      }
+      const db = engine.setup({ template: template.db.database });
+      const server = await startServer({ pgUrl: db.pgUrl, template });
       try {
         const vars = demoVars(server.demo);
         for (const [name, [username, scopes]] of Object.entries(TOKENS)) {
