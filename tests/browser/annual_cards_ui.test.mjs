@@ -4,20 +4,17 @@
 // plus a tariff with an annual rate, Debian's Chromium, axe-core.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { browserSuite } from '../lib/browser.mjs';
-import { passwerk } from '../lib/server.mjs';
+import { berlinDay, loadAnnualTariff } from '../lib/guest_fixture.mjs';
 
 const ui = browserSuite();
 const { withPage, checkA11y, submit, login } = ui;
 const NAV = 'nav[aria-label="Hauptnavigation"]';
-const HOHENKIRCHEN = fileURLToPath(new URL('../../web/static/tariffs/hohenkirchen-2024.json', import.meta.url));
-const year = Number(new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(new Date()).slice(0, 4));
+const year = Number(berlinDay().slice(0, 4));
 
 test('a clerk issues an annual card and renews it for the next year', async () => {
   // The demo's Kellenhusen tariff has no annual rate; Hohenkirchen's has (€32, reduced €16).
-  passwerk(['tariff', 'load', '--data', ui.server.dataDir, '--municipality', '01055021', HOHENKIRCHEN],
-    { env: ui.server.env });
+  loadAnnualTariff(ui.server);
   await withPage({}, async (page) => {
     await login(page, 'clerk');
     await page.click(`${NAV} a[href="/annual-cards"]`);

@@ -9,24 +9,12 @@ import assert from 'node:assert/strict';
 import { browserSuite } from '../lib/browser.mjs';
 import { engines } from '../lib/engines.mjs';
 import { passwerk } from '../lib/server.mjs';
+import { guestSchemeCode, guestWithSticker, productionFile, register, sticker, stockNumber }
+  from '../lib/guest_fixture.mjs';
 
 const NAV = 'nav[aria-label="Hauptnavigation"]';
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 
-function luhnDigit(digits) {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 0) { d *= 2; if (d > 9) d -= 9; }
-    sum += d;
-  }
-  return String((10 - (sum % 10)) % 10);
-}
-const stockNumber = (code, serial) => {
-  const body = code + String(serial).padStart(8, '0');
-  return body + luhnDigit(body);
-};
-const sticker = (number, counter) => `01055021004711${'0001'}${number}${String(counter).padStart(2, '0')}`;
 const spaced = (n) => `${n.slice(0, 4)} ${n.slice(4, 8)} ${n.slice(8)}`;
 
 const CSV_HEADER = 'Meldeschein;Unterkunft;Anreise;Abreise;Familienname;Vorname;Geburtsdatum;Staatsangehörigkeit;' +
@@ -34,14 +22,6 @@ const CSV_HEADER = 'Meldeschein;Unterkunft;Anreise;Abreise;Familienname;Vorname;
 const csvRow = (group, accommodation, given, birth, postal = '24103') =>
   `${group};${accommodation};29.03.2026;03.04.2026;Seemann;${given};${birth};DE;w;Hafenweg 2;${postal};Kiel;DE\r\n`;
 const file = (name, text) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(text, 'utf8') });
-
-async function api(ui, method, path, token, body) {
-  const response = await fetch(ui.base + path, {
-    method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
-}
 
 for (const engine of engines()) {
   describe(engine.name, () => {
@@ -103,19 +83,9 @@ for (const engine of engines()) {
     });
 
     test('office staff work with the card stock; landlords and auditors may not', async () => {
-      const { landlord_token: landlord, accommodation_id: accommodation } = ui.server.demo.guest_cards;
-      // The scheme code: the first three digits of a drawn guest card.
-      const probe = await api(ui, 'POST', '/api/v1/registrations', landlord, {
-        accommodation_id: accommodation, arrival: '2026-06-01', departure: '2026-06-02', group: null,
-        marketing_consent: false, guests: [{ family_name: 'Probe', given_name: 'P', birth_date: '1970-01-01',
-          nationality: 'DE', gender: 'x', card: true,
-          address: { street: 'Weg 1', postal_code: '24103', city: 'Kiel', country: 'DE' } }],
-      });
-      assert.equal(probe.status, 201, JSON.stringify(probe.json));
-      const code = probe.json.cards[0].card_number.slice(0, 3);
+      const code = await guestSchemeCode(ui.server);
       const numbers = Array.from({ length: 60 }, (_, i) => stockNumber(code, 70000 + i));
-      const header = 'Batch;Produktionsdatum;Kartentyp;Kartennummer;Umlaufzähler;Gemeindenummer;Gemeindeteilnummer;Ausgabestelle\r\n';
-      const line = (n, i) => `B-0401;01.04.2026;${i % 6 === 5 ? '2.0' : '1.0'};${n};1;01055021;00;4711\r\n`;
+      const pav0401 = { date: '01.04.2026', cardType: (i) => (i % 6 === 5 ? '2.0' : '1.0') };
 
       await withPage({}, async (page) => {
         await login(page, 'admin');
@@ -129,7 +99,8 @@ for (const engine of engines()) {
 
         // A production file with a bad line imports nothing.
         await page.setInputFiles('#f-production_file', file('pav-0401.csv',
-          header + line(numbers[0], 0) + `B-0401;31.02.2026;1.0;${numbers[1]};1;01055021;00;4711\r\n`));
+          productionFile('B-0401', [numbers[0]], pav0401) +
+          `B-0401;31.02.2026;1.0;${numbers[1]};1;01055021;00;4711\r\n`));
         await submit(page, 'form[action="/card-stock/import"]');
         const summary = await page.locator('[role="alert"]').first().innerText();
         assert.match(summary, /Die Datei enthält 1 Fehler\. Es wurde keine Karte eingelesen\./);
@@ -140,7 +111,8 @@ for (const engine of engines()) {
         await checkA11y(page, 'card stock with import problems');
 
         // The good file: 60 cards in stock, 50 on the first page.
-        await page.setInputFiles('#f-production_file', file('pav-0401.csv', header + numbers.map(line).join('')));
+        await page.setInputFiles('#f-production_file',
+          file('pav-0401.csv', productionFile('B-0401', numbers, pav0401)));
         await submit(page, 'form[action="/card-stock/import"]');
         assert.match(await page.locator('main').innerText(), /60 Karten aus der Datei pav-0401\.csv sind im Bestand \(Charge: B-0401\)/);
         await checkA11y(page, 'card stock imported');
@@ -190,13 +162,7 @@ for (const engine of engines()) {
         await submit(page, 'form[action="/card-stock/reinitialise"]');
         assert.match(await page.locator('[role="alert"]').first().innerText(), /schon im Bestand/);
         assert.equal(await page.locator('#f-card_number').getAttribute('aria-invalid'), 'true');
-        const registered = await api(ui, 'POST', '/api/v1/registrations', landlord, {
-          accommodation_id: accommodation, arrival: '2026-03-29', departure: '2026-04-03', group: null,
-          marketing_consent: false, guests: [{ family_name: 'Seemann', given_name: 'Erika', birth_date: '1980-05-01',
-            nationality: 'DE', gender: 'f', card_barcode: sticker(numbers[2], 1),
-            address: { street: 'Hafenweg 2', postal_code: '24103', city: 'Kiel', country: 'DE' } }],
-        });
-        assert.equal(registered.status, 201, JSON.stringify(registered.json));
+        await register(ui.server, [guestWithSticker(sticker(numbers[2], 1))]);
         await page.fill('#f-card_number', spaced(numbers[2]));
         await submit(page, 'form[action="/card-stock/reinitialise"]');
         assert.match(await page.locator('[role="alert"]').first().innerText(), /noch mit ihrem Aufenthalt verknüpft/);

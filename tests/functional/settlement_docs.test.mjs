@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { engines } from '../lib/engines.mjs';
-import { passwerk, startServer } from '../lib/server.mjs';
+import { startServer } from '../lib/server.mjs';
+import { createToken } from '../lib/guest_fixture.mjs';
 import { uploadDemoJuly } from '../lib/terminal.mjs';
 
 const doc = readFileSync(new URL('../../docs/settlement.md', import.meta.url), 'utf8');
@@ -34,9 +35,7 @@ for (const engine of engines()) {
     const server = await startServer({ pgUrl: db.pgUrl });
     try {
       assert.ok(await uploadDemoJuly(server.url, server.demo), 'the demo has terminals');
-      const created = passwerk(['token', 'create', '--data', server.dataDir, '--username', 'admin', '--name', 'docs',
-        '--scopes', 'settlement:write'], { env: server.env });
-      const token = created.match(/secret \(shown once, store it now\): (\S+)/)[1];
+      const token = createToken(server, 'admin', 'settlement:write', 'docs');
       for (const { command, kind, expected } of examples) {
         const out = execFileSync('bash', ['-c', command], {
           encoding: 'utf8', env: { ...process.env, PASSWERK: server.url, TOKEN: token },

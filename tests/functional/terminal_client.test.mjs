@@ -9,11 +9,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createPrivateKey, sign } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, passwerk, startServer } from '../lib/server.mjs';
+import { BIN, startServer } from '../lib/server.mjs';
 import { engines } from '../lib/engines.mjs';
+import { addDays, api, berlinDay, createToken, guest, register } from '../lib/guest_fixture.mjs';
+import { loginTerminal } from '../lib/terminal.mjs';
 
 // Runs the binary; with killAfterMs it is SIGKILLed that long after the start
 // unless it finished before. The last stdout line is parsed as JSON.
@@ -46,66 +47,25 @@ async function closedUrl() {
   return `http://127.0.0.1:${port}`;
 }
 
-async function call(server, method, path, token, body) {
-  const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(server.url + path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : null };
-}
-
-const berlinToday = () => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Berlin' }).format(new Date());
-const addDays = (iso, n) => new Date(Date.parse(`${iso}T12:00:00Z`) + n * 86400000).toISOString().slice(0, 10);
-
 // Real guest cards: the landlord registers guests (docs/guest-cards.md);
 // with the registration number of each card.
 async function guestCards(server, count, arrival) {
-  const { landlord_token: token, accommodation_id: accommodation } = server.demo.guest_cards;
   const cards = [];
   const registrations = [];
   for (let first = 0; first < count; first += 5) {
     const guests = [];
     for (let i = first; i < Math.min(count, first + 5); i++) {
-      guests.push({
-        family_name: 'Terminal', given_name: `Gast ${i}`, birth_date: '1980-05-01', nationality: 'DE', gender: 'f',
-        address: { street: 'Hauptstraße 5', postal_code: '91052', city: 'Erlangen', country: 'DE' },
-        reductions: [], card: true,
-      });
+      guests.push(guest({ family_name: 'Terminal', given_name: `Gast ${i}` }));
     }
-    const r = await call(server, 'POST', '/api/v1/registrations', token, {
-      accommodation_id: accommodation, arrival, departure: addDays(arrival, 3), guests, group: null,
-      marketing_consent: false,
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.json));
-    cards.push(...r.json.cards.map((c) => c.card_number));
-    registrations.push(...r.json.cards.map(() => r.json.registration_number));
+    const r = await register(server, guests, { arrival, departure: addDays(arrival, 3) });
+    cards.push(...r.cards.map((c) => c.card_number));
+    registrations.push(...r.cards.map(() => r.registration_number));
   }
   return { cards, registrations };
 }
 
-// The login of §1 done by hand, to read sync-data independently of the client.
-async function syncData(server, tid, keyFile) {
-  const seed = Buffer.from(readFileSync(keyFile, 'utf8').split('\n')[2], 'base64');
-  const key = createPrivateKey({
-    key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8',
-  });
-  const challenge = await call(server, 'POST', '/api/terminal/v1/challenge', null, { tid });
-  assert.equal(challenge.status, 200);
-  const signature = sign(null, Buffer.from(`passwerk-terminal-login-v1\n${tid}\n${challenge.json.challenge}`), key)
-    .toString('base64');
-  const login = await call(server, 'POST', '/api/terminal/v1/login', null,
-    { tid, challenge: challenge.json.challenge, signature });
-  assert.equal(login.status, 200, JSON.stringify(login.json));
-  const data = await call(server, 'GET', '/api/terminal/v1/sync-data', login.json.session);
-  assert.equal(data.status, 200);
-  return data.json;
-}
-
 async function totals(server, tid) {
-  const r = await call(server, 'GET', `/api/v1/terminals/${encodeURIComponent(tid)}/totals`,
+  const r = await api(server, 'GET', `/api/v1/terminals/${encodeURIComponent(tid)}/totals`,
     server.demo.terminals_token);
   assert.equal(r.status, 200, JSON.stringify(r.json));
   return r.json;
@@ -140,9 +100,10 @@ for (const engine of engines()) {
         return r.json;
       };
 
-      const today = berlinToday();
+      const today = berlinDay();
       const at = `${today}T10:00:00`;
-      const catalogue = await syncData(server, tid, keyFile);
+      // The login of §1 done by hand, to read sync-data independently of the client.
+      const catalogue = await (await loginTerminal(server.url, terminalInfo)).syncData();
       const onSale = catalogue.packages.filter((p) => p.kind !== 'base' && p.sale_from <= today && today <= p.sale_to);
       const single = onSale.find((p) => p.kind === 'single');
       assert.ok(single, `a single-service package on sale in ${JSON.stringify(catalogue.packages)}`);
@@ -267,10 +228,8 @@ for (const engine of engines()) {
 
         // The office replaces card 13: the old number is blocked, and the
         // terminal learns it with the next sync.
-        const out = passwerk(['token', 'create', '--data', server.dataDir, '--username', 'clerk', '--name', 'office',
-          '--scopes', 'registrations:write'], { env: server.env });
-        const office = out.match(/secret \(shown once, store it now\): (\S+)/)[1];
-        const replaced = await call(server, 'POST', `/api/v1/guest-cards/${cards[13]}/replace`, office,
+        const office = createToken(server, 'clerk', 'registrations:write');
+        const replaced = await api(server, 'POST', `/api/v1/guest-cards/${cards[13]}/replace`, office,
           { registration_number: registrations[13], reason: 'verloren' });
         assert.equal(replaced.status, 201, JSON.stringify(replaced.json));
         r = await busTerminal(server.url, ['sync']);

@@ -1,6 +1,6 @@
 // The storage engines functional tests run against: SQLite always, and
 // PostgreSQL when scripts/with-postgres provides a server. Each PostgreSQL
-// run gets its own fresh database.
+// run gets its own fresh database, empty or a copy of a template database.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
@@ -11,10 +11,11 @@ export function engines() {
   if (admin && app) {
     list.push({
       name: 'postgresql',
-      setup: () => {
+      setup: ({ template = null } = {}) => {
         const db = `f_${randomBytes(6).toString('hex')}`;
         const role = process.env.PASSWERK_TEST_PG_APP_ROLE || 'passwerk_app';
-        execFileSync('psql', [admin, '-qc', `CREATE DATABASE ${db} OWNER ${role}`]);
+        const from = template ? ` TEMPLATE ${template}` : '';
+        execFileSync('psql', [admin, '-qc', `CREATE DATABASE ${db} OWNER ${role}${from}`]);
         const url = new URL(app);
         url.pathname = `/${db}`;
         return {

@@ -1,7 +1,7 @@
 // Starts the real passwerk binary for functional and browser tests: a fresh
 // data directory, the demo dataset, `serve` on a free port; stops it after.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
@@ -13,16 +13,39 @@ export function passwerk(args, opts = {}) {
   return execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
 }
 
-// Starts a server. Options: env (extra environment), demo (default true),
-// pgUrl (use PostgreSQL at that URL instead of SQLite), dataDir (reuse one).
-export async function startServer({ env = {}, demo = true, pgUrl = null, dataDir = null } = {}) {
-  dataDir = dataDir || mkdtempSync(join(tmpdir(), 'passwerk-test-'));
+function serverEnv(env, pgUrl) {
   // Scheduled retention is off unless a test asks for it: the fixtures use
   // past stays, and a run racing a test would unlink its cards mid-test.
   const fullEnv = { ...process.env, PASSWERK_ACCESS_LOG: 'false', PASSWERK_RETENTION_INTERVAL_MINUTES: '0', ...env };
   if (pgUrl) fullEnv.PASSWERK_DATABASE_URL = pgUrl;
+  return fullEnv;
+}
+
+// The demo dataset once, to be copied for many servers (`passwerk demo` costs
+// more than the rest of a server start): a data directory, and with pgUrl the
+// database, which a copy takes as its template (engines.mjs). remove() deletes
+// the directory.
+export function demoTemplate({ pgUrl = null } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'passwerk-template-'));
+  const demo = JSON.parse(passwerk(['demo', '--data', dataDir], { env: serverEnv({}, pgUrl) }));
+  return { dataDir, demo, remove: () => rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+// Starts a server. Options: env (extra environment), demo (default true),
+// pgUrl (use PostgreSQL at that URL instead of SQLite), dataDir (reuse one),
+// template (a demoTemplate() to copy instead of running the demo; with
+// PostgreSQL, pgUrl must be a database made from the template's).
+export async function startServer({ env = {}, demo = true, pgUrl = null, dataDir = null, template = null } = {}) {
+  dataDir = dataDir || mkdtempSync(join(tmpdir(), 'passwerk-test-'));
+  const fullEnv = serverEnv(env, pgUrl);
   let demoData = null;
-  if (demo) demoData = JSON.parse(passwerk(['demo', '--data', dataDir], { env: fullEnv }));
+  if (template) {
+    cpSync(template.dataDir, dataDir, { recursive: true });
+    // Paths in the demo's answer (the terminals' key files) point into the copy.
+    demoData = JSON.parse(JSON.stringify(template.demo).replaceAll(template.dataDir, dataDir));
+  } else if (demo) {
+    demoData = JSON.parse(passwerk(['demo', '--data', dataDir], { env: fullEnv }));
+  }
   const child = spawn(BIN, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0'], {
     env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,12 +14,23 @@ export const UNKNOWN_CARD = {
   card_number: '103000000044', circulation_counter: 1, municipality_number: '01055021', issuing_office: '0',
 };
 
-// Logs the demo terminal `t` ({tid, key_file, provider}) in at `base`.
-export async function loginTerminal(base, t, card = UNKNOWN_CARD) {
-  const [magic, tid, seed] = readFileSync(t.key_file, 'utf8').trim().split('\n');
+// A terminal's key file (passwerk-terminal-key-v1, TID, base64 seed) as {tid, key}.
+export function readTerminalKey(path) {
+  const [magic, tid, seed] = readFileSync(path, 'utf8').trim().split('\n');
   assert.equal(magic, 'passwerk-terminal-key-v1');
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, Buffer.from(seed, 'base64')]), format: 'der',
     type: 'pkcs8' });
+  return { tid, key };
+}
+
+// The login signature (docs/terminal-protocol.md §1) of `challenge` for `tid`, base64.
+export function signLogin(key, tid, challenge) {
+  return sign(null, Buffer.from(`passwerk-terminal-login-v1\n${tid}\n${challenge}`), key).toString('base64');
+}
+
+// Logs the demo terminal `t` ({tid, key_file, provider}) in at `base`.
+export async function loginTerminal(base, t, card = UNKNOWN_CARD) {
+  const { tid, key } = readTerminalKey(t.key_file);
   const post = async (path, body, session) => {
     const response = await fetch(`${base}${path}`, {
       method: 'POST',
@@ -31,11 +42,18 @@ export async function loginTerminal(base, t, card = UNKNOWN_CARD) {
     return JSON.parse(text);
   };
   const { challenge } = await post('/api/terminal/v1/challenge', { tid });
-  const signature = sign(null, Buffer.from(`passwerk-terminal-login-v1\n${tid}\n${challenge}`), key).toString('base64');
+  const signature = signLogin(key, tid, challenge);
   const { session } = await post('/api/terminal/v1/login', { tid, challenge, signature });
   let booking = 0;
   const main = (kind, at) => ({ booking_number: ++booking, at, vu_number: t.provider, operator: '1', kind });
   return {
+    session,
+    async syncData() {
+      const response = await fetch(`${base}/api/terminal/v1/sync-data`,
+        { headers: { authorization: `Bearer ${session}` } });
+      assert.equal(response.status, 200);
+      return response.json();
+    },
     sell: (at, packageNumber, price, method) => ({
       ...main('purchase', at),
       sales: [{ position: 1, ...card, package_number: packageNumber, price_cents: price, written: true }],
