@@ -18,9 +18,7 @@ using storage::testing::TestDatabase;
 
 constexpr char kSecret[] = "JBSWY3DPEHPK3PXPJBSWY3DP";
 
-crypto::SecretBox TestBox() {
-  return crypto::SecretBox::FromHexKeys({std::string(64, 'a')}).value();
-}
+crypto::SecretBox TestBox() { return crypto::SecretBox::FromHexKeys({std::string(64, 'a')}).value(); }
 
 std::string CodeAt(const std::string& base32, int64_t unix_seconds) {
   return TotpCode(crypto::Base32Decode(base32).value(), unix_seconds / kTotpStepSeconds);
@@ -65,8 +63,8 @@ class AccountsTest : public ::testing::TestWithParam<Backend> {
     std::vector<int64_t> counts;
     EXPECT_TRUE(test_db_->db()
                     .Read([&](storage::Tx& tx) -> Status {
-                      for (const char* table : {"core.users", "core.sessions", "core.api_tokens", "audit.entries",
-                                                "core.municipalities"}) {
+                      for (const char* table :
+                           {"core.users", "core.sessions", "core.api_tokens", "audit.entries", "core.municipalities"}) {
                         PW_ASSIGN_OR_RETURN(storage::Row row,
                                             tx.QueryOne(std::string("SELECT COUNT(*) FROM ") + table));
                         counts.push_back(row.Int(0));
@@ -182,8 +180,8 @@ TEST_P(AccountsTest, LoginWithEnrolmentThenTotp) {
   EXPECT_EQ(again->secret_base32, enrolment->secret_base32) << "reloading the page keeps the secret";
   EXPECT_EQ(service_->VerifyTotp(login->session.token, "000000", "192.0.2.1", "r2").status().code(),
             ErrorCode::kUnauthenticated);
-  auto full = service_->VerifyTotp(login->session.token, CodeAt(enrolment->secret_base32, clock_.NowUnix()),
-                                   "192.0.2.1", "r3");
+  auto full =
+      service_->VerifyTotp(login->session.token, CodeAt(enrolment->secret_base32, clock_.NowUnix()), "192.0.2.1", "r3");
   ASSERT_TRUE(full.ok()) << full.status().ToString();
   EXPECT_EQ(full->stage, "full");
   EXPECT_NE(full->token, login->session.token);
@@ -195,14 +193,14 @@ TEST_P(AccountsTest, LoginWithEnrolmentThenTotp) {
   auto second = service_->Login("erika", "correct horse battery", "192.0.2.1", "r4");
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->next, LoginStep::kNeedTotp);
-  EXPECT_FALSE(service_->VerifyTotp(second->session.token, CodeAt(enrolment->secret_base32, clock_.NowUnix()),
-                                    "192.0.2.1", "r5")
-                   .ok())
+  EXPECT_FALSE(
+      service_->VerifyTotp(second->session.token, CodeAt(enrolment->secret_base32, clock_.NowUnix()), "192.0.2.1", "r5")
+          .ok())
       << "a used code must not be accepted again";
   clock_.Advance(30);
-  EXPECT_TRUE(service_->VerifyTotp(second->session.token, CodeAt(enrolment->secret_base32, clock_.NowUnix()),
-                                   "192.0.2.1", "r6")
-                  .ok());
+  EXPECT_TRUE(
+      service_->VerifyTotp(second->session.token, CodeAt(enrolment->secret_base32, clock_.NowUnix()), "192.0.2.1", "r6")
+          .ok());
 }
 
 TEST_P(AccountsTest, WrongPasswordsAreThrottledPerAccount) {
@@ -283,8 +281,8 @@ TEST_P(AccountsTest, EveryChangeIsAudited) {
   ASSERT_TRUE(entries.ok());
   std::vector<std::string> actions;
   for (const auto& e : *entries) actions.push_back(e.event.action);
-  EXPECT_EQ(actions, (std::vector<std::string>{"user.disable", "user.create", "municipality.create",
-                                               "municipality.create"}));
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"user.disable", "user.create", "municipality.create", "municipality.create"}));
   for (const auto& e : *entries) EXPECT_EQ(e.event.detail.find("correct horse"), std::string::npos);
 }
 
@@ -346,6 +344,48 @@ TEST_P(AccountsTest, FaultInjectionCreateToken) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, AccountsTest, ::testing::ValuesIn(storage::testing::AllBackends()),
                          [](const auto& param_info) { return storage::testing::BackendName(param_info.param); });
+
+TEST(AuditAsTest, AppendsInTheCallersTransactionOnly) {
+  std::string reason;
+  auto test_db = storage::testing::TestDatabase::Create(storage::testing::Backend::kSqliteMemory,
+                                                        {storage::Segment::kCore, storage::Segment::kAudit}, &reason);
+  ASSERT_TRUE(test_db) << reason;
+  ManualClock clock(1795000000);
+  Actor actor;
+  actor.id = "user:1";
+  User user;
+  user.id = 1;
+  user.role = Role::kClerk;
+  user.municipality_id = 7;
+  actor.user = user;
+  actor.request_id = "req-1";
+  // Rolled back with the change it belongs to.
+  Status rolled_back = test_db->db().Write([&](storage::Tx& tx) -> Status {
+    PW_RETURN_IF_ERROR(AuditAs(tx, clock, actor, "annual_card.issue", "annual:A", {{"basis", "mooring"}}));
+    return FailedPrecondition("the change failed");
+  });
+  EXPECT_EQ(rolled_back.code(), ErrorCode::kFailedPrecondition);
+  ASSERT_TRUE(test_db->db()
+                  .Write([&](storage::Tx& tx) {
+                    return AuditAs(tx, clock, actor, "annual_card.issue", "annual:B", {{"basis", "mooring"}});
+                  })
+                  .ok());
+  std::vector<std::string> entries;
+  ASSERT_TRUE(test_db->db()
+                  .Read([&](storage::Tx& tx) -> Status {
+                    PW_ASSIGN_OR_RETURN(storage::Rows rows,
+                                        tx.Query("SELECT actor || '|' || action || '|' || object || '|' || detail || "
+                                                 "'|' || request_id || '|' || CAST(at AS TEXT) FROM audit.entries"));
+                    for (const auto& row : rows) entries.push_back(row.Text(0));
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(entries,
+            std::vector<std::string>{"user:1|annual_card.issue|annual:B|{\"basis\":\"mooring\"}|req-1|1795000000"});
+  auto verified = audit::Verify(test_db->db());
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok) << verified->problem;
+}
 
 }  // namespace
 }  // namespace passwerk::accounts

@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { BIN } from '../lib/server.mjs';
@@ -26,11 +29,15 @@ const shape = (path) => path.replace(/\{[^}]*\}/g, '{}');
 // "METHOD /path" of every API router entry, as the binary lists them.
 function routerRoutes() {
   let out;
+  // `routes` wires the server as `serve` does, so it opens (and creates) a data directory.
+  const dataDir = mkdtempSync(join(tmpdir(), 'passwerk-routes-'));
   try {
-    out = execFileSync(BIN, ['routes'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync(BIN, ['routes', '--data', dataDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     assert.fail(`\`${BIN} routes\` failed; the binary must list its router entries as "METHOD PATTERN" lines.\n` +
       err.message);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
   const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
   const bad = lines.filter((l) => !/^[A-Z]+ \/\S*$/.test(l));
