@@ -537,6 +537,41 @@ Result<Card> LoadManaged(Tx& tx, const std::string& card_number, const std::func
 }
 }  // namespace
 
+std::string_view CardActionName(CardAction action) {
+  switch (action) {
+    case CardAction::kBlock:
+      return "block";
+    case CardAction::kUnblock:
+      return "unblock";
+    case CardAction::kReplace:
+      return "replace";
+    case CardAction::kRenew:
+      return "renew";
+  }
+  return "renew";
+}
+
+Result<Card> CardService::Apply(const accounts::Actor& actor, const std::string& card_number, CardAction action,
+                                const std::string& reason) {
+  switch (action) {
+    case CardAction::kReplace:
+      return Replace(actor, card_number, reason);
+    case CardAction::kRenew:
+      return Renew(actor, card_number);
+    case CardAction::kBlock:
+    case CardAction::kUnblock:
+      break;
+  }
+  PW_RETURN_IF_ERROR(action == CardAction::kBlock ? Block(actor, card_number, reason)
+                                                  : Unblock(actor, card_number, reason));
+  Card card;
+  PW_RETURN_IF_ERROR(db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(card, LoadCard(tx, card_number));
+    return Status::Ok();
+  }));
+  return card;
+}
+
 Status CardService::Block(const accounts::Actor& actor, const std::string& card_number, const std::string& reason) {
   if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
   return WriteCards([&](Tx& tx) -> Status {

@@ -71,6 +71,13 @@ struct Holder {
 enum class CardState { kActive, kBlocked, kReplaced };
 std::string_view CardStateName(CardState state);
 
+// What staff do to a card (Apply): block, unblock and replace need a reason.
+enum class CardAction { kBlock, kUnblock, kReplace, kRenew };
+inline constexpr CardAction kCardActions[] = {CardAction::kBlock, CardAction::kUnblock, CardAction::kReplace,
+                                              CardAction::kRenew};
+// "block", "unblock", "replace", "renew": the last segment of its routes.
+std::string_view CardActionName(CardAction action);
+
 struct Card {
   int64_t id = 0;
   std::string card_number;
@@ -88,9 +95,9 @@ struct Card {
 struct NewCard {
   int64_t scheme_id = 0;
   Holder holder;
-  std::string discount_class;        // empty: the scheme's default
-  std::optional<Date> valid_from;    // empty: today (Europe/Berlin)
-  std::string card_number;           // empty: a fresh random number; else take over this one
+  std::string discount_class;      // empty: the scheme's default
+  std::optional<Date> valid_from;  // empty: today (Europe/Berlin)
+  std::string card_number;         // empty: a fresh random number; else take over this one
 };
 
 struct CardEvent {
@@ -147,6 +154,10 @@ class CardService {
   Result<Card> Replace(const accounts::Actor& actor, const std::string& card_number, const std::string& reason);
   // Extends validity by one period from max(today, day after the current end).
   Result<Card> Renew(const accounts::Actor& actor, const std::string& card_number);
+  // One of the actions above; the card as it is afterwards (for a replacement,
+  // the new card). `reason` is ignored by renew.
+  Result<Card> Apply(const accounts::Actor& actor, const std::string& card_number, CardAction action,
+                     const std::string& reason);
   // Cards of a scheme with holder data, for export (audited).
   Result<std::vector<CardDetails>> ExportCards(const accounts::Actor& actor, int64_t scheme_id);
 

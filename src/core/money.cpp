@@ -1,5 +1,7 @@
 #include "core/money.h"
 
+#include "core/numbers.h"
+
 namespace passwerk {
 namespace {
 
@@ -29,6 +31,23 @@ std::string FormatCentsGrouped(int64_t cents, char decimal_separator, char group
     out += whole[i];
   }
   return out + decimal_separator + Fraction(magnitude);
+}
+
+std::optional<int64_t> ParseEuroAmount(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  const size_t separator = text.find_first_of(",.");
+  const std::string_view whole = text.substr(0, separator);
+  std::string fraction(separator == std::string_view::npos ? "" : text.substr(separator + 1));
+  if (whole.empty() || fraction.size() > 2) return std::nullopt;
+  for (char c : fraction) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  while (fraction.size() < 2) fraction += '0';
+  std::optional<int64_t> euros = ParseIntegerIn(whole, 0, INT64_MAX / 100 - 99);
+  if (!euros) return std::nullopt;
+  return *euros * 100 + (fraction[0] - '0') * 10 + (fraction[1] - '0');
 }
 
 }  // namespace passwerk

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,9 @@ std::string FormatCents(int64_t cents, char decimal_separator);
 // (a typographic "−" in printed reports).
 std::string FormatCentsGrouped(int64_t cents, char decimal_separator, char group_separator,
                                std::string_view minus = "-");
+
+// An amount as people type it: "12,50", "12.50", "12", " 3,5 " (a comma or a
+// dot, at most two decimals, at most 12 characters) → cents; nullopt otherwise.
+std::optional<int64_t> ParseEuroAmount(std::string_view text);
 
 }  // namespace passwerk

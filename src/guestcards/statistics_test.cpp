@@ -71,6 +71,42 @@ TEST_P(StatisticsTest, SmallCellsAreSuppressed) {
             ErrorCode::kPermissionDenied);
 }
 
+// The one visibility rule behind the API and the staff page.
+TEST_P(StatisticsTest, TheServiceFindsTheMunicipalityAndKeepsOthersOut) {
+  for (int i = 0; i < 3; ++i) RegisterDemo();
+  StatisticsService statistics(test_db_->db(), *accounts_, *service_);
+  auto other = accounts_->CreateMunicipality(cli_, "01055099", "Nachbardorf");
+  ASSERT_TRUE(other.ok());
+  const accounts::Actor clerk = Staff("clerk.stats", accounts::Role::kClerk);
+  const accounts::Actor auditor = Staff("auditor.stats", accounts::Role::kAuditor);
+
+  // Without a number: the clerk's own municipality.
+  auto own = statistics.Compute(clerk, "", 2026, StatisticsBy::kAccommodation, /*accommodations_by_name=*/true);
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  EXPECT_EQ(own->municipality_number, "01055021");
+  EXPECT_EQ(own->total.guests, 6);
+  ASSERT_EQ(own->cells.size(), 1u);
+  EXPECT_EQ(own->cells[0].key, "Haus vermieter.a") << "labelled with the accommodation's name";
+  // Another municipality by number: refused; an unknown number: not found.
+  EXPECT_EQ(statistics.Compute(clerk, "01055099", 2026, StatisticsBy::kMonth, false).status().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(statistics.Compute(clerk, "99999999", 2026, StatisticsBy::kMonth, false).status().code(),
+            ErrorCode::kNotFound);
+  // An auditor belongs to no municipality: it must name one, and may read any.
+  EXPECT_EQ(statistics.Compute(auditor, "", 2026, StatisticsBy::kMonth, false).status().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(statistics.Compute(auditor, "01055099", 2026, StatisticsBy::kMonth, false).ok());
+  // Landlords never, whatever they ask for.
+  EXPECT_EQ(statistics.Compute(landlord_a_.actor, "", 2026, StatisticsBy::kMonth, false).status().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(StatisticsService::MayReadAny(*landlord_a_.actor.user));
+  EXPECT_TRUE(StatisticsService::MayReadAny(*clerk.user));
+
+  // Where the page opens: the own municipality, else the first.
+  EXPECT_EQ(statistics.DefaultMunicipality(clerk), "01055021");
+  EXPECT_EQ(statistics.DefaultMunicipality(auditor), "01055021");
+  EXPECT_EQ(statistics.DefaultMunicipality(landlord_a_.actor), "01055021") << "its own; Compute refuses it";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StatisticsTest, ::testing::ValuesIn(storage::testing::AllBackends()),
                          [](const auto& param_info) { return storage::testing::BackendName(param_info.param); });
 

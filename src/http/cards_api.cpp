@@ -166,25 +166,17 @@ Response GetCard(AppContext& app, Request& request) {
   return Response::Json(200, out);
 }
 
-Response ChangeCard(AppContext& app, Request& request, const std::string& what) {
+Response ChangeCard(AppContext& app, Request& request, cards::CardAction action) {
   PW_API_ACTOR(actor);
-  const std::string& number = request.path_params.at("number");
   std::string reason;
-  if (what != "renew") {
+  if (action != cards::CardAction::kRenew) {
     PW_API_BODY(body);
     PW_API_STRING(body, "reason", reason);
   }
-  if (what == "block" || what == "unblock") {
-    Status status =
-        what == "block" ? app.cards.Block(*actor, number, reason) : app.cards.Unblock(*actor, number, reason);
-    if (!status.ok()) return Response::Error(status);
-    auto details = app.cards.GetCard(*actor, number);
-    if (!details.ok()) return Response::Error(details.status());
-    return Response::Json(200, CardJson(details->card, SlugOf(app, details->card.scheme_id)));
-  }
-  auto card = what == "replace" ? app.cards.Replace(*actor, number, reason) : app.cards.Renew(*actor, number);
+  auto card = app.cards.Apply(*actor, request.path_params.at("number"), action, reason);
   if (!card.ok()) return Response::Error(card.status());
-  return Response::Json(what == "replace" ? 201 : 200, CardJson(*card, SlugOf(app, card->scheme_id)));
+  return Response::Json(action == cards::CardAction::kReplace ? 201 : 200,
+                        CardJson(*card, SlugOf(app, card->scheme_id)));
 }
 
 // The check answer as nlohmann writes it (keys sorted), built directly.
@@ -299,9 +291,9 @@ void RegisterCardApiRoutes(Router& router, AppContext& app) {
   router.Add("POST", "/api/v1/schemes", "api.schemes.create", [&app](Request& r) { return CreateScheme(app, r); });
   router.Add("POST", "/api/v1/cards", "api.cards.issue", [&app](Request& r) { return IssueCard(app, r); });
   router.Add("GET", "/api/v1/cards/{number}", "api.cards.get", [&app](Request& r) { return GetCard(app, r); });
-  for (const char* what : {"block", "unblock", "replace", "renew"}) {
-    std::string action = what;
-    router.Add("POST", "/api/v1/cards/{number}/" + action, "api.cards." + action,
+  for (cards::CardAction action : cards::kCardActions) {
+    const std::string name(cards::CardActionName(action));
+    router.Add("POST", "/api/v1/cards/{number}/" + name, "api.cards." + name,
                [&app, action](Request& r) { return ChangeCard(app, r, action); });
   }
 }

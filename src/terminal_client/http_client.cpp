@@ -21,6 +21,8 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
 
+#include "core/numbers.h"
+
 namespace passwerk::terminal_client {
 namespace {
 
@@ -245,8 +247,7 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
   if (port.empty()) {
     out.port = out.tls ? "443" : "80";
   } else {
-    if (!AllDigits(port) || port.size() > 5 || std::stoi(std::string(port)) < 1 ||
-        std::stoi(std::string(port)) > 65535) {
+    if (!AllDigits(port) || !ParseIntegerIn(port, 1, 65535)) {
       return InvalidArgument("bad port in the server URL", "--server");
     }
     out.port = std::string(port);

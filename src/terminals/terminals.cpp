@@ -43,6 +43,17 @@ Result<Terminal> TerminalFromRow(Tx& tx, const Row& r) {
   return t;
 }
 
+// Operators and the administrators of the terminal's municipality, in a web
+// session or on the command line; never with an API token.
+Status MayManageTerminalOf(const accounts::Actor& actor, int64_t municipality_id) {
+  if (!actor.user) return Status::Ok();
+  using accounts::Role;
+  const bool may = !actor.via_token &&
+                   (actor.user->role == Role::kOperator ||
+                    (actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == municipality_id));
+  return may ? Status::Ok() : PermissionDenied("only operators and the municipality's administrators manage terminals");
+}
+
 }  // namespace
 
 const std::vector<std::string>& TerminalKinds() {
@@ -126,13 +137,7 @@ Status TerminalService::SetActive(const accounts::Actor& actor, const std::strin
   Status status = db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string(kTerminalColumns) + " WHERE t.tid = $1", {tid}));
     if (rows.empty()) return NotFound("no such terminal", "tid");
-    if (actor.user) {
-      using accounts::Role;
-      bool may = !actor.via_token &&
-                 (actor.user->role == Role::kOperator ||
-                  (actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == rows[0].Int(4)));
-      if (!may) return PermissionDenied("only operators and the municipality's administrators manage terminals");
-    }
+    PW_RETURN_IF_ERROR(MayManageTerminalOf(actor, rows[0].Int(4)));
     PW_RETURN_IF_ERROR(
         tx.Exec("UPDATE core.terminals SET active = $1 WHERE tid = $2", {int64_t{active ? 1 : 0}, tid}).status());
     return accounts::AuditAs(tx, clock_, actor, active ? "terminal.enable" : "terminal.disable", "terminal:" + tid, {});
@@ -150,13 +155,7 @@ Status TerminalService::ReplaceKey(const accounts::Actor& actor, const std::stri
   Status status = db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string(kTerminalColumns) + " WHERE t.tid = $1", {tid}));
     if (rows.empty()) return NotFound("no such terminal", "tid");
-    if (actor.user) {
-      using accounts::Role;
-      bool may = !actor.via_token &&
-                 (actor.user->role == Role::kOperator ||
-                  (actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == rows[0].Int(4)));
-      if (!may) return PermissionDenied("only operators and the municipality's administrators manage terminals");
-    }
+    PW_RETURN_IF_ERROR(MayManageTerminalOf(actor, rows[0].Int(4)));
     PW_RETURN_IF_ERROR(
         tx.Exec("UPDATE core.terminals SET public_key = $1 WHERE tid = $2", {crypto::Base64Encode(public_key), tid})
             .status());

@@ -249,41 +249,23 @@ Response GetCardPage(Env& env) {
   return RenderCard(env, 200, env.request.path_params["number"], {});
 }
 
-Response PostCardAction(Env& env, const std::string& action) {
+Response PostCardAction(Env& env, cards::CardAction card_action) {
   const Lang lang = env.lang;
   if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::optional<std::string> number = cards::NormalizeCardNumber(env.request.path_params["number"]);
   if (!number) return web::ErrorPage(UserChrome(env, ""), 404);
+  const std::string action(cards::CardActionName(card_action));
   const std::string field = action + "_reason";
   const std::string reason = TrimSpaces(FormValue(form, field));
   CardForms forms;
   forms.values[field] = reason;
-  if (action != "renew" && (reason.empty() || reason.size() > 500)) {
-    forms.errors.push_back({field, std::string(T(lang, "card.err_reason"))});
-    return RenderCard(env, 422, *number, forms);
-  }
-  accounts::Actor actor = ActorFor(env);
-  Status status;
-  std::string target = *number;
-  std::string done;
-  if (action == "block") {
-    status = env.app.cards.Block(actor, *number, reason);
-    done = "blocked";
-  } else if (action == "unblock") {
-    status = env.app.cards.Unblock(actor, *number, reason);
-    done = "unblocked";
-  } else if (action == "replace") {
-    Result<cards::Card> replacement = env.app.cards.Replace(actor, *number, reason);
-    if (replacement.ok()) target = replacement->card_number;
-    status = replacement.status();
-    done = "replaced";
-  } else {
-    Result<cards::Card> renewed = env.app.cards.Renew(actor, *number);
-    status = renewed.status();
-    done = "renewed";
-  }
+  Result<cards::Card> card = env.app.cards.Apply(ActorFor(env), *number, card_action, reason);
+  Status status = card.status();
+  const std::string target = card.ok() ? card->card_number : *number;
+  // "blocked", "unblocked", "replaced", "renewed": the confirmation shown after the redirect.
+  const std::string done = action + (action.back() == 'e' ? "d" : "ed");
   if (status.ok()) return Response::Redirect("/cards/" + target + "?done=" + done);
   switch (status.code()) {
     case ErrorCode::kNotFound:
@@ -477,9 +459,9 @@ void RegisterCardPages(Router& router, AppContext& app) {
   router.Add("GET", "/cards/new", "web_card_new", Protected(app, GetNewCard));
   router.Add("POST", "/cards", "web_card_issue", Protected(app, PostCards));
   router.Add("GET", "/cards/{number}", "web_card", Protected(app, GetCardPage));
-  for (const char* what : {"block", "unblock", "replace", "renew"}) {
-    std::string action = what;
-    router.Add("POST", "/cards/{number}/" + action, "web_card_" + action,
+  for (cards::CardAction action : cards::kCardActions) {
+    const std::string name(cards::CardActionName(action));
+    router.Add("POST", "/cards/{number}/" + name, "web_card_" + name,
                Protected(app, [action](Env& env) { return PostCardAction(env, action); }));
   }
 }

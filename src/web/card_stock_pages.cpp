@@ -154,43 +154,30 @@ Response Render(Env& env, Outcome outcome) {
     auto it = outcome.values.find(name);
     return it == outcome.values.end() ? std::string() : it->second;
   };
-  // Hand-out before the stay (001 §4.3).
-  body += SectionStart("stock-hand-out", T(lang, "stock.hand_out_title"));
-  body += TextBlock(T(lang, "stock.hand_out_intro"));
-  body += "<form method=\"post\" action=\"/card-stock/hand-out\" novalidate>" +
-          web::CsrfInput(env.session->csrf_token) + HiddenMunicipality(keep);
-  web::InputField barcode;
-  barcode.name = "card_barcode";
-  barcode.label = T(lang, "stock.barcode");
-  barcode.hint = T(lang, "stock.barcode_hint");
-  barcode.value = value_of("card_barcode");
-  barcode.error = MessageFor(outcome.errors, "card_barcode");
-  barcode.inputmode = "numeric";
-  barcode.autocomplete = "off";
-  barcode.spellcheck_off = true;
-  barcode.required = true;
-  body += web::RenderInput(barcode);
-  body += "<div class=\"pw-actions\">" + web::RenderButton(web::ButtonKind::kPrimary, T(lang, "stock.hand_out")) +
-          "</div></form></section>\n";
-
-  // Re-initialisation (001 §4.4).
-  body += SectionStart("stock-reinitialise", T(lang, "stock.reinit_title"));
-  body += TextBlock(T(lang, "stock.reinit_intro"));
-  body += "<form method=\"post\" action=\"/card-stock/reinitialise\" novalidate>" +
-          web::CsrfInput(env.session->csrf_token) + HiddenMunicipality(keep);
-  web::InputField number;
-  number.name = "card_number";
-  number.label = T(lang, "stock.card_number");
-  number.hint = T(lang, "stock.card_number_hint");
-  number.value = value_of("card_number");
-  number.error = MessageFor(outcome.errors, "card_number");
-  number.inputmode = "numeric";
-  number.autocomplete = "off";
-  number.spellcheck_off = true;
-  number.required = true;
-  body += web::RenderInput(number);
-  body += "<div class=\"pw-actions\">" + web::RenderButton(web::ButtonKind::kPrimary, T(lang, "stock.reinit")) +
-          "</div></form></section>\n";
+  // A section with one numeric field and its button: hand-out and re-initialisation.
+  auto one_field_section = [&](const std::string& id, const std::string& key, const std::string& action,
+                               const std::string& field, const std::string& field_key) {
+    body += SectionStart(id, T(lang, "stock." + key + "_title"));
+    body += TextBlock(T(lang, "stock." + key + "_intro"));
+    body += "<form method=\"post\" action=\"" + action + "\" novalidate>" + web::CsrfInput(env.session->csrf_token) +
+            HiddenMunicipality(keep);
+    web::InputField input;
+    input.name = field;
+    input.label = T(lang, "stock." + field_key);
+    input.hint = T(lang, "stock." + field_key + "_hint");
+    input.value = value_of(field);
+    input.error = MessageFor(outcome.errors, field);
+    input.inputmode = "numeric";
+    input.autocomplete = "off";
+    input.spellcheck_off = true;
+    input.required = true;
+    body += web::RenderInput(input);
+    body += "<div class=\"pw-actions\">" + web::RenderButton(web::ButtonKind::kPrimary, T(lang, "stock." + key)) +
+            "</div></form></section>\n";
+  };
+  // Hand-out before the stay (001 §4.3), re-initialisation (001 §4.4).
+  one_field_section("stock-hand-out", "hand_out", "/card-stock/hand-out", "card_barcode", "barcode");
+  one_field_section("stock-reinitialise", "reinit", "/card-stock/reinitialise", "card_number", "card_number");
 
   // Production files, for those who may import them.
   if (MayImport(user)) {

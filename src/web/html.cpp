@@ -2,11 +2,10 @@
 // always double-quoted and every outside value is escaped.
 #include "web/html.h"
 
-#include "core/dates.h"
-
 #include <chrono>
 #include <cstdio>
 
+#include "core/dates.h"
 #include "web/assets.h"
 
 #ifndef PASSWERK_VERSION
@@ -20,12 +19,23 @@ std::string Escape(std::string_view text) {
   out.reserve(text.size() + text.size() / 8);
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -46,8 +56,8 @@ namespace {
 bool IsPlainLocalPath(std::string_view path) {
   if (path.empty() || path[0] != '/' || path.substr(0, 2) == "//") return false;
   for (char c : path) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '/' || c == '.' || c == '_' || c == '-' || c == '~';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '.' ||
+              c == '_' || c == '-' || c == '~';
     if (!ok) return false;
   }
   return true;
@@ -76,9 +86,8 @@ namespace {
 
 std::string LanguageLink(const Chrome& chrome, Lang target) {
   std::string code(LangCode(target));
-  std::string html = "<li><a class=\"kern-link pw-lang__link\" lang=\"" + code + "\" hreflang=\"" +
-                     code + "\" href=\"" +
-                     Escape(LanguageSwitchHref(chrome.path, chrome.query, target)) + "\"";
+  std::string html = "<li><a class=\"kern-link pw-lang__link\" lang=\"" + code + "\" hreflang=\"" + code +
+                     "\" href=\"" + Escape(LanguageSwitchHref(chrome.path, chrome.query, target)) + "\"";
   if (target == chrome.lang) html += " aria-current=\"true\"";
   html += ">" + Escape(T(target, "lang." + code)) + "</a></li>";
   return html;
@@ -86,20 +95,20 @@ std::string LanguageLink(const Chrome& chrome, Lang target) {
 
 }  // namespace
 
-std::string RenderLayout(const Chrome& chrome, std::string_view title,
-                         std::string_view main_html) {
+std::string RenderLayout(const Chrome& chrome, std::string_view title, std::string_view main_html) {
   const Lang lang = chrome.lang;
   std::string html;
   html.reserve(main_html.size() + 4096);
   html += "<!DOCTYPE html>\n<html lang=\"";
   html += LangCode(lang);
-  html += "\" data-kern-theme=\"light\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-          "<title>";
+  html +=
+      "\" data-kern-theme=\"light\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<title>";
   html += Escape(title);
   html += " – Passwerk</title>\n";
-  for (std::string_view css : {"/static/kern/fonts/fira-sans.css", "/static/kern/kern.min.css",
-                               "/static/passwerk.css"}) {
+  for (std::string_view css :
+       {"/static/kern/fonts/fira-sans.css", "/static/kern/kern.min.css", "/static/passwerk.css"}) {
     html += "<link rel=\"stylesheet\" href=\"" + Escape(AssetUrl(css)) + "\">\n";
   }
   html += "<link rel=\"icon\" href=\"" + Escape(AssetUrl("/static/favicon.svg")) +
@@ -110,24 +119,24 @@ std::string RenderLayout(const Chrome& chrome, std::string_view title,
   // Header: product, language switch, the signed-in user and the logout button.
   html += "<header class=\"pw-header\">\n<div class=\"kern-container pw-header__inner\">\n";
   html += "<a class=\"pw-brand\" href=\"/\"><img class=\"pw-brand__logo\" src=\"" +
-          Escape(AssetUrl("/static/favicon.svg")) + "\" alt=\"\" width=\"36\" height=\"36\">"
+          Escape(AssetUrl("/static/favicon.svg")) +
+          "\" alt=\"\" width=\"36\" height=\"36\">"
           "<span class=\"pw-brand__text\"><span class=\"pw-brand__name\">Passwerk</span>"
           "<span class=\"pw-brand__tagline\">" +
           Escape(T(lang, "app.tagline")) + "</span></span></a>\n";
   html += "<div class=\"pw-header__tools\">\n";
   html += "<nav class=\"pw-lang\" aria-label=\"" + Escape(T(lang, "layout.language")) +
-          "\"><ul class=\"pw-lang__list\">" + LanguageLink(chrome, Lang::kDe) +
-          LanguageLink(chrome, Lang::kEn) + "</ul></nav>\n";
+          "\"><ul class=\"pw-lang__list\">" + LanguageLink(chrome, Lang::kDe) + LanguageLink(chrome, Lang::kEn) +
+          "</ul></nav>\n";
   if (!chrome.user_display_name.empty()) {
-    html += "<div class=\"pw-user\"><p class=\"kern-body kern-body--small pw-user__who\">"
-            "<span class=\"pw-user__label\">" +
-            Escape(T(lang, "layout.signed_in_as")) + "</span> <strong>" +
-            Escape(chrome.user_display_name) + "</strong>";
+    html +=
+        "<div class=\"pw-user\"><p class=\"kern-body kern-body--small pw-user__who\">"
+        "<span class=\"pw-user__label\">" +
+        Escape(T(lang, "layout.signed_in_as")) + "</span> <strong>" + Escape(chrome.user_display_name) + "</strong>";
     if (!chrome.user_role_label.empty()) {
       html += " <span class=\"pw-user__role\">(" + Escape(chrome.user_role_label) + ")</span>";
     }
-    html += "</p><form class=\"pw-user__logout\" method=\"post\" action=\"/logout\">" +
-            CsrfInput(chrome.csrf_token) +
+    html += "</p><form class=\"pw-user__logout\" method=\"post\" action=\"/logout\">" + CsrfInput(chrome.csrf_token) +
             RenderButton(ButtonKind::kSecondary, T(lang, "layout.logout")) + "</form></div>\n";
   }
   html += "</div>\n</div>\n";
@@ -147,15 +156,15 @@ std::string RenderLayout(const Chrome& chrome, std::string_view title,
   html += main_html;
   html += "\n</main>\n";
 
-  html += "<footer class=\"pw-footer\"><div class=\"kern-container\"><p class=\"kern-body "
-          "kern-body--small\">" +
-          Escape(Tf(lang, "app.footer", {PASSWERK_VERSION})) + "</p></div></footer>\n";
+  html +=
+      "<footer class=\"pw-footer\"><div class=\"kern-container\"><p class=\"kern-body "
+      "kern-body--small\">" +
+      Escape(Tf(lang, "app.footer", {PASSWERK_VERSION})) + "</p></div></footer>\n";
   html += "</body>\n</html>\n";
   return html;
 }
 
-http::Response HtmlPage(const Chrome& chrome, int status, std::string_view title,
-                        std::string_view main_html) {
+http::Response HtmlPage(const Chrome& chrome, int status, std::string_view title, std::string_view main_html) {
   http::Response response = http::Response::Html(status, RenderLayout(chrome, title, main_html));
   response.AddHeader("Cache-Control", "no-store");
   response.AddHeader("Content-Language", std::string(LangCode(chrome.lang)));
@@ -166,9 +175,12 @@ namespace {
 
 std::string ErrorKeyPrefix(int status) {
   switch (status) {
-    case 403: return "error.403";
-    case 404: return "error.404";
-    default: return "error.500";
+    case 403:
+      return "error.403";
+    case 404:
+      return "error.404";
+    default:
+      return "error.500";
   }
 }
 
@@ -178,11 +190,10 @@ http::Response ErrorPage(const Chrome& chrome, int status) {
   const Lang lang = chrome.lang;
   std::string prefix = ErrorKeyPrefix(status);
   std::string title(T(lang, prefix + "_title"));
-  std::string body = "<h1 class=\"kern-heading-large\">" + Escape(title) + "</h1>\n<p class=\"kern-body\">" +
-                     Escape(T(lang, prefix + "_text")) + "</p>\n<p class=\"kern-body\"><a class=\"kern-link\" href=\"/\">" +
-                     Escape(T(lang, chrome.user_display_name.empty() ? "error.to_start"
-                                                                     : "common.back_dashboard")) +
-                     "</a></p>";
+  std::string body =
+      "<h1 class=\"kern-heading-large\">" + Escape(title) + "</h1>\n<p class=\"kern-body\">" +
+      Escape(T(lang, prefix + "_text")) + "</p>\n<p class=\"kern-body\"><a class=\"kern-link\" href=\"/\">" +
+      Escape(T(lang, chrome.user_display_name.empty() ? "error.to_start" : "common.back_dashboard")) + "</a></p>";
   return HtmlPage(chrome, status, title, body);
 }
 
@@ -194,7 +205,8 @@ http::Response CsrfErrorPage(const Chrome& chrome) {
   const Lang lang = chrome.lang;
   std::string title(T(lang, "error.csrf_title"));
   std::string body = "<h1 class=\"kern-heading-large\">" + Escape(title) + "</h1>\n<p class=\"kern-body\">" +
-                     Escape(T(lang, "error.csrf_text")) + "</p>\n<p class=\"kern-body\"><a class=\"kern-link\" href=\"/\">" +
+                     Escape(T(lang, "error.csrf_text")) +
+                     "</p>\n<p class=\"kern-body\"><a class=\"kern-link\" href=\"/\">" +
                      Escape(T(lang, "error.to_start")) + "</a></p>";
   return HtmlPage(chrome, 403, title, body);
 }
@@ -226,30 +238,41 @@ Described Describe(const std::string& id, const std::string& hint, const std::st
   return d;
 }
 
+// The KERN wrapper of a form field up to its control: label and hint.
+std::string FieldOpening(const std::string& id, std::string_view label, const std::string& error, const Described& d) {
+  std::string html = "<div class=\"kern-form-input";
+  if (!error.empty()) html += " kern-form-input--error";
+  html += "\">\n<label class=\"kern-label\" for=\"" + id + "\">" + Escape(label) + "</label>\n";
+  return html + d.before_input;
+}
+
+// The attributes that end every control: required, spell checking, and the
+// error state with what describes it.
+std::string ControlState(bool required, bool spellcheck_off, const std::string& error, const Described& d) {
+  std::string html;
+  if (required) html += " required";
+  if (spellcheck_off) html += " spellcheck=\"false\" autocapitalize=\"none\"";
+  if (!error.empty()) html += " aria-invalid=\"true\"";
+  if (!d.describedby.empty()) html += " aria-describedby=\"" + d.describedby + "\"";
+  return html;
+}
+
 }  // namespace
 
 std::string RenderInput(const InputField& field) {
   const std::string id = FieldId(field.name);
   Described d = Describe(id, field.hint, field.error);
-  std::string html = "<div class=\"kern-form-input";
-  if (!field.error.empty()) html += " kern-form-input--error";
-  html += "\">\n<label class=\"kern-label\" for=\"" + id + "\">" + Escape(field.label) +
-          "</label>\n";
-  html += d.before_input;
+  std::string html = FieldOpening(id, field.label, field.error, d);
   html += "<input class=\"kern-form-input__input";
   if (!field.error.empty()) html += " kern-form-input__input--error";
-  html += "\" id=\"" + id + "\" name=\"" + Escape(field.name) + "\" type=\"" + Escape(field.type) +
-          "\"";
+  html += "\" id=\"" + id + "\" name=\"" + Escape(field.name) + "\" type=\"" + Escape(field.type) + "\"";
   if (field.type != "password" && field.type != "file") html += " value=\"" + Escape(field.value) + "\"";
   if (!field.accept.empty()) html += " accept=\"" + Escape(field.accept) + "\"";
   if (!field.autocomplete.empty()) html += " autocomplete=\"" + Escape(field.autocomplete) + "\"";
   if (!field.inputmode.empty()) html += " inputmode=\"" + Escape(field.inputmode) + "\"";
   if (!field.pattern.empty()) html += " pattern=\"" + Escape(field.pattern) + "\"";
   if (field.maxlength > 0) html += " maxlength=\"" + std::to_string(field.maxlength) + "\"";
-  if (field.required) html += " required";
-  if (field.spellcheck_off) html += " spellcheck=\"false\" autocapitalize=\"none\"";
-  if (!field.error.empty()) html += " aria-invalid=\"true\"";
-  if (!d.describedby.empty()) html += " aria-describedby=\"" + d.describedby + "\"";
+  html += ControlState(field.required, field.spellcheck_off, field.error, d);
   html += ">\n" + d.after_input + "</div>\n";
   return html;
 }
@@ -257,17 +280,11 @@ std::string RenderInput(const InputField& field) {
 std::string RenderSelect(const SelectField& field) {
   const std::string id = FieldId(field.name);
   Described d = Describe(id, field.hint, field.error);
-  std::string html = "<div class=\"kern-form-input";
-  if (!field.error.empty()) html += " kern-form-input--error";
-  html += "\">\n<label class=\"kern-label\" for=\"" + id + "\">" + Escape(field.label) +
-          "</label>\n";
-  html += d.before_input;
+  std::string html = FieldOpening(id, field.label, field.error, d);
   html += "<div class=\"kern-form-input__select-wrapper\"><select class=\"kern-form-input__select";
   if (!field.error.empty()) html += " kern-form-input__select--error";
   html += "\" id=\"" + id + "\" name=\"" + Escape(field.name) + "\"";
-  if (field.required) html += " required";
-  if (!field.error.empty()) html += " aria-invalid=\"true\"";
-  if (!d.describedby.empty()) html += " aria-describedby=\"" + d.describedby + "\"";
+  html += ControlState(field.required, false, field.error, d);
   html += ">";
   for (const SelectGroup& group : field.groups) {
     if (!group.label.empty()) html += "<optgroup label=\"" + Escape(group.label) + "\">";
@@ -285,20 +302,12 @@ std::string RenderSelect(const SelectField& field) {
 std::string RenderTextarea(const TextareaField& field) {
   const std::string id = FieldId(field.name);
   Described d = Describe(id, field.hint, field.error);
-  std::string html = "<div class=\"kern-form-input";
-  if (!field.error.empty()) html += " kern-form-input--error";
-  html += "\">\n<label class=\"kern-label\" for=\"" + id + "\">" + Escape(field.label) +
-          "</label>\n";
-  html += d.before_input;
+  std::string html = FieldOpening(id, field.label, field.error, d);
   html += "<textarea class=\"kern-form-input__input pw-textarea";
   if (!field.error.empty()) html += " kern-form-input__input--error";
-  html += "\" id=\"" + id + "\" name=\"" + Escape(field.name) + "\" rows=\"" +
-          std::to_string(field.rows) + "\"";
+  html += "\" id=\"" + id + "\" name=\"" + Escape(field.name) + "\" rows=\"" + std::to_string(field.rows) + "\"";
   if (field.maxlength > 0) html += " maxlength=\"" + std::to_string(field.maxlength) + "\"";
-  if (field.required) html += " required";
-  if (field.spellcheck_off) html += " spellcheck=\"false\" autocapitalize=\"none\"";
-  if (!field.error.empty()) html += " aria-invalid=\"true\"";
-  if (!d.describedby.empty()) html += " aria-describedby=\"" + d.describedby + "\"";
+  html += ControlState(field.required, field.spellcheck_off, field.error, d);
   html += ">" + Escape(field.value) + "</textarea>\n" + d.after_input + "</div>\n";
   return html;
 }
@@ -317,8 +326,7 @@ std::string RenderCheckboxes(const CheckboxGroup& group) {
     html += "<div class=\"kern-form-check\"><input class=\"kern-form-check__checkbox\" type=\"checkbox\" id=\"" +
             Escape(box_id) + "\" name=\"" + Escape(option.name) + "\" value=\"1\"";
     if (option.checked) html += " checked";
-    html += "><label class=\"kern-label\" for=\"" + Escape(box_id) + "\">" + Escape(option.label) +
-            "</label></div>";
+    html += "><label class=\"kern-label\" for=\"" + Escape(box_id) + "\">" + Escape(option.label) + "</label></div>";
   }
   html += "</div>" + d.after_input + "</fieldset>\n";
   return html;
@@ -343,8 +351,7 @@ std::string RenderButton(ButtonKind kind, std::string_view label, std::string_vi
   return html;
 }
 
-std::string RenderAlert(AlertKind kind, std::string_view title, std::string_view body_html,
-                        bool announce) {
+std::string RenderAlert(AlertKind kind, std::string_view title, std::string_view body_html, bool announce) {
   const char* name = kind == AlertKind::kInfo      ? "info"
                      : kind == AlertKind::kSuccess ? "success"
                      : kind == AlertKind::kWarning ? "warning"
@@ -357,8 +364,7 @@ std::string RenderAlert(AlertKind kind, std::string_view title, std::string_view
   }
   html += "><div class=\"kern-alert__header\"><span class=\"kern-icon kern-icon--";
   html += name;
-  html += "\" aria-hidden=\"true\"></span><span class=\"kern-title\">" + Escape(title) +
-          "</span></div>";
+  html += "\" aria-hidden=\"true\"></span><span class=\"kern-title\">" + Escape(title) + "</span></div>";
   if (!body_html.empty()) {
     html += "<div class=\"kern-alert__body\">";
     html += body_html;
@@ -374,8 +380,7 @@ std::string RenderErrorSummary(Lang lang, const std::vector<FieldError>& errors)
   for (const FieldError& error : errors) {
     list += "<li>";
     if (!error.field.empty()) {
-      list += "<a class=\"kern-link\" href=\"#" + Escape(FieldId(error.field)) + "\">" +
-              Escape(error.message) + "</a>";
+      list += "<a class=\"kern-link\" href=\"#" + Escape(FieldId(error.field)) + "\">" + Escape(error.message) + "</a>";
     } else {
       list += Escape(error.message);
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/crypto.h"
+#include "core/money.h"
 #include "http/context.h"
 #include "http/router.h"
 #include "terminals/terminal_key.h"
@@ -23,22 +24,6 @@ bool MayView(const accounts::User& u) {
   return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin || u.role == Role::kClerk;
 }
 bool MayManage(const accounts::User& u) { return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin; }
-
-// Parses "12,50" / "12.50" / "12" into cents.
-std::optional<int64_t> ParseEuro(std::string text) {
-  text = TrimSpaces(text);
-  std::replace(text.begin(), text.end(), ',', '.');
-  if (text.empty() || text.size() > 12) return std::nullopt;
-  size_t dot = text.find('.');
-  std::string whole = text.substr(0, dot);
-  std::string frac = dot == std::string::npos ? "" : text.substr(dot + 1);
-  if (whole.empty() || frac.size() > 2) return std::nullopt;
-  for (char c : whole + frac) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  while (frac.size() < 2) frac += '0';
-  return std::stoll(whole) * 100 + std::stoll(frac);
-}
 
 std::optional<int64_t> ParseCount(const std::string& text) {
   std::string t = TrimSpaces(text);
@@ -519,7 +504,7 @@ Response PostPackage(Env& env) {
                          p.package_number = v["package_number"];
                          p.kind = v["package_kind"];
                          p.name = v["package_name"];
-                         auto price = ParseEuro(v["price"]);
+                         auto price = ParseEuroAmount(v["price"]);
                          if (!price) return InvalidArgument("price", "price_cents");
                          p.price_cents = *price;
                          p.sale_from = v["sale_from"];
