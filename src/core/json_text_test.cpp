@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 
 namespace passwerk {
@@ -36,6 +38,29 @@ TEST(AppendJsonString, ReplacesInvalidUtf8LikeNlohmann) {
     EXPECT_NE(written.find("\xEF\xBF\xBD"), std::string::npos) << written;
   }
   EXPECT_EQ(Written("a\x80z"), Nlohmann("a\x80z"));
+}
+
+// Random mixes of every kind of character: the same bytes as nlohmann, and text it parses back.
+TEST(AppendJsonString, RandomTextRoundTrips) {
+  const std::string_view pieces[] = {"a",    "Z",    " ", "\"", "\\", "/", "\n",   "\t",   std::string_view("\0", 1),
+                                     "\x1f", "\x7f", "ä", "ß",  "€",  "😀", "\xC3", "\x80", "\xED\xA0\x80"};
+  std::mt19937 random(20261207);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    const int length = static_cast<int>(random() % 12);
+    bool valid = true;
+    for (int k = 0; k < length; ++k) {
+      const size_t index = random() % std::size(pieces);
+      valid = valid && index < 15;
+      text += pieces[index];
+    }
+    const std::string written = Written(text);
+    ASSERT_TRUE(nlohmann::json::accept(written)) << written;
+    if (valid) {
+      EXPECT_EQ(written, Nlohmann(text));
+      EXPECT_EQ(nlohmann::json::parse(written).get<std::string>(), text);
+    }
+  }
 }
 
 }  // namespace
