@@ -4,8 +4,6 @@
 // answer.
 #include "checks/check_service.h"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -18,6 +16,7 @@
 #include "core/crypto.h"
 #include "core/dates.h"
 #include "core/fnv.h"
+#include "core/idle_priority.h"
 #include "core/log.h"
 
 namespace passwerk::checks {
@@ -84,6 +83,7 @@ CheckService::~CheckService() {
     std::lock_guard lock(stop_mutex_);
     stopping_ = true;
   }
+  LeaveIdlePriority(importer_thread_);
   stop_cv_.notify_all();
   writer_thread_.join();
   importer_thread_.join();
@@ -419,8 +419,7 @@ void CheckService::ImporterLoop() {
   // check that is runnable but not woken (it used up its slice) waits for
   // the scheduler's next tick, up to 4 ms: the importer yields between its
   // statements (SpoolImporter) so that it hands the CPU back sooner.
-  sched_param param{};
-  (void)sched_setscheduler(0, SCHED_IDLE, &param);
+  EnterIdlePriority();
   std::unique_lock lock(stop_mutex_);
   while (!stopping_) {
     stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_.load(); });

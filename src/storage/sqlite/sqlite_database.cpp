@@ -9,7 +9,6 @@
 // itself only when the WAL has grown past a backstop (WalCheckpointer).
 #include "storage/sqlite/sqlite_database.h"
 
-#include <sched.h>
 #include <sqlite3.h>
 
 #include <condition_variable>
@@ -19,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/idle_priority.h"
 #include "core/log.h"
 #include "storage/connection_pool.h"
 
@@ -252,6 +252,7 @@ class WalCheckpointer {
       std::lock_guard lock(mutex_);
       stopping_ = true;
     }
+    LeaveIdlePriority(thread_);
     cv_.notify_one();
     thread_.join();
   }
@@ -285,8 +286,7 @@ class WalCheckpointer {
 
   void Loop() {
     // Idle priority: this thread runs when no request needs the CPU.
-    sched_param param{};
-    (void)sched_setscheduler(0, SCHED_IDLE, &param);
+    EnterIdlePriority();
     std::unique_lock lock(mutex_);
     while (true) {
       cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
