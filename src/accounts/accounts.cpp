@@ -120,10 +120,24 @@ std::optional<Role> ParseRole(std::string_view name) {
 }
 
 const std::vector<std::string>& KnownScopes() {
-  static const std::vector<std::string> kScopes = {"users:read",     "users:write",         "audit:read",
-                                                   "cards:write",    "registrations:write", "statistics:read",
-                                                   "terminals:read", "settlement:read",     "settlement:write"};
+  static const std::vector<std::string> kScopes = {"users:read",         "users:write",         "audit:read",
+                                                   "cards:read",         "cards:write",         "schemes:write",
+                                                   "registrations:read", "registrations:write", "statistics:read",
+                                                   "terminals:read",     "settlement:read",     "settlement:write"};
   return kScopes;
+}
+
+bool HasScope(const Actor& actor, std::string_view scope) {
+  if (!actor.via_token) return true;
+  auto holds = [&](std::string_view wanted) {
+    return std::find(actor.scopes.begin(), actor.scopes.end(), wanted) != actor.scopes.end();
+  };
+  if (holds(scope)) return true;
+  constexpr std::string_view kRead = ":read";
+  if (scope.size() > kRead.size() && scope.substr(scope.size() - kRead.size()) == kRead) {
+    return holds(std::string(scope.substr(0, scope.size() - kRead.size())) + ":write");
+  }
+  return false;
 }
 
 AccountService::AccountService(storage::Database& db, const Clock& clock, const crypto::SecretBox& secrets,
@@ -141,10 +155,6 @@ bool AccountService::MayReadAudit(const User& user) {
 namespace {
 bool IsOperator(const Actor& actor) { return !actor.user || actor.user->role == Role::kOperator; }
 
-bool HasScope(const Actor& actor, std::string_view scope) {
-  if (!actor.via_token) return true;
-  return std::find(actor.scopes.begin(), actor.scopes.end(), scope) != actor.scopes.end();
-}
 }  // namespace
 
 Result<std::vector<audit::AuditEntry>> AccountService::ListAudit(const Actor& actor, const audit::AuditFilter& filter) {

@@ -77,6 +77,11 @@ Status AuditAs(storage::Tx& tx, const Clock& clock, const Actor& actor, const st
 // Scopes an API token can carry.
 const std::vector<std::string>& KnownScopes();
 
+// Whether `actor` may act under `scope`: sessions and the command line always
+// (their role decides); an API token only when it holds the scope, where
+// "x:write" includes "x:read" (so a token that may register may also list).
+bool HasScope(const Actor& actor, std::string_view scope);
+
 struct Session {
   std::string token;  // only known right after creation (cookie value)
   std::string csrf_token;

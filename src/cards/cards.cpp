@@ -253,9 +253,7 @@ Status CardService::WriteCards(const std::function<Status(Tx&)>& body) {
 
 Status CardService::MayManage(const accounts::Actor& actor, int64_t municipality_id) const {
   if (!actor.user) return Status::Ok();  // command line
-  if (actor.via_token && std::find(actor.scopes.begin(), actor.scopes.end(), "cards:write") == actor.scopes.end()) {
-    return PermissionDenied("this token may not manage cards");
-  }
+  if (!accounts::HasScope(actor, "cards:write")) return PermissionDenied("this token may not manage cards");
   using accounts::Role;
   if (actor.user->role == Role::kOperator) return Status::Ok();
   if ((actor.user->role == Role::kMunicipalityAdmin || actor.user->role == Role::kClerk) &&
@@ -266,6 +264,7 @@ Status CardService::MayManage(const accounts::Actor& actor, int64_t municipality
 }
 
 Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const NewScheme& input) {
+  if (!accounts::HasScope(actor, "schemes:write")) return PermissionDenied("this token may not create schemes");
   if (actor.user && actor.user->role != accounts::Role::kOperator &&
       !(actor.user->role == accounts::Role::kMunicipalityAdmin &&
         actor.user->municipality_id == input.municipality_id)) {

@@ -17,9 +17,15 @@ bool IsOfficeFor(const accounts::Actor& actor, int64_t municipality_id) {
 }
 
 Status RequireRegistrationsScope(const accounts::Actor& actor) {
-  if (actor.via_token &&
-      std::find(actor.scopes.begin(), actor.scopes.end(), kRegistrationsScope) == actor.scopes.end()) {
+  if (!accounts::HasScope(actor, kRegistrationsScope)) {
     return PermissionDenied("this token may not work with registrations (scope registrations:write)");
+  }
+  return Status::Ok();
+}
+
+Status RequireRegistrationsReadScope(const accounts::Actor& actor) {
+  if (!accounts::HasScope(actor, kRegistrationsReadScope)) {
+    return PermissionDenied("this token may not read registrations or the card stock (scope registrations:read)");
   }
   return Status::Ok();
 }

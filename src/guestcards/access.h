@@ -21,5 +21,9 @@ bool IsLandlord(const accounts::Actor& actor);
 bool IsOfficeFor(const accounts::Actor& actor, int64_t municipality_id);
 // kPermissionDenied for a token without registrations:write.
 Status RequireRegistrationsScope(const accounts::Actor& actor);
+// The scope for reading them, and the card stock (registrations:write includes it).
+inline constexpr const char* kRegistrationsReadScope = "registrations:read";
+// kPermissionDenied for a token without registrations:read (or :write).
+Status RequireRegistrationsReadScope(const accounts::Actor& actor);
 
 }  // namespace passwerk::guestcards

@@ -471,6 +471,7 @@ Result<std::vector<StockCard>> LogisticsService::ListCards(const accounts::Actor
 
 Result<std::vector<StockCard>> LogisticsService::ListCards(const accounts::Actor& actor, int64_t municipality_id,
                                                            const StockFilter& filter) {
+  PW_RETURN_IF_ERROR(RequireRegistrationsReadScope(actor));
   if (IsLandlord(actor) || !IsOfficeFor(actor, municipality_id)) {
     return PermissionDenied("only the municipality's office staff see its cards");
   }

@@ -675,6 +675,7 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
 
 Result<std::vector<RegistrationSummary>> RegistrationService::ListRegistrations(const accounts::Actor& actor,
                                                                                 int limit) {
+  PW_RETURN_IF_ERROR(RequireRegistrationsReadScope(actor));
   limit = std::clamp(limit, 1, 1000);
   std::vector<RegistrationSummary> out;
   Status done = db_.Read([&](Tx& tx) -> Status {

@@ -31,9 +31,7 @@ bool MayRead(const accounts::Actor& actor, int64_t municipality_id) {
   if (!actor.user) return true;
   using accounts::Role;
   const accounts::User& u = *actor.user;
-  if (actor.via_token && std::find(actor.scopes.begin(), actor.scopes.end(), "statistics:read") == actor.scopes.end()) {
-    return false;
-  }
+  if (!accounts::HasScope(actor, "statistics:read")) return false;
   if (u.role == Role::kOperator || u.role == Role::kAuditor) return true;
   return (u.role == Role::kMunicipalityAdmin || u.role == Role::kClerk) && u.municipality_id == municipality_id;
 }

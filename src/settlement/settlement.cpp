@@ -20,15 +20,11 @@ using storage::Rows;
 using storage::Tx;
 using storage::Value;
 
-bool HasScope(const accounts::Actor& actor, std::string_view scope) {
-  return std::find(actor.scopes.begin(), actor.scopes.end(), scope) != actor.scopes.end();
-}
-
 // Roles that may read some municipality's statements at all; to them another
 // municipality's statement is "not found" rather than "forbidden".
 bool MayReadAny(const accounts::Actor& actor) {
   if (!actor.user) return true;
-  if (actor.via_token && !HasScope(actor, kSettlementReadScope) && !HasScope(actor, kSettlementWriteScope)) {
+  if (!accounts::HasScope(actor, kSettlementReadScope)) {
     return false;
   }
   using accounts::Role;
@@ -346,7 +342,7 @@ SettlementService::SettlementService(storage::Database& db, const Clock& clock) 
 
 Status SettlementService::MayRun(const accounts::Actor& actor, int64_t municipality_id) const {
   if (!actor.user) return Status::Ok();
-  if (actor.via_token && !HasScope(actor, kSettlementWriteScope)) {
+  if (!accounts::HasScope(actor, kSettlementWriteScope)) {
     return PermissionDenied("the token lacks the scope settlement:write");
   }
   using accounts::Role;
@@ -359,7 +355,7 @@ Status SettlementService::MayRun(const accounts::Actor& actor, int64_t municipal
 
 Status SettlementService::MayRead(const accounts::Actor& actor, int64_t municipality_id) const {
   if (!actor.user) return Status::Ok();
-  if (actor.via_token && !HasScope(actor, kSettlementReadScope) && !HasScope(actor, kSettlementWriteScope)) {
+  if (!accounts::HasScope(actor, kSettlementReadScope)) {
     return ReadDenied();
   }
   using accounts::Role;

@@ -22,19 +22,26 @@ using storage::Value;
 
 std::string_view TxKindName(TxKind kind) {
   switch (kind) {
-    case TxKind::kUpdate: return "update";
-    case TxKind::kPurchase: return "purchase";
-    case TxKind::kCredit: return "credit";
-    case TxKind::kAcceptance: return "acceptance";
+    case TxKind::kUpdate:
+      return "update";
+    case TxKind::kPurchase:
+      return "purchase";
+    case TxKind::kCredit:
+      return "credit";
+    case TxKind::kAcceptance:
+      return "acceptance";
   }
   return "acceptance";
 }
 
 std::string_view UploadResultName(UploadResult result) {
   switch (result) {
-    case UploadResult::kAccepted: return "accepted";
-    case UploadResult::kDuplicate: return "duplicate";
-    case UploadResult::kRejected: return "rejected";
+    case UploadResult::kAccepted:
+      return "accepted";
+    case UploadResult::kDuplicate:
+      return "duplicate";
+    case UploadResult::kRejected:
+      return "rejected";
   }
   return "rejected";
 }
@@ -62,8 +69,8 @@ class Ledger {
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
     if (wanted.empty()) return Status::Ok();
     guestcards::LinkAccess access{"terminal:" + terminal_.tid, request_id, "terminal:" + terminal_.tid};
-    PW_ASSIGN_OR_RETURN(auto cycles, guestcards::CyclesOf(tx_, clock_, guestcards::LinkPurpose::kRecordTransactions,
-                                                          access, wanted));
+    PW_ASSIGN_OR_RETURN(
+        auto cycles, guestcards::CyclesOf(tx_, clock_, guestcards::LinkPurpose::kRecordTransactions, access, wanted));
     // One round trip per hundred cards for each segment, not one per card.
     std::vector<Value> keys(wanted.begin(), wanted.end());
     PW_RETURN_IF_ERROR(storage::QueryIn(tx_,
@@ -216,8 +223,8 @@ class Ledger {
                  "payment_cents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
                  "ON CONFLICT (tid, booking_number) DO NOTHING",
                  {terminal_.tid, in.booking_number, terminal_.municipality_id, terminal_.provider_id,
-                  in.operator_number, std::string(TxKindName(in.kind)), in.at, FormatIsoDate(in.day),
-                  clock_.NowUnix(), package_id, service_id, method, amount}));
+                  in.operator_number, std::string(TxKindName(in.kind)), in.at, FormatIsoDate(in.day), clock_.NowUnix(),
+                  package_id, service_id, method, amount}));
     if (inserted == 0) {
       out.result = UploadResult::kDuplicate;
       return out;
@@ -249,12 +256,12 @@ class Ledger {
           CardInfo& info = cards_.at(line.card.card_number);
           if (conflict.empty()) PW_RETURN_IF_ERROR(FirstUse(line.card.card_number, info, in.day));
           if (!info.cycle) continue;
-          PW_RETURN_IF_ERROR(Usage(*info.cycle, in, package.rule.id, {}, line.price_cents, from, to,
-                                   int64_t{line.written ? 1 : 0}));
+          PW_RETURN_IF_ERROR(
+              Usage(*info.cycle, in, package.rule.id, {}, line.price_cents, from, to, int64_t{line.written ? 1 : 0}));
           if (!line.written) continue;
           if (in.kind == TxKind::kPurchase) {
-            PW_RETURN_IF_ERROR(AddHolding(*info.cycle, package, NewHolding(package.rule, in.day, line.valid_from,
-                                                                            line.valid_to)));
+            PW_RETURN_IF_ERROR(
+                AddHolding(*info.cycle, package, NewHolding(package.rule, in.day, line.valid_from, line.valid_to)));
           } else {
             PW_RETURN_IF_ERROR(CreditHolding(*info.cycle, package));
           }
@@ -387,9 +394,9 @@ class Ledger {
   Status FirstUse(const std::string& card_number, CardInfo& info, const Date& day) {
     if (info.cycle && info.card_type != "3.0" && (!info.first_use || day < *info.first_use)) {
       info.first_use = day;
-      PW_RETURN_IF_ERROR(tx_.Exec("UPDATE card_usage.cycles SET first_use = $1 WHERE cycle_id = $2",
-                                  {FormatIsoDate(day), *info.cycle})
-                             .status());
+      PW_RETURN_IF_ERROR(
+          tx_.Exec("UPDATE card_usage.cycles SET first_use = $1 WHERE cycle_id = $2", {FormatIsoDate(day), *info.cycle})
+              .status());
     }
     if (info.in_logistics && (!info.card_first_use || day < *info.card_first_use)) {
       info.card_first_use = day;
@@ -404,10 +411,11 @@ class Ledger {
   Status Usage(const std::string& cycle, const TransactionInput& in, const Value& package_id, const Value& service_id,
                const Value& price, const Value& from, const Value& to, const Value& written) {
     return tx_
-        .Exec("INSERT INTO card_usage.transactions (cycle_id, kind, occurred_at, tid, package_id, service_id, "
-              "price_cents, valid_from, valid_to, written) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-              {cycle, std::string(TxKindName(in.kind)), in.at, terminal_.tid, package_id, service_id, price, from, to,
-               written})
+        .Exec(
+            "INSERT INTO card_usage.transactions (cycle_id, kind, occurred_at, tid, package_id, service_id, "
+            "price_cents, valid_from, valid_to, written) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            {cycle, std::string(TxKindName(in.kind)), in.at, terminal_.tid, package_id, service_id, price, from, to,
+             written})
         .status();
   }
 
@@ -443,12 +451,12 @@ class Ledger {
 
   Status AddHolding(const std::string& cycle, const Package& package, const Holding& h) {
     PW_ASSIGN_OR_RETURN(std::vector<HeldPackage> * held, Holdings(cycle));
-    PW_ASSIGN_OR_RETURN(Row row, tx_.QueryOne("INSERT INTO card_usage.holdings (cycle_id, package_id, state, "
-                                              "valid_from, valid_to, points_left, used_days, uses) VALUES ($1, $2, "
-                                              "'active', $3, $4, $5, $6, $7) RETURNING id",
-                                              {cycle, package.rule.id, FormatIsoDate(h.valid_from),
-                                               FormatIsoDate(h.valid_to), h.points_left, FormatDays(h.used_days),
-                                               h.uses}));
+    PW_ASSIGN_OR_RETURN(Row row,
+                        tx_.QueryOne("INSERT INTO card_usage.holdings (cycle_id, package_id, state, "
+                                     "valid_from, valid_to, points_left, used_days, uses) VALUES ($1, $2, "
+                                     "'active', $3, $4, $5, $6, $7) RETURNING id",
+                                     {cycle, package.rule.id, FormatIsoDate(h.valid_from), FormatIsoDate(h.valid_to),
+                                      h.points_left, FormatDays(h.used_days), h.uses}));
     held->push_back({row.Int(0), package.rule.package_number, "active", h});
     return Status::Ok();
   }
@@ -549,8 +557,8 @@ Result<std::vector<UploadOutcome>> TransactionService::Upload(const TerminalSess
   return outcomes;
 }
 
-Result<AcceptanceAnswer> TransactionService::Accept(const TerminalSession& terminal,
-                                                    const AcceptanceRequest& request, const std::string& request_id) {
+Result<AcceptanceAnswer> TransactionService::Accept(const TerminalSession& terminal, const AcceptanceRequest& request,
+                                                    const std::string& request_id) {
   AcceptanceAnswer answer;
   Date day = *ParseIsoDate(std::string_view(request.at).substr(0, 10));
   if (request.card.municipality_number != terminal.municipality_number) {
@@ -630,12 +638,8 @@ Result<int64_t> TransactionService::LastBookingNumber(const std::string& tid) {
 namespace {
 Status MaySeeTerminalData(const accounts::Actor& actor) {
   if (!actor.user) return Status::Ok();
-  if (actor.via_token) {
-    if (std::find(actor.scopes.begin(), actor.scopes.end(), "terminals:read") == actor.scopes.end()) {
-      return PermissionDenied("the token lacks the scope terminals:read");
-    }
-    return Status::Ok();
-  }
+  // A token reaches no more than its owner's session: the scope and the role.
+  if (!accounts::HasScope(actor, "terminals:read")) return PermissionDenied("the token lacks the scope terminals:read");
   using accounts::Role;
   Role r = actor.user->role;
   if (r == Role::kOperator || r == Role::kMunicipalityAdmin || r == Role::kClerk || r == Role::kAuditor) {
@@ -677,16 +681,28 @@ Result<std::vector<AcceptanceConflict>> TransactionService::Conflicts(const acco
   limit = std::clamp(limit, 1, 1000);
   std::vector<AcceptanceConflict> out;
   Status status = db_.Read([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT m.id, m.card_number, m.at, m.kind, m.detail, c.municipality_id "
-                                            "FROM logistics.misuse_log m LEFT JOIN logistics.cards c ON "
-                                            "c.card_number = m.card_number ORDER BY m.id DESC LIMIT $1",
+    // A conflict belongs to the municipality of the terminal that booked it
+    // (its detail names the terminal), not to that of the card: another
+    // municipality's card used at our terminal is ours to see, and our card at
+    // theirs is not.
+    std::map<std::string, int64_t> municipality_of_terminal;
+    PW_ASSIGN_OR_RETURN(Rows terminals, tx.Query("SELECT t.tid, p.municipality_id FROM core.terminals t JOIN "
+                                                 "core.providers p ON p.id = t.provider_id"));
+    for (const Row& t : terminals) municipality_of_terminal[t.Text(0)] = t.Int(1);
+    const bool sees_all = !actor.user || actor.user->role == accounts::Role::kOperator;
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT id, card_number, at, kind, detail FROM logistics.misuse_log "
+                                            "ORDER BY id DESC LIMIT $1",
                                             {int64_t{limit}}));
     for (const Row& r : rows) {
-      if (actor.user && actor.user->role != accounts::Role::kOperator &&
-          (r.IsNull(5) || actor.user->municipality_id != r.Int(5))) {
-        continue;
+      json detail = json::parse(r.Text(4), nullptr, false);
+      if (!sees_all) {
+        const std::string tid = detail.is_object() && detail.contains("tid") && detail["tid"].is_string()
+                                    ? detail["tid"].get<std::string>()
+                                    : std::string();
+        auto terminal = municipality_of_terminal.find(tid);
+        if (terminal == municipality_of_terminal.end() || actor.user->municipality_id != terminal->second) continue;
       }
-      out.push_back({r.Int(0), r.Text(1), r.Int(2), r.Text(3), json::parse(r.Text(4), nullptr, false)});
+      out.push_back({r.Int(0), r.Text(1), r.Int(2), r.Text(3), std::move(detail)});
     }
     return Status::Ok();
   });

@@ -73,8 +73,7 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
     ASSERT_TRUE(user.ok());
     landlord_.id = "user:" + std::to_string(user->id);
     landlord_.user = *user;
-    guestcards::NewAccommodation acc{municipality_, user->id, "4711", "Haus", "Strandstraße 1", "23746",
-                                     "Kellenhusen"};
+    guestcards::NewAccommodation acc{municipality_, user->id, "4711", "Haus", "Strandstraße 1", "23746", "Kellenhusen"};
     auto accommodation = registrations_->CreateAccommodation(cli_, acc);
     ASSERT_TRUE(accommodation.ok());
     accommodation_ = accommodation->public_id;
@@ -92,8 +91,8 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
       ASSERT_TRUE(created.ok()) << created.status().ToString();
     }
     key_ = GenerateTerminalKey();
-    ASSERT_TRUE(terminals_->RegisterTerminal(cli_, {"T-BAD-01", "100200", "stationary", "Kasse", key_.public_key, {"7"}})
-                    .ok());
+    ASSERT_TRUE(
+        terminals_->RegisterTerminal(cli_, {"T-BAD-01", "100200", "stationary", "Kasse", key_.public_key, {"7"}}).ok());
     auto session = LogIn("T-BAD-01", key_.private_key);
     ASSERT_TRUE(session.ok()) << session.status().ToString();
     terminal_ = session->terminal;
@@ -108,18 +107,21 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
   }
 
   static json Guest() {
-    return {{"family_name", "Zauberlehrling"},
-            {"given_name", "Erika"},
-            {"birth_date", "1980-05-01"},
-            {"nationality", "DE"},
-            {"gender", "f"},
-            {"address", {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"}, {"country", "DE"}}},
-            {"card", true}};
+    return {
+        {"family_name", "Zauberlehrling"},
+        {"given_name", "Erika"},
+        {"birth_date", "1980-05-01"},
+        {"nationality", "DE"},
+        {"gender", "f"},
+        {"address", {{"street", "Hauptstraße 5"}, {"postal_code", "91052"}, {"city", "Erlangen"}, {"country", "DE"}}},
+        {"card", true}};
   }
 
   // One registration, 2026-11-18 to 2026-11-25, two guest cards.
   std::vector<std::string> RegisterGuests() {
-    json body = {{"accommodation_id", accommodation_}, {"arrival", "2026-11-18"}, {"departure", "2026-11-25"},
+    json body = {{"accommodation_id", accommodation_},
+                 {"arrival", "2026-11-18"},
+                 {"departure", "2026-11-25"},
                  {"guests", json::array({Guest(), Guest()})}};
     return Register(body);
   }
@@ -147,8 +149,12 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
                        const std::string& at = "2026-11-18T10:00:00") {
     json line = Card(card);
     line.update({{"position", 1}, {"package_number", package}, {"price_cents", price}, {"written", true}});
-    return {{"booking_number", booking}, {"at", at},           {"vu_number", "100200"},
-            {"operator", "7"},           {"kind", "purchase"}, {"sales", json::array({line})},
+    return {{"booking_number", booking},
+            {"at", at},
+            {"vu_number", "100200"},
+            {"operator", "7"},
+            {"kind", "purchase"},
+            {"sales", json::array({line})},
             {"payment", {{"method", "cash"}, {"amount_cents", price}}}};
   }
 
@@ -156,8 +162,8 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
                          const std::string& package, const std::string& at) {
     json c = Card(card);
     c.update({{"service_number", service}, {"package_number", package}});
-    return {{"booking_number", booking}, {"at", at},             {"vu_number", "100200"},
-            {"operator", "7"},           {"kind", "acceptance"}, {"consumption", c}};
+    return {{"booking_number", booking}, {"at", at},        {"vu_number", "100200"}, {"operator", "7"},
+            {"kind", "acceptance"},      {"consumption", c}};
   }
 
   // A vector, not a json: `json{object}` would copy the object instead of making a list.
@@ -170,8 +176,8 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
     return out.ok() ? *out : std::vector<UploadOutcome>{};
   }
 
-  AcceptanceAnswer Accept(int64_t booking, const std::string& card, const std::string& service,
-                          const std::string& at, const std::string& package = "") {
+  AcceptanceAnswer Accept(int64_t booking, const std::string& card, const std::string& service, const std::string& at,
+                          const std::string& package = "") {
     AcceptanceRequest r;
     r.booking_number = booking;
     r.at = at;
@@ -206,8 +212,8 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
                         for (size_t i = 0; i < row.size(); ++i) {
                           if (row.IsNull(i)) continue;
                           const auto& v = row.at(i);
-                          line += std::holds_alternative<int64_t>(v) ? std::to_string(std::get<int64_t>(v))
-                                                                       : row.Text(i);
+                          line +=
+                              std::holds_alternative<int64_t>(v) ? std::to_string(std::get<int64_t>(v)) : row.Text(i);
                           line += '|';
                         }
                         out.push_back(line);
@@ -240,7 +246,8 @@ TEST_P(TerminalTest, LoginNeedsTheKeyAndAFreshChallenge) {
   ASSERT_TRUE(challenge.ok());
   std::string message = LoginMessage("T-BAD-01", *challenge);
   TerminalKeyPair other = GenerateTerminalKey();
-  auto wrong = terminals_->Login("T-BAD-01", *challenge, crypto::Base64Encode(*SignMessage(other.private_key, message)));
+  auto wrong =
+      terminals_->Login("T-BAD-01", *challenge, crypto::Base64Encode(*SignMessage(other.private_key, message)));
   EXPECT_EQ(wrong.status().code(), ErrorCode::kUnauthenticated);
   // The failed attempt spent the challenge: the right signature is now too late.
   std::string good = crypto::Base64Encode(*SignMessage(key_.private_key, message));
@@ -256,22 +263,25 @@ TEST_P(TerminalTest, LoginNeedsTheKeyAndAFreshChallenge) {
   // A challenge for another TID does not log this one in; unknown TIDs fail alike.
   challenge = terminals_->Challenge("T-UNKNOWN");
   ASSERT_TRUE(challenge.ok());
-  EXPECT_EQ(terminals_->Login("T-BAD-01", *challenge,
-                              crypto::Base64Encode(*SignMessage(key_.private_key, LoginMessage("T-BAD-01", *challenge))))
+  EXPECT_EQ(terminals_
+                ->Login("T-BAD-01", *challenge,
+                        crypto::Base64Encode(*SignMessage(key_.private_key, LoginMessage("T-BAD-01", *challenge))))
                 .status()
                 .code(),
             ErrorCode::kUnauthenticated);
   challenge = terminals_->Challenge("T-UNKNOWN");
-  EXPECT_EQ(terminals_->Login("T-UNKNOWN", *challenge,
-                              crypto::Base64Encode(*SignMessage(key_.private_key, LoginMessage("T-UNKNOWN", *challenge))))
+  EXPECT_EQ(terminals_
+                ->Login("T-UNKNOWN", *challenge,
+                        crypto::Base64Encode(*SignMessage(key_.private_key, LoginMessage("T-UNKNOWN", *challenge))))
                 .status()
                 .code(),
             ErrorCode::kUnauthenticated);
   // Challenges expire.
   challenge = terminals_->Challenge("T-BAD-01");
   clock_.Advance(61);
-  EXPECT_EQ(terminals_->Login("T-BAD-01", *challenge,
-                              crypto::Base64Encode(*SignMessage(key_.private_key, LoginMessage("T-BAD-01", *challenge))))
+  EXPECT_EQ(terminals_
+                ->Login("T-BAD-01", *challenge,
+                        crypto::Base64Encode(*SignMessage(key_.private_key, LoginMessage("T-BAD-01", *challenge))))
                 .status()
                 .code(),
             ErrorCode::kUnauthenticated);
@@ -282,8 +292,9 @@ TEST_P(TerminalTest, LoginNeedsTheKeyAndAFreshChallenge) {
 }
 
 TEST_P(TerminalTest, TakesEveryTransactionExactlyOnce) {
-  std::vector<json> batch = {Purchase(1, cards_[0], "9001", 2900), Acceptance(2, cards_[0], "201", "9001", "2026-11-18T11:00:00"),
-                Acceptance(3, cards_[1], "301", "9000", "2026-11-18T11:05:00")};
+  std::vector<json> batch = {Purchase(1, cards_[0], "9001", 2900),
+                             Acceptance(2, cards_[0], "201", "9001", "2026-11-18T11:00:00"),
+                             Acceptance(3, cards_[1], "301", "9000", "2026-11-18T11:05:00")};
   auto first = Upload(batch);
   ASSERT_EQ(first.size(), 3u);
   for (const auto& o : first) {
@@ -364,9 +375,17 @@ TEST_P(TerminalTest, RejectsBadTransactionsAndKeepsTheGoodOnes) {
   auto out = Upload({bad_amount, other_vu, no_package, base_sold, extra_field, wrong_cover, other_town, bad_time,
                      future, two_credit_lines, stranger, good});
   ASSERT_EQ(out.size(), 12u);
-  std::vector<std::string> expected_fields = {"payment.amount_cents", "vu_number", "sales[0].package_number",
-                                              "sales[0].package_number", "sales", "consumption.package_number",
-                                              "sales[0].municipality_number", "at", "at", "sales", "operator"};
+  std::vector<std::string> expected_fields = {"payment.amount_cents",
+                                              "vu_number",
+                                              "sales[0].package_number",
+                                              "sales[0].package_number",
+                                              "sales",
+                                              "consumption.package_number",
+                                              "sales[0].municipality_number",
+                                              "at",
+                                              "at",
+                                              "sales",
+                                              "operator"};
   for (size_t i = 0; i < expected_fields.size(); ++i) {
     EXPECT_EQ(out[i].result, UploadResult::kRejected) << i;
     EXPECT_EQ(out[i].reason.rfind(expected_fields[i] + ":", 0), 0u) << i << ": " << out[i].reason;
@@ -384,10 +403,12 @@ TEST_P(TerminalTest, ABatchThatIsNoBatchIsRefusedWhole) {
   json one = Purchase(1, "103000000011", "9002", 800);
   EXPECT_EQ(parse({{"protocol", 2}, {"transactions", json::array({one})}}).field(), "protocol");
   EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array()}}).field(), "transactions");
-  EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array({one, one})}}).field(), "transactions[1].booking_number");
+  EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array({one, one})}}).field(),
+            "transactions[1].booking_number");
   json unnumbered = one;
   unnumbered.erase("booking_number");
-  EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array({one, unnumbered})}}).field(), "transactions[1].booking_number");
+  EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array({one, unnumbered})}}).field(),
+            "transactions[1].booking_number");
   json huge = one;
   huge["booking_number"] = 18446744073709551615ull;
   EXPECT_EQ(parse({{"protocol", 1}, {"transactions", json::array({huge})}}).field(), "transactions[0].booking_number");
@@ -471,6 +492,65 @@ TEST_P(TerminalTest, OfflineDoubleUseIsRecordedAndReported) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions WHERE booking_number = 6"), 1);
 }
 
+// A conflict is the business of the municipality whose terminal booked it, not
+// of the card's: an administrator sees the bookings of their own terminals only.
+TEST_P(TerminalTest, ConflictsBelongToTheTerminalsMunicipality) {
+  auto other = accounts_->CreateMunicipality(cli_, "01055099", "Nachbardorf");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(catalogue_->CreateProvider(cli_, other->id, "200100", "Fähre").ok());
+  ASSERT_TRUE(terminals_
+                  ->RegisterTerminal(
+                      cli_, {"T-FAEHRE-1", "200100", "stationary", "Fähre", GenerateTerminalKey().public_key, {"7"}})
+                  .ok());
+  auto admin_of = [&](const std::string& username, int64_t municipality_id) {
+    accounts::NewUser user;
+    user.username = username;
+    user.display_name = username;
+    user.role = accounts::Role::kMunicipalityAdmin;
+    user.municipality_id = municipality_id;
+    user.password = "a-long-enough-password";
+    auto created = accounts_->CreateUser(cli_, user);
+    EXPECT_TRUE(created.ok());
+    accounts::Actor actor;
+    actor.id = "user:" + std::to_string(created->id);
+    actor.user = *created;
+    return actor;
+  };
+  const accounts::Actor ours = admin_of("admin.kellenhusen", municipality_);
+  const accounts::Actor theirs = admin_of("admin.nachbardorf", other->id);
+  // Our card, double-used: once at our terminal, once at the neighbour's.
+  for (const char* tid : {"T-BAD-01", "T-FAEHRE-1"}) {
+    ASSERT_TRUE(test_db_->db()
+                    .Write([&](Tx& tx) {
+                      return tx
+                          .Exec(
+                              "INSERT INTO logistics.misuse_log (card_number, at, kind, detail) VALUES ($1, $2, "
+                              "'package_used_up', $3)",
+                              {cards_[1], clock_.NowUnix(), json{{"tid", tid}, {"booking_number", 1}}.dump()})
+                          .status();
+                    })
+                    .ok());
+  }
+  auto seen_by = [&](const accounts::Actor& actor) {
+    std::vector<std::string> tids;
+    auto conflicts = transactions_->Conflicts(actor, 10);
+    EXPECT_TRUE(conflicts.ok()) << conflicts.status().ToString();
+    if (conflicts.ok()) {
+      for (const auto& c : *conflicts) tids.push_back(c.detail["tid"].get<std::string>());
+    }
+    return tids;
+  };
+  EXPECT_EQ(seen_by(ours), std::vector<std::string>{"T-BAD-01"});
+  EXPECT_EQ(seen_by(theirs), std::vector<std::string>{"T-FAEHRE-1"});
+  EXPECT_EQ(seen_by(cli_).size(), 2u);
+  // A landlord's token with terminals:read sees nothing a landlord's session could not.
+  accounts::Actor landlord_token = landlord_;
+  landlord_token.via_token = true;
+  landlord_token.scopes = {"terminals:read"};
+  EXPECT_EQ(transactions_->Conflicts(landlord_token, 10).status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(transactions_->Totals(landlord_token, "T-BAD-01").status().code(), ErrorCode::kPermissionDenied);
+}
+
 TEST_P(TerminalTest, CreditTakesThePackageBack) {
   ASSERT_EQ(Upload({Purchase(1, cards_[0], "9002", 800)})[0].result, UploadResult::kAccepted);
   json credit = Purchase(2, cards_[0], "9002", 800);
@@ -497,8 +577,8 @@ TEST_P(TerminalTest, AnnualCardsKeepNoAcceptanceRecords) {
 
 TEST_P(TerminalTest, ACardHandedOutBeforeItsStayCountsItsDaysFromTheFirstUse) {
   // A stock card given to a guest at the desk before the landlord registers the stay (001 §4.3).
-  const std::string body = std::to_string(Count("SELECT scheme_code FROM core.schemes WHERE kind = 'guest_card'")) +
-                           "00000077";
+  const std::string body =
+      std::to_string(Count("SELECT scheme_code FROM core.schemes WHERE kind = 'guest_card'")) + "00000077";
   const std::string number = body + std::to_string(cards::LuhnDigit(body));
   guestcards::LogisticsService logistics(test_db_->db(), clock_);
   std::vector<guestcards::ProductionProblem> problems;
@@ -539,7 +619,9 @@ TEST_P(TerminalTest, ACardHandedOutBeforeItsStayCountsItsDaysFromTheFirstUse) {
   // The registration brings the stay: from now on it counts, not the 28 days.
   json guest = Guest();
   guest["card_barcode"] = sticker;
-  json late = {{"accommodation_id", accommodation_}, {"arrival", "2026-12-15"}, {"departure", "2026-12-22"},
+  json late = {{"accommodation_id", accommodation_},
+               {"arrival", "2026-12-15"},
+               {"departure", "2026-12-22"},
                {"guests", json::array({guest})}};
   ASSERT_EQ(Register(late), std::vector<std::string>{number});
   AcceptanceAnswer stay = Accept(6, number, "301", "2026-12-20T09:00:00");
@@ -569,9 +651,10 @@ TEST_P(TerminalTest, CatalogueRulesAreChecked) {
 }
 
 TEST_P(TerminalTest, RetentionTakesTheTransactionsIntoHistoryByDayOnly) {
-  ASSERT_EQ(Upload({Purchase(1, cards_[0], "9001", 2900),
-                    Acceptance(2, cards_[0], "201", "9001", "2026-11-18T11:00:00")})[1].result,
-            UploadResult::kAccepted);
+  ASSERT_EQ(
+      Upload({Purchase(1, cards_[0], "9001", 2900), Acceptance(2, cards_[0], "201", "9001", "2026-11-18T11:00:00")})[1]
+          .result,
+      UploadResult::kAccepted);
   auto report = guestcards::RunRetention(test_db_->db(), clock_, cli_, *ParseIsoDate("2026-12-10"), false);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->cycles_historised, 2);

@@ -19,7 +19,11 @@ const casesDir = new URL('../api/', import.meta.url).pathname;
 // Tokens by variable name: [demo user, scopes]. Made before a file's first
 // case if the file uses the variable (each costs a run of the binary).
 const TOKENS = {
-  operator_token: ['operator', 'users:read,users:write,audit:read,cards:write'],
+  operator_token: ['operator', 'users:read,users:write,audit:read,cards:write,schemes:write'],
+  // Tokens that must reach no more than their scopes and their owner's role allow.
+  operator_reader_token: ['operator', 'users:read,audit:read'],
+  clerk_users_token: ['clerk', 'users:read'],
+  landlord_terminals_token: ['landlord', 'terminals:read'],
   reader_token: ['auditor', 'users:read'],
   admin_token: ['admin', 'users:read,users:write,audit:read'],
   clerk_token: ['clerk', 'registrations:write'],
