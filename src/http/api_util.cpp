@@ -70,7 +70,10 @@ Status ReadInt(const nlohmann::json& body, const char* field, bool required, int
   if (it == body.end() || it->is_null()) {
     return required ? InvalidArgument(std::string(field) + " must be an integer", field) : Status::Ok();
   }
-  if (!it->is_number_integer()) return InvalidArgument(std::string(field) + " must be an integer", field);
+  // An unsigned number beyond int64 would wrap to a negative one.
+  if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > INT64_MAX)) {
+    return InvalidArgument(std::string(field) + " must be an integer", field);
+  }
   out = it->get<int64_t>();
   return Status::Ok();
 }

@@ -101,14 +101,6 @@ TEST(SettlementSplitTest, PeriodsAreCalendarMonths) {
   }
 }
 
-TEST(SettlementReportTest, EurosHaveADecimalComma) {
-  EXPECT_EQ(EuroCsv(0), "0,00");
-  EXPECT_EQ(EuroCsv(5), "0,05");
-  EXPECT_EQ(EuroCsv(-5), "-0,05");
-  EXPECT_EQ(EuroCsv(123456), "1234,56");
-  EXPECT_EQ(EuroCsv(INT64_MIN), "-92233720368547758,08");
-}
-
 // ---------------------------------------------------------------- on every backend
 
 const std::vector<Segment> kSegments = {Segment::kCore,      Segment::kAudit,     Segment::kCardLink,
