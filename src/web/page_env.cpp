@@ -208,10 +208,7 @@ std::string ShowIsoDate(const std::string& iso, Lang lang) {
   return date ? ShowDate(*date, lang) : iso;
 }
 
-std::string Euro(int64_t cents, Lang lang) {
-  return lang == Lang::kDe ? FormatCentsGrouped(cents, ',', '.', "-") + " €"
-                           : FormatCentsGrouped(cents, '.', ',', "-") + " €";
-}
+std::string Euro(int64_t cents, Lang lang) { return FormatCents(cents, lang == Lang::kDe ? ',' : '.') + " €"; }
 
 std::map<int64_t, std::string> MunicipalityNames(AppContext& app) {
   std::map<int64_t, std::string> names;

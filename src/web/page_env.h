@@ -94,7 +94,8 @@ std::string SectionStart(const std::string& id, std::string_view title);
 // the ISO form is shown as given when it does not parse.
 std::string ShowDate(const Date& date, Lang lang);
 std::string ShowIsoDate(const std::string& iso, Lang lang);
-// An amount of cents as "1.234,50 €" (German) or "1,234.50 €" (English).
+// An amount of cents as "1234,50 €" (German) or "1234.50 €" (English): without
+// grouping, so that it reads back as it would be typed into an amount field.
 std::string Euro(int64_t cents, Lang lang);
 // The names of all municipalities by id (for tables that show ids' names).
 std::map<int64_t, std::string> MunicipalityNames(AppContext& app);

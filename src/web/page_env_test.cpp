@@ -9,25 +9,25 @@
 namespace passwerk::web {
 namespace {
 
-TEST(PageEnvTest, EuroGroupsThousandsPerLanguage) {
+TEST(PageEnvTest, EuroWritesTheDecimalSeparatorOfTheLanguage) {
   EXPECT_EQ(Euro(0, Lang::kDe), "0,00 €");
   EXPECT_EQ(Euro(5, Lang::kDe), "0,05 €");
   EXPECT_EQ(Euro(1950, Lang::kDe), "19,50 €");
   EXPECT_EQ(Euro(99999, Lang::kDe), "999,99 €");
-  EXPECT_EQ(Euro(123450, Lang::kDe), "1.234,50 €");
-  EXPECT_EQ(Euro(123456789, Lang::kDe), "1.234.567,89 €");
+  EXPECT_EQ(Euro(123450, Lang::kDe), "1234,50 €");
+  EXPECT_EQ(Euro(123456789, Lang::kDe), "1234567,89 €");
   EXPECT_EQ(Euro(1950, Lang::kEn), "19.50 €");
-  EXPECT_EQ(Euro(123450, Lang::kEn), "1,234.50 €");
-  EXPECT_EQ(Euro(100000000, Lang::kEn), "1,000,000.00 €");
+  EXPECT_EQ(Euro(123450, Lang::kEn), "1234.50 €");
+  EXPECT_EQ(Euro(100000000, Lang::kEn), "1000000.00 €");
 }
 
 TEST(PageEnvTest, EuroNegativeAmounts) {
   EXPECT_EQ(Euro(-1, Lang::kDe), "-0,01 €");
   EXPECT_EQ(Euro(-1950, Lang::kDe), "-19,50 €");
-  EXPECT_EQ(Euro(-123450, Lang::kEn), "-1,234.50 €");
+  EXPECT_EQ(Euro(-123450, Lang::kEn), "-1234.50 €");
   // The magnitude of the smallest int64 does not fit an int64.
-  EXPECT_EQ(Euro(std::numeric_limits<int64_t>::min(), Lang::kEn), "-92,233,720,368,547,758.08 €");
-  EXPECT_EQ(Euro(std::numeric_limits<int64_t>::max(), Lang::kDe), "92.233.720.368.547.758,07 €");
+  EXPECT_EQ(Euro(std::numeric_limits<int64_t>::min(), Lang::kEn), "-92233720368547758.08 €");
+  EXPECT_EQ(Euro(std::numeric_limits<int64_t>::max(), Lang::kDe), "92233720368547758,07 €");
 }
 
 TEST(PageEnvTest, DatesAsTheReaderWritesThem) {
