@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "accounts/testing/actors.h"
 #include "cards/cards.h"
 #include "core/crypto.h"
 #include "storage/testing/backends.h"
@@ -62,19 +63,7 @@ class PartnerServiceTest : public ::testing::TestWithParam<storage::testing::Bac
   }
 
   accounts::Actor User(const std::string& username, accounts::Role role, int64_t municipality_id) {
-    accounts::NewUser user;
-    user.username = username;
-    user.display_name = username;
-    user.role = role;
-    user.municipality_id = municipality_id;
-    user.password = "a-long-enough-password";
-    auto created = accounts_->CreateUser(cli_, user);
-    accounts::Actor actor;
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    if (!created.ok()) return actor;
-    actor.id = "user:" + std::to_string(created->id);
-    actor.user = *created;
-    return actor;
+    return accounts::testing::CreateStaff(*accounts_, cli_, username, role, municipality_id);
   }
 
   std::vector<std::string> Column(const std::string& sql) {

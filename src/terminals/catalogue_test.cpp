@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "accounts/accounts.h"
+#include "accounts/testing/actors.h"
 #include "audit/audit_log.h"
 #include "storage/testing/backends.h"
 
@@ -138,18 +139,6 @@ TEST(CatalogueValidationTest, IsDigitsCountsDigitsOnly) {
   EXPECT_FALSE(IsDigits("١", 1, 8)) << "an Arabic-Indic digit is no digit here";
 }
 
-accounts::Actor StaffActor(int64_t id, Role role, std::optional<int64_t> municipality_id, bool via_token = false) {
-  accounts::Actor actor;
-  actor.id = (via_token ? "token:" : "user:") + std::to_string(id);
-  accounts::User user;
-  user.id = id;
-  user.role = role;
-  user.municipality_id = municipality_id;
-  actor.user = user;
-  actor.via_token = via_token;
-  return actor;
-}
-
 class CatalogueTest : public ::testing::TestWithParam<storage::testing::Backend> {
  protected:
   void SetUp() override {
@@ -190,12 +179,17 @@ class CatalogueTest : public ::testing::TestWithParam<storage::testing::Backend>
 
 TEST_P(CatalogueTest, OperatorsAndTheMunicipalitysAdminsManageNeverTokens) {
   EXPECT_TRUE(catalogue_->MayManage(cli_, municipality_).ok()) << "the command line";
-  EXPECT_TRUE(catalogue_->MayManage(StaffActor(1, Role::kOperator, std::nullopt), municipality_).ok());
-  EXPECT_TRUE(catalogue_->MayManage(StaffActor(2, Role::kMunicipalityAdmin, municipality_), municipality_).ok());
+  EXPECT_TRUE(
+      catalogue_->MayManage(accounts::testing::InMemoryStaff(1, Role::kOperator, std::nullopt), municipality_).ok());
+  EXPECT_TRUE(
+      catalogue_->MayManage(accounts::testing::InMemoryStaff(2, Role::kMunicipalityAdmin, municipality_), municipality_)
+          .ok());
   for (const accounts::Actor& denied :
-       {StaffActor(2, Role::kMunicipalityAdmin, other_), StaffActor(3, Role::kClerk, municipality_),
-        StaffActor(4, Role::kAuditor, std::nullopt), StaffActor(1, Role::kOperator, std::nullopt, true),
-        StaffActor(2, Role::kMunicipalityAdmin, municipality_, true)}) {
+       {accounts::testing::InMemoryStaff(2, Role::kMunicipalityAdmin, other_),
+        accounts::testing::InMemoryStaff(3, Role::kClerk, municipality_),
+        accounts::testing::InMemoryStaff(4, Role::kAuditor, std::nullopt),
+        accounts::testing::InMemoryStaff(1, Role::kOperator, std::nullopt, true),
+        accounts::testing::InMemoryStaff(2, Role::kMunicipalityAdmin, municipality_, true)}) {
     EXPECT_EQ(catalogue_->MayManage(denied, municipality_).code(), ErrorCode::kPermissionDenied) << denied.id;
     EXPECT_EQ(catalogue_->CreateProvider(denied, municipality_, "100900", "X").status().code(),
               ErrorCode::kPermissionDenied)
@@ -280,11 +274,16 @@ TEST_P(CatalogueTest, PackagesReferToServicesAndProvidersOfTheMunicipality) {
 
 TEST_P(CatalogueTest, StaffReadOnlyTheirMunicipalitysCatalogue) {
   Services();
-  EXPECT_TRUE(catalogue_->Snapshot(StaffActor(3, Role::kClerk, municipality_), municipality_).ok());
-  EXPECT_TRUE(catalogue_->Snapshot(StaffActor(1, Role::kOperator, std::nullopt), municipality_).ok());
-  EXPECT_EQ(catalogue_->Snapshot(StaffActor(3, Role::kClerk, other_), municipality_).status().code(),
-            ErrorCode::kPermissionDenied);
-  EXPECT_EQ(catalogue_->Snapshot(StaffActor(4, Role::kAuditor, std::nullopt), municipality_).status().code(),
+  EXPECT_TRUE(
+      catalogue_->Snapshot(accounts::testing::InMemoryStaff(3, Role::kClerk, municipality_), municipality_).ok());
+  EXPECT_TRUE(
+      catalogue_->Snapshot(accounts::testing::InMemoryStaff(1, Role::kOperator, std::nullopt), municipality_).ok());
+  EXPECT_EQ(
+      catalogue_->Snapshot(accounts::testing::InMemoryStaff(3, Role::kClerk, other_), municipality_).status().code(),
+      ErrorCode::kPermissionDenied);
+  EXPECT_EQ(catalogue_->Snapshot(accounts::testing::InMemoryStaff(4, Role::kAuditor, std::nullopt), municipality_)
+                .status()
+                .code(),
             ErrorCode::kPermissionDenied);
 }
 

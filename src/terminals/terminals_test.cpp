@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "accounts/accounts.h"
+#include "accounts/testing/actors.h"
 #include "audit/audit_log.h"
 #include "core/crypto.h"
 #include "storage/testing/backends.h"
@@ -17,19 +18,6 @@ namespace passwerk::terminals {
 namespace {
 
 using accounts::Role;
-
-accounts::Actor StaffActor(int64_t id, Role role, std::optional<int64_t> municipality_id, bool via_token = false) {
-  accounts::Actor actor;
-  actor.id = (via_token ? "token:" : "user:") + std::to_string(id);
-  accounts::User user;
-  user.id = id;
-  user.username = "staff" + std::to_string(id);
-  user.role = role;
-  user.municipality_id = municipality_id;
-  actor.user = user;
-  actor.via_token = via_token;
-  return actor;
-}
 
 class TerminalServiceTest : public ::testing::TestWithParam<storage::testing::Backend> {
  protected:
@@ -154,12 +142,13 @@ TEST_P(TerminalServiceTest, RegistrationValidatesEveryField) {
 }
 
 TEST_P(TerminalServiceTest, OperatorsAndTheMunicipalitysAdminsManageNeverTokens) {
-  const auto op = StaffActor(1, Role::kOperator, std::nullopt);
-  const auto admin = StaffActor(2, Role::kMunicipalityAdmin, municipality_);
-  const auto other_admin = StaffActor(3, Role::kMunicipalityAdmin, other_municipality_);
-  const auto clerk = StaffActor(4, Role::kClerk, municipality_);
-  const auto admin_token = StaffActor(2, Role::kMunicipalityAdmin, municipality_, /*via_token=*/true);
-  const auto operator_token = StaffActor(1, Role::kOperator, std::nullopt, /*via_token=*/true);
+  const auto op = accounts::testing::InMemoryStaff(1, Role::kOperator, std::nullopt);
+  const auto admin = accounts::testing::InMemoryStaff(2, Role::kMunicipalityAdmin, municipality_);
+  const auto other_admin = accounts::testing::InMemoryStaff(3, Role::kMunicipalityAdmin, other_municipality_);
+  const auto clerk = accounts::testing::InMemoryStaff(4, Role::kClerk, municipality_);
+  const auto admin_token =
+      accounts::testing::InMemoryStaff(2, Role::kMunicipalityAdmin, municipality_, /*via_token=*/true);
+  const auto operator_token = accounts::testing::InMemoryStaff(1, Role::kOperator, std::nullopt, /*via_token=*/true);
 
   for (const auto* denied : {&other_admin, &clerk, &admin_token, &operator_token}) {
     EXPECT_EQ(terminals_->RegisterTerminal(*denied, Input("T-X")).status().code(), ErrorCode::kPermissionDenied)
@@ -214,10 +203,13 @@ TEST_P(TerminalServiceTest, StaffListOnlyTheirMunicipalitysTerminals) {
     return out;
   };
   EXPECT_EQ(tids(cli_), (std::vector<std::string>{"T-A", "T-B", "T-BUS"}));
-  EXPECT_EQ(tids(StaffActor(1, Role::kOperator, std::nullopt)), (std::vector<std::string>{"T-A", "T-B", "T-BUS"}));
-  EXPECT_EQ(tids(StaffActor(4, Role::kClerk, municipality_)), (std::vector<std::string>{"T-A", "T-B"}));
-  EXPECT_EQ(tids(StaffActor(3, Role::kMunicipalityAdmin, other_municipality_)), (std::vector<std::string>{"T-BUS"}));
-  EXPECT_TRUE(tids(StaffActor(5, Role::kAuditor, std::nullopt)).empty());
+  EXPECT_EQ(tids(accounts::testing::InMemoryStaff(1, Role::kOperator, std::nullopt)),
+            (std::vector<std::string>{"T-A", "T-B", "T-BUS"}));
+  EXPECT_EQ(tids(accounts::testing::InMemoryStaff(4, Role::kClerk, municipality_)),
+            (std::vector<std::string>{"T-A", "T-B"}));
+  EXPECT_EQ(tids(accounts::testing::InMemoryStaff(3, Role::kMunicipalityAdmin, other_municipality_)),
+            (std::vector<std::string>{"T-BUS"}));
+  EXPECT_TRUE(tids(accounts::testing::InMemoryStaff(5, Role::kAuditor, std::nullopt)).empty());
 }
 
 TEST_P(TerminalServiceTest, LoginBySignedChallengeGivesASession) {
@@ -291,7 +283,7 @@ TEST_P(TerminalServiceTest, OutstandingChallengesAreBounded) {
 }
 
 TEST_P(TerminalServiceTest, DisablingOrRekeyingEndsSessionsAndBlocksLogins) {
-  const auto op = StaffActor(1, Role::kOperator, std::nullopt);
+  const auto op = accounts::testing::InMemoryStaff(1, Role::kOperator, std::nullopt);
   ASSERT_TRUE(terminals_->RegisterTerminal(cli_, Input("T-A")).ok());
   ASSERT_TRUE(terminals_->RegisterTerminal(cli_, Input("T-B")).ok());
   auto a = LogIn("T-A", key_.private_key);

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "accounts/testing/actors.h"
 #include "cards/card_number.h"
 #include "cards/cards.h"
 #include "core/crypto.h"
@@ -503,19 +504,10 @@ TEST_P(TerminalTest, ConflictsBelongToTheTerminalsMunicipality) {
                       cli_, {"T-FAEHRE-1", "200100", "stationary", "Fähre", GenerateTerminalKey().public_key, {"7"}})
                   .ok());
   auto admin_of = [&](const std::string& username, int64_t municipality_id) {
-    accounts::NewUser user;
-    user.username = username;
-    user.display_name = username;
-    user.role = accounts::Role::kMunicipalityAdmin;
-    user.municipality_id = municipality_id;
-    user.password = "a-long-enough-password";
-    auto created = accounts_->CreateUser(cli_, user);
-    EXPECT_TRUE(created.ok());
-    accounts::Actor actor;
-    actor.id = "user:" + std::to_string(created->id);
-    actor.user = *created;
-    return actor;
+    return accounts::testing::CreateStaff(*accounts_, cli_, username, accounts::Role::kMunicipalityAdmin,
+                                          municipality_id);
   };
+
   const accounts::Actor ours = admin_of("admin.kellenhusen", municipality_);
   const accounts::Actor theirs = admin_of("admin.nachbardorf", other->id);
   // Our card, double-used: once at our terminal, once at the neighbour's.

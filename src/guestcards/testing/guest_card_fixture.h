@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "accounts/accounts.h"
+#include "accounts/testing/actors.h"
 #include "cards/card_number.h"
 #include "cards/cards.h"
 #include "guestcards/logistics.h"
@@ -98,19 +99,9 @@ class GuestCardFixture : public ::testing::TestWithParam<storage::testing::Backe
   // A staff account in `role` (of the municipality, unless an operator or
   // auditor, who belong to none), as an actor.
   accounts::Actor Staff(const std::string& username, accounts::Role role) {
-    accounts::NewUser user;
-    user.username = username;
-    user.display_name = username;
-    user.role = role;
-    if (role != accounts::Role::kOperator && role != accounts::Role::kAuditor) user.municipality_id = municipality_;
-    user.password = "a-long-enough-password";
-    auto created = accounts_->CreateUser(cli_, user);
-    accounts::Actor actor;
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    if (!created.ok()) return actor;
-    actor.id = "user:" + std::to_string(created->id);
-    actor.user = *created;
-    return actor;
+    const bool of_municipality = role != accounts::Role::kOperator && role != accounts::Role::kAuditor;
+    return accounts::testing::CreateStaff(*accounts_, cli_, username, role,
+                                          of_municipality ? std::optional<int64_t>(municipality_) : std::nullopt);
   }
 
   // A registration of two guests (an adult and a child, both with cards),
