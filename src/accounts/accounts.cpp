@@ -119,27 +119,6 @@ std::optional<Role> ParseRole(std::string_view name) {
   return std::nullopt;
 }
 
-const std::vector<std::string>& KnownScopes() {
-  static const std::vector<std::string> kScopes = {"users:read",         "users:write",         "audit:read",
-                                                   "cards:read",         "cards:write",         "schemes:write",
-                                                   "registrations:read", "registrations:write", "statistics:read",
-                                                   "terminals:read",     "settlement:read",     "settlement:write"};
-  return kScopes;
-}
-
-bool HasScope(const Actor& actor, std::string_view scope) {
-  if (!actor.via_token) return true;
-  auto holds = [&](std::string_view wanted) {
-    return std::find(actor.scopes.begin(), actor.scopes.end(), wanted) != actor.scopes.end();
-  };
-  if (holds(scope)) return true;
-  constexpr std::string_view kRead = ":read";
-  if (scope.size() > kRead.size() && scope.substr(scope.size() - kRead.size()) == kRead) {
-    return holds(std::string(scope.substr(0, scope.size() - kRead.size())) + ":write");
-  }
-  return false;
-}
-
 AccountService::AccountService(storage::Database& db, const Clock& clock, const crypto::SecretBox& secrets,
                                LoginThrottle& throttle, AccountOptions options)
     : db_(db), clock_(clock), secrets_(secrets), throttle_(throttle), options_(std::move(options)) {}

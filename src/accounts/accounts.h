@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "accounts/actor.h"
+#include "accounts/policy.h"
 #include "accounts/throttle.h"
 #include "audit/audit_log.h"
 #include "core/clock.h"
@@ -18,23 +20,6 @@
 #include "storage/database.h"
 
 namespace passwerk::accounts {
-
-// kLandlord: registers guests for their own accommodations (guest cards), nothing else.
-enum class Role { kOperator, kMunicipalityAdmin, kClerk, kAuditor, kLandlord };
-std::string_view RoleName(Role role);
-std::optional<Role> ParseRole(std::string_view name);
-
-struct User {
-  int64_t id = 0;
-  std::string username;
-  std::string display_name;
-  Role role = Role::kClerk;
-  std::optional<int64_t> municipality_id;
-  std::optional<int64_t> department_id;
-  bool totp_enrolled = false;
-  bool disabled = false;
-  int64_t created_at = 0;
-};
 
 struct NewUser {
   std::string username;      // 3–64 of [a-z0-9._-]
@@ -60,27 +45,10 @@ struct Department {
   std::string name;
 };
 
-// Who is acting: a logged-in user, an API token or the command line.
-struct Actor {
-  std::string id;            // "user:7", "token:3", "cli"
-  std::optional<User> user;  // absent for the command line ("cli"), which may do anything
-  std::string request_id;
-  std::vector<std::string> scopes;  // API tokens only: what the token may do; empty for sessions
-  bool via_token = false;
-};
-
 // Appends to the audit trail within `tx` what `actor` did: the one way domain
 // code records a change, in the transaction that makes it.
 Status AuditAs(storage::Tx& tx, const Clock& clock, const Actor& actor, const std::string& action,
                const std::string& object, const nlohmann::json& detail);
-
-// Scopes an API token can carry.
-const std::vector<std::string>& KnownScopes();
-
-// Whether `actor` may act under `scope`: sessions and the command line always
-// (their role decides); an API token only when it holds the scope, where
-// "x:write" includes "x:read" (so a token that may register may also list).
-bool HasScope(const Actor& actor, std::string_view scope);
 
 struct Session {
   std::string token;  // only known right after creation (cookie value)
