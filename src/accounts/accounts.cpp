@@ -134,18 +134,22 @@ bool AccountService::MayReadAudit(const User& user) {
 namespace {
 bool IsOperator(const Actor& actor) { return !actor.user || actor.user->role == Role::kOperator; }
 
+// Who manages every user's tokens besides their own: those who manage users
+// in every municipality (operators, the command line).
+bool ManagesAllTokens(const Actor& actor) {
+  return Can(actor, Action::kManageUsers) && !OnlyMunicipality(actor, Action::kManageUsers);
+}
+
 }  // namespace
 
 Result<std::vector<audit::AuditEntry>> AccountService::ListAudit(const Actor& actor, const audit::AuditFilter& filter) {
-  if (!HasScope(actor, "audit:read") || (actor.user && !MayReadAudit(*actor.user))) {
-    return PermissionDenied("reading the audit trail needs the auditor or operator role and the audit:read scope");
-  }
+  PW_RETURN_IF_ERROR(Require(actor, Action::kReadAudit));
   return audit::List(db_, filter);
 }
 
 Result<Municipality> AccountService::CreateMunicipality(const Actor& actor, const std::string& number,
                                                         const std::string& name) {
-  if (!IsOperator(actor)) return PermissionDenied("only operators create municipalities");
+  PW_RETURN_IF_ERROR(Require(actor, Action::kManageMunicipalities));
   if (number.size() != 8 || !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return InvalidArgument("the municipality number (Amtlicher Gemeindeschlüssel) has 8 digits", "municipality_number");
   }
@@ -335,8 +339,7 @@ Result<User> AccountService::FindUser(const std::string& username) {
 
 namespace {
 Status SetDisabled(storage::Database& db, const Clock& clock, const Actor& actor, int64_t user_id, bool disabled) {
-  if (!HasScope(actor, "users:write")) return PermissionDenied("this token may not change users");
-  if (actor.user && !AccountService::MayManageUsers(*actor.user)) return PermissionDenied("you may not manage users");
+  PW_RETURN_IF_ERROR(Require(actor, Action::kManageUsers));
   if (actor.user && actor.user->id == user_id && disabled) {
     return FailedPrecondition("you cannot disable your own account");
   }
@@ -344,8 +347,8 @@ Status SetDisabled(storage::Database& db, const Clock& clock, const Actor& actor
     auto row = tx.QueryOne("SELECT " + std::string(kUserColumns) + " FROM core.users WHERE id = $1", {user_id});
     if (!row.ok()) return row.status().code() == ErrorCode::kNotFound ? NotFound("no such user") : row.status();
     User target = UserFromRow(*row);
-    if (actor.user && actor.user->role == Role::kMunicipalityAdmin &&
-        target.municipality_id != actor.user->municipality_id) {
+    if (target.municipality_id ? !Can(actor, Action::kManageUsers, Resource::InMunicipality(*target.municipality_id))
+                               : OnlyMunicipality(actor, Action::kManageUsers).has_value()) {
       return NotFound("no such user");
     }
     auto changed = tx.Exec("UPDATE core.users SET disabled = $1 WHERE id = $2", {int64_t{disabled ? 1 : 0}, user_id});
@@ -568,7 +571,7 @@ Status AccountService::Logout(const std::string& session_token, const std::strin
 Result<CreatedToken> AccountService::CreateToken(const Actor& actor, int64_t user_id, const std::string& name,
                                                  const std::vector<std::string>& scopes, int64_t valid_seconds) {
   if (actor.via_token) return PermissionDenied("tokens cannot create tokens");
-  if (actor.user && !IsOperator(actor) && actor.user->id != user_id) {
+  if (actor.user && !ManagesAllTokens(actor) && actor.user->id != user_id) {
     return PermissionDenied("you may create tokens for yourself only");
   }
   if (name.empty() || name.size() > 100) return InvalidArgument("the name must have 1 to 100 characters", "name");
@@ -589,8 +592,22 @@ Result<CreatedToken> AccountService::CreateToken(const Actor& actor, int64_t use
   int64_t now = clock_.NowUnix();
   created.token = ApiToken{0, prefix, name, user_id, scopes, now, now + valid_seconds, std::nullopt};
   Status status = db_.Write([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Rows users, tx.Query("SELECT disabled FROM core.users WHERE id = $1", {user_id}));
+    PW_ASSIGN_OR_RETURN(Rows users, tx.Query("SELECT role FROM core.users WHERE id = $1", {user_id}));
     if (users.empty()) return NotFound("no such user").WithField("user_id");
+    // A token reaches no more than its user's session: it cannot hold a scope
+    // that no action of the user's role needs.
+    Role role = ParseRole(users[0].Text(0)).value_or(Role::kClerk);
+    std::vector<std::string> allowed = ScopesForRole(role);
+    for (const std::string& scope : scopes) {
+      if (std::find(allowed.begin(), allowed.end(), scope) == allowed.end()) {
+        std::string usable;
+        for (const std::string& a : allowed) usable += (usable.empty() ? "" : ", ") + a;
+        return InvalidArgument(
+            "the role " + std::string(RoleName(role)) + " cannot use the scope " + scope +
+                (usable.empty() ? std::string(" (it can use none)") : " (it can use " + usable + ")"),
+            "scopes");
+      }
+    }
     PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("INSERT INTO core.api_tokens (token_hash, prefix, name, user_id, scopes, "
                                              "created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                                              {crypto::Sha256Hex(created.secret), prefix, name, user_id, joined, now,
@@ -610,7 +627,7 @@ Status AccountService::RevokeToken(const Actor& actor, int64_t token_id) {
     PW_ASSIGN_OR_RETURN(Rows rows,
                         tx.Query("SELECT user_id, revoked_at FROM core.api_tokens WHERE id = $1", {token_id}));
     if (rows.empty()) return NotFound("no such token");
-    if (actor.user && !IsOperator(actor) && actor.user->id != rows[0].Int(0)) return NotFound("no such token");
+    if (actor.user && !ManagesAllTokens(actor) && actor.user->id != rows[0].Int(0)) return NotFound("no such token");
     if (!rows[0].IsNull(1)) return Status::Ok();  // already revoked
     auto revoked = tx.Exec("UPDATE core.api_tokens SET revoked_at = $1 WHERE id = $2", {clock_.NowUnix(), token_id});
     if (!revoked.ok()) return revoked.status();
@@ -625,7 +642,7 @@ Result<std::vector<ApiToken>> AccountService::ListTokens(const Actor& actor) {
     std::string sql =
         "SELECT id, prefix, name, user_id, scopes, created_at, expires_at, revoked_at FROM core.api_tokens";
     Params params;
-    if (actor.user && !IsOperator(actor)) {
+    if (actor.user && !ManagesAllTokens(actor)) {
       sql += " WHERE user_id = $1";
       params.push_back(actor.user->id);
     }

@@ -254,7 +254,7 @@ TEST_P(AccountsTest, TokensAreScopedExpiringAndRevocable) {
   auto user = service_->CreateUser(cli_, Clerk("bot"));
   ASSERT_TRUE(user.ok());
   EXPECT_EQ(service_->CreateToken(cli_, user->id, "x", {"everything"}, 3600).status().field(), "scopes");
-  auto token = service_->CreateToken(cli_, user->id, "reader", {"users:read"}, 3600);
+  auto token = service_->CreateToken(cli_, user->id, "reader", {"cards:read"}, 3600);
   ASSERT_TRUE(token.ok()) << token.status().ToString();
   EXPECT_EQ(token->secret.rfind("pwk_", 0), 0u);
   auto actor = service_->AuthenticateToken(token->secret, "r");
@@ -264,13 +264,31 @@ TEST_P(AccountsTest, TokensAreScopedExpiringAndRevocable) {
   EXPECT_FALSE(service_->AuthenticateToken(token->secret + "x", "r").ok());
   clock_.Advance(3601);
   EXPECT_FALSE(service_->AuthenticateToken(token->secret, "r").ok()) << "expired";
-  auto second = service_->CreateToken(cli_, user->id, "second", {"users:read"}, 3600);
+  auto second = service_->CreateToken(cli_, user->id, "second", {"cards:read"}, 3600);
   ASSERT_TRUE(second.ok());
   ASSERT_TRUE(service_->RevokeToken(cli_, second->token.id).ok());
   EXPECT_FALSE(service_->AuthenticateToken(second->secret, "r").ok()) << "revoked";
   auto listed = service_->ListTokens(cli_);
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->size(), 2u);
+}
+
+TEST_P(AccountsTest, ATokenCannotHoldAScopeItsRoleMayNotUse) {
+  auto clerk = service_->CreateUser(cli_, Clerk("scoped.clerk"));
+  ASSERT_TRUE(clerk.ok());
+  // A clerk's session lists no users and reads no audit trail: neither may its token.
+  for (const char* scope : {"users:read", "audit:read", "settlement:read", "schemes:write"}) {
+    auto refused = service_->CreateToken(cli_, clerk->id, "t", {"cards:write", scope}, 3600);
+    EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument) << scope;
+    EXPECT_EQ(refused.status().field(), "scopes");
+    EXPECT_NE(refused.status().message().find("the role clerk cannot use the scope " + std::string(scope)),
+              std::string::npos)
+        << refused.status().message();
+  }
+  EXPECT_TRUE(service_->CreateToken(cli_, clerk->id, "t", {"cards:write", "registrations:read"}, 3600).ok());
+  auto listed = service_->ListTokens(cli_);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u) << "a refused token leaves nothing behind";
 }
 
 TEST_P(AccountsTest, EveryChangeIsAudited) {
@@ -339,7 +357,7 @@ TEST_P(AccountsTest, FaultInjectionEnrolment) {
 TEST_P(AccountsTest, FaultInjectionCreateToken) {
   auto user = service_->CreateUser(cli_, Clerk("tokenuser"));
   ASSERT_TRUE(user.ok());
-  FaultSim([&] { return service_->CreateToken(cli_, user->id, "t", {"audit:read"}, 3600).ok(); });
+  FaultSim([&] { return service_->CreateToken(cli_, user->id, "t", {"cards:read"}, 3600).ok(); });
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AccountsTest, ::testing::ValuesIn(storage::testing::AllBackends()),

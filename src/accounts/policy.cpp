@@ -39,6 +39,7 @@ constexpr Rule kRules[] = {
   {Action::kManageAccommodations, "accommodations.manage", "",                {All, Mun, N,   N,   N  }, "only the municipality's administrators register accommodations"},
   {Action::kReadRegistrations,    "registrations.read",    "registrations:read",  {All, Mun, Mun, N, Own}, "you may read the registrations of your own accommodations or municipality only"},
   {Action::kRegisterGuests,       "registrations.write",   "registrations:write", {All, Mun, Mun, N, Own}, "you may register guests for your own accommodations or municipality only"},
+  {Action::kHandOutCards,        "guest_cards.hand_out",  "registrations:write", {All, Mun, Mun, N, Mun}, "you may hand out the cards of your own municipality only"},
   {Action::kManageGuestCards,     "guest_cards.manage",    "registrations:write", {All, Mun, Mun, N, N  }, "guest cards are handled by the municipality's office"},
   {Action::kReadCardStock,        "card_stock.read",       "registrations:read",  {All, Mun, Mun, N, N  }, "the card stock is seen by the municipality's office"},
   {Action::kImportCardStock,      "card_stock.import",     "registrations:write", {All, Mun, N,   N, N  }, "only operators and the municipality's administrators import card batches"},
@@ -47,7 +48,7 @@ constexpr Rule kRules[] = {
   {Action::kManageCatalogue,      "catalogue.manage",      "catalogue:write", {All, Mun, N,   N,   N  }, "only operators and the municipality's administrators manage the catalogue"},
   {Action::kReadTerminals,        "terminals.read",        "terminals:read",  {All, Mun, Mun, N,   N  }, "staff see the terminals of their own municipality"},
   {Action::kManageTerminals,      "terminals.manage",      "terminals:write", {All, Mun, N,   N,   N  }, "only operators and the municipality's administrators manage terminals"},
-  {Action::kReadTerminalData,     "terminal_data.read",    "terminals:read",  {All, Mun, Mun, All, N  }, "till totals and acceptance conflicts are seen by office staff of the terminal's municipality"},
+  {Action::kReadTerminalData,     "terminal_data.read",    "terminals:read",  {All, Mun, Mun, N  , N  }, "till totals and acceptance conflicts are seen by office staff of the terminal's municipality"},
   {Action::kReadSettlement,       "settlement.read",       "settlement:read", {All, Mun, N,   All, N  }, "settlements are read by operators, the municipality's administrators and auditors"},
   {Action::kRunSettlement,        "settlement.run",        "settlement:write",{All, Mun, N,   N,   N  }, "only operators and the municipality's administrators settle a period"},
 };

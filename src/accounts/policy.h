@@ -33,7 +33,8 @@ enum class Action {
   kManageAccommodations,
   kRegisterGuests,     // registration forms (landlords: for their own accommodations)
   kReadRegistrations,  // list and read registrations
-  kManageGuestCards,   // hand out, replace, reinitialise, annual cards, staff card status
+  kHandOutCards,       // give a guest card from stock to a guest (landlords: in their municipality)
+  kManageGuestCards,   // replace, reinitialise, annual cards, staff card status
   kReadCardStock,
   kImportCardStock,  // production files of new guest cards
   kReadStatistics,

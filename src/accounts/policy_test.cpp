@@ -27,6 +27,7 @@ tariffs.manage | - | all municipality - - -
 accommodations.manage | - | all municipality - - -
 registrations.read | registrations:read | all municipality municipality - own
 registrations.write | registrations:write | all municipality municipality - own
+guest_cards.hand_out | registrations:write | all municipality municipality - municipality
 guest_cards.manage | registrations:write | all municipality municipality - -
 card_stock.read | registrations:read | all municipality municipality - -
 card_stock.import | registrations:write | all municipality - - -
@@ -35,7 +36,7 @@ catalogue.read | catalogue:read | all municipality municipality - -
 catalogue.manage | catalogue:write | all municipality - - -
 terminals.read | terminals:read | all municipality municipality - -
 terminals.manage | terminals:write | all municipality - - -
-terminal_data.read | terminals:read | all municipality municipality all -
+terminal_data.read | terminals:read | all municipality municipality - -
 settlement.read | settlement:read | all municipality - all -
 settlement.run | settlement:write | all municipality - - -
 )";
@@ -174,8 +175,7 @@ TEST(PolicyTest, ARoleMayHoldTheScopesOfItsActionsOnly) {
   EXPECT_EQ(scopes(Role::kClerk),
             "schemes:read cards:read cards:write registrations:read registrations:write statistics:read "
             "catalogue:read terminals:read");
-  EXPECT_EQ(scopes(Role::kAuditor),
-            "users:read audit:read schemes:read statistics:read terminals:read settlement:read");
+  EXPECT_EQ(scopes(Role::kAuditor), "users:read audit:read schemes:read statistics:read settlement:read");
   EXPECT_EQ(scopes(Role::kLandlord), "registrations:read registrations:write");
 }
 

@@ -31,14 +31,8 @@ bool IsValidOrigin(const std::string& origin) {
 PartnerService::PartnerService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
 Status PartnerService::MayManage(const accounts::Actor& actor, int64_t municipality_id) const {
-  if (!actor.user) return Status::Ok();
-  using accounts::Role;
-  if (actor.via_token) return PermissionDenied("partners are managed by staff, not by tokens");
-  if (actor.user->role == Role::kOperator) return Status::Ok();
-  if (actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == municipality_id) {
-    return Status::Ok();
-  }
-  return PermissionDenied("only operators and the municipality's administrators manage partners");
+  return accounts::Require(actor, accounts::Action::kManagePartners,
+                           accounts::Resource::InMunicipality(municipality_id));
 }
 
 Result<Partner> PartnerService::CreatePartner(const accounts::Actor& actor, int64_t municipality_id,

@@ -59,7 +59,8 @@ int Run(int argc, char** argv) {
   AddCommon(serve, common);
   serve->add_option("--listen", serve_options.listen, "HOST:PORT (config key listen, default 127.0.0.1:8080)");
 
-  CLI::App* routes = app.add_subcommand("routes", "Print every route of the server (METHOD PATTERN) and exit");
+  CLI::App* routes =
+      app.add_subcommand("routes", "Print every route of the server (METHOD PATTERN [TOKEN SCOPE]) and exit");
   AddCommon(routes, common);
 
   CLI::App* migrate = app.add_subcommand("migrate", "Apply pending schema migrations to every segment");

@@ -73,7 +73,9 @@ int Serve(Config config, bool print_routes) {
   http::RegisterApiRoutes(router, context);
   web::RegisterWebRoutes(router, context);
   if (print_routes) {
-    for (const http::Router::Entry& route : router.Entries()) std::cout << route.method << " " << route.pattern << "\n";
+    for (const http::Router::Entry& route : router.Entries()) {
+      std::cout << route.method << " " << route.pattern << (route.scope.empty() ? "" : " " + route.scope) << "\n";
+    }
     Status flushed = check_service.Flush();
     return flushed.ok() ? 0 : Fail(flushed);
   }

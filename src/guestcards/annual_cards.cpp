@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "accounts/policy.h"
 #include "cards/card_number.h"
-#include "guestcards/access.h"
 #include "guestcards/card_link.h"
 #include "guestcards/logistics.h"
 #include "guestcards/origin.h"
@@ -121,11 +121,7 @@ storage::Blob SealForm(const crypto::SecretBox& box, const json& form) {
 }
 
 Status RequireOffice(const accounts::Actor& actor) {
-  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
-  if (actor.user && (IsLandlord(actor) || actor.user->role == accounts::Role::kAuditor)) {
-    return PermissionDenied("only office staff issue annual cards");
-  }
-  return Status::Ok();
+  return accounts::Require(actor, accounts::Action::kManageGuestCards);
 }
 
 }  // namespace
@@ -208,7 +204,9 @@ Result<AnnualCardResult> AnnualCardService::Issue(const accounts::Actor& actor, 
                                          "FROM core.municipalities m WHERE m.municipality_number = $1",
                                          {input.municipality_number}));
     // Another municipality's office learns nothing about this one.
-    if (m.empty() || !IsOfficeFor(actor, m[0].Int(0))) return NotFound("no such municipality", "municipality");
+    if (m.empty() ||
+        !accounts::Can(actor, accounts::Action::kManageGuestCards, accounts::Resource::InMunicipality(m[0].Int(0))))
+      return NotFound("no such municipality", "municipality");
     const int64_t municipality_id = m[0].Int(0);
     const int scheme_code = static_cast<int>(m[0].OptInt(1).value_or(0));
     if (scheme_code == 0) {
@@ -305,7 +303,10 @@ Result<AnnualCardResult> AnnualCardService::Renew(const accounts::Actor& actor, 
     PW_ASSIGN_OR_RETURN(Rows card, tx.Query("SELECT card_type, status, municipality_id, departure_on FROM "
                                             "logistics.cards WHERE card_number = $1",
                                             {*normalized}));
-    if (card.empty() || !IsOfficeFor(actor, card[0].Int(2)) || !IsAnnualType(card[0].Text(0))) {
+    if (card.empty() ||
+        !accounts::Can(actor, accounts::Action::kManageGuestCards,
+                       accounts::Resource::InMunicipality(card[0].Int(2))) ||
+        !IsAnnualType(card[0].Text(0))) {
       return NotFound("no such annual card");
     }
     if (card[0].Text(1) != "in_service") {

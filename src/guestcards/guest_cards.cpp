@@ -3,8 +3,8 @@
 // (registrations.cpp has the registrations themselves).
 #include <nlohmann/json.hpp>
 
+#include "accounts/policy.h"
 #include "cards/card_number.h"
-#include "guestcards/access.h"
 #include "guestcards/annual_cards.h"
 #include "guestcards/card_link.h"
 #include "guestcards/logistics.h"
@@ -137,15 +137,14 @@ Result<CardStatus> RegistrationService::CardStatusForGuest(const std::string& ca
 
 Result<CardStatus> RegistrationService::CardStatusForStaff(const accounts::Actor& actor,
                                                            const std::string& card_number) {
-  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
-  if (actor.user && (IsLandlord(actor) || actor.user->role == accounts::Role::kAuditor)) {
-    return PermissionDenied("only office staff see a card's status");
-  }
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kManageGuestCards));
   CardStatus status;
   Status done = db_.Write([&](Tx& tx) -> Status {
     // Another municipality's card looks like an unknown one.
-    PW_ASSIGN_OR_RETURN(status, LoadCardStatus(tx, actor, card_number,
-                                               [&](int64_t municipality) { return IsOfficeFor(actor, municipality); }));
+    PW_ASSIGN_OR_RETURN(status, LoadCardStatus(tx, actor, card_number, [&](int64_t municipality) {
+                          return accounts::Can(actor, accounts::Action::kManageGuestCards,
+                                               accounts::Resource::InMunicipality(municipality));
+                        }));
     return Status::Ok();
   });
   if (!done.ok()) return done;
@@ -155,10 +154,7 @@ Result<CardStatus> RegistrationService::CardStatusForStaff(const accounts::Actor
 Result<IssuedCard> RegistrationService::ReplaceGuestCard(const accounts::Actor& actor, const std::string& card_number,
                                                          const std::string& registration_number,
                                                          const std::string& reason) {
-  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
-  if (actor.user && (IsLandlord(actor) || actor.user->role == accounts::Role::kAuditor)) {
-    return PermissionDenied("only office staff replace guest cards");
-  }
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kManageGuestCards));
   if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
   auto old_number = cards::NormalizeCardNumber(card_number);
   if (!old_number) return NotFound("no such card");
@@ -168,7 +164,10 @@ Result<IssuedCard> RegistrationService::ReplaceGuestCard(const accounts::Actor& 
                                             "in_service_on, departure_on, sales_point FROM logistics.cards WHERE "
                                             "card_number = $1",
                                             {*old_number}));
-    if (card.empty() || !IsOfficeFor(actor, card[0].Int(2))) return NotFound("no such card");
+    if (card.empty() || !accounts::Can(actor, accounts::Action::kManageGuestCards,
+                                       accounts::Resource::InMunicipality(card[0].Int(2)))) {
+      return NotFound("no such card");
+    }
     if (card[0].Text(1) != "in_service") {
       return FailedPrecondition("only a card in service can be replaced (this one is " + card[0].Text(1) + ")");
     }

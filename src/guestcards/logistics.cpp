@@ -5,10 +5,10 @@
 #include <map>
 #include <set>
 
+#include "accounts/policy.h"
 #include "cards/card_number.h"
 #include "core/csv.h"
 #include "core/utf8.h"
-#include "guestcards/access.h"
 #include "guestcards/card_link.h"
 
 namespace passwerk::guestcards {
@@ -257,11 +257,7 @@ Result<ProductionImport> LogisticsService::ImportProductionFile(const accounts::
                                                                 const std::string& file_name, std::string_view text,
                                                                 std::vector<ProductionProblem>& problems) {
   problems.clear();
-  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
-  if (actor.user && actor.user->role != accounts::Role::kOperator &&
-      actor.user->role != accounts::Role::kMunicipalityAdmin) {
-    return PermissionDenied("only operators and municipality administrators import production files");
-  }
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kImportCardStock));
   std::vector<ProductionCard> cards = ParseProductionFile(text, problems);
   if (!problems.empty()) return InvalidArgument("the production file has errors; nothing was imported");
   ProductionImport report;
@@ -281,7 +277,7 @@ Result<ProductionImport> LogisticsService::ImportProductionFile(const accounts::
                                            "FROM core.municipalities m WHERE m.municipality_number = $1",
                                            {c.municipality_number}));
       if (m.empty()) continue;
-      if (!IsOfficeFor(actor, m[0].Int(0))) {
+      if (!accounts::Can(actor, accounts::Action::kImportCardStock, accounts::Resource::InMunicipality(m[0].Int(0)))) {
         return PermissionDenied("the file lists cards of municipality " + c.municipality_number +
                                 ", which you do not administer");
       }
@@ -368,8 +364,7 @@ Result<ProductionImport> LogisticsService::ImportProductionFile(const accounts::
 }
 
 Result<ReinitialisedCard> LogisticsService::Reinitialise(const accounts::Actor& actor, const std::string& card_number) {
-  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
-  if (IsLandlord(actor)) return PermissionDenied("only office staff re-initialise cards");
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kManageGuestCards));
   auto number = cards::NormalizeCardNumber(card_number);
   if (!number) return NotFound("no such card");
   ReinitialisedCard out;
@@ -380,7 +375,10 @@ Result<ReinitialisedCard> LogisticsService::Reinitialise(const accounts::Actor& 
                                  "c.issuing_office, m.municipality_number FROM logistics.cards c JOIN "
                                  "core.municipalities m ON m.id = c.municipality_id WHERE c.card_number = $1",
                                  {*number}));
-    if (card.empty() || !IsOfficeFor(actor, card[0].Int(2))) return NotFound("no such card");
+    if (card.empty() || !accounts::Can(actor, accounts::Action::kManageGuestCards,
+                                       accounts::Resource::InMunicipality(card[0].Int(2)))) {
+      return NotFound("no such card");
+    }
     const std::string status = card[0].Text(0);
     if (status == "in_stock") return FailedPrecondition("the card is in stock already, fresh for its next guest");
     // 3.3.3.1: a card may start a new cycle only once its link is gone.
@@ -413,7 +411,7 @@ Result<ReinitialisedCard> LogisticsService::Reinitialise(const accounts::Actor& 
 }
 
 Result<HandedOutCard> LogisticsService::HandOut(const accounts::Actor& actor, const std::string& card_barcode) {
-  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kHandOutCards));
   std::string digits;
   for (char c : card_barcode) {
     if (c != ' ' && c != '-') digits += c;
@@ -424,8 +422,8 @@ Result<HandedOutCard> LogisticsService::HandOut(const accounts::Actor& actor, co
   Status done = db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT id FROM core.municipalities WHERE municipality_number = $1",
                                          {barcode->municipality_number}));
-    const bool allowed = !m.empty() && (IsLandlord(actor) ? actor.user->municipality_id == m[0].Int(0)
-                                                          : IsOfficeFor(actor, m[0].Int(0)));
+    const bool allowed = !m.empty() && accounts::Can(actor, accounts::Action::kHandOutCards,
+                                                     accounts::Resource::InMunicipality(m[0].Int(0)));
     if (!allowed) return InvalidArgument("card_barcode: not a card of your municipality", "card_barcode");
     PW_ASSIGN_OR_RETURN(Rows card, tx.Query("SELECT status, circulation_counter, card_type FROM logistics.cards "
                                             "WHERE card_number = $1 AND municipality_id = $2",
@@ -471,10 +469,8 @@ Result<std::vector<StockCard>> LogisticsService::ListCards(const accounts::Actor
 
 Result<std::vector<StockCard>> LogisticsService::ListCards(const accounts::Actor& actor, int64_t municipality_id,
                                                            const StockFilter& filter) {
-  PW_RETURN_IF_ERROR(RequireRegistrationsReadScope(actor));
-  if (IsLandlord(actor) || !IsOfficeFor(actor, municipality_id)) {
-    return PermissionDenied("only the municipality's office staff see its cards");
-  }
+  PW_RETURN_IF_ERROR(
+      accounts::Require(actor, accounts::Action::kReadCardStock, accounts::Resource::InMunicipality(municipality_id)));
   static const std::set<std::string> kStatuses = {"",         "in_stock", "handed_out", "in_service",
                                                   "departed", "blocked",  "replaced"};
   if (!kStatuses.contains(filter.status)) {

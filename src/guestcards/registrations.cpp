@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "accounts/policy.h"
 #include "audit/audit_log.h"
 #include "cards/card_number.h"
 #include "core/utf8.h"
-#include "guestcards/access.h"
 #include "guestcards/annual_cards.h"
 #include "guestcards/card_link.h"
 #include "guestcards/logistics.h"
@@ -263,10 +263,8 @@ RegistrationService::RegistrationService(storage::Database& db, const Clock& clo
 
 Result<int64_t> RegistrationService::SetTariff(const accounts::Actor& actor, int64_t municipality_id,
                                                const Tariff& tariff) {
-  if (actor.user && actor.user->role != accounts::Role::kOperator &&
-      !(actor.user->role == accounts::Role::kMunicipalityAdmin && actor.user->municipality_id == municipality_id)) {
-    return PermissionDenied("only the municipality's administrators set its tariffs");
-  }
+  PW_RETURN_IF_ERROR(
+      accounts::Require(actor, accounts::Action::kSetTariffs, accounts::Resource::InMunicipality(municipality_id)));
   int64_t id = 0;
   Status done = db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT 1 FROM core.municipalities WHERE id = $1", {municipality_id}));
@@ -311,9 +309,8 @@ Result<Tariff> RegistrationService::TariffFor(int64_t municipality_id, const Dat
 
 Result<Accommodation> RegistrationService::CreateAccommodation(const accounts::Actor& actor,
                                                                const NewAccommodation& input) {
-  if (!IsOfficeFor(actor, input.municipality_id) || (actor.user && actor.user->role == accounts::Role::kClerk)) {
-    return PermissionDenied("only the municipality's administrators register accommodations");
-  }
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kManageAccommodations,
+                                       accounts::Resource::InMunicipality(input.municipality_id)));
   if (input.landlord_number.empty() || input.landlord_number.size() > 6 ||
       !std::all_of(input.landlord_number.begin(), input.landlord_number.end(),
                    [](char c) { return c >= '0' && c <= '9'; })) {
@@ -355,7 +352,8 @@ Result<std::vector<Accommodation>> RegistrationService::ListAccommodations(const
         Rows rows, tx.Query("SELECT " + std::string(kAccommodationColumns) + " FROM core.accommodations ORDER BY id"));
     for (const Row& row : rows) {
       Accommodation a = AccommodationFromRow(row);
-      bool visible = IsLandlord(actor) ? a.landlord_user_id == actor.user->id : IsOfficeFor(actor, a.municipality_id);
+      bool visible = accounts::Can(actor, accounts::Action::kReadRegistrations,
+                                   accounts::Resource::OwnedBy(a.municipality_id, a.landlord_user_id));
       if (visible) out.push_back(std::move(a));
     }
     return Status::Ok();
@@ -384,7 +382,8 @@ Result<Accommodation> RegistrationService::LoadAccommodationFor(Tx& tx, const ac
   // Someone else's accommodation looks exactly like an unknown one.
   if (rows.empty()) return NotFound("no such accommodation", "accommodation_id");
   Accommodation a = AccommodationFromRow(rows[0]);
-  bool allowed = IsLandlord(actor) ? a.landlord_user_id == actor.user->id : IsOfficeFor(actor, a.municipality_id);
+  bool allowed = accounts::Can(actor, accounts::Action::kReadRegistrations,
+                               accounts::Resource::OwnedBy(a.municipality_id, a.landlord_user_id));
   if (!allowed) return NotFound("no such accommodation", "accommodation_id");
   return a;
 }
@@ -396,10 +395,7 @@ Result<RegistrationResult> RegistrationService::Register(const accounts::Actor& 
 
 Result<std::vector<RegistrationResult>> RegistrationService::RegisterAll(const accounts::Actor& actor,
                                                                          const std::vector<RegistrationInput>& inputs) {
-  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
-  if (actor.user && !IsLandlord(actor) && actor.user->role == accounts::Role::kAuditor) {
-    return PermissionDenied("auditors do not register guests");
-  }
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kRegisterGuests));
   std::vector<RegistrationResult> results;
   Status status = db_.Write([&](Tx& tx) -> Status {
     results.clear();
@@ -675,7 +671,7 @@ Result<RegistrationResult> RegistrationService::RegisterIn(Tx& tx, const account
 
 Result<std::vector<RegistrationSummary>> RegistrationService::ListRegistrations(const accounts::Actor& actor,
                                                                                 int limit) {
-  PW_RETURN_IF_ERROR(RequireRegistrationsReadScope(actor));
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kReadRegistrations));
   limit = std::clamp(limit, 1, 1000);
   std::vector<RegistrationSummary> out;
   Status done = db_.Read([&](Tx& tx) -> Status {
@@ -684,7 +680,8 @@ Result<std::vector<RegistrationSummary>> RegistrationService::ListRegistrations(
     std::map<int64_t, Accommodation> visible;
     for (const Row& row : accommodations) {
       Accommodation a = AccommodationFromRow(row);
-      bool allowed = IsLandlord(actor) ? a.landlord_user_id == actor.user->id : IsOfficeFor(actor, a.municipality_id);
+      bool allowed = accounts::Can(actor, accounts::Action::kReadRegistrations,
+                                   accounts::Resource::OwnedBy(a.municipality_id, a.landlord_user_id));
       if (allowed) visible.emplace(a.id, std::move(a));
     }
     for (const auto& [id, a] : visible) {
@@ -719,7 +716,8 @@ Result<RegistrationSummary> RegistrationService::LoadOwnRegistration(Tx& tx, con
       Row acc, tx.QueryOne("SELECT " + std::string(kAccommodationColumns) + " FROM core.accommodations WHERE id = $1",
                            {rows[0].Int(1)}));
   Accommodation a = AccommodationFromRow(acc);
-  bool allowed = IsLandlord(actor) ? a.landlord_user_id == actor.user->id : IsOfficeFor(actor, a.municipality_id);
+  bool allowed = accounts::Can(actor, accounts::Action::kReadRegistrations,
+                               accounts::Resource::OwnedBy(a.municipality_id, a.landlord_user_id));
   if (!allowed) return NotFound("no such registration");
   s.accommodation_id = a.public_id;
   return s;
@@ -727,7 +725,7 @@ Result<RegistrationSummary> RegistrationService::LoadOwnRegistration(Tx& tx, con
 
 Result<RegistrationDetails> RegistrationService::GetRegistration(const accounts::Actor& actor,
                                                                  const std::string& number) {
-  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kRegisterGuests));
   RegistrationDetails details;
   // A write: reading the form (personal data) is audited.
   Status done = db_.Write([&](Tx& tx) -> Status {
@@ -746,7 +744,7 @@ Result<RegistrationDetails> RegistrationService::GetRegistration(const accounts:
 }
 
 Status RegistrationService::CancelRegistration(const accounts::Actor& actor, const std::string& number) {
-  PW_RETURN_IF_ERROR(RequireRegistrationsScope(actor));
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kRegisterGuests));
   return db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(RegistrationSummary s, LoadOwnRegistration(tx, actor, number));
     if (s.state != "active") return FailedPrecondition("the registration is already cancelled");

@@ -28,12 +28,7 @@ std::string KeyExpression(StatisticsBy by) {
 }
 
 bool MayRead(const accounts::Actor& actor, int64_t municipality_id) {
-  if (!actor.user) return true;
-  using accounts::Role;
-  const accounts::User& u = *actor.user;
-  if (!accounts::HasScope(actor, "statistics:read")) return false;
-  if (u.role == Role::kOperator || u.role == Role::kAuditor) return true;
-  return (u.role == Role::kMunicipalityAdmin || u.role == Role::kClerk) && u.municipality_id == municipality_id;
+  return accounts::Can(actor, accounts::Action::kReadStatistics, accounts::Resource::InMunicipality(municipality_id));
 }
 
 void Suppress(StatisticsCell& cell) {
@@ -173,12 +168,6 @@ std::string StatisticsCsvFileName(const SpaTaxStatistics& statistics) {
 StatisticsService::StatisticsService(storage::Database& db, accounts::AccountService& accounts,
                                      RegistrationService& registrations)
     : db_(db), accounts_(accounts), registrations_(registrations) {}
-
-bool StatisticsService::MayReadAny(const accounts::User& user) {
-  using accounts::Role;
-  return user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk ||
-         user.role == Role::kAuditor;
-}
 
 Result<SpaTaxStatistics> StatisticsService::Compute(const accounts::Actor& actor,
                                                     const std::string& municipality_number, int year, StatisticsBy by,

@@ -56,9 +56,6 @@ class StatisticsService {
  public:
   StatisticsService(storage::Database& db, accounts::AccountService& accounts, RegistrationService& registrations);
 
-  // Who may read statistics of some municipality: operators and auditors of
-  // all, municipality administrators and clerks of their own; landlords never.
-  static bool MayReadAny(const accounts::User& user);
   // The municipality numbered `municipality_number`, or the actor's own when it
   // is empty (NotFound when there is none). Accommodations are labelled with
   // their names for pages, with their public ids for the API.

@@ -98,8 +98,8 @@ TEST_P(StatisticsTest, TheServiceFindsTheMunicipalityAndKeepsOthersOut) {
   // Landlords never, whatever they ask for.
   EXPECT_EQ(statistics.Compute(landlord_a_.actor, "", 2026, StatisticsBy::kMonth, false).status().code(),
             ErrorCode::kPermissionDenied);
-  EXPECT_FALSE(StatisticsService::MayReadAny(*landlord_a_.actor.user));
-  EXPECT_TRUE(StatisticsService::MayReadAny(*clerk.user));
+  EXPECT_FALSE(accounts::Can(landlord_a_.actor, accounts::Action::kReadStatistics));
+  EXPECT_TRUE(accounts::Can(clerk, accounts::Action::kReadStatistics));
 
   // Where the page opens: the own municipality, else the first.
   EXPECT_EQ(statistics.DefaultMunicipality(clerk), "01055021");

@@ -38,17 +38,15 @@ json EntryJson(const audit::AuditEntry& entry) {
           {"entry_hash", entry.entry_hash}};
 }
 
-Response ListUsers(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
-  auto users = app.accounts.ListUsers(*actor);
+Response ListUsers(AppContext& app, Request&, const accounts::Actor& actor) {
+  auto users = app.accounts.ListUsers(actor);
   if (!users.ok()) return Response::Error(users.status());
   json out = json::array();
   for (const auto& user : *users) out.push_back(UserJson(user));
   return Response::Json(200, {{"users", out}});
 }
 
-Response CreateUser(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response CreateUser(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   accounts::NewUser input;
   std::string role_text;
@@ -62,19 +60,18 @@ Response CreateUser(AppContext& app, Request& request) {
   PW_API_STRING(body, "password", input.password);
   PW_API_FIELD_(ReadOptionalInt, body, "municipality_id", false, input.municipality_id);
   PW_API_FIELD_(ReadOptionalInt, body, "department_id", false, input.department_id);
-  auto user = app.accounts.CreateUser(*actor, input);
+  auto user = app.accounts.CreateUser(actor, input);
   if (!user.ok()) return Response::Error(user.status());
   Response response = Response::Json(201, UserJson(*user));
   response.AddHeader("Location", "/api/v1/users/" + std::to_string(user->id));
   return response;
 }
 
-Response GetUser(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response GetUser(AppContext& app, Request& request, const accounts::Actor& actor) {
   auto id = PathId(request, "id");
   if (!id.ok()) return Response::Error(id.status());
   // Visibility follows the list rules: reuse them rather than duplicate them.
-  auto users = app.accounts.ListUsers(*actor);
+  auto users = app.accounts.ListUsers(actor);
   if (!users.ok()) return Response::Error(users.status());
   for (const auto& user : *users) {
     if (user.id == *id) return Response::Json(200, UserJson(user));
@@ -82,11 +79,10 @@ Response GetUser(AppContext& app, Request& request) {
   return Response::Error(NotFound("no such user"));
 }
 
-Response SetUserDisabled(AppContext& app, Request& request, bool disabled) {
-  PW_API_ACTOR(actor);
+Response SetUserDisabled(AppContext& app, Request& request, const accounts::Actor& actor, bool disabled) {
   auto id = PathId(request, "id");
   if (!id.ok()) return Response::Error(id.status());
-  Status status = disabled ? app.accounts.DisableUser(*actor, *id) : app.accounts.EnableUser(*actor, *id);
+  Status status = disabled ? app.accounts.DisableUser(actor, *id) : app.accounts.EnableUser(actor, *id);
   if (!status.ok()) return Response::Error(status);
   auto user = app.accounts.GetUser(*id);
   if (!user.ok()) return Response::Error(user.status());
@@ -104,8 +100,7 @@ Result<std::optional<int64_t>> DateParam(const Request& request, const char* nam
   return std::optional<int64_t>(static_cast<int64_t>(timegm(&tm)));
 }
 
-Response ListAudit(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response ListAudit(AppContext& app, Request& request, const accounts::Actor& actor) {
   audit::AuditFilter filter;
   filter.action_prefix = request.QueryParam("action").value_or("");
   filter.actor = request.QueryParam("actor").value_or("");
@@ -121,7 +116,7 @@ Response ListAudit(AppContext& app, Request& request) {
   auto limit = IntQueryParam(request, "limit", 0, 999, "limit must be 1 to 500");
   if (!limit.ok()) return Response::Error(limit.status());
   if (*limit) filter.limit = static_cast<int>(**limit);
-  auto entries = app.accounts.ListAudit(*actor, filter);
+  auto entries = app.accounts.ListAudit(actor, filter);
   if (!entries.ok()) return Response::Error(entries.status());
   json out = json::array();
   for (const auto& entry : *entries) out.push_back(EntryJson(entry));
@@ -162,14 +157,18 @@ void RegisterAccountApiRoutes(Router& router, AppContext& app) {
   router.Add("GET", "/api/v1/version", "api.version", [](Request&) {
     return Response::Json(200, {{"name", "passwerk"}, {"version", PASSWERK_VERSION}});
   });
-  router.Add("GET", "/api/v1/users", "api.users.list", [&app](Request& r) { return ListUsers(app, r); });
-  router.Add("POST", "/api/v1/users", "api.users.create", [&app](Request& r) { return CreateUser(app, r); });
-  router.Add("GET", "/api/v1/users/{id}", "api.users.get", [&app](Request& r) { return GetUser(app, r); });
-  router.Add("POST", "/api/v1/users/{id}/disable", "api.users.disable",
-             [&app](Request& r) { return SetUserDisabled(app, r, true); });
-  router.Add("POST", "/api/v1/users/{id}/enable", "api.users.enable",
-             [&app](Request& r) { return SetUserDisabled(app, r, false); });
-  router.Add("GET", "/api/v1/audit", "api.audit.list", [&app](Request& r) { return ListAudit(app, r); });
+  AddTokenRoute(router, app, "GET", "/api/v1/users", "api.users.list", accounts::Action::kReadUsers,
+                [&app](Request& r, const accounts::Actor& a) { return ListUsers(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/users", "api.users.create", accounts::Action::kManageUsers,
+                [&app](Request& r, const accounts::Actor& a) { return CreateUser(app, r, a); });
+  AddTokenRoute(router, app, "GET", "/api/v1/users/{id}", "api.users.get", accounts::Action::kReadUsers,
+                [&app](Request& r, const accounts::Actor& a) { return GetUser(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/users/{id}/disable", "api.users.disable", accounts::Action::kManageUsers,
+                [&app](Request& r, const accounts::Actor& a) { return SetUserDisabled(app, r, a, true); });
+  AddTokenRoute(router, app, "POST", "/api/v1/users/{id}/enable", "api.users.enable", accounts::Action::kManageUsers,
+                [&app](Request& r, const accounts::Actor& a) { return SetUserDisabled(app, r, a, false); });
+  AddTokenRoute(router, app, "GET", "/api/v1/audit", "api.audit.list", accounts::Action::kReadAudit,
+                [&app](Request& r, const accounts::Actor& a) { return ListAudit(app, r, a); });
 }
 
 }  // namespace passwerk::http

@@ -39,6 +39,20 @@ Response Unauthorized(const Status& status) {
   return response;
 }
 
+void AddTokenRoute(Router& router, AppContext& app, std::string method, std::string pattern, std::string name,
+                   accounts::Action action, TokenHandler handler) {
+  router.Add(
+      std::move(method), std::move(pattern), std::move(name),
+      [&app, action, handler = std::move(handler)](Request& request) {
+        auto actor = AuthenticateBearer(app, request);
+        if (!actor.ok()) return Unauthorized(actor.status());
+        Status allowed = accounts::Require(*actor, action);
+        if (!allowed.ok()) return Response::Error(allowed);
+        return handler(request, *actor);
+      },
+      std::string(accounts::ScopeFor(action)));
+}
+
 Status RequireJsonBody(const Request& request) {
   auto type = request.Header("content-type");
   if (!type || type->substr(0, 16) != "application/json") {

@@ -8,6 +8,7 @@
 #include "accounts/accounts.h"
 #include "http/context.h"
 #include "http/message.h"
+#include "http/router.h"
 
 namespace passwerk::http {
 
@@ -15,6 +16,15 @@ namespace passwerk::http {
 Result<accounts::Actor> AuthenticateBearer(AppContext& app, const Request& request);
 // 401 with WWW-Authenticate.
 Response Unauthorized(const Status& status);
+
+using TokenHandler = std::function<Response(Request&, const accounts::Actor&)>;
+// An API route for bearer tokens. Before the handler runs, the token must be
+// valid (401) and may take `action` at all: it holds the action's scope and
+// its user's role reaches the action somewhere (403, accounts/policy.h). The
+// domain function then decides the rest: which municipality, department or
+// record. The router lists the scope (`passwerk routes`).
+void AddTokenRoute(Router& router, AppContext& app, std::string method, std::string pattern, std::string name,
+                   accounts::Action action, TokenHandler handler);
 // A 400 unless the body is declared application/json.
 Status RequireJsonBody(const Request& request);
 // application/json object body, or a 400.
@@ -35,9 +45,6 @@ Status ReadOptionalInt(const nlohmann::json& body, const char* field, bool requi
 }  // namespace passwerk::http
 
 // Handler shorthands: each returns the error response on failure.
-#define PW_API_ACTOR(name)                                        \
-  auto name = ::passwerk::http::AuthenticateBearer(app, request); \
-  if (!name.ok()) return ::passwerk::http::Unauthorized(name.status())
 #define PW_API_BODY(name)                                                  \
   auto name##_result = ::passwerk::http::ParseJsonObject(request);         \
   if (!name##_result.ok()) return Response::Error(name##_result.status()); \

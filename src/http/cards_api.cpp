@@ -50,8 +50,7 @@ std::string SlugOf(AppContext& app, int64_t scheme_id) {
   return scheme.ok() ? scheme->slug : std::string();
 }
 
-Response CreateScheme(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response CreateScheme(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   cards::NewScheme input;
   PW_API_STRING(body, "id", input.slug);
@@ -100,22 +99,24 @@ Response CreateScheme(AppContext& app, Request& request) {
       return Response::Error(InvalidArgument("partner_checks must be true or false", "partner_checks"));
     input.partner_checks = it->get<bool>();
   }
-  auto scheme = app.cards.CreateScheme(*actor, input);
+  auto scheme = app.cards.CreateScheme(actor, input);
   if (!scheme.ok()) return Response::Error(scheme.status());
   return Response::Json(201, SchemeJson(*scheme));
 }
 
-Response ListSchemes(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response ListSchemes(AppContext& app, Request&, const accounts::Actor& actor) {
   auto schemes = app.cards.ListSchemes();
   if (!schemes.ok()) return Response::Error(schemes.status());
   json out = json::array();
-  for (const auto& s : *schemes) out.push_back(SchemeJson(s));
+  for (const auto& s : *schemes) {
+    if (accounts::Can(actor, accounts::Action::kReadSchemes, accounts::Resource::InMunicipality(s.municipality_id))) {
+      out.push_back(SchemeJson(s));
+    }
+  }
   return Response::Json(200, {{"schemes", out}});
 }
 
-Response IssueCard(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response IssueCard(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   std::string slug;
   PW_API_STRING(body, "scheme", slug);
@@ -142,16 +143,15 @@ Response IssueCard(AppContext& app, Request& request) {
     input.valid_from = ParseIsoDate(from);
     if (!input.valid_from) return Response::Error(InvalidArgument("valid_from must be YYYY-MM-DD", "valid_from"));
   }
-  auto card = app.cards.IssueCard(*actor, input);
+  auto card = app.cards.IssueCard(actor, input);
   if (!card.ok()) return Response::Error(card.status());
   Response response = Response::Json(201, CardJson(*card, scheme->slug));
   response.AddHeader("Location", "/api/v1/cards/" + card->card_number);
   return response;
 }
 
-Response GetCard(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
-  auto details = app.cards.GetCard(*actor, request.path_params.at("number"));
+Response GetCard(AppContext& app, Request& request, const accounts::Actor& actor) {
+  auto details = app.cards.GetCard(actor, request.path_params.at("number"));
   if (!details.ok()) return Response::Error(details.status());
   json out = CardJson(details->card, SlugOf(app, details->card.scheme_id));
   out["holder"] = {{"family_name", details->holder.family_name}, {"given_name", details->holder.given_name},
@@ -166,14 +166,13 @@ Response GetCard(AppContext& app, Request& request) {
   return Response::Json(200, out);
 }
 
-Response ChangeCard(AppContext& app, Request& request, cards::CardAction action) {
-  PW_API_ACTOR(actor);
+Response ChangeCard(AppContext& app, Request& request, const accounts::Actor& actor, cards::CardAction action) {
   std::string reason;
   if (action != cards::CardAction::kRenew) {
     PW_API_BODY(body);
     PW_API_STRING(body, "reason", reason);
   }
-  auto card = app.cards.Apply(*actor, request.path_params.at("number"), action, reason);
+  auto card = app.cards.Apply(actor, request.path_params.at("number"), action, reason);
   if (!card.ok()) return Response::Error(card.status());
   return Response::Json(action == cards::CardAction::kReplace ? 201 : 200,
                         CardJson(*card, SlugOf(app, card->scheme_id)));
@@ -287,14 +286,19 @@ void RegisterCardApiRoutes(Router& router, AppContext& app) {
     return response;
   });
   router.Add("OPTIONS", "/api/v1/checks", "api.checks.preflight", [](Request& r) { return CheckPreflight(r); });
-  router.Add("GET", "/api/v1/schemes", "api.schemes.list", [&app](Request& r) { return ListSchemes(app, r); });
-  router.Add("POST", "/api/v1/schemes", "api.schemes.create", [&app](Request& r) { return CreateScheme(app, r); });
-  router.Add("POST", "/api/v1/cards", "api.cards.issue", [&app](Request& r) { return IssueCard(app, r); });
-  router.Add("GET", "/api/v1/cards/{number}", "api.cards.get", [&app](Request& r) { return GetCard(app, r); });
+  AddTokenRoute(router, app, "GET", "/api/v1/schemes", "api.schemes.list", accounts::Action::kReadSchemes,
+                [&app](Request& r, const accounts::Actor& a) { return ListSchemes(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/schemes", "api.schemes.create", accounts::Action::kManageSchemes,
+                [&app](Request& r, const accounts::Actor& a) { return CreateScheme(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/cards", "api.cards.issue", accounts::Action::kManageCards,
+                [&app](Request& r, const accounts::Actor& a) { return IssueCard(app, r, a); });
+  AddTokenRoute(router, app, "GET", "/api/v1/cards/{number}", "api.cards.get", accounts::Action::kReadCards,
+                [&app](Request& r, const accounts::Actor& a) { return GetCard(app, r, a); });
   for (cards::CardAction action : cards::kCardActions) {
     const std::string name(cards::CardActionName(action));
-    router.Add("POST", "/api/v1/cards/{number}/" + name, "api.cards." + name,
-               [&app, action](Request& r) { return ChangeCard(app, r, action); });
+    AddTokenRoute(router, app, "POST", "/api/v1/cards/{number}/" + name, "api.cards." + name,
+                  accounts::Action::kManageCards,
+                  [&app, action](Request& r, const accounts::Actor& a) { return ChangeCard(app, r, a, action); });
   }
 }
 

@@ -50,18 +50,16 @@ json SummaryJson(const guestcards::RegistrationSummary& s) {
   return out;
 }
 
-Response Register(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response Register(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   auto input = guestcards::ParseRegistration(body);
   if (!input.ok()) return Response::Error(input.status());
-  auto result = app.registrations.Register(*actor, *input);
+  auto result = app.registrations.Register(actor, *input);
   if (!result.ok()) return Response::Error(result.status());
   return Response::Json(201, ResultJson(*result));
 }
 
-Response RegisterBatch(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response RegisterBatch(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   auto list = body.find("registrations");
   if (list == body.end() || !list->is_array() || list->empty() || list->size() > 1000) {
@@ -80,7 +78,7 @@ Response RegisterBatch(AppContext& app, Request& request) {
     }
     inputs.push_back(std::move(*input));
   }
-  auto results = app.registrations.RegisterAll(*actor, inputs);
+  auto results = app.registrations.RegisterAll(actor, inputs);
   if (!results.ok()) return Response::Error(results.status());
   json out = json::array();
   for (const auto& r : *results) out.push_back(ResultJson(r));
@@ -101,10 +99,9 @@ Response ProblemsResponse(const std::vector<Problem>& problems, const Status& st
 
 // A CSV batch (docs/guest-cards.md): all registrations of the file, or none;
 // every problem with its line and column.
-Response RegisterCsv(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response RegisterCsv(AppContext& app, Request& request, const accounts::Actor& actor) {
   std::vector<guestcards::CsvProblem> problems;
-  auto batch = guestcards::RegisterCsvBatch(app.registrations, *actor, request.body, problems);
+  auto batch = guestcards::RegisterCsvBatch(app.registrations, actor, request.body, problems);
   if (!batch.ok()) {
     if (problems.empty()) return Response::Error(batch.status());
     return ProblemsResponse(problems, batch.status());
@@ -114,30 +111,27 @@ Response RegisterCsv(AppContext& app, Request& request) {
   return Response::Json(201, {{"registrations", out}});
 }
 
-Response ListRegistrations(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response ListRegistrations(AppContext& app, Request& request, const accounts::Actor& actor) {
   auto limit_param = IntQueryParam(request, "limit", INT32_MIN, INT32_MAX, "limit must be a number");
   if (!limit_param.ok()) return Response::Error(limit_param.status());
   const int limit = static_cast<int>(limit_param->value_or(100));
-  auto list = app.registrations.ListRegistrations(*actor, limit);
+  auto list = app.registrations.ListRegistrations(actor, limit);
   if (!list.ok()) return Response::Error(list.status());
   json out = json::array();
   for (const auto& s : *list) out.push_back(SummaryJson(s));
   return Response::Json(200, {{"registrations", out}});
 }
 
-Response GetRegistration(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
-  auto details = app.registrations.GetRegistration(*actor, request.path_params["number"]);
+Response GetRegistration(AppContext& app, Request& request, const accounts::Actor& actor) {
+  auto details = app.registrations.GetRegistration(actor, request.path_params["number"]);
   if (!details.ok()) return Response::Error(details.status());
   json out = SummaryJson(details->summary);
   out["form"] = details->form;
   return Response::Json(200, out);
 }
 
-Response CancelRegistration(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
-  Status cancelled = app.registrations.CancelRegistration(*actor, request.path_params["number"]);
+Response CancelRegistration(AppContext& app, Request& request, const accounts::Actor& actor) {
+  Status cancelled = app.registrations.CancelRegistration(actor, request.path_params["number"]);
   if (!cancelled.ok()) return Response::Error(cancelled);
   return Response::Json(200, {{"registration_number", request.path_params["number"]}, {"state", "cancelled"}});
 }
@@ -195,20 +189,18 @@ Response GuestCardStatus(AppContext& app, Request& request) {
   return Response::Json(200, CardStatusJson(*status));
 }
 
-Response StaffCardStatus(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
-  auto status = app.registrations.CardStatusForStaff(*actor, request.path_params["number"]);
+Response StaffCardStatus(AppContext& app, Request& request, const accounts::Actor& actor) {
+  auto status = app.registrations.CardStatusForStaff(actor, request.path_params["number"]);
   if (!status.ok()) return Response::Error(status.status());
   return Response::Json(200, CardStatusJson(*status));
 }
 
-Response ReplaceGuestCard(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response ReplaceGuestCard(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   std::string registration, reason;
   PW_API_STRING(body, "registration_number", registration);
   PW_API_STRING(body, "reason", reason);
-  auto issued = app.registrations.ReplaceGuestCard(*actor, request.path_params["number"], registration, reason);
+  auto issued = app.registrations.ReplaceGuestCard(actor, request.path_params["number"], registration, reason);
   if (!issued.ok()) return Response::Error(issued.status());
   return Response::Json(201, {{"replaces", request.path_params["number"]},
                               {"card_number", issued->card_number},
@@ -216,22 +208,20 @@ Response ReplaceGuestCard(AppContext& app, Request& request) {
 }
 
 // POST /api/v1/card-batches?file_name=…: a production file (text/csv), all lines or none.
-Response ImportProductionFile(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response ImportProductionFile(AppContext& app, Request& request, const accounts::Actor& actor) {
   std::string file_name = request.QueryParam("file_name").value_or("upload.csv");
   if (file_name.empty() || file_name.size() > 200) {
     return Response::Error(InvalidArgument("file_name: 1 to 200 characters", "file_name"));
   }
   std::vector<guestcards::ProductionProblem> problems;
-  auto imported = app.logistics.ImportProductionFile(*actor, file_name, request.body, problems);
+  auto imported = app.logistics.ImportProductionFile(actor, file_name, request.body, problems);
   if (!problems.empty()) return ProblemsResponse(problems, imported.status());
   if (!imported.ok()) return Response::Error(imported.status());
   return Response::Json(201, {{"batches", imported->batches}, {"cards", imported->cards}});
 }
 
 // GET /api/v1/card-stock?municipality=01055021[&status=in_stock][&limit=100]
-Response ListStock(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response ListStock(AppContext& app, Request& request, const accounts::Actor& actor) {
   std::string number = request.QueryParam("municipality").value_or("");
   auto municipalities = app.accounts.ListMunicipalities();
   if (!municipalities.ok()) return Response::Error(municipalities.status());
@@ -241,7 +231,7 @@ Response ListStock(AppContext& app, Request& request) {
   auto limit_param = IntQueryParam(request, "limit", 0, 9999, "limit must be a number from 1 to 1000");
   if (!limit_param.ok()) return Response::Error(limit_param.status());
   const int limit = static_cast<int>(limit_param->value_or(100));
-  auto cards = app.logistics.ListCards(*actor, m->id, request.QueryParam("status").value_or(""), limit);
+  auto cards = app.logistics.ListCards(actor, m->id, request.QueryParam("status").value_or(""), limit);
   if (!cards.ok()) return Response::Error(cards.status());
   json out = json::array();
   for (const auto& c : *cards) {
@@ -255,15 +245,14 @@ Response ListStock(AppContext& app, Request& request) {
 }
 
 // A card handed out before the stay is known (001 §4.3): 28 days from its first use.
-Response HandOutCard(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response HandOutCard(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   std::string barcode;
   PW_API_STRING(body, "card_barcode", barcode);
   for (const auto& [key, value] : body.items()) {
     if (key != "card_barcode") return Response::Error(InvalidArgument("unknown field " + key, key));
   }
-  auto card = app.logistics.HandOut(*actor, barcode);
+  auto card = app.logistics.HandOut(actor, barcode);
   if (!card.ok()) return Response::Error(card.status());
   return Response::Json(201, {{"card_number", card->card_number},
                               {"card_type", card->card_type},
@@ -271,9 +260,8 @@ Response HandOutCard(AppContext& app, Request& request) {
                               {"valid_days_from_first_use", card->valid_days}});
 }
 
-Response ReinitialiseCard(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
-  auto card = app.logistics.Reinitialise(*actor, request.path_params["number"]);
+Response ReinitialiseCard(AppContext& app, Request& request, const accounts::Actor& actor) {
+  auto card = app.logistics.Reinitialise(actor, request.path_params["number"]);
   if (!card.ok()) return Response::Error(card.status());
   return Response::Json(200, {{"card_number", card->card_number},
                               {"circulation_counter", card->circulation_counter},
@@ -282,19 +270,17 @@ Response ReinitialiseCard(AppContext& app, Request& request) {
 }
 
 // POST /api/v1/annual-cards: an annual card at the office (001 §2.2, §4.5).
-Response IssueAnnualCard(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response IssueAnnualCard(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   auto input = guestcards::ParseAnnualCard(body, BerlinDate(app.clock.NowUnix()));
   if (!input.ok()) return Response::Error(input.status());
-  auto result = app.annual_cards.Issue(*actor, *input);
+  auto result = app.annual_cards.Issue(actor, *input);
   if (!result.ok()) return Response::Error(result.status());
   return Response::Json(201, guestcards::AnnualCardJson(*result));
 }
 
 // POST /api/v1/annual-cards/{number}/renew {"receipt_number", "year", "reductions"}
-Response RenewAnnualCard(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response RenewAnnualCard(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   guestcards::AnnualRenewal renewal;
   PW_API_STRING(body, "receipt_number", renewal.receipt_number);
@@ -319,7 +305,7 @@ Response RenewAnnualCard(AppContext& app, Request& request) {
       renewal.reductions.push_back(r.get<std::string>());
     }
   }
-  auto result = app.annual_cards.Renew(*actor, request.path_params["number"], renewal);
+  auto result = app.annual_cards.Renew(actor, request.path_params["number"], renewal);
   if (!result.ok()) return Response::Error(result.status());
   return Response::Json(201, guestcards::AnnualCardJson(*result));
 }
@@ -333,13 +319,12 @@ Response WithdrawConsent(AppContext& app, Request& request) {
 }
 
 // GET /api/v1/statistics/spa-tax?municipality=01055021&year=2026&by=month[&format=csv]
-Response SpaTaxStatistics(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response SpaTaxStatistics(AppContext& app, Request& request, const accounts::Actor& actor) {
   auto year = IntQueryParam(request, "year", INT32_MIN, INT32_MAX, "year must be a number");
   if (!year.ok()) return Response::Error(year.status());
   auto by = guestcards::ParseStatisticsBy(request.QueryParam("by").value_or("month"));
   if (!by) return Response::Error(InvalidArgument("by must be month, origin, age_band or accommodation", "by"));
-  auto stats = app.statistics.Compute(*actor, request.QueryParam("municipality").value_or(""),
+  auto stats = app.statistics.Compute(actor, request.QueryParam("municipality").value_or(""),
                                       static_cast<int>(year->value_or(BerlinDate(app.clock.NowUnix()).year)), *by,
                                       /*accommodations_by_name=*/false);
   if (!stats.ok()) return Response::Error(stats.status());
@@ -374,37 +359,52 @@ Response SpaTaxStatistics(AppContext& app, Request& request) {
 }  // namespace
 
 void RegisterGuestCardApiRoutes(Router& router, AppContext& app) {
-  router.Add("POST", "/api/v1/registrations", "api.registrations.create",
-             [&app](Request& r) { return Register(app, r); });
-  router.Add("POST", "/api/v1/registrations/batch", "api.registrations.batch",
-             [&app](Request& r) { return RegisterBatch(app, r); });
-  router.Add("POST", "/api/v1/registrations/csv", "api.registrations.csv",
-             [&app](Request& r) { return RegisterCsv(app, r); });
-  router.Add("GET", "/api/v1/registrations", "api.registrations.list",
-             [&app](Request& r) { return ListRegistrations(app, r); });
-  router.Add("GET", "/api/v1/registrations/{number}", "api.registrations.get",
-             [&app](Request& r) { return GetRegistration(app, r); });
-  router.Add("POST", "/api/v1/registrations/{number}/cancel", "api.registrations.cancel",
-             [&app](Request& r) { return CancelRegistration(app, r); });
+  AddTokenRoute(router, app, "POST", "/api/v1/registrations", "api.registrations.create",
+                accounts::Action::kRegisterGuests,
+                [&app](Request& r, const accounts::Actor& a) { return Register(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/registrations/batch", "api.registrations.batch",
+                accounts::Action::kRegisterGuests,
+                [&app](Request& r, const accounts::Actor& a) { return RegisterBatch(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/registrations/csv", "api.registrations.csv",
+                accounts::Action::kRegisterGuests,
+                [&app](Request& r, const accounts::Actor& a) { return RegisterCsv(app, r, a); });
+  AddTokenRoute(router, app, "GET", "/api/v1/registrations", "api.registrations.list",
+                accounts::Action::kReadRegistrations,
+                [&app](Request& r, const accounts::Actor& a) { return ListRegistrations(app, r, a); });
+  AddTokenRoute(router, app, "GET", "/api/v1/registrations/{number}", "api.registrations.get",
+                accounts::Action::kRegisterGuests,
+                [&app](Request& r, const accounts::Actor& a) { return GetRegistration(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/registrations/{number}/cancel", "api.registrations.cancel",
+                accounts::Action::kRegisterGuests,
+                [&app](Request& r, const accounts::Actor& a) { return CancelRegistration(app, r, a); });
   router.Add("POST", "/api/v1/card-status", "api.card_status.guest",
              [&app](Request& r) { return GuestCardStatus(app, r); });
-  router.Add("GET", "/api/v1/guest-cards/{number}", "api.card_status.staff",
-             [&app](Request& r) { return StaffCardStatus(app, r); });
-  router.Add("POST", "/api/v1/guest-cards/{number}/replace", "api.guest_cards.replace",
-             [&app](Request& r) { return ReplaceGuestCard(app, r); });
-  router.Add("POST", "/api/v1/guest-cards/hand-out", "api.guest_cards.hand_out",
-             [&app](Request& r) { return HandOutCard(app, r); });
-  router.Add("POST", "/api/v1/guest-cards/{number}/reinitialise", "api.guest_cards.reinitialise",
-             [&app](Request& r) { return ReinitialiseCard(app, r); });
-  router.Add("POST", "/api/v1/annual-cards", "api.annual_cards.issue",
-             [&app](Request& r) { return IssueAnnualCard(app, r); });
-  router.Add("POST", "/api/v1/annual-cards/{number}/renew", "api.annual_cards.renew",
-             [&app](Request& r) { return RenewAnnualCard(app, r); });
-  router.Add("POST", "/api/v1/card-batches", "api.card_stock.import",
-             [&app](Request& r) { return ImportProductionFile(app, r); });
-  router.Add("GET", "/api/v1/card-stock", "api.card_stock.list", [&app](Request& r) { return ListStock(app, r); });
-  router.Add("GET", "/api/v1/statistics/spa-tax", "api.statistics.spa_tax",
-             [&app](Request& r) { return SpaTaxStatistics(app, r); });
+  AddTokenRoute(router, app, "GET", "/api/v1/guest-cards/{number}", "api.card_status.staff",
+                accounts::Action::kManageGuestCards,
+                [&app](Request& r, const accounts::Actor& a) { return StaffCardStatus(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/guest-cards/{number}/replace", "api.guest_cards.replace",
+                accounts::Action::kManageGuestCards,
+                [&app](Request& r, const accounts::Actor& a) { return ReplaceGuestCard(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/guest-cards/hand-out", "api.guest_cards.hand_out",
+                accounts::Action::kHandOutCards,
+                [&app](Request& r, const accounts::Actor& a) { return HandOutCard(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/guest-cards/{number}/reinitialise", "api.guest_cards.reinitialise",
+                accounts::Action::kManageGuestCards,
+                [&app](Request& r, const accounts::Actor& a) { return ReinitialiseCard(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/annual-cards", "api.annual_cards.issue",
+                accounts::Action::kManageGuestCards,
+                [&app](Request& r, const accounts::Actor& a) { return IssueAnnualCard(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/annual-cards/{number}/renew", "api.annual_cards.renew",
+                accounts::Action::kManageGuestCards,
+                [&app](Request& r, const accounts::Actor& a) { return RenewAnnualCard(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/card-batches", "api.card_stock.import",
+                accounts::Action::kImportCardStock,
+                [&app](Request& r, const accounts::Actor& a) { return ImportProductionFile(app, r, a); });
+  AddTokenRoute(router, app, "GET", "/api/v1/card-stock", "api.card_stock.list", accounts::Action::kReadCardStock,
+                [&app](Request& r, const accounts::Actor& a) { return ListStock(app, r, a); });
+  AddTokenRoute(router, app, "GET", "/api/v1/statistics/spa-tax", "api.statistics.spa_tax",
+                accounts::Action::kReadStatistics,
+                [&app](Request& r, const accounts::Actor& a) { return SpaTaxStatistics(app, r, a); });
   router.Add("DELETE", "/api/v1/marketing-consents/{consent_id}", "api.marketing.withdraw",
              [&app](Request& r) { return WithdrawConsent(app, r); });
 }

@@ -2,6 +2,7 @@
 #include "http/message.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace passwerk::http {

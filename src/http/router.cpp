@@ -79,7 +79,7 @@ void FillParams(const std::vector<std::string>& segments, std::string_view path,
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, std::string name, Handler handler) {
+void Router::Add(std::string method, std::string pattern, std::string name, Handler handler, std::string scope) {
   std::vector<std::string> segments = SplitPattern(pattern);
   for (const auto& route : routes_) {
     if (route.method == method && route.segments == segments) {
@@ -87,7 +87,8 @@ void Router::Add(std::string method, std::string pattern, std::string name, Hand
     }
   }
   bool literal = std::none_of(segments.begin(), segments.end(), [](const std::string& s) { return IsCapture(s); });
-  routes_.push_back(Route{std::move(method), std::move(segments), std::move(name), std::move(handler)});
+  routes_.push_back(
+      Route{std::move(method), std::move(segments), std::move(name), std::move(handler), std::move(scope)});
   if (literal) literal_routes_[pattern].push_back(routes_.size() - 1);
 }
 
@@ -155,7 +156,7 @@ std::vector<Router::Entry> Router::Entries() const {
   for (const Route& route : routes_) {
     std::string pattern;
     for (const std::string& segment : route.segments) pattern += "/" + segment;
-    out.push_back({route.method, pattern.empty() ? "/" : pattern, route.name});
+    out.push_back({route.method, pattern.empty() ? "/" : pattern, route.name, route.scope});
   }
   return out;
 }

@@ -16,7 +16,9 @@ using Handler = std::function<Response(Request&)>;
 
 class Router {
  public:
-  void Add(std::string method, std::string pattern, std::string name, Handler handler);
+  // `scope`: the API token scope the route needs (`passwerk routes` prints
+  // it; the handler enforces it), empty for routes without a token.
+  void Add(std::string method, std::string pattern, std::string name, Handler handler, std::string scope = {});
 
   struct Match {
     const Handler* handler = nullptr;
@@ -30,6 +32,7 @@ class Router {
     std::string method;
     std::string pattern;  // as added: "/api/v1/users/{id}"
     std::string name;
+    std::string scope;
   };
   // Every route in the order added (`passwerk routes`, the API description test).
   std::vector<Entry> Entries() const;
@@ -40,6 +43,7 @@ class Router {
     std::vector<std::string> segments;
     std::string name;
     Handler handler;
+    std::string scope;
   };
   std::vector<Route> routes_;
   // Routes without captures by their pattern, which is the one path they

@@ -34,11 +34,10 @@ Response Attachment(std::string content_type, std::string body, const std::strin
   return response;
 }
 
-Response ListStatements(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
-  auto municipality = MunicipalityFor(app, *actor, request.QueryParam("municipality").value_or(""));
+Response ListStatements(AppContext& app, Request& request, const accounts::Actor& actor) {
+  auto municipality = MunicipalityFor(app, actor, request.QueryParam("municipality").value_or(""));
   if (!municipality.ok()) return Response::Error(municipality.status());
-  auto list = app.settlement.List(*actor, *municipality);
+  auto list = app.settlement.List(actor, *municipality);
   if (!list.ok()) return Response::Error(list.status());
   json out = json::array();
   for (const auto& s : *list) out.push_back(settlement::StatementJson(s, false));
@@ -46,8 +45,7 @@ Response ListStatements(AppContext& app, Request& request) {
 }
 
 // POST {"period": "2026-07", "municipality": "01055021"}: computes the draft.
-Response RunStatement(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response RunStatement(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   for (const auto& [key, value] : body.items()) {
     if (key != "period" && key != "municipality") return Response::Error(InvalidArgument("unknown field " + key, key));
@@ -55,29 +53,27 @@ Response RunStatement(AppContext& app, Request& request) {
   std::string period, number;
   PW_API_STRING(body, "period", period);
   PW_API_OPT_STRING(body, "municipality", number);
-  auto municipality = MunicipalityFor(app, *actor, number);
+  auto municipality = MunicipalityFor(app, actor, number);
   if (!municipality.ok()) return Response::Error(municipality.status());
   if (*municipality == 0) return Response::Error(InvalidArgument("name the municipality", "municipality"));
-  auto statement = app.settlement.Run(*actor, *municipality, period);
+  auto statement = app.settlement.Run(actor, *municipality, period);
   if (!statement.ok()) return Response::Error(statement.status());
   return Response::Json(201, settlement::StatementJson(*statement, true));
 }
 
-Response CloseStatement(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response CloseStatement(AppContext& app, Request& request, const accounts::Actor& actor) {
   auto id = PathId(request, "id", "statement");
   if (!id.ok()) return Response::Error(id.status());
-  auto statement = app.settlement.Close(*actor, *id);
+  auto statement = app.settlement.Close(actor, *id);
   if (!statement.ok()) return Response::Error(statement.status());
   return Response::Json(200, settlement::StatementJson(*statement, true));
 }
 
 // GET …/{id}, or with ?format=csv the whole statement as CSV.
-Response GetStatement(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response GetStatement(AppContext& app, Request& request, const accounts::Actor& actor) {
   auto id = PathId(request, "id", "statement");
   if (!id.ok()) return Response::Error(id.status());
-  auto statement = app.settlement.Get(*actor, *id);
+  auto statement = app.settlement.Get(actor, *id);
   if (!statement.ok()) return Response::Error(statement.status());
   const std::string format = request.QueryParam("format").value_or("json");
   if (format == "csv") {
@@ -89,8 +85,7 @@ Response GetStatement(AppContext& app, Request& request) {
 }
 
 // GET …/{id}/providers/{vu}.csv or {vu}.pdf
-Response ProviderReport(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response ProviderReport(AppContext& app, Request& request, const accounts::Actor& actor) {
   auto id = PathId(request, "id", "statement");
   if (!id.ok()) return Response::Error(id.status());
   const std::string& file = request.path_params["file"];
@@ -101,7 +96,7 @@ Response ProviderReport(AppContext& app, Request& request) {
       (extension != "csv" && extension != "pdf")) {
     return Response::Error(NotFound("a report is …/providers/<VU number>.csv or .pdf", "provider"));
   }
-  auto statement = app.settlement.Get(*actor, *id);
+  auto statement = app.settlement.Get(actor, *id);
   if (!statement.ok()) return Response::Error(statement.status());
   auto report = extension == "csv" ? settlement::ProviderCsv(*statement, vu) : settlement::ProviderPdf(*statement, vu);
   if (!report.ok()) return Response::Error(report.status());
@@ -112,16 +107,21 @@ Response ProviderReport(AppContext& app, Request& request) {
 }  // namespace
 
 void RegisterSettlementApiRoutes(Router& router, AppContext& app) {
-  router.Add("GET", "/api/v1/settlement/statements", "api.settlement.list",
-             [&app](Request& r) { return ListStatements(app, r); });
-  router.Add("POST", "/api/v1/settlement/statements", "api.settlement.run",
-             [&app](Request& r) { return RunStatement(app, r); });
-  router.Add("GET", "/api/v1/settlement/statements/{id}", "api.settlement.get",
-             [&app](Request& r) { return GetStatement(app, r); });
-  router.Add("POST", "/api/v1/settlement/statements/{id}/close", "api.settlement.close",
-             [&app](Request& r) { return CloseStatement(app, r); });
-  router.Add("GET", "/api/v1/settlement/statements/{id}/providers/{file}", "api.settlement.report",
-             [&app](Request& r) { return ProviderReport(app, r); });
+  AddTokenRoute(router, app, "GET", "/api/v1/settlement/statements", "api.settlement.list",
+                accounts::Action::kReadSettlement,
+                [&app](Request& r, const accounts::Actor& a) { return ListStatements(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/settlement/statements", "api.settlement.run",
+                accounts::Action::kRunSettlement,
+                [&app](Request& r, const accounts::Actor& a) { return RunStatement(app, r, a); });
+  AddTokenRoute(router, app, "GET", "/api/v1/settlement/statements/{id}", "api.settlement.get",
+                accounts::Action::kReadSettlement,
+                [&app](Request& r, const accounts::Actor& a) { return GetStatement(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/settlement/statements/{id}/close", "api.settlement.close",
+                accounts::Action::kRunSettlement,
+                [&app](Request& r, const accounts::Actor& a) { return CloseStatement(app, r, a); });
+  AddTokenRoute(router, app, "GET", "/api/v1/settlement/statements/{id}/providers/{file}", "api.settlement.report",
+                accounts::Action::kReadSettlement,
+                [&app](Request& r, const accounts::Actor& a) { return ProviderReport(app, r, a); });
 }
 
 }  // namespace passwerk::http

@@ -176,14 +176,13 @@ Result<int64_t> MunicipalityOf(AppContext& app, const accounts::Actor& actor, co
   return NotFound("no such municipality", "municipality");
 }
 
-Response ListCatalogue(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
-  auto municipality = MunicipalityOf(app, *actor, request.QueryParam("municipality").value_or(""));
+Response ListCatalogue(AppContext& app, Request& request, const accounts::Actor& actor) {
+  auto municipality = MunicipalityOf(app, actor, request.QueryParam("municipality").value_or(""));
   if (!municipality.ok()) return Response::Error(municipality.status());
-  auto snapshot = app.catalogue.Snapshot(*actor, *municipality);
+  auto snapshot = app.catalogue.Snapshot(actor, *municipality);
   if (!snapshot.ok()) return Response::Error(snapshot.status());
   json providers = json::array();
-  auto list = app.catalogue.ListProviders(*actor);
+  auto list = app.catalogue.ListProviders(actor);
   if (!list.ok()) return Response::Error(list.status());
   for (const auto& p : *list) {
     if (p.municipality_id == *municipality) providers.push_back({{"vu_number", p.vu_number}, {"name", p.name}});
@@ -202,22 +201,20 @@ Response ListCatalogue(AppContext& app, Request& request) {
   return Response::Json(200, {{"providers", providers}, {"services", services}, {"packages", packages}});
 }
 
-Response CreateProvider(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response CreateProvider(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   std::string municipality_number, vu_number, name;
   PW_API_OPT_STRING(body, "municipality", municipality_number);
   PW_API_STRING(body, "vu_number", vu_number);
   PW_API_STRING(body, "name", name);
-  auto municipality = MunicipalityOf(app, *actor, municipality_number);
+  auto municipality = MunicipalityOf(app, actor, municipality_number);
   if (!municipality.ok()) return Response::Error(municipality.status());
-  auto provider = app.catalogue.CreateProvider(*actor, *municipality, vu_number, name);
+  auto provider = app.catalogue.CreateProvider(actor, *municipality, vu_number, name);
   if (!provider.ok()) return Response::Error(provider.status());
   return Response::Json(201, {{"vu_number", provider->vu_number}, {"name", provider->name}});
 }
 
-Response CreateService(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response CreateService(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   std::string municipality_number;
   terminals::NewService input;
@@ -228,9 +225,9 @@ Response CreateService(AppContext& app, Request& request) {
   std::optional<int64_t> points;
   PW_API_FIELD_(ReadOptionalInt, body, "points", false, points);
   input.points = points.value_or(1);
-  auto municipality = MunicipalityOf(app, *actor, municipality_number);
+  auto municipality = MunicipalityOf(app, actor, municipality_number);
   if (!municipality.ok()) return Response::Error(municipality.status());
-  auto service = app.catalogue.CreateService(*actor, *municipality, input);
+  auto service = app.catalogue.CreateService(actor, *municipality, input);
   if (!service.ok()) return Response::Error(service.status());
   return Response::Json(201, ServiceJson(*service));
 }
@@ -283,28 +280,26 @@ Status ReadPackage(const json& body, terminals::NewPackage& p) {
   return Status::Ok();
 }
 
-Response CreatePackage(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response CreatePackage(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   std::string municipality_number;
   PW_API_OPT_STRING(body, "municipality", municipality_number);
   terminals::NewPackage input;
   Status read = ReadPackage(body, input);
   if (!read.ok()) return Response::Error(read);
-  auto municipality = MunicipalityOf(app, *actor, municipality_number);
+  auto municipality = MunicipalityOf(app, actor, municipality_number);
   if (!municipality.ok()) return Response::Error(municipality.status());
-  auto package = app.catalogue.CreatePackage(*actor, *municipality, input);
+  auto package = app.catalogue.CreatePackage(actor, *municipality, input);
   if (!package.ok()) return Response::Error(package.status());
   json out = PackageJson(*package);
   out["active"] = true;
   return Response::Json(201, out);
 }
 
-Response SetPackageActive(AppContext& app, Request& request, bool active) {
-  PW_API_ACTOR(actor);
-  auto municipality = MunicipalityOf(app, *actor, request.QueryParam("municipality").value_or(""));
+Response SetPackageActive(AppContext& app, Request& request, const accounts::Actor& actor, bool active) {
+  auto municipality = MunicipalityOf(app, actor, request.QueryParam("municipality").value_or(""));
   if (!municipality.ok()) return Response::Error(municipality.status());
-  Status status = app.catalogue.SetPackageActive(*actor, *municipality, request.path_params["number"], active);
+  Status status = app.catalogue.SetPackageActive(actor, *municipality, request.path_params["number"], active);
   if (!status.ok()) return Response::Error(status);
   return Response::Json(200, {{"package_number", request.path_params["number"]}, {"active", active}});
 }
@@ -319,18 +314,15 @@ json TerminalJson(const terminals::Terminal& t) {
           {"public_key", crypto::Base64Encode(t.public_key)}};
 }
 
-Response ListTerminals(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
-  if (actor->via_token) return Response::Error(PermissionDenied("terminals are managed by staff, not by tokens"));
-  auto list = app.terminals.ListTerminals(*actor);
+Response ListTerminals(AppContext& app, Request&, const accounts::Actor& actor) {
+  auto list = app.terminals.ListTerminals(actor);
   if (!list.ok()) return Response::Error(list.status());
   json out = json::array();
   for (const auto& t : *list) out.push_back(TerminalJson(t));
   return Response::Json(200, {{"terminals", out}});
 }
 
-Response RegisterTerminal(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response RegisterTerminal(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   terminals::NewTerminal input;
   std::string public_key;
@@ -349,21 +341,19 @@ Response RegisterTerminal(AppContext& app, Request& request) {
       input.operators.push_back(o.get<std::string>());
     }
   }
-  auto terminal = app.terminals.RegisterTerminal(*actor, input);
+  auto terminal = app.terminals.RegisterTerminal(actor, input);
   if (!terminal.ok()) return Response::Error(terminal.status());
   return Response::Json(201, TerminalJson(*terminal));
 }
 
-Response SetTerminalActive(AppContext& app, Request& request, bool active) {
-  PW_API_ACTOR(actor);
-  Status status = app.terminals.SetActive(*actor, request.path_params["tid"], active);
+Response SetTerminalActive(AppContext& app, Request& request, const accounts::Actor& actor, bool active) {
+  Status status = app.terminals.SetActive(actor, request.path_params["tid"], active);
   if (!status.ok()) return Response::Error(status);
   return Response::Json(200, {{"tid", request.path_params["tid"]}, {"active", active}});
 }
 
-Response TerminalTotals(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
-  auto totals = app.transactions.Totals(*actor, request.path_params["tid"]);
+Response TerminalTotals(AppContext& app, Request& request, const accounts::Actor& actor) {
+  auto totals = app.transactions.Totals(actor, request.path_params["tid"]);
   if (!totals.ok()) return Response::Error(totals.status());
   return Response::Json(200, {{"tid", totals->tid},
                               {"transactions", totals->transactions},
@@ -371,12 +361,11 @@ Response TerminalTotals(AppContext& app, Request& request) {
                               {"by_kind", totals->by_kind}});
 }
 
-Response ListConflicts(AppContext& app, Request& request) {
-  PW_API_ACTOR(actor);
+Response ListConflicts(AppContext& app, Request& request, const accounts::Actor& actor) {
   auto limit_param = IntQueryParam(request, "limit", INT32_MIN, INT32_MAX, "limit must be a number");
   if (!limit_param.ok()) return Response::Error(limit_param.status());
   const int limit = static_cast<int>(limit_param->value_or(100));
-  auto conflicts = app.transactions.Conflicts(*actor, limit);
+  auto conflicts = app.transactions.Conflicts(actor, limit);
   if (!conflicts.ok()) return Response::Error(conflicts.status());
   json out = json::array();
   for (const auto& c : *conflicts) {
@@ -397,22 +386,37 @@ void RegisterTerminalApiRoutes(Router& router, AppContext& app) {
   router.Add("POST", "/api/terminal/v1/transactions", "api.terminal.transactions", bind(TerminalUpload));
   router.Add("POST", "/api/terminal/v1/acceptances", "api.terminal.acceptance", bind(TerminalAccept));
 
-  router.Add("GET", "/api/v1/catalogue", "api.catalogue", bind(ListCatalogue));
-  router.Add("POST", "/api/v1/providers", "api.providers.create", bind(CreateProvider));
-  router.Add("POST", "/api/v1/services", "api.services.create", bind(CreateService));
-  router.Add("POST", "/api/v1/packages", "api.packages.create", bind(CreatePackage));
-  router.Add("POST", "/api/v1/packages/{number}/stop", "api.packages.stop",
-             [&app](Request& request) { return SetPackageActive(app, request, false); });
-  router.Add("POST", "/api/v1/packages/{number}/resume", "api.packages.resume",
-             [&app](Request& request) { return SetPackageActive(app, request, true); });
-  router.Add("GET", "/api/v1/terminals", "api.terminals.list", bind(ListTerminals));
-  router.Add("POST", "/api/v1/terminals", "api.terminals.register", bind(RegisterTerminal));
-  router.Add("POST", "/api/v1/terminals/{tid}/disable", "api.terminals.disable",
-             [&app](Request& request) { return SetTerminalActive(app, request, false); });
-  router.Add("POST", "/api/v1/terminals/{tid}/enable", "api.terminals.enable",
-             [&app](Request& request) { return SetTerminalActive(app, request, true); });
-  router.Add("GET", "/api/v1/terminals/{tid}/totals", "api.terminals.totals", bind(TerminalTotals));
-  router.Add("GET", "/api/v1/acceptance-conflicts", "api.acceptance_conflicts", bind(ListConflicts));
+  AddTokenRoute(router, app, "GET", "/api/v1/catalogue", "api.catalogue", accounts::Action::kReadCatalogue,
+                [&app](Request& r, const accounts::Actor& a) { return ListCatalogue(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/providers", "api.providers.create", accounts::Action::kManageCatalogue,
+                [&app](Request& r, const accounts::Actor& a) { return CreateProvider(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/services", "api.services.create", accounts::Action::kManageCatalogue,
+                [&app](Request& r, const accounts::Actor& a) { return CreateService(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/packages", "api.packages.create", accounts::Action::kManageCatalogue,
+                [&app](Request& r, const accounts::Actor& a) { return CreatePackage(app, r, a); });
+  AddTokenRoute(
+      router, app, "POST", "/api/v1/packages/{number}/stop", "api.packages.stop", accounts::Action::kManageCatalogue,
+      [&app](Request& request, const accounts::Actor& a) { return SetPackageActive(app, request, a, false); });
+  AddTokenRoute(router, app, "POST", "/api/v1/packages/{number}/resume", "api.packages.resume",
+                accounts::Action::kManageCatalogue,
+                [&app](Request& request, const accounts::Actor& a) { return SetPackageActive(app, request, a, true); });
+  AddTokenRoute(router, app, "GET", "/api/v1/terminals", "api.terminals.list", accounts::Action::kReadTerminals,
+                [&app](Request& r, const accounts::Actor& a) { return ListTerminals(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/terminals", "api.terminals.register", accounts::Action::kManageTerminals,
+                [&app](Request& r, const accounts::Actor& a) { return RegisterTerminal(app, r, a); });
+  AddTokenRoute(router, app, "POST", "/api/v1/terminals/{tid}/disable", "api.terminals.disable",
+                accounts::Action::kManageTerminals, [&app](Request& request, const accounts::Actor& a) {
+                  return SetTerminalActive(app, request, a, false);
+                });
+  AddTokenRoute(
+      router, app, "POST", "/api/v1/terminals/{tid}/enable", "api.terminals.enable", accounts::Action::kManageTerminals,
+      [&app](Request& request, const accounts::Actor& a) { return SetTerminalActive(app, request, a, true); });
+  AddTokenRoute(router, app, "GET", "/api/v1/terminals/{tid}/totals", "api.terminals.totals",
+                accounts::Action::kReadTerminalData,
+                [&app](Request& r, const accounts::Actor& a) { return TerminalTotals(app, r, a); });
+  AddTokenRoute(router, app, "GET", "/api/v1/acceptance-conflicts", "api.acceptance_conflicts",
+                accounts::Action::kReadTerminalData,
+                [&app](Request& r, const accounts::Actor& a) { return ListConflicts(app, r, a); });
 }
 
 }  // namespace passwerk::http

@@ -115,8 +115,4 @@ class SettlementService {
   const Clock& clock_;
 };
 
-// Token scopes for the settlement API (tokens carry neither by default).
-inline constexpr std::string_view kSettlementReadScope = "settlement:read";
-inline constexpr std::string_view kSettlementWriteScope = "settlement:write";
-
 }  // namespace passwerk::settlement

@@ -78,14 +78,8 @@ Status ValidateNewPackage(const NewPackage& p) {
 CatalogueService::CatalogueService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
 Status CatalogueService::MayManage(const accounts::Actor& actor, int64_t municipality_id) const {
-  if (!actor.user) return Status::Ok();
-  using accounts::Role;
-  if (actor.via_token) return PermissionDenied("the catalogue is managed by staff, not by tokens");
-  if (actor.user->role == Role::kOperator) return Status::Ok();
-  if (actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == municipality_id) {
-    return Status::Ok();
-  }
-  return PermissionDenied("only operators and the municipality's administrators manage the catalogue");
+  return accounts::Require(actor, accounts::Action::kManageCatalogue,
+                           accounts::Resource::InMunicipality(municipality_id));
 }
 
 Result<Provider> CatalogueService::CreateProvider(const accounts::Actor& actor, int64_t municipality_id,
@@ -112,10 +106,8 @@ Result<Provider> CatalogueService::CreateProvider(const accounts::Actor& actor, 
 Result<std::vector<Provider>> CatalogueService::ListProviders(const accounts::Actor& actor) {
   std::vector<Provider> out;
   std::optional<int64_t> only;
-  if (actor.user && actor.user->role != accounts::Role::kOperator) {
-    if (!actor.user->municipality_id) return out;
-    only = actor.user->municipality_id;
-  }
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kReadCatalogue));
+  only = accounts::OnlyMunicipality(actor, accounts::Action::kReadCatalogue);
   Status status = db_.Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT id, municipality_id, vu_number, name FROM core.providers "
                                             "ORDER BY municipality_id, vu_number"));
@@ -266,9 +258,8 @@ Status CatalogueService::SetPackageActive(const accounts::Actor& actor, int64_t 
 }
 
 Result<CatalogueSnapshot> CatalogueService::Snapshot(const accounts::Actor& actor, int64_t municipality_id) {
-  if (actor.user && actor.user->role != accounts::Role::kOperator && actor.user->municipality_id != municipality_id) {
-    return PermissionDenied("staff see the catalogue of their own municipality");
-  }
+  PW_RETURN_IF_ERROR(
+      accounts::Require(actor, accounts::Action::kReadCatalogue, accounts::Resource::InMunicipality(municipality_id)));
   return Load(municipality_id);
 }
 

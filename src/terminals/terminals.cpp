@@ -43,15 +43,9 @@ Result<Terminal> TerminalFromRow(Tx& tx, const Row& r) {
   return t;
 }
 
-// Operators and the administrators of the terminal's municipality, in a web
-// session or on the command line; never with an API token.
 Status MayManageTerminalOf(const accounts::Actor& actor, int64_t municipality_id) {
-  if (!actor.user) return Status::Ok();
-  using accounts::Role;
-  const bool may = !actor.via_token &&
-                   (actor.user->role == Role::kOperator ||
-                    (actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == municipality_id));
-  return may ? Status::Ok() : PermissionDenied("only operators and the municipality's administrators manage terminals");
+  return accounts::Require(actor, accounts::Action::kManageTerminals,
+                           accounts::Resource::InMunicipality(municipality_id));
 }
 
 }  // namespace
@@ -86,13 +80,7 @@ Result<Terminal> TerminalService::RegisterTerminal(const accounts::Actor& actor,
     PW_ASSIGN_OR_RETURN(
         Rows p, tx.Query("SELECT id, municipality_id FROM core.providers WHERE vu_number = $1", {input.vu_number}));
     if (p.empty()) return NotFound("no provider with this VU number", "vu_number");
-    if (actor.user) {
-      using accounts::Role;
-      bool may = !actor.via_token &&
-                 (actor.user->role == Role::kOperator ||
-                  (actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == p[0].Int(1)));
-      if (!may) return PermissionDenied("only operators and the municipality's administrators register terminals");
-    }
+    PW_RETURN_IF_ERROR(MayManageTerminalOf(actor, p[0].Int(1)));
     PW_ASSIGN_OR_RETURN(Rows taken, tx.Query("SELECT id FROM core.terminals WHERE tid = $1", {input.tid}));
     if (!taken.empty()) return AlreadyExists("a terminal with this TID exists", "tid");
     PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("INSERT INTO core.terminals (tid, provider_id, kind, name, public_key, "
@@ -121,7 +109,7 @@ Result<std::vector<Terminal>> TerminalService::ListTerminals(const accounts::Act
   Status status = db_.Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string(kTerminalColumns) + " ORDER BY t.tid"));
     for (const Row& r : rows) {
-      if (actor.user && actor.user->role != accounts::Role::kOperator && actor.user->municipality_id != r.Int(4)) {
+      if (!accounts::Can(actor, accounts::Action::kReadTerminals, accounts::Resource::InMunicipality(r.Int(4)))) {
         continue;
       }
       PW_ASSIGN_OR_RETURN(Terminal t, TerminalFromRow(tx, r));

@@ -636,16 +636,9 @@ Result<int64_t> TransactionService::LastBookingNumber(const std::string& tid) {
 }
 
 namespace {
+// A token reaches no more than its owner's session: the scope and the role.
 Status MaySeeTerminalData(const accounts::Actor& actor) {
-  if (!actor.user) return Status::Ok();
-  // A token reaches no more than its owner's session: the scope and the role.
-  if (!accounts::HasScope(actor, "terminals:read")) return PermissionDenied("the token lacks the scope terminals:read");
-  using accounts::Role;
-  Role r = actor.user->role;
-  if (r == Role::kOperator || r == Role::kMunicipalityAdmin || r == Role::kClerk || r == Role::kAuditor) {
-    return Status::Ok();
-  }
-  return PermissionDenied("office staff only");
+  return accounts::Require(actor, accounts::Action::kReadTerminalData);
 }
 }  // namespace
 
@@ -658,7 +651,7 @@ Result<TerminalTotals> TransactionService::Totals(const accounts::Actor& actor, 
                                          "p.id = t.provider_id WHERE t.tid = $1",
                                          {tid}));
     if (t.empty()) return NotFound("no such terminal", "tid");
-    if (actor.user && actor.user->role != accounts::Role::kOperator && actor.user->municipality_id != t[0].Int(0)) {
+    if (!accounts::Can(actor, accounts::Action::kReadTerminalData, accounts::Resource::InMunicipality(t[0].Int(0)))) {
       return NotFound("no such terminal", "tid");
     }
     PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT kind, COUNT(*), COALESCE(SUM(payment_cents), 0) FROM "
@@ -689,7 +682,7 @@ Result<std::vector<AcceptanceConflict>> TransactionService::Conflicts(const acco
     PW_ASSIGN_OR_RETURN(Rows terminals, tx.Query("SELECT t.tid, p.municipality_id FROM core.terminals t JOIN "
                                                  "core.providers p ON p.id = t.provider_id"));
     for (const Row& t : terminals) municipality_of_terminal[t.Text(0)] = t.Int(1);
-    const bool sees_all = !actor.user || actor.user->role == accounts::Role::kOperator;
+    const bool sees_all = !accounts::OnlyMunicipality(actor, accounts::Action::kReadTerminalData);
     PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT id, card_number, at, kind, detail FROM logistics.misuse_log "
                                             "ORDER BY id DESC LIMIT $1",
                                             {int64_t{limit}}));
@@ -700,7 +693,11 @@ Result<std::vector<AcceptanceConflict>> TransactionService::Conflicts(const acco
                                     ? detail["tid"].get<std::string>()
                                     : std::string();
         auto terminal = municipality_of_terminal.find(tid);
-        if (terminal == municipality_of_terminal.end() || actor.user->municipality_id != terminal->second) continue;
+        if (terminal == municipality_of_terminal.end() ||
+            !accounts::Can(actor, accounts::Action::kReadTerminalData,
+                           accounts::Resource::InMunicipality(terminal->second))) {
+          continue;
+        }
       }
       out.push_back({r.Int(0), r.Text(1), r.Int(2), r.Text(3), std::move(detail)});
     }

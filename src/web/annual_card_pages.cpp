@@ -23,8 +23,8 @@ namespace {
 using Values = std::map<std::string, std::string>;
 
 // Annual cards are the office's work: municipality administrators and clerks.
-bool MayIssue(const accounts::User& u) {
-  return (u.role == Role::kMunicipalityAdmin || u.role == Role::kClerk) && u.municipality_id.has_value();
+bool MayIssue(const Env& env) {
+  return Can(env, accounts::Action::kManageGuestCards) && env.session->user.municipality_id.has_value();
 }
 
 constexpr std::string_view kHolderFields[] = {"family_name", "given_name",  "birth_date", "nationality", "gender",
@@ -246,12 +246,12 @@ std::string MessageOf(Lang lang, const Status& status) {
 }
 
 Response GetAnnualCards(Env& env) {
-  if (!MayIssue(env.session->user)) return Forbidden(env);
+  if (!MayIssue(env)) return Forbidden(env);
   return RenderAnnualCards(env, 200, {}, {}, {}, false);
 }
 
 Response PostAnnualCard(Env& env) {
-  if (!MayIssue(env.session->user)) return Forbidden(env);
+  if (!MayIssue(env)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   Values values = FormValues(form);
@@ -290,7 +290,7 @@ Response PostAnnualCard(Env& env) {
 }
 
 Response PostAnnualRenewal(Env& env) {
-  if (!MayIssue(env.session->user)) return Forbidden(env);
+  if (!MayIssue(env)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   Values values = FormValues(form);

@@ -41,7 +41,7 @@ std::string AuditQuery(const std::string& action, const std::string& actor, cons
 
 Response GetAudit(Env& env) {
   const Lang lang = env.lang;
-  if (!AccountService::MayReadAudit(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadAudit)) return Forbidden(env);
   const Request& request = env.request;
   std::string action = TrimSpaces(request.QueryParam("action").value_or(""));
   std::string actor = TrimSpaces(request.QueryParam("actor").value_or(""));

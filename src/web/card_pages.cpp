@@ -50,13 +50,13 @@ Response RenderCards(Env& env, int status, const std::string& number, const std:
 }
 
 Response GetCards(Env& env) {
-  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadCards)) return Forbidden(env);
   return RenderCards(env, 200, "", "");
 }
 
 Response GetCardLookup(Env& env) {
   const Lang lang = env.lang;
-  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadCards)) return Forbidden(env);
   std::string raw = TrimSpaces(env.request.QueryParam("number").value_or(""));
   if (raw.empty()) return RenderCards(env, 422, raw, std::string(T(lang, "cards.err_number_missing")));
   std::optional<std::string> number = cards::NormalizeCardNumber(raw);
@@ -245,13 +245,13 @@ Response RenderCard(Env& env, int status, const std::string& raw_number, const C
 }
 
 Response GetCardPage(Env& env) {
-  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadCards)) return Forbidden(env);
   return RenderCard(env, 200, env.request.path_params["number"], {});
 }
 
 Response PostCardAction(Env& env, cards::CardAction card_action) {
   const Lang lang = env.lang;
-  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadCards)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::optional<std::string> number = cards::NormalizeCardNumber(env.request.path_params["number"]);
@@ -374,7 +374,7 @@ Response RenderNewCard(Env& env, int status, const std::map<std::string, std::st
 }
 
 Response GetNewCard(Env& env) {
-  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadCards)) return Forbidden(env);
   return RenderNewCard(env, 200, {}, {});
 }
 
@@ -400,7 +400,7 @@ web::FieldError CardFieldError(Lang lang, const Status& status) {
 
 Response PostCards(Env& env) {
   const Lang lang = env.lang;
-  if (!MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadCards)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::map<std::string, std::string> values;

@@ -26,11 +26,9 @@ constexpr std::string_view kStatuses[] = {"in_stock", "handed_out", "in_service"
 constexpr std::string_view kCardTypes[] = {"1.0", "2.0", "3.0", "21", "22", "23"};
 
 // Office staff: the roles LogisticsService::ListCards lets see a municipality's cards.
-bool MayView(const accounts::User& u) {
-  return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin || u.role == Role::kClerk;
-}
+bool MayView(const Env& env) { return Can(env, accounts::Action::kReadCardStock); }
 // LogisticsService::ImportProductionFile: operators and municipality administrators.
-bool MayImport(const accounts::User& u) { return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin; }
+bool MayImport(const Env& env) { return Can(env, accounts::Action::kImportCardStock); }
 
 std::string StatusLabel(Lang lang, std::string_view status) {
   std::string key = "stock.status_" + std::string(status);
@@ -99,13 +97,14 @@ std::string HiddenMunicipality(const std::string& municipality) {
 
 Response Render(Env& env, Outcome outcome) {
   const Lang lang = env.lang;
-  const accounts::User& user = env.session->user;
   const std::string wanted =
       outcome.municipality.empty() ? env.request.QueryParam("municipality").value_or("") : outcome.municipality;
-  auto municipality = PageMunicipality(env, wanted);
+  auto municipality = PageMunicipality(env, wanted, accounts::Action::kReadCardStock);
   if (!municipality) return web::ErrorPage(UserChrome(env, "card-stock"), 404);
-  // Operators keep the municipality in links and forms; others only ever see their own.
-  const std::string keep = user.role == Role::kOperator ? municipality->municipality_number : "";
+  // Who reaches every municipality keeps the chosen one in links and forms;
+  // others only ever see their own.
+  const bool everywhere = !accounts::OnlyMunicipality(ActorFor(env), accounts::Action::kReadCardStock);
+  const std::string keep = everywhere ? municipality->municipality_number : "";
   std::string status = env.request.method == "GET" ? env.request.QueryParam("status").value_or("") : "";
   std::string card_type = env.request.method == "GET" ? env.request.QueryParam("card_type").value_or("") : "";
   if (std::find(std::begin(kStatuses), std::end(kStatuses), status) == std::end(kStatuses)) status.clear();
@@ -180,7 +179,7 @@ Response Render(Env& env, Outcome outcome) {
   one_field_section("stock-reinitialise", "reinit", "/card-stock/reinitialise", "card_number", "card_number");
 
   // Production files, for those who may import them.
-  if (MayImport(user)) {
+  if (MayImport(env)) {
     body += SectionStart("stock-import", T(lang, "stock.import_title"));
     body += TextBlock(T(lang, "stock.import_intro"));
     body += "<form method=\"post\" action=\"/card-stock/import\" enctype=\"multipart/form-data\" novalidate>" +
@@ -201,7 +200,7 @@ Response Render(Env& env, Outcome outcome) {
 }
 
 Response GetStock(Env& env) {
-  if (!MayView(env.session->user)) return Forbidden(env);
+  if (!MayView(env)) return Forbidden(env);
   return Render(env, {});
 }
 
@@ -224,7 +223,7 @@ int StatusFor(const Status& status) {
 
 Response PostHandOut(Env& env) {
   const Lang lang = env.lang;
-  if (!MayView(env.session->user)) return Forbidden(env);
+  if (!MayView(env)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   Outcome outcome;
@@ -273,7 +272,7 @@ Response PostHandOut(Env& env) {
 
 Response PostReinitialise(Env& env) {
   const Lang lang = env.lang;
-  if (!MayView(env.session->user)) return Forbidden(env);
+  if (!MayView(env)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   Outcome outcome;
@@ -310,7 +309,7 @@ Response PostReinitialise(Env& env) {
 
 Response PostImport(Env& env) {
   const Lang lang = env.lang;
-  if (!MayImport(env.session->user)) return Forbidden(env);
+  if (!MayImport(env)) return Forbidden(env);
   auto parts = env.request.MultipartParts();
   std::map<std::string, std::string> fields;
   const FormPart* file = nullptr;

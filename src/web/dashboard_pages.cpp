@@ -81,16 +81,19 @@ Response GetDashboard(Env& env) {
   }
   body += "</dl></section>\n";
 
-  const bool may_users = AccountService::MayManageUsers(user);
-  const bool may_audit = AccountService::MayReadAudit(user);
-  const bool may_cards =
-      user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk;
-  const bool may_partners = user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin;
+  using accounts::Action;
+  const bool may_users = Can(env, Action::kManageUsers);
+  const bool may_audit = Can(env, Action::kReadAudit);
+  const bool may_cards = Can(env, Action::kReadCards);
+  const bool may_partners = Can(env, Action::kManagePartners);
   body +=
       "<section class=\"pw-section\" aria-labelledby=\"tasks-heading\"><h2 "
       "class=\"kern-heading-medium\" id=\"tasks-heading\">" +
       Escape(T(lang, "dashboard.tasks")) + "</h2>";
-  const bool may_register = user.role == Role::kLandlord;
+  // Registering guests is the first task of those who register for their own
+  // accommodations; the office finds registrations in the navigation.
+  const bool may_register = Can(env, Action::kRegisterGuests) &&
+                            accounts::RoleReach(user.role, Action::kRegisterGuests) == accounts::Reach::kOwnRecords;
   if (may_users || may_audit || may_cards || may_register) {
     body += "<ul class=\"pw-tasks\">";
     if (may_register) {

@@ -53,36 +53,22 @@ Chrome UserChrome(const Env& env, std::string_view current) {
   chrome.user_display_name = user.display_name.empty() ? user.username : user.display_name;
   chrome.user_role_label = RoleLabel(env.lang, user.role);
   chrome.nav.push_back({"/dashboard", std::string(T(env.lang, "nav.dashboard")), current == "dashboard"});
-  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
-    chrome.nav.push_back({"/cards", std::string(T(env.lang, "nav.cards")), current == "cards"});
-  }
-  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin) {
-    chrome.nav.push_back({"/partners", std::string(T(env.lang, "nav.partners")), current == "partners"});
-  }
-  if (user.role == Role::kLandlord || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
-    chrome.nav.push_back({"/registrations", std::string(T(env.lang, "nav.registrations")), current == "registrations"});
-  }
-  if ((user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) && user.municipality_id) {
-    chrome.nav.push_back({"/annual-cards", std::string(T(env.lang, "nav.annual_cards")), current == "annual_cards"});
-  }
-  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
-    chrome.nav.push_back({"/card-stock", std::string(T(env.lang, "nav.card_stock")), current == "card-stock"});
-  }
-  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk) {
-    chrome.nav.push_back({"/terminals", std::string(T(env.lang, "nav.terminals")), current == "terminals"});
-  }
-  if (user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kAuditor) {
-    chrome.nav.push_back({"/settlement", std::string(T(env.lang, "nav.settlement")), current == "settlement"});
-  }
-  if (user.role != Role::kLandlord) {
-    chrome.nav.push_back({"/statistics", std::string(T(env.lang, "nav.statistics")), current == "statistics"});
-  }
-  if (AccountService::MayManageUsers(user)) {
-    chrome.nav.push_back({"/users", std::string(T(env.lang, "nav.users")), current == "users"});
-  }
-  if (AccountService::MayReadAudit(user)) {
-    chrome.nav.push_back({"/audit", std::string(T(env.lang, "nav.audit")), current == "audit"});
-  }
+  using accounts::Action;
+  auto add = [&](Action action, bool also, const char* path, std::string_view key, std::string_view name) {
+    if (also && Can(env, action)) chrome.nav.push_back({path, std::string(T(env.lang, key)), current == name});
+  };
+  // Pages bound to a municipality's office show only to users who have one.
+  const bool has_municipality = user.municipality_id.has_value();
+  add(Action::kReadCards, true, "/cards", "nav.cards", "cards");
+  add(Action::kManagePartners, true, "/partners", "nav.partners", "partners");
+  add(Action::kReadRegistrations, has_municipality, "/registrations", "nav.registrations", "registrations");
+  add(Action::kManageGuestCards, has_municipality, "/annual-cards", "nav.annual_cards", "annual_cards");
+  add(Action::kReadCardStock, true, "/card-stock", "nav.card_stock", "card-stock");
+  add(Action::kReadTerminals, true, "/terminals", "nav.terminals", "terminals");
+  add(Action::kReadSettlement, true, "/settlement", "nav.settlement", "settlement");
+  add(Action::kReadStatistics, true, "/statistics", "nav.statistics", "statistics");
+  add(Action::kManageUsers, true, "/users", "nav.users", "users");
+  add(Action::kReadAudit, true, "/audit", "nav.audit", "audit");
   return chrome;
 }
 
@@ -218,30 +204,22 @@ std::map<int64_t, std::string> MunicipalityNames(AppContext& app) {
   return names;
 }
 
-std::optional<accounts::Municipality> PageMunicipality(Env& env, const std::string& wanted) {
+std::optional<accounts::Municipality> PageMunicipality(Env& env, const std::string& wanted, accounts::Action action) {
+  std::optional<int64_t> only = accounts::OnlyMunicipality(ActorFor(env), action);
   auto all = env.app.accounts.ListMunicipalities();
   if (!all.ok()) return std::nullopt;
-  const accounts::User& u = env.session->user;
   for (const auto& m : *all) {
-    if (u.role != Role::kOperator) {
-      if (u.municipality_id == m.id) return m;
-    } else if (wanted.empty() || m.municipality_number == wanted) {
-      return m;
-    }
+    if (only ? m.id == *only : (wanted.empty() || m.municipality_number == wanted)) return m;
   }
   return std::nullopt;
 }
 
-bool MayWorkWithCards(const User& user) {
-  return user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin || user.role == Role::kClerk;
+bool Can(const Env& env, accounts::Action action, const accounts::Resource& resource) {
+  return env.session && accounts::Can(ActorFor(env), action, resource);
 }
 
-bool MayManagePartners(const User& user) {
-  return user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin;
-}
-
-bool InMunicipality(const User& user, int64_t municipality_id) {
-  return user.role == Role::kOperator || (user.municipality_id && *user.municipality_id == municipality_id);
+bool CanIn(const Env& env, accounts::Action action, int64_t municipality_id) {
+  return Can(env, action, accounts::Resource::InMunicipality(municipality_id));
 }
 
 std::vector<cards::Scheme> VisibleSchemes(Env& env) {
@@ -249,7 +227,7 @@ std::vector<cards::Scheme> VisibleSchemes(Env& env) {
   auto all = env.app.cards.ListSchemes();
   if (!all.ok()) return out;
   for (cards::Scheme& s : *all) {
-    if (InMunicipality(env.session->user, s.municipality_id)) out.push_back(std::move(s));
+    if (CanIn(env, accounts::Action::kReadSchemes, s.municipality_id)) out.push_back(std::move(s));
   }
   return out;
 }

@@ -99,16 +99,17 @@ std::string ShowIsoDate(const std::string& iso, Lang lang);
 std::string Euro(int64_t cents, Lang lang);
 // The names of all municipalities by id (for tables that show ids' names).
 std::map<int64_t, std::string> MunicipalityNames(AppContext& app);
-// The municipality a page works on: a staff user's own; for the operator the
-// one numbered `wanted`, or the first when nothing is asked for.
-std::optional<accounts::Municipality> PageMunicipality(Env& env, const std::string& wanted);
+// The municipality a page for `action` works on: a staff user's own; for
+// those who reach every municipality the one numbered `wanted`, or the first
+// when nothing is asked for.
+std::optional<accounts::Municipality> PageMunicipality(Env& env, const std::string& wanted, accounts::Action action);
 
-// Who may see what in the staff UI (until one access policy decides it).
-bool MayWorkWithCards(const accounts::User& user);
-bool MayManagePartners(const accounts::User& user);
-// The operator sees every municipality; everybody else only their own.
-bool InMunicipality(const accounts::User& user, int64_t municipality_id);
-// The card schemes of the municipalities this user sees.
+// Whether the signed-in user may take `action` (on `resource`): the access
+// policy (accounts/policy.h) decides, as it does for the API.
+bool Can(const Env& env, accounts::Action action, const accounts::Resource& resource = {});
+// Can(env, action, the municipality), for rows of lists.
+bool CanIn(const Env& env, accounts::Action action, int64_t municipality_id);
+// The card schemes this user sees.
 std::vector<cards::Scheme> VisibleSchemes(Env& env);
 
 }  // namespace passwerk::web

@@ -1,5 +1,6 @@
 // The format and permission helpers every staff page shares: amounts, dates,
-// ids from forms and paths, who sees which municipality, cookies and CSRF.
+// ids from forms and paths, cookies and CSRF. Who may see what is
+// accounts/policy_test.cpp's.
 #include "web/page_env.h"
 
 #include <gtest/gtest.h>
@@ -50,37 +51,6 @@ TEST(PageEnvTest, ParseIdTakesWholeNonNegativeNumbersOnly) {
   for (const char* text : {"", "-1", "12abc", "1e3", " 7", "7 ", "+7", "0x10", "9223372036854775808"}) {
     EXPECT_FALSE(ParseId(text).has_value()) << text;
   }
-}
-
-accounts::User UserOf(Role role, std::optional<int64_t> municipality_id) {
-  accounts::User user;
-  user.id = 7;
-  user.username = "erika";
-  user.role = role;
-  user.municipality_id = municipality_id;
-  return user;
-}
-
-TEST(PageEnvTest, OnlyTheOperatorSeesEveryMunicipality) {
-  EXPECT_TRUE(InMunicipality(UserOf(Role::kOperator, std::nullopt), 1));
-  EXPECT_TRUE(InMunicipality(UserOf(Role::kOperator, std::nullopt), 99));
-  for (Role role : {Role::kMunicipalityAdmin, Role::kClerk, Role::kAuditor, Role::kLandlord}) {
-    EXPECT_TRUE(InMunicipality(UserOf(role, 3), 3)) << RoleName(role);
-    EXPECT_FALSE(InMunicipality(UserOf(role, 3), 4)) << RoleName(role);
-    EXPECT_FALSE(InMunicipality(UserOf(role, std::nullopt), 3)) << RoleName(role) << " without a municipality";
-  }
-}
-
-TEST(PageEnvTest, WhoMayWorkWithCardsAndPartners) {
-  EXPECT_TRUE(MayWorkWithCards(UserOf(Role::kOperator, std::nullopt)));
-  EXPECT_TRUE(MayWorkWithCards(UserOf(Role::kMunicipalityAdmin, 1)));
-  EXPECT_TRUE(MayWorkWithCards(UserOf(Role::kClerk, 1)));
-  EXPECT_FALSE(MayWorkWithCards(UserOf(Role::kAuditor, 1)));
-  EXPECT_FALSE(MayWorkWithCards(UserOf(Role::kLandlord, 1)));
-  EXPECT_TRUE(MayManagePartners(UserOf(Role::kOperator, std::nullopt)));
-  EXPECT_TRUE(MayManagePartners(UserOf(Role::kMunicipalityAdmin, 1)));
-  EXPECT_FALSE(MayManagePartners(UserOf(Role::kClerk, 1)));
-  EXPECT_FALSE(MayManagePartners(UserOf(Role::kAuditor, 1)));
 }
 
 TEST(PageEnvTest, CookiesAreHttpOnlyStrictAndSecureUnderTls) {

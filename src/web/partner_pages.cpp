@@ -34,8 +34,7 @@ struct ShownAlert {
 // administrator those raised by partners of their municipality.
 std::vector<ShownAlert> VisibleAlerts(Env& env) {
   std::vector<ShownAlert> out;
-  const User& user = env.session->user;
-  if (!MayManagePartners(user)) return out;
+  if (!Can(env, accounts::Action::kManagePartners)) return out;
   Result<std::vector<checks::Alert>> alerts = env.app.checks.OpenAlerts();
   if (!alerts.ok()) return out;
   std::map<int64_t, checks::Partner> partners;
@@ -51,7 +50,7 @@ std::vector<ShownAlert> VisibleAlerts(Env& env) {
     }
     auto partner = partner_id ? partners.find(*partner_id) : partners.end();
     if (partner != partners.end()) {
-      if (!InMunicipality(user, partner->second.municipality_id)) continue;
+      if (!CanIn(env, accounts::Action::kManagePartners, partner->second.municipality_id)) continue;
       shown.partner = partner->second.name;
       if (a.subject.rfind("partner_key:", 0) == 0) {
         std::optional<int64_t> key_id = ParseId(std::string_view(a.subject).substr(12));
@@ -61,8 +60,8 @@ std::vector<ShownAlert> VisibleAlerts(Env& env) {
           }
         }
       }
-    } else if (user.role != Role::kOperator) {
-      continue;
+    } else if (accounts::OnlyMunicipality(ActorFor(env), accounts::Action::kManagePartners)) {
+      continue;  // alerts of no partner are for those who see every municipality
     }
     out.push_back(std::move(shown));
   }
@@ -73,7 +72,7 @@ std::vector<ShownAlert> VisibleAlerts(Env& env) {
 
 std::string AlertsSection(Env& env) {
   const Lang lang = env.lang;
-  if (!MayManagePartners(env.session->user)) return "";
+  if (!Can(env, accounts::Action::kManagePartners)) return "";
   std::vector<ShownAlert> alerts = VisibleAlerts(env);
   std::string html =
       "<section class=\"pw-section\" aria-labelledby=\"alerts-heading\"><h2 "
@@ -115,7 +114,7 @@ std::string AlertsSection(Env& env) {
 namespace {
 
 Response PostAcknowledgeAlert(Env& env) {
-  if (!MayManagePartners(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kManagePartners)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::optional<int64_t> id = ParseId(env.request.path_params["id"]);
@@ -144,7 +143,6 @@ std::string KeyKindLabel(Lang lang, const std::string& kind) {
 Response RenderPartners(Env& env, int status, std::string notice_html, const PartnerForm& values,
                         const std::vector<web::FieldError>& errors) {
   const Lang lang = env.lang;
-  const User& user = env.session->user;
   Result<std::vector<checks::Partner>> all = env.app.partners.ListPartners();
   if (!all.ok()) return ErrorFor(env, all.status());
   std::map<int64_t, std::string> scheme_names;
@@ -170,7 +168,7 @@ Response RenderPartners(Env& env, int status, std::string notice_html, const Par
 
   int shown = 0;
   for (const checks::Partner& p : *all) {
-    if (!InMunicipality(user, p.municipality_id)) continue;
+    if (!CanIn(env, accounts::Action::kManagePartners, p.municipality_id)) continue;
     ++shown;
     const std::string pid = std::to_string(p.id);
     body += "<section class=\"pw-section pw-partner\" aria-labelledby=\"partner-" + pid + "-heading\" id=\"partner-" +
@@ -303,22 +301,20 @@ Response RenderPartners(Env& env, int status, std::string notice_html, const Par
 }
 
 Response GetPartners(Env& env) {
-  if (!MayManagePartners(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kManagePartners)) return Forbidden(env);
   return RenderPartners(env, 200, "", {}, {});
 }
 
 Response PostPartners(Env& env) {
   const Lang lang = env.lang;
-  const User& user = env.session->user;
-  if (!MayManagePartners(user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kManagePartners)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   PartnerForm values;
   values.name = TrimSpaces(FormValue(form, "name"));
   values.origins = FormValue(form, "origins");
   std::vector<cards::Scheme> schemes = VisibleSchemes(env);
-  std::optional<int64_t> municipality;
-  if (user.role != Role::kOperator) municipality = user.municipality_id;
+  std::optional<int64_t> municipality = accounts::OnlyMunicipality(ActorFor(env), accounts::Action::kManagePartners);
   std::vector<web::FieldError> errors;
   bool mixed = false;
   for (const cards::Scheme& s : schemes) {
@@ -374,7 +370,7 @@ Response PostPartners(Env& env) {
 
 Response PostPartnerKey(Env& env) {
   const Lang lang = env.lang;
-  if (!MayManagePartners(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kManagePartners)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::optional<int64_t> id = ParseId(env.request.path_params["id"]);
@@ -383,7 +379,7 @@ Response PostPartnerKey(Env& env) {
   std::string partner_name;
   if (auto list = env.app.partners.ListPartners(); list.ok()) {
     for (const checks::Partner& p : *list) {
-      if (p.id == *id && InMunicipality(env.session->user, p.municipality_id)) partner_name = p.name;
+      if (p.id == *id && CanIn(env, accounts::Action::kManagePartners, p.municipality_id)) partner_name = p.name;
     }
   }
   if (partner_name.empty()) return web::ErrorPage(UserChrome(env, ""), 404);
@@ -410,7 +406,7 @@ Response PostPartnerKey(Env& env) {
 
 Response PostKeyState(Env& env, bool revoke) {
   const Lang lang = env.lang;
-  if (!MayManagePartners(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kManagePartners)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::optional<int64_t> id = ParseId(env.request.path_params["id"]);

@@ -28,8 +28,6 @@ constexpr int kMaxFormGuests = 8;
 constexpr std::string_view kGuestFields[] = {"family_name", "given_name",  "birth_date", "nationality", "gender",
                                              "street",      "postal_code", "city",       "country"};
 
-bool IsLandlordUser(const User& user) { return user.role == Role::kLandlord; }
-
 // "guests[1].address.city" → "g1_city"; other fields keep their name.
 std::string FormFieldOf(const std::string& api_field) {
   if (api_field.rfind("guests[", 0) != 0) return api_field;
@@ -182,13 +180,13 @@ int GuestCountOf(const std::string& text) {
 }
 
 Response GetNewRegistration(Env& env) {
-  if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadRegistrations)) return Forbidden(env);
   return RenderRegistrationForm(env, 200, {}, GuestCountOf(env.request.QueryParam("guests").value_or("2")), {});
 }
 
 Response PostRegistration(Env& env) {
   const Lang lang = env.lang;
-  if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadRegistrations)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   int guests = GuestCountOf(FormValue(form, "guests"));
@@ -263,7 +261,7 @@ Response PostRegistration(Env& env) {
 // none; every problem with line and column, linked to the file input.
 Response PostRegistrationCsv(Env& env) {
   const Lang lang = env.lang;
-  if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadRegistrations)) return Forbidden(env);
   auto parts = env.request.MultipartParts();
   std::map<std::string, std::string> fields;
   const FormPart* file = nullptr;
@@ -331,7 +329,7 @@ Response PostRegistrationCsv(Env& env) {
 // The template of a CSV batch: the German column names (docs/guest-cards.md,
 // "CSV batches") and two example rows for the user's first accommodation.
 Response GetRegistrationCsvTemplate(Env& env) {
-  if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadRegistrations)) return Forbidden(env);
   std::string accommodation = "UNTERKUNFT";
   if (auto list = env.app.registrations.ListAccommodations(ActorFor(env)); list.ok() && !list->empty()) {
     accommodation = list->front().public_id;
@@ -357,7 +355,7 @@ Response GetRegistrationCsvTemplate(Env& env) {
 
 Response GetRegistrations(Env& env) {
   const Lang lang = env.lang;
-  if (!IsLandlordUser(env.session->user) && !MayWorkWithCards(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadRegistrations)) return Forbidden(env);
   std::string body = Heading(T(lang, "reg.title"));
   body += Paragraph(T(lang, "reg.intro"));
   body += "<p class=\"pw-actions\">" + LinkButton("/registrations/new", T(lang, "reg.new"), true) + "</p>\n";

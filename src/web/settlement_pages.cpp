@@ -21,10 +21,8 @@
 namespace passwerk::web {
 namespace {
 
-bool MayView(const accounts::User& u) {
-  return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin || u.role == Role::kAuditor;
-}
-bool MayRun(const accounts::User& u) { return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin; }
+bool MayView(const Env& env) { return Can(env, accounts::Action::kReadSettlement); }
+bool MayRun(const Env& env) { return Can(env, accounts::Action::kRunSettlement); }
 
 std::string PermilleText(int64_t permille, Lang lang) {
   return std::to_string(permille / 10) + (lang == Lang::kDe ? "," : ".") + std::to_string(permille % 10) + " %";
@@ -49,9 +47,8 @@ std::vector<accounts::Municipality> VisibleMunicipalities(Env& env) {
   std::vector<accounts::Municipality> out;
   auto all = env.app.accounts.ListMunicipalities();
   if (!all.ok()) return out;
-  const accounts::User& u = env.session->user;
   for (const auto& m : *all) {
-    if (u.role == Role::kMunicipalityAdmin && u.municipality_id != m.id) continue;
+    if (!CanIn(env, accounts::Action::kReadSettlement, m.id)) continue;
     out.push_back(m);
   }
   return out;
@@ -69,13 +66,12 @@ std::string LastMonth(const Clock& clock) {
 Response RenderList(Env& env, int status, const std::map<std::string, std::string>& values,
                     const std::vector<web::FieldError>& errors) {
   const Lang lang = env.lang;
-  const accounts::User& user = env.session->user;
   std::string body = Heading(T(lang, "settle.title"));
   body += Paragraph(T(lang, "settle.lead"));
   if (!errors.empty()) body += web::RenderErrorSummary(lang, errors);
   std::vector<accounts::Municipality> municipalities = VisibleMunicipalities(env);
 
-  if (MayRun(user)) {
+  if (MayRun(env)) {
     body += SectionStart("run-heading", T(lang, "settle.run"));
     body += TextBlock(T(lang, "settle.run_hint"));
     body += "<form class=\"pw-form\" method=\"post\" action=\"/settlement\" novalidate>" +
@@ -144,13 +140,13 @@ Response RenderList(Env& env, int status, const std::map<std::string, std::strin
 }
 
 Response GetList(Env& env) {
-  if (!MayView(env.session->user)) return Forbidden(env);
+  if (!MayView(env)) return Forbidden(env);
   return RenderList(env, 200, {}, {});
 }
 
 Response PostRun(Env& env) {
   const Lang lang = env.lang;
-  if (!MayRun(env.session->user)) return Forbidden(env);
+  if (!MayRun(env)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::map<std::string, std::string> values = {{"period", TrimSpaces(FormValue(form, "period"))},
@@ -187,8 +183,7 @@ Result<settlement::Statement> LoadFor(Env& env) {
 
 Response GetStatement(Env& env) {
   const Lang lang = env.lang;
-  const accounts::User& user = env.session->user;
-  if (!MayView(user)) return Forbidden(env);
+  if (!MayView(env)) return Forbidden(env);
   auto loaded = LoadFor(env);
   if (!loaded.ok()) return ErrorFor(env, loaded.status());
   const settlement::Statement& s = *loaded;
@@ -220,7 +215,7 @@ Response GetStatement(Env& env) {
   body += DescriptionItem(T(lang, "settle.col_unallocated"), Euro(s.unallocated_cents, lang));
   body += "</dl>";
 
-  if (s.state == settlement::kStateDraft && MayRun(user)) {
+  if (s.state == settlement::kStateDraft && MayRun(env)) {
     body += SectionStart("close-heading", T(lang, "settle.close"));
     body += TextBlock(T(lang, "settle.close_hint"));
     body +=
@@ -318,7 +313,7 @@ Response GetStatement(Env& env) {
 
 Response PostClose(Env& env) {
   const Lang lang = env.lang;
-  if (!MayRun(env.session->user)) return Forbidden(env);
+  if (!MayRun(env)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::optional<int64_t> id = ParseId(env.request.path_params["id"]);
@@ -349,7 +344,7 @@ Response Download(std::string content_type, std::string body, const std::string&
 }
 
 Response GetStatementCsv(Env& env) {
-  if (!MayView(env.session->user)) return Forbidden(env);
+  if (!MayView(env)) return Forbidden(env);
   auto loaded = LoadFor(env);
   if (!loaded.ok()) return ErrorFor(env, loaded.status());
   return Download("text/csv; charset=utf-8", settlement::StatementCsv(*loaded),
@@ -358,7 +353,7 @@ Response GetStatementCsv(Env& env) {
 
 // …/providers/100200.csv or .pdf
 Response GetProviderReport(Env& env) {
-  if (!MayView(env.session->user)) return Forbidden(env);
+  if (!MayView(env)) return Forbidden(env);
   const std::string file = env.request.path_params["file"];
   const size_t dot = file.rfind('.');
   const std::string vu = dot == std::string::npos ? "" : file.substr(0, dot);

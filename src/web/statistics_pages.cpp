@@ -92,7 +92,7 @@ std::string StatisticsQueryString(const StatisticsQuery& q) {
 
 Response GetStatistics(Env& env) {
   const Lang lang = env.lang;
-  if (!guestcards::StatisticsService::MayReadAny(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadStatistics)) return Forbidden(env);
   std::string body = Heading(T(lang, "stats.title"));
   body += Paragraph(T(lang, "stats.intro"));
   const StatisticsQuery q = ReadStatisticsQuery(env);
@@ -166,7 +166,7 @@ Response GetStatistics(Env& env) {
 }
 
 Response GetStatisticsCsv(Env& env) {
-  if (!guestcards::StatisticsService::MayReadAny(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kReadStatistics)) return Forbidden(env);
   auto stats = Compute(env, ReadStatisticsQuery(env));
   if (!stats.ok() && NoMunicipality(stats.status())) return web::ErrorPage(UserChrome(env, ""), 404);
   if (!stats.ok()) return ErrorFor(env, stats.status());

@@ -20,10 +20,8 @@
 namespace passwerk::web {
 namespace {
 
-bool MayView(const accounts::User& u) {
-  return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin || u.role == Role::kClerk;
-}
-bool MayManage(const accounts::User& u) { return u.role == Role::kOperator || u.role == Role::kMunicipalityAdmin; }
+bool MayView(const Env& env) { return Can(env, accounts::Action::kReadTerminals); }
+bool MayManage(const Env& env) { return Can(env, accounts::Action::kManageTerminals); }
 
 std::optional<int64_t> ParseCount(const std::string& text) {
   std::string t = TrimSpaces(text);
@@ -68,7 +66,6 @@ std::string KindLabel(Lang lang, const std::string& kind) { return std::string(T
 Response RenderTerminals(Env& env, int status, const std::map<std::string, std::string>& values,
                          const std::vector<web::FieldError>& errors, const std::string& notice) {
   const Lang lang = env.lang;
-  const accounts::User& user = env.session->user;
   std::string body = Heading(T(lang, "term.title"));
   body += Paragraph(T(lang, "term.lead"));
   body += notice;
@@ -90,7 +87,7 @@ Response RenderTerminals(Env& env, int status, const std::map<std::string, std::
               "<td class=\"kern-table__cell\">" +
               (t.active ? Badge("success", T(lang, "term.active")) : Badge("danger", T(lang, "term.disabled"))) +
               "</td><td class=\"kern-table__cell kern-table__cell--action\">";
-      if (MayManage(user)) {
+      if (MayManage(env)) {
         std::string verb = t.active ? "disable" : "enable";
         body += InlineAction(env, "/terminals/" + t.tid + "/" + verb, T(lang, "term." + verb),
                              Tf(lang, "term." + verb + "_named", {t.tid}));
@@ -101,7 +98,7 @@ Response RenderTerminals(Env& env, int status, const std::map<std::string, std::
   }
   body += "</section>\n";
 
-  if (MayManage(user)) {
+  if (MayManage(env)) {
     auto providers = env.app.catalogue.ListProviders(actor);
     if (!providers.ok()) return ErrorFor(env, providers.status());
     body += SectionStart("register-heading", T(lang, "term.register"));
@@ -181,7 +178,7 @@ Response RenderTerminals(Env& env, int status, const std::map<std::string, std::
 }
 
 Response GetTerminals(Env& env) {
-  if (!MayView(env.session->user)) return Forbidden(env);
+  if (!MayView(env)) return Forbidden(env);
   std::string notice;
   if (env.request.QueryParam("registered")) {
     notice = web::RenderAlert(web::AlertKind::kSuccess, T(env.lang, "term.registered"), "");
@@ -191,7 +188,7 @@ Response GetTerminals(Env& env) {
 
 Response PostTerminals(Env& env) {
   const Lang lang = env.lang;
-  if (!MayManage(env.session->user)) return Forbidden(env);
+  if (!MayManage(env)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::map<std::string, std::string> values;
@@ -227,7 +224,7 @@ Response PostTerminals(Env& env) {
 }
 
 Response PostTerminalState(Env& env, bool active) {
-  if (!MayManage(env.session->user)) return Forbidden(env);
+  if (!MayManage(env)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   Status s = env.app.terminals.SetActive(ActorFor(env), env.request.path_params["tid"], active);
@@ -263,7 +260,8 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
                          const std::map<std::string, std::string>& values, const std::vector<web::FieldError>& errors,
                          const std::string& notice) {
   const Lang lang = env.lang;
-  auto municipality = PageMunicipality(env, env.request.QueryParam("municipality").value_or(""));
+  auto municipality =
+      PageMunicipality(env, env.request.QueryParam("municipality").value_or(""), accounts::Action::kReadTerminals);
   if (!municipality) return Forbidden(env);
   accounts::Actor actor = ActorFor(env);
   auto snapshot = env.app.catalogue.Snapshot(actor, municipality->id);
@@ -271,7 +269,7 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
   auto providers = env.app.catalogue.ListProviders(actor);
   if (!providers.ok()) return ErrorFor(env, providers.status());
   std::erase_if(*providers, [&](const auto& p) { return p.municipality_id != municipality->id; });
-  const bool manage = MayManage(env.session->user);
+  const bool manage = MayManage(env);
   const std::string q = "?municipality=" + municipality->municipality_number;
   auto errors_of = [&](const std::string& name) { return form_name == name ? errors : std::vector<web::FieldError>{}; };
   auto values_of = [&](const std::string& name) {
@@ -438,7 +436,7 @@ Response RenderCatalogue(Env& env, int status, const std::string& form_name,
 }
 
 Response GetCatalogue(Env& env) {
-  if (!MayView(env.session->user)) return Forbidden(env);
+  if (!MayView(env)) return Forbidden(env);
   std::string notice;
   if (env.request.QueryParam("saved"))
     notice = web::RenderAlert(web::AlertKind::kSuccess, T(env.lang, "cat.saved"), "");
@@ -449,10 +447,11 @@ Response GetCatalogue(Env& env) {
 Response CatalogueForm(
     Env& env, const std::string& form_name, const std::vector<const char*>& fields,
     const std::function<Status(const accounts::Actor&, int64_t, std::map<std::string, std::string>&)>& change) {
-  if (!MayManage(env.session->user)) return Forbidden(env);
+  if (!MayManage(env)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
-  auto municipality = PageMunicipality(env, env.request.QueryParam("municipality").value_or(""));
+  auto municipality =
+      PageMunicipality(env, env.request.QueryParam("municipality").value_or(""), accounts::Action::kReadTerminals);
   if (!municipality) return Forbidden(env);
   std::map<std::string, std::string> values;
   for (const char* f : fields) values[f] = TrimSpaces(FormValue(form, f));

@@ -22,16 +22,16 @@ const TOKENS = {
   operator_token: ['operator', 'users:read,users:write,audit:read,cards:write,schemes:write'],
   // Tokens that must reach no more than their scopes and their owner's role allow.
   operator_reader_token: ['operator', 'users:read,audit:read'],
-  clerk_users_token: ['clerk', 'users:read'],
-  landlord_terminals_token: ['landlord', 'terminals:read'],
+  clerk_statistics_token: ['clerk', 'statistics:read'],
+  landlord_reader_token: ['landlord', 'registrations:read'],
   reader_token: ['auditor', 'users:read'],
-  admin_token: ['admin', 'users:read,users:write,audit:read'],
+  admin_token: ['admin', 'users:read,users:write'],
   clerk_token: ['clerk', 'registrations:write'],
   office_admin_token: ['admin', 'registrations:write'],
   statistics_token: ['admin', 'statistics:read'],
   settlement_token: ['admin', 'settlement:write'],
   settlement_reader_token: ['auditor', 'settlement:read'],
-  settlement_clerk_token: ['clerk', 'settlement:read'],
+  settlement_clerk_token: ['clerk', 'statistics:read,registrations:read'],
 };
 
 // Set-up a case file needs beyond that, by file name: what only JavaScript

@@ -26,7 +26,7 @@ function isApiRoute(pattern) {
 // Capture names don't matter to the router: `{tid}` and `{terminal_id}` match the same paths.
 const shape = (path) => path.replace(/\{[^}]*\}/g, '{}');
 
-// "METHOD /path" of every API router entry, as the binary lists them.
+// "METHOD /path [scope]" of every API router entry, as the binary lists them.
 function routerRoutes() {
   let out;
   // `routes` wires the server as `serve` does, so it opens (and creates) a data directory.
@@ -40,15 +40,15 @@ function routerRoutes() {
     rmSync(dataDir, { recursive: true, force: true });
   }
   const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
-  const bad = lines.filter((l) => !/^[A-Z]+ \/\S*$/.test(l));
-  assert.deepEqual(bad, [], '`passwerk routes` prints one "METHOD PATTERN" per line');
+  const bad = lines.filter((l) => !/^[A-Z]+ \/\S*( [a-z_]+:(read|write))?$/.test(l));
+  assert.deepEqual(bad, [], '`passwerk routes` prints one "METHOD PATTERN [SCOPE]" per line');
   const routes = lines.map((l) => l.split(' ')).filter(([, pattern]) => isApiRoute(pattern))
-    .map(([method, pattern]) => `${method} ${shape(pattern)}`);
+    .map(([method, pattern, scope]) => `${method} ${shape(pattern)}${scope ? ` ${scope}` : ''}`);
   assert.ok(routes.length > 0, '`passwerk routes` lists API routes');
   return routes;
 }
 
-// "METHOD /path" of every described operation. A path parameter with an
+// "METHOD /path [scope]" of every described operation (its `x-scope`). A path parameter with an
 // `enum` stands for one router entry per value, so it is expanded.
 function describedRoutes(api) {
   const routes = [];
@@ -66,7 +66,8 @@ function describedRoutes(api) {
         if (!values) continue;
         paths = paths.flatMap((each) => values.map((v) => each.replaceAll(`{${name}}`, String(v))));
       }
-      for (const each of paths) routes.push(`${method.toUpperCase()} ${shape(each)}`);
+      const scope = operation['x-scope'] ? ` ${operation['x-scope']}` : '';
+      for (const each of paths) routes.push(`${method.toUpperCase()} ${shape(each)}${scope}`);
     }
   }
   return routes;
@@ -82,7 +83,7 @@ test('docs/openapi.yaml passes swagger-parser validation', async () => {
   }
 });
 
-test('docs/openapi.yaml describes every API route of the router, and only those', async () => {
+test('docs/openapi.yaml describes every API route of the router with its token scope, and only those', async () => {
   const router = routerRoutes();
   const described = describedRoutes(await SwaggerParser.dereference(SPEC));
   assert.deepEqual(duplicates(described), [], 'no router entry is described twice');
@@ -92,7 +93,7 @@ test('docs/openapi.yaml describes every API route of the router, and only those'
   const unserved = [...inSpec].filter((r) => !inRouter.has(r)).sort();
   const list = (xs) => (xs.length ? xs.map((x) => `  ${x}`).join('\n') : '  (none)');
   assert.ok(undescribed.length === 0 && unserved.length === 0,
-    `router and docs/openapi.yaml differ ({} stands for any path parameter)\n` +
+    `router and docs/openapi.yaml differ ({} stands for any path parameter; the scope is x-scope)\n` +
     `in the router, missing from docs/openapi.yaml:\n${list(undescribed)}\n` +
     `in docs/openapi.yaml, not served by the router:\n${list(unserved)}`);
 });
