@@ -208,6 +208,36 @@ Result<std::vector<Municipality>> AccountService::ListMunicipalities() {
   return out;
 }
 
+namespace {
+Result<Municipality> OneMunicipality(storage::Database& db, const std::string& where, const Value& value,
+                                     const std::string& missing) {
+  std::optional<Municipality> found;
+  Status status = db.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(
+        Rows rows, tx.Query("SELECT id, municipality_number, name FROM core.municipalities WHERE " + where, {value}));
+    if (!rows.empty()) found = Municipality{rows[0].Int(0), rows[0].Text(1), rows[0].Text(2)};
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  if (!found) return NotFound(missing, "municipality");
+  return *found;
+}
+}  // namespace
+
+Result<Municipality> AccountService::GetMunicipality(int64_t id) {
+  return OneMunicipality(db_, "id = $1", id, "no such municipality");
+}
+
+Result<Municipality> AccountService::FindMunicipality(const std::string& number) {
+  return OneMunicipality(db_, "municipality_number = $1", number, "no municipality with number " + number);
+}
+
+Result<Municipality> AccountService::MunicipalityFor(const Actor& actor, const std::string& number) {
+  if (!number.empty()) return FindMunicipality(number);
+  if (!actor.user || !actor.user->municipality_id) return NotFound("name a municipality", "municipality");
+  return GetMunicipality(*actor.user->municipality_id);
+}
+
 Result<std::vector<Department>> AccountService::ListDepartments(std::optional<int64_t> municipality_id) {
   std::vector<Department> out;
   Status status = db_.Read([&](Tx& tx) -> Status {

@@ -102,6 +102,13 @@ class AccountService {
   Result<Municipality> CreateMunicipality(const Actor& actor, const std::string& number, const std::string& name);
   Result<Department> CreateDepartment(const Actor& actor, int64_t municipality_id, const std::string& name);
   Result<std::vector<Municipality>> ListMunicipalities();
+  // One municipality by id or by number (NotFound naming the field
+  // "municipality" otherwise).
+  Result<Municipality> GetMunicipality(int64_t id);
+  Result<Municipality> FindMunicipality(const std::string& number);
+  // The municipality a request means: the one numbered `number`, or with an
+  // empty number the actor's own (NotFound when it has none).
+  Result<Municipality> MunicipalityFor(const Actor& actor, const std::string& number);
   Result<std::vector<Department>> ListDepartments(std::optional<int64_t> municipality_id);
 
   // --- users ---

@@ -291,6 +291,20 @@ TEST_P(AccountsTest, ATokenCannotHoldAScopeItsRoleMayNotUse) {
   EXPECT_EQ(listed->size(), 1u) << "a refused token leaves nothing behind";
 }
 
+TEST_P(AccountsTest, MunicipalitiesAreFoundByIdNumberOrTheActorsOwn) {
+  EXPECT_EQ(service_->GetMunicipality(municipality_.id)->name, "Kellenhusen");
+  EXPECT_EQ(service_->FindMunicipality("03452001")->name, "Anderswo");
+  EXPECT_EQ(service_->FindMunicipality("99999999").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(service_->FindMunicipality("99999999").status().field(), "municipality");
+  EXPECT_EQ(service_->GetMunicipality(987654).status().code(), ErrorCode::kNotFound);
+  auto clerk = service_->CreateUser(cli_, Clerk("own.place"));
+  ASSERT_TRUE(clerk.ok());
+  Actor actor{"user:" + std::to_string(clerk->id), *clerk, "r", {}, false};
+  EXPECT_EQ(service_->MunicipalityFor(actor, "")->id, municipality_.id);
+  EXPECT_EQ(service_->MunicipalityFor(actor, "03452001")->name, "Anderswo") << "a number names another";
+  EXPECT_EQ(service_->MunicipalityFor(cli_, "").status().code(), ErrorCode::kNotFound) << "the CLI has none of its own";
+}
+
 TEST_P(AccountsTest, EveryChangeIsAudited) {
   auto user = service_->CreateUser(cli_, Clerk("audited"));
   ASSERT_TRUE(user.ok());

@@ -89,12 +89,9 @@ int PrintCard(Services& s, const std::string& number, const std::string& out_fil
     return 1;
   }
   auto scheme = s.cards->GetScheme(details->card.scheme_id);
-  auto municipalities = s.accounts->ListMunicipalities();
   std::string municipality;
-  if (scheme.ok() && municipalities.ok()) {
-    for (const auto& m : *municipalities) {
-      if (m.id == scheme->municipality_id) municipality = m.name;
-    }
+  if (scheme.ok()) {
+    if (auto m = s.accounts->GetMunicipality(scheme->municipality_id); m.ok()) municipality = m->name;
   }
   cards::CardPrint print;
   print.scheme_name = scheme.ok() ? scheme->name : "";

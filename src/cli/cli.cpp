@@ -380,13 +380,9 @@ int Run(int argc, char** argv) {
   if (cards_export->parsed()) return ExportCards(s, scheme_slug);
   if (cards_print->parsed()) return PrintCard(s, card_number, out_file);
   if (partner_add->parsed()) {
-    auto all = s.accounts->ListMunicipalities();
-    if (!all.ok()) return Fail(all.status());
-    std::optional<int64_t> municipality_id;
-    for (const auto& m : *all) {
-      if (m.municipality_number == municipality) municipality_id = m.id;
-    }
-    if (!municipality_id) return Fail(NotFound("no municipality with number " + municipality));
+    auto found = s.accounts->FindMunicipality(municipality);
+    if (!found.ok()) return Fail(found.status());
+    std::optional<int64_t> municipality_id = found->id;
     std::vector<int64_t> scheme_ids;
     for (const auto& slug : partner_schemes) {
       auto scheme = s.cards->FindScheme(slug);

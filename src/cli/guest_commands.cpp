@@ -12,11 +12,8 @@ namespace passwerk::cli {
 namespace {
 
 Result<int64_t> MunicipalityId(Services& s, const std::string& number) {
-  PW_ASSIGN_OR_RETURN(auto all, s.accounts->ListMunicipalities());
-  for (const auto& m : all) {
-    if (m.municipality_number == number) return m.id;
-  }
-  return NotFound("no municipality with number " + number, "municipality");
+  PW_ASSIGN_OR_RETURN(accounts::Municipality m, s.accounts->FindMunicipality(number));
+  return m.id;
 }
 
 }  // namespace

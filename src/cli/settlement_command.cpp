@@ -33,10 +33,8 @@ Result<int64_t> MunicipalityOf(Services& s, const std::string& number) {
     return InvalidArgument("there are " + std::to_string(all.size()) + " municipalities: name one with --municipality",
                            "municipality");
   }
-  for (const auto& m : all) {
-    if (m.municipality_number == number) return m.id;
-  }
-  return NotFound("no municipality with number " + number, "municipality");
+  PW_ASSIGN_OR_RETURN(accounts::Municipality m, s.accounts->FindMunicipality(number));
+  return m.id;
 }
 
 std::string Euro(int64_t cents) { return FormatCents(cents, ',') + " EUR"; }

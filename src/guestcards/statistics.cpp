@@ -172,13 +172,9 @@ StatisticsService::StatisticsService(storage::Database& db, accounts::AccountSer
 Result<SpaTaxStatistics> StatisticsService::Compute(const accounts::Actor& actor,
                                                     const std::string& municipality_number, int year, StatisticsBy by,
                                                     bool accommodations_by_name) {
-  PW_ASSIGN_OR_RETURN(auto municipalities, accounts_.ListMunicipalities());
-  const accounts::Municipality* found = nullptr;
-  for (const accounts::Municipality& m : municipalities) {
-    const bool own = actor.user && actor.user->municipality_id == m.id;
-    if (municipality_number.empty() ? own : m.municipality_number == municipality_number) found = &m;
-  }
-  if (!found) return NotFound("no such municipality", "municipality");
+  auto municipality = accounts_.MunicipalityFor(actor, municipality_number);
+  if (!municipality.ok()) return NotFound("no such municipality", "municipality");
+  const accounts::Municipality* found = &*municipality;
   PW_ASSIGN_OR_RETURN(SpaTaxStatistics statistics, ComputeSpaTaxStatistics(db_, actor, found->id, year, by));
   statistics.municipality_number = found->municipality_number;
   registrations_.LabelAccommodations(actor, statistics, accommodations_by_name);

@@ -223,11 +223,8 @@ Response ImportProductionFile(AppContext& app, Request& request, const accounts:
 // GET /api/v1/card-stock?municipality=01055021[&status=in_stock][&limit=100]
 Response ListStock(AppContext& app, Request& request, const accounts::Actor& actor) {
   std::string number = request.QueryParam("municipality").value_or("");
-  auto municipalities = app.accounts.ListMunicipalities();
-  if (!municipalities.ok()) return Response::Error(municipalities.status());
-  auto m = std::find_if(municipalities->begin(), municipalities->end(),
-                        [&](const auto& each) { return each.municipality_number == number; });
-  if (m == municipalities->end()) return Response::Error(NotFound("no such municipality", "municipality"));
+  auto m = app.accounts.FindMunicipality(number);
+  if (!m.ok()) return Response::Error(m.status());
   auto limit_param = IntQueryParam(request, "limit", 0, 9999, "limit must be a number from 1 to 1000");
   if (!limit_param.ok()) return Response::Error(limit_param.status());
   const int limit = static_cast<int>(limit_param->value_or(100));

@@ -18,11 +18,8 @@ using json = nlohmann::json;
 // The municipality by number; without one, the actor's own (0: all it may see).
 Result<int64_t> MunicipalityFor(AppContext& app, const accounts::Actor& actor, const std::string& number) {
   if (number.empty()) return actor.user && actor.user->municipality_id ? *actor.user->municipality_id : int64_t{0};
-  PW_ASSIGN_OR_RETURN(auto all, app.accounts.ListMunicipalities());
-  for (const auto& m : all) {
-    if (m.municipality_number == number) return m.id;
-  }
-  return NotFound("no such municipality", "municipality");
+  PW_ASSIGN_OR_RETURN(accounts::Municipality m, app.accounts.FindMunicipality(number));
+  return m.id;
 }
 
 Response Attachment(std::string content_type, std::string body, const std::string& file_name) {

@@ -168,12 +168,8 @@ Response TerminalAccept(AppContext& app, Request& request) {
 // The municipality a staff request means: ?municipality=NUMBER (or "municipality"
 // in the body), else the user's own.
 Result<int64_t> MunicipalityOf(AppContext& app, const accounts::Actor& actor, const std::string& number) {
-  PW_ASSIGN_OR_RETURN(auto all, app.accounts.ListMunicipalities());
-  for (const auto& m : all) {
-    bool own = actor.user && actor.user->municipality_id == m.id;
-    if (m.municipality_number == number || (number.empty() && own)) return m.id;
-  }
-  return NotFound("no such municipality", "municipality");
+  PW_ASSIGN_OR_RETURN(accounts::Municipality m, app.accounts.MunicipalityFor(actor, number));
+  return m.id;
 }
 
 Response ListCatalogue(AppContext& app, Request& request, const accounts::Actor& actor) {

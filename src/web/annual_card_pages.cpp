@@ -255,12 +255,9 @@ Response PostAnnualCard(Env& env) {
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   Values values = FormValues(form);
-  auto municipalities = env.app.accounts.ListMunicipalities();
-  if (!municipalities.ok()) return ErrorFor(env, municipalities.status());
-  std::string municipality_number;
-  for (const auto& m : *municipalities) {
-    if (m.id == env.session->user.municipality_id) municipality_number = m.municipality_number;
-  }
+  auto municipality = env.app.accounts.MunicipalityFor(ActorFor(env), "");
+  if (!municipality.ok()) return ErrorFor(env, municipality.status());
+  const std::string municipality_number = municipality->municipality_number;
   nlohmann::json body = {{"municipality", municipality_number},
                          {"basis", values["basis"]},
                          {"holder",
