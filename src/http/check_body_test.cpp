@@ -49,10 +49,9 @@ TEST(CheckBodyTest, PlainBodiesTakeTheFastPath) {
 TEST(CheckBodyTest, AnythingElseGoesToTheFullParser) {
   CheckBody out;
   bool number = false, name = false;
-  for (const char* body :
-       {R"({"card_number":"1","name":"M\u00fcl"})", "{\"card_number\":\"1\",\"name\":\"M\xc3\xbcl\"}",
-        R"({"card_number":1,"name":"x"})", R"({"card_number":"1","date":null})", R"(["x"])", R"({"a":"b"} x)",
-        R"({"a":"b",})", "", "\xEF\xBB\xBF{}", R"({"a":{"b":"c"}})"}) {
+  for (const char* body : {R"({"card_number":"1","name":"M\u00fcl"})", "{\"card_number\":\"1\",\"name\":\"M\xc3\xbcl\"}",
+                           R"({"card_number":1,"name":"x"})", R"({"card_number":"1","date":null})", R"(["x"])",
+                           R"({"a":"b"} x)", R"({"a":"b",})", "", "\xEF\xBB\xBF{}", R"({"a":{"b":"c"}})"}) {
     EXPECT_FALSE(internal::ReadPlainCheckBody(body, out, number, name)) << body;
   }
 }

@@ -237,7 +237,8 @@ Response Response::Error(const Status& status) {
     // Answering an error with an OK status is a bug in the caller.
     return Error(Internal("Response::Error called with an OK status"));
   }
-  if (!status.detail().empty() && (status.code() == ErrorCode::kInternal || status.code() == ErrorCode::kUnavailable)) {
+  if (!status.detail().empty() &&
+      (status.code() == ErrorCode::kInternal || status.code() == ErrorCode::kUnavailable)) {
     LogDetail(status);
   }
   nlohmann::json error = {{"code", ErrorCodeName(status.code())}, {"message", status.message()}};
@@ -247,26 +248,16 @@ Response Response::Error(const Status& status) {
 
 int HttpStatusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk:
-      return 200;
-    case ErrorCode::kInvalidArgument:
-      return 400;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kAlreadyExists:
-      return 409;
-    case ErrorCode::kFailedPrecondition:
-      return 409;
-    case ErrorCode::kPermissionDenied:
-      return 403;
-    case ErrorCode::kUnauthenticated:
-      return 401;
-    case ErrorCode::kResourceExhausted:
-      return 429;
-    case ErrorCode::kUnavailable:
-      return 503;
-    case ErrorCode::kInternal:
-      return 500;
+    case ErrorCode::kOk: return 200;
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kAlreadyExists: return 409;
+    case ErrorCode::kFailedPrecondition: return 409;
+    case ErrorCode::kPermissionDenied: return 403;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kResourceExhausted: return 429;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kInternal: return 500;
   }
   return 500;
 }
@@ -294,8 +285,8 @@ std::string UrlEncode(std::string_view in) {
   out.reserve(in.size() * 3);
   for (char c : in) {
     auto u = static_cast<unsigned char>(c);
-    bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
-                      u == '.' || u == '_' || u == '~';
+    bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
+                      u == '-' || u == '.' || u == '_' || u == '~';
     if (unreserved) {
       out.push_back(c);
     } else {

@@ -3,12 +3,13 @@
 #pragma once
 
 #include <map>
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/status.h"
 
@@ -24,9 +25,9 @@ struct FormPart {
 };
 
 struct Request {
-  std::string method;                                        // "GET", "POST", ...
-  std::string path;                                          // decoded path without query, e.g. "/api/v1/users"
-  std::string query;                                         // raw query string without '?'
+  std::string method;       // "GET", "POST", ...
+  std::string path;         // decoded path without query, e.g. "/api/v1/users"
+  std::string query;        // raw query string without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
   std::string remote_address;  // peer IP, no port
@@ -50,7 +51,9 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 
-  void AddHeader(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+  void AddHeader(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
 
   static Response Json(int status, const nlohmann::json& body);
   static Response Html(int status, std::string body);

@@ -2,7 +2,6 @@
 #include "http/message.h"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 namespace passwerk::http {

@@ -3,12 +3,12 @@
 // only taken the first time a thread sees a (route, status) pair.
 #include "http/metrics.h"
 
-#include <fmt/format.h>
-
 #include <cmath>
 #include <functional>
 #include <string_view>
 #include <unordered_map>
+
+#include <fmt/format.h>
 
 namespace passwerk::http {
 namespace {
@@ -109,8 +109,8 @@ std::string Metrics::RenderPrometheus() const {
                  "# HELP passwerk_http_requests_total HTTP requests answered, by route and status.\n"
                  "# TYPE passwerk_http_requests_total counter\n");
   for (const auto& [key, series] : series_) {
-    fmt::format_to(it, "passwerk_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n", EscapeLabel(key.first),
-                   key.second, series->count.load(std::memory_order_relaxed));
+    fmt::format_to(it, "passwerk_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n",
+                   EscapeLabel(key.first), key.second, series->count.load(std::memory_order_relaxed));
   }
   fmt::format_to(it,
                  "# HELP passwerk_http_request_duration_seconds Time from a complete request to its "

@@ -14,8 +14,8 @@ namespace passwerk::http {
 
 class Metrics {
  public:
-  static constexpr std::array<double, 12> kBucketsSeconds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                                             0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
+  static constexpr std::array<double, 12> kBucketsSeconds = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0};
 
   void Observe(const std::string& route, int status, double seconds);
   std::string RenderPrometheus() const;

@@ -1,9 +1,9 @@
 // Route matching: literals, captures, precedence, 404 and 405.
 #include "http/router.h"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 namespace passwerk::http {
 namespace {

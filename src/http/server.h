@@ -24,7 +24,7 @@ struct ServerOptions {
   int shutdown_grace_seconds = 10;  // in-flight requests get this long on SIGTERM
   std::string tls_cert_file;        // both set: HTTPS only (and HSTS)
   std::string tls_key_file;
-  bool access_log = true;  // one JSON log line per request
+  bool access_log = true;           // one JSON log line per request
 };
 
 class Server {

@@ -3,15 +3,12 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -21,10 +18,14 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 namespace passwerk::http {
 namespace {
@@ -103,7 +104,9 @@ class Client {
       response.headers[name] = value;
     }
     buffer_.erase(0, header_end + 4);
-    size_t length = response.headers.count("content-length") != 0 ? std::stoul(response.headers["content-length"]) : 0;
+    size_t length = response.headers.count("content-length") != 0
+                        ? std::stoul(response.headers["content-length"])
+                        : 0;
     if (head || response.status == 204 || response.status == 304) length = 0;
     while (buffer_.size() < length) {
       if (!Fill()) return std::nullopt;
@@ -286,16 +289,14 @@ TEST_F(ServerTest, PostBodyWithContentLengthAndChunked) {
   ASSERT_TRUE(response);
   EXPECT_EQ(json::parse(response->body)["body"], "hello");
 
-  response = Exchange(
-      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  response = Exchange("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   ASSERT_TRUE(response);
   EXPECT_EQ(json::parse(response->body)["body"], "abcde");
 
   // Content-Length and Transfer-Encoding together could smuggle a request.
-  response = Exchange(
-      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "0\r\n\r\n");
+  response = Exchange("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "0\r\n\r\n");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 400);
 }
@@ -529,7 +530,8 @@ TEST_F(ServerTest, MetricsObserveEveryResponse) {
   std::string text = metrics_.RenderPrometheus();
   EXPECT_NE(text.find(R"(passwerk_http_requests_total{route="hello",status="200"} 2)"), std::string::npos) << text;
   EXPECT_NE(text.find(R"(passwerk_http_requests_total{route="not_found",status="404"} 1)"), std::string::npos);
-  EXPECT_NE(text.find(R"(passwerk_http_requests_total{route="invalid_request",status="400"} 1)"), std::string::npos);
+  EXPECT_NE(text.find(R"(passwerk_http_requests_total{route="invalid_request",status="400"} 1)"),
+            std::string::npos);
 }
 
 TEST_F(ServerTest, AccessLogIsOneJsonLineWithoutQuery) {
@@ -665,7 +667,8 @@ void WriteSelfSignedCertificate(const std::filesystem::path& dir) {
   X509_gmtime_adj(X509_getm_notBefore(cert), -60);
   X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
   X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1,
+                             -1, 0);
   X509_set_issuer_name(cert, name);
   X509_set_pubkey(cert, key);
   ASSERT_GT(X509_sign(cert, key, EVP_sha256()), 0);
