@@ -197,6 +197,22 @@ Status Require(const Actor& actor, Action action, const Resource& resource) {
   return Status::Ok();
 }
 
+bool RoleHasMunicipality(Role role) {
+  return role == Role::kMunicipalityAdmin || role == Role::kClerk || role == Role::kLandlord;
+}
+
+std::vector<Role> AssignableRoles(const Actor& actor) {
+  static constexpr Role kAll[] = {Role::kOperator, Role::kMunicipalityAdmin, Role::kClerk, Role::kAuditor,
+                                  Role::kLandlord};
+  std::vector<Role> out;
+  if (!Can(actor, Action::kManageUsers)) return out;
+  const bool everywhere = !OnlyMunicipality(actor, Action::kManageUsers);
+  for (Role role : kAll) {
+    if (everywhere || RoleHasMunicipality(role)) out.push_back(role);
+  }
+  return out;
+}
+
 std::optional<int64_t> OnlyMunicipality(const Actor& actor, Action action) {
   if (!actor.user) return std::nullopt;
   Reach reach = RoleReach(actor.user->role, action);

@@ -98,6 +98,13 @@ bool Can(const Actor& actor, Action action, const Resource& resource = {});
 // Can, or PermissionDenied saying what was missing.
 Status Require(const Actor& actor, Action action, const Resource& resource = {});
 
+// Whether users of this role belong to a municipality (administrators,
+// clerks, landlords) or act across all of them (operators, auditors).
+bool RoleHasMunicipality(Role role);
+// The roles of the users `actor` may create: every role for those who manage
+// users everywhere; the municipality's roles for its administrators; none else.
+std::vector<Role> AssignableRoles(const Actor& actor);
+
 // The municipality a staff user's lists are limited to: nullopt when the
 // actor reaches every municipality for `action`.
 std::optional<int64_t> OnlyMunicipality(const Actor& actor, Action action);

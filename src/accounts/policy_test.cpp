@@ -188,6 +188,19 @@ TEST(PolicyTest, OnlyMunicipalityLimitsListsOfScopedRoles) {
   EXPECT_EQ(OnlyMunicipality(lost, Action::kReadCards), -1);
 }
 
+TEST(PolicyTest, WhoCreatesUsersOfWhichRole) {
+  auto names = [](const Actor& actor) {
+    std::string joined;
+    for (Role role : AssignableRoles(actor)) joined += (joined.empty() ? "" : " ") + std::string(RoleName(role));
+    return joined;
+  };
+  EXPECT_EQ(names(SessionOf(Role::kOperator)), "operator municipality_admin clerk auditor landlord");
+  EXPECT_EQ(names(SessionOf(Role::kMunicipalityAdmin)), "municipality_admin clerk landlord");
+  EXPECT_EQ(names(SessionOf(Role::kClerk)), "");
+  EXPECT_EQ(names(SessionOf(Role::kAuditor)), "");
+  EXPECT_EQ(names(TokenOf(Role::kMunicipalityAdmin, {"users:read"})), "") << "creating users needs users:write";
+}
+
 TEST(PolicyTest, RefusalsSayWhatIsMissing) {
   Status no_scope = Require(TokenOf(Role::kClerk, {"users:read"}), Action::kManageCards);
   EXPECT_EQ(no_scope.code(), ErrorCode::kPermissionDenied);
