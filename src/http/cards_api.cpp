@@ -33,6 +33,7 @@ json SchemeJson(const cards::Scheme& s) {
   json j = {{"id", s.slug},
             {"scheme_code", s.scheme_code},
             {"municipality_id", s.municipality_id},
+            {"department", s.department_id},
             {"kind", cards::SchemeKindName(s.kind)},
             {"name", s.name},
             {"validity", cards::ValidityRuleName(s.rule)},
@@ -63,6 +64,7 @@ Response CreateScheme(AppContext& app, Request& request) {
     return Response::Error(InvalidArgument("kind is social_pass, volunteer_card or guest_card", "kind"));
   input.kind = *parsed_kind;
   PW_API_INT(body, "municipality_id", input.municipality_id);
+  PW_API_FIELD_(ReadOptionalInt, body, "department", false, input.department_id);
   PW_API_OPT_STRING(body, "validity", validity);
   auto rule = cards::ParseValidityRule(validity);
   if (!rule) {
@@ -107,7 +109,8 @@ Response CreateScheme(AppContext& app, Request& request) {
 
 Response ListSchemes(AppContext& app, Request& request) {
   PW_API_ACTOR(actor);
-  auto schemes = app.cards.ListSchemes();
+  // A clerk sees the schemes of their departments, an administrator their municipality's.
+  auto schemes = app.cards.ListSchemes(*actor, accounts::Action::kReadSchemes);
   if (!schemes.ok()) return Response::Error(schemes.status());
   json out = json::array();
   for (const auto& s : *schemes) out.push_back(SchemeJson(s));

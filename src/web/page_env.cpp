@@ -80,6 +80,9 @@ Chrome UserChrome(const Env& env, std::string_view current) {
   if (AccountService::MayManageUsers(user)) {
     chrome.nav.push_back({"/users", std::string(T(env.lang, "nav.users")), current == "users"});
   }
+  if (accounts::Can(ActorFor(env), accounts::Action::kManageDepartments)) {
+    chrome.nav.push_back({"/departments", std::string(T(env.lang, "nav.departments")), current == "departments"});
+  }
   if (AccountService::MayReadAudit(user)) {
     chrome.nav.push_back({"/audit", std::string(T(env.lang, "nav.audit")), current == "audit"});
   }
@@ -245,13 +248,9 @@ bool InMunicipality(const User& user, int64_t municipality_id) {
 }
 
 std::vector<cards::Scheme> VisibleSchemes(Env& env) {
-  std::vector<cards::Scheme> out;
-  auto all = env.app.cards.ListSchemes();
-  if (!all.ok()) return out;
-  for (cards::Scheme& s : *all) {
-    if (InMunicipality(env.session->user, s.municipality_id)) out.push_back(std::move(s));
-  }
-  return out;
+  // Those whose cards the user manages: a clerk's departments, an administrator's municipality.
+  auto schemes = env.app.cards.ListSchemes(ActorFor(env), accounts::Action::kManageCards);
+  return schemes.ok() ? std::move(schemes).value() : std::vector<cards::Scheme>();
 }
 
 }  // namespace passwerk::web

@@ -108,7 +108,7 @@ bool MayWorkWithCards(const accounts::User& user);
 bool MayManagePartners(const accounts::User& user);
 // The operator sees every municipality; everybody else only their own.
 bool InMunicipality(const accounts::User& user, int64_t municipality_id);
-// The card schemes of the municipalities this user sees.
+// The card schemes whose cards this user manages (a clerk: their departments).
 std::vector<cards::Scheme> VisibleSchemes(Env& env);
 
 }  // namespace passwerk::web

@@ -121,7 +121,7 @@ struct NewUserForm {
   std::string display_name;
   std::string role;
   std::string municipality;
-  std::string department;
+  std::vector<int64_t> departments;
 };
 
 // Roles this user may hand out: the operator any, a municipality admin those
@@ -212,23 +212,22 @@ Response RenderNewUser(Env& env, int status, const NewUserForm& values, const st
   municipality.groups.push_back(std::move(municipality_options));
   body += web::RenderSelect(municipality);
 
-  web::SelectField department;
-  department.name = "department";
-  department.label = T(lang, "newuser.department");
-  department.error = error_for("department");
-  department.groups.push_back({"", {{"", std::string(T(lang, "newuser.department_none")), values.department.empty()}}});
+  // One checkbox per department; with several municipalities each names its own.
+  web::CheckboxGroup departments;
+  departments.name = "department";  // the error summary links to "f-department"
+  departments.legend = T(lang, "newuser.departments");
+  departments.hint = T(lang, "newuser.departments_hint");
+  departments.error = error_for("department");
   for (const accounts::Municipality& m : municipalities) {
-    auto departments = env.app.accounts.ListDepartments(m.id);
-    if (!departments.ok() || departments->empty()) continue;
-    web::SelectGroup group;
-    group.label = m.name;
-    for (const accounts::Department& d : *departments) {
-      std::string id = std::to_string(d.id);
-      group.options.push_back({id, d.name, values.department == id});
+    auto list = env.app.accounts.ListDepartments(m.id);
+    if (!list.ok()) continue;
+    for (const accounts::Department& d : *list) {
+      bool checked = std::find(values.departments.begin(), values.departments.end(), d.id) != values.departments.end();
+      std::string label = municipalities.size() > 1 ? d.name + " (" + m.name + ")" : d.name;
+      departments.options.push_back({"department_" + std::to_string(d.id), label, checked});
     }
-    department.groups.push_back(std::move(group));
   }
-  body += web::RenderSelect(department);
+  if (!departments.options.empty()) body += web::RenderCheckboxes(departments);
 
   web::InputField password;
   password.name = "password";
@@ -256,7 +255,7 @@ Response GetNewUser(Env& env) {
 web::FieldError ToFieldError(Lang lang, const Status& status) {
   std::string field = status.field();
   if (field == "municipality_id") field = "municipality";
-  if (field == "department_id") field = "department";
+  if (field == "department_id" || field == "departments") field = "department";
   if (status.code() == ErrorCode::kAlreadyExists && (field.empty() || field == "username")) {
     return {"username", std::string(T(lang, "newuser.err_username_taken"))};
   }
@@ -280,8 +279,15 @@ Response PostUsers(Env& env) {
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
 
-  NewUserForm values{TrimSpaces(FormValue(form, "username")), TrimSpaces(FormValue(form, "display_name")),
-                     FormValue(form, "role"), FormValue(form, "municipality"), FormValue(form, "department")};
+  NewUserForm values{TrimSpaces(FormValue(form, "username")),
+                     TrimSpaces(FormValue(form, "display_name")),
+                     FormValue(form, "role"),
+                     FormValue(form, "municipality"),
+                     {}};
+  for (const auto& [key, value] : form) {
+    if (key.rfind("department_", 0) != 0 || value.empty()) continue;
+    if (auto id = ParseId(key.substr(11))) values.departments.push_back(*id);
+  }
   accounts::NewUser user;
   user.username = values.username;
   user.display_name = values.display_name;
@@ -308,13 +314,7 @@ Response PostUsers(Env& env) {
       errors.push_back({"municipality", std::string(T(lang, "newuser.err_municipality"))});
     }
   }
-  if (!values.department.empty()) {
-    if (auto id = ParseId(values.department)) {
-      user.department_id = *id;
-    } else {
-      errors.push_back({"department", std::string(T(lang, "newuser.err_department"))});
-    }
-  }
+  user.department_ids = values.departments;
   if (user.password.empty()) {
     errors.push_back({"password", std::string(T(lang, "newuser.err_password"))});
   }
