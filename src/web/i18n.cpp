@@ -497,7 +497,7 @@ constexpr Text kTexts[] = {
     {"departments.col_departments", "Fachbereiche", "Departments"},
     {"departments.col_action", "Aktion", "Action"},
     {"departments.edit", "Fachbereiche ändern", "Change departments"},
-    {"departments.edit_named", "Fachbereiche von {0} ändern", "Change the departments of {0}"},
+    {"departments.edit_named", "Fachbereiche ändern: {0}", "Change departments: {0}"},
     {"departments.new_title", "Neuer Fachbereich", "New department"},
     {"departments.name", "Name des Fachbereichs", "Name of the department"},
     {"departments.name_hint", "Zum Beispiel „Sozialamt“ oder „Ehrenamtsbüro“",
