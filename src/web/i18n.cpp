@@ -398,6 +398,7 @@ constexpr Text kTexts[] = {
 
     // Users
     {"users.title", "Benutzer", "Users"},
+    {"users.col_departments", "Fachbereiche", "Departments"},
     {"users.intro",
      "Konten der Mitarbeitenden. Neue Konten richten bei der ersten Anmeldung die "
      "Zwei-Faktor-Anmeldung ein.",

@@ -26,6 +26,10 @@ Response RenderUsers(Env& env, int status, std::string notice_html) {
   Result<std::vector<User>> users = env.app.accounts.ListUsers(actor);
   if (!users.ok()) return ErrorFor(env, users.status());
   auto municipalities = MunicipalityNames(env.app);
+  std::map<int64_t, std::string> department_names;
+  if (auto departments = env.app.accounts.ListDepartments(std::nullopt); departments.ok()) {
+    for (const accounts::Department& d : *departments) department_names[d.id] = d.name;
+  }
 
   // Confirmations after a redirect name the user only if it is in the list.
   auto user_named_by = [&](const char* param) -> std::optional<std::string> {
@@ -71,7 +75,7 @@ Response RenderUsers(Env& env, int status, std::string notice_html) {
       "class=\"kern-title\" id=\"users-caption\">" +
       Escape(T(lang, "users.caption")) + "</caption><thead><tr class=\"kern-table__row\">";
   for (std::string_view key : {"users.col_username", "users.col_name", "users.col_role", "users.col_municipality",
-                               "users.col_totp", "users.col_status", "users.col_action"}) {
+                               "users.col_departments", "users.col_totp", "users.col_status", "users.col_action"}) {
     body += "<th scope=\"col\" class=\"kern-table__header\">" + Escape(T(lang, key)) + "</th>";
   }
   body += "</tr></thead><tbody class=\"kern-table__body\">";
@@ -89,6 +93,10 @@ Response RenderUsers(Env& env, int status, std::string notice_html) {
     body += "<td class=\"kern-table__cell\">" + Escape(u.display_name) + "</td>";
     body += "<td class=\"kern-table__cell\">" + Escape(RoleLabel(lang, u.role)) + "</td>";
     body += "<td class=\"kern-table__cell\">" + Escape(municipality) + "</td>";
+    std::string departments;
+    for (int64_t id : u.department_ids) departments += (departments.empty() ? "" : ", ") + department_names[id];
+    body += "<td class=\"kern-table__cell\">" +
+            Escape(departments.empty() ? std::string(T(lang, "common.none")) : departments) + "</td>";
     body += "<td class=\"kern-table__cell\">" + Escape(T(lang, u.totp_enrolled ? "common.yes" : "common.no")) + "</td>";
     body += "<td class=\"kern-table__cell\"><span class=\"kern-badge kern-badge--" +
             std::string(u.disabled ? "danger" : "success") +
