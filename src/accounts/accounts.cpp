@@ -4,6 +4,7 @@
 #include "accounts/accounts.h"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "accounts/totp.h"
@@ -35,6 +36,39 @@ User UserFromRow(const Row& row) {
   user.disabled = row.Int(7) != 0;
   user.created_at = row.Int(8);
   return user;
+}
+
+// Fills `user.department_ids` from core.department_members (one indexed
+// query). users.department_id is no longer read: memberships live there.
+Status LoadDepartments(Tx& tx, User& user) {
+  PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT department_id FROM core.department_members WHERE user_id = $1 "
+                                          "ORDER BY department_id",
+                                          {user.id}));
+  user.department_ids.clear();
+  for (const Row& row : rows) user.department_ids.push_back(row.Int(0));
+  user.department_id = user.department_ids.empty() ? std::nullopt : std::optional<int64_t>(user.department_ids[0]);
+  return Status::Ok();
+}
+
+// Checks that every id names a department of `municipality_id`; sorted and unique.
+Result<std::vector<int64_t>> CheckDepartments(Tx& tx, int64_t municipality_id, std::vector<int64_t> ids,
+                                              const char* field) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (int64_t id : ids) {
+    PW_ASSIGN_OR_RETURN(Rows d, tx.Query("SELECT 1 FROM core.departments WHERE id = $1 AND municipality_id = $2",
+                                         {id, municipality_id}));
+    if (d.empty()) return InvalidArgument("no such department in this municipality", field);
+  }
+  return ids;
+}
+
+Status InsertMemberships(Tx& tx, int64_t user_id, const std::vector<int64_t>& ids) {
+  for (int64_t id : ids) {
+    auto r = tx.Exec("INSERT INTO core.department_members (user_id, department_id) VALUES ($1, $2)", {user_id, id});
+    if (!r.ok()) return r.status();
+  }
+  return Status::Ok();
 }
 
 Value OptValue(const std::optional<int64_t>& v) {
@@ -86,6 +120,7 @@ Result<Session> LoadSession(Tx& tx, const std::string& token) {
   std::vector<Value> user_values;
   for (size_t i = 4; i < row.size(); ++i) user_values.push_back(row.at(i));
   session.user = UserFromRow(Row(std::move(user_values)));
+  PW_RETURN_IF_ERROR(LoadDepartments(tx, session.user));
   return session;
 }
 
@@ -119,21 +154,13 @@ std::optional<Role> ParseRole(std::string_view name) {
   return std::nullopt;
 }
 
+bool HasDepartments(Role role) { return role == Role::kMunicipalityAdmin || role == Role::kClerk; }
+
 AccountService::AccountService(storage::Database& db, const Clock& clock, const crypto::SecretBox& secrets,
                                LoginThrottle& throttle, AccountOptions options)
     : db_(db), clock_(clock), secrets_(secrets), throttle_(throttle), options_(std::move(options)) {}
 
-bool AccountService::MayManageUsers(const User& user) {
-  return user.role == Role::kOperator || user.role == Role::kMunicipalityAdmin;
-}
-
-bool AccountService::MayReadAudit(const User& user) {
-  return user.role == Role::kAuditor || user.role == Role::kOperator;
-}
-
 namespace {
-bool IsOperator(const Actor& actor) { return !actor.user || actor.user->role == Role::kOperator; }
-
 // Who manages every user's tokens besides their own: those who manage users
 // in every municipality (operators, the command line).
 bool ManagesAllTokens(const Actor& actor) {
@@ -172,10 +199,7 @@ Result<Municipality> AccountService::CreateMunicipality(const Actor& actor, cons
 
 Result<Department> AccountService::CreateDepartment(const Actor& actor, int64_t municipality_id,
                                                     const std::string& name) {
-  if (!IsOperator(actor) &&
-      !(actor.user->role == Role::kMunicipalityAdmin && actor.user->municipality_id == municipality_id)) {
-    return PermissionDenied("you may not create departments in this municipality");
-  }
+  PW_RETURN_IF_ERROR(Require(actor, Action::kManageDepartments, Resource::InMunicipality(municipality_id)));
   if (name.empty() || name.size() > 200) return InvalidArgument("the name must have 1 to 200 characters", "name");
   Department department{0, municipality_id, name};
   Status status = db_.Write([&](Tx& tx) -> Status {
@@ -187,7 +211,8 @@ Result<Department> AccountService::CreateDepartment(const Actor& actor, int64_t 
                                              {municipality_id, name, clock_.NowUnix()}));
     department.id = row.Int(0);
     return Audit(tx, clock_, actor.id, "department.create", "department:" + std::to_string(department.id),
-                 {{"municipality_id", municipality_id}}, actor.request_id);
+                 {{"municipality_id", municipality_id}, {"department", department.id}, {"name", name}},
+                 actor.request_id);
   });
   if (status.code() == ErrorCode::kAlreadyExists) {
     return AlreadyExists("this municipality already has a department of that name").WithField("name");
@@ -255,27 +280,27 @@ Result<std::vector<Department>> AccountService::ListDepartments(std::optional<in
 }
 
 Result<User> AccountService::CreateUser(const Actor& actor, const NewUser& input) {
-  if (!HasScope(actor, "users:write")) return PermissionDenied("this token may not create users");
-  if (actor.user && !MayManageUsers(*actor.user)) return PermissionDenied("you may not manage users");
+  PW_RETURN_IF_ERROR(Require(actor, Action::kManageUsers));
   PW_RETURN_IF_ERROR(ValidateUsername(input.username));
   if (input.display_name.empty() || input.display_name.size() > 200) {
     return InvalidArgument("the name must have 1 to 200 characters", "display_name");
   }
-  bool scoped_role =
-      input.role == Role::kMunicipalityAdmin || input.role == Role::kClerk || input.role == Role::kLandlord;
+  const bool scoped_role = RoleHasMunicipality(input.role);
   if (scoped_role && !input.municipality_id) {
     return InvalidArgument("this role needs a municipality", "municipality_id");
   }
-  if (!scoped_role && (input.municipality_id || input.department_id)) {
+  std::vector<int64_t> department_ids = input.department_ids;
+  if (input.department_id) department_ids.push_back(*input.department_id);
+  if (!scoped_role && (input.municipality_id || !department_ids.empty())) {
     return InvalidArgument("operators and auditors are not scoped to a municipality", "municipality_id");
   }
-  if (input.department_id && !input.municipality_id) {
-    return InvalidArgument("a department needs its municipality", "department_id");
+  if (!department_ids.empty() && !HasDepartments(input.role)) {
+    return InvalidArgument("only administrators and clerks belong to departments", "departments");
   }
-  if (actor.user && actor.user->role == Role::kMunicipalityAdmin) {
-    if (!scoped_role || input.municipality_id != actor.user->municipality_id) {
-      return PermissionDenied("you may create clerks, administrators and landlords of your own municipality only");
-    }
+  const std::vector<Role> assignable = AssignableRoles(actor);
+  if (std::find(assignable.begin(), assignable.end(), input.role) == assignable.end() ||
+      (input.municipality_id && !Can(actor, Action::kManageUsers, Resource::InMunicipality(*input.municipality_id)))) {
+    return PermissionDenied("you may create clerks, administrators and landlords of your own municipality only");
   }
   if (input.password.size() < 12 || input.password.size() > 256) {
     return InvalidArgument("the password must have 12 to 256 characters", "password");
@@ -295,10 +320,9 @@ Result<User> AccountService::CreateUser(const Actor& actor, const NewUser& input
                           tx.Query("SELECT 1 FROM core.municipalities WHERE id = $1", {*input.municipality_id}));
       if (m.empty()) return InvalidArgument("no such municipality", "municipality_id");
     }
-    if (input.department_id) {
-      PW_ASSIGN_OR_RETURN(Rows d, tx.Query("SELECT 1 FROM core.departments WHERE id = $1 AND municipality_id = $2",
-                                           {*input.department_id, *input.municipality_id}));
-      if (d.empty()) return InvalidArgument("no such department in this municipality", "department_id");
+    std::vector<int64_t> departments;
+    if (!department_ids.empty()) {
+      PW_ASSIGN_OR_RETURN(departments, CheckDepartments(tx, *input.municipality_id, department_ids, "departments"));
     }
     Value secret_value = std::monostate{};
     if (secret) secret_value = storage::Blob{secrets_.Encrypt(*secret, kTotpContext)};
@@ -308,11 +332,14 @@ Result<User> AccountService::CreateUser(const Actor& actor, const NewUser& input
                              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING " +
                                  std::string(kUserColumns),
                              {input.username, input.display_name, std::string(RoleName(input.role)),
-                              OptValue(input.municipality_id), OptValue(input.department_id), password_hash,
-                              secret_value, int64_t{secret ? 1 : 0}, clock_.NowUnix()}));
+                              OptValue(input.municipality_id), std::monostate{}, password_hash, secret_value,
+                              int64_t{secret ? 1 : 0}, clock_.NowUnix()}));
     user = UserFromRow(row);
-    return Audit(tx, clock_, actor.id, "user.create", "user:" + std::to_string(user.id),
-                 {{"username", user.username}, {"role", RoleName(user.role)}}, actor.request_id);
+    PW_RETURN_IF_ERROR(InsertMemberships(tx, user.id, departments));
+    PW_RETURN_IF_ERROR(LoadDepartments(tx, user));
+    nlohmann::json detail = {{"username", user.username}, {"role", RoleName(user.role)}};
+    if (!departments.empty()) detail["departments"] = departments;
+    return Audit(tx, clock_, actor.id, "user.create", "user:" + std::to_string(user.id), detail, actor.request_id);
   });
   if (status.code() == ErrorCode::kAlreadyExists) {
     return AlreadyExists("this username is taken").WithField("username");
@@ -322,21 +349,29 @@ Result<User> AccountService::CreateUser(const Actor& actor, const NewUser& input
 }
 
 Result<std::vector<User>> AccountService::ListUsers(const Actor& actor) {
-  if (!HasScope(actor, "users:read")) return PermissionDenied("this token may not read users");
-  if (actor.user && !MayManageUsers(*actor.user) && actor.user->role != Role::kAuditor) {
-    return PermissionDenied("you may not list users");
-  }
+  PW_RETURN_IF_ERROR(Require(actor, Action::kReadUsers));
+  const std::optional<int64_t> only = OnlyMunicipality(actor, Action::kReadUsers);
   std::vector<User> users;
   Status status = db_.Read([&](Tx& tx) -> Status {
     Rows rows;
-    if (actor.user && actor.user->role == Role::kMunicipalityAdmin) {
+    if (only) {
       PW_ASSIGN_OR_RETURN(rows, tx.Query("SELECT " + std::string(kUserColumns) +
                                              " FROM core.users WHERE municipality_id = $1 ORDER BY username",
-                                         {OptValue(actor.user->municipality_id)}));
+                                         {*only}));
     } else {
       PW_ASSIGN_OR_RETURN(rows, tx.Query("SELECT " + std::string(kUserColumns) + " FROM core.users ORDER BY username"));
     }
     for (const Row& row : rows) users.push_back(UserFromRow(row));
+    // All memberships in one query rather than one per user.
+    PW_ASSIGN_OR_RETURN(Rows members, tx.Query("SELECT user_id, department_id FROM core.department_members "
+                                               "ORDER BY user_id, department_id"));
+    std::map<int64_t, std::vector<int64_t>> by_user;
+    for (const Row& row : members) by_user[row.Int(0)].push_back(row.Int(1));
+    for (User& user : users) {
+      user.department_ids = by_user[user.id];
+      user.department_id =
+          user.department_ids.empty() ? std::nullopt : std::optional<int64_t>(user.department_ids.front());
+    }
     return Status::Ok();
   });
   if (!status.ok()) return status;
@@ -349,7 +384,7 @@ Result<User> AccountService::GetUser(int64_t id) {
     auto row = tx.QueryOne("SELECT " + std::string(kUserColumns) + " FROM core.users WHERE id = $1", {id});
     if (!row.ok()) return row.status().code() == ErrorCode::kNotFound ? NotFound("no such user") : row.status();
     user = UserFromRow(*row);
-    return Status::Ok();
+    return LoadDepartments(tx, user);
   });
   if (!status.ok()) return status;
   return user;
@@ -361,10 +396,30 @@ Result<User> AccountService::FindUser(const std::string& username) {
     auto row = tx.QueryOne("SELECT " + std::string(kUserColumns) + " FROM core.users WHERE username = $1", {username});
     if (!row.ok()) return row.status().code() == ErrorCode::kNotFound ? NotFound("no such user") : row.status();
     user = UserFromRow(*row);
-    return Status::Ok();
+    return LoadDepartments(tx, user);
   });
   if (!status.ok()) return status;
   return user;
+}
+
+Status AccountService::SetMemberships(const Actor& actor, int64_t user_id, const std::vector<int64_t>& department_ids) {
+  return db_.Write([&](Tx& tx) -> Status {
+    auto row = tx.QueryOne("SELECT " + std::string(kUserColumns) + " FROM core.users WHERE id = $1", {user_id});
+    if (!row.ok()) return row.status().code() == ErrorCode::kNotFound ? NotFound("no such user") : row.status();
+    User user = UserFromRow(*row);
+    PW_RETURN_IF_ERROR(Require(actor, Action::kManageDepartments,
+                               user.municipality_id ? Resource::InMunicipality(*user.municipality_id) : Resource{}));
+    if (!HasDepartments(user.role) || !user.municipality_id) {
+      return InvalidArgument("only administrators and clerks belong to departments", "departments");
+    }
+    PW_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+                        CheckDepartments(tx, *user.municipality_id, department_ids, "departments"));
+    auto cleared = tx.Exec("DELETE FROM core.department_members WHERE user_id = $1", {user_id});
+    if (!cleared.ok()) return cleared.status();
+    PW_RETURN_IF_ERROR(InsertMemberships(tx, user_id, ids));
+    return Audit(tx, clock_, actor.id, "user.departments", "user:" + std::to_string(user_id), {{"departments", ids}},
+                 actor.request_id);
+  });
 }
 
 namespace {
@@ -415,6 +470,7 @@ Result<LoginResult> AccountService::Login(const std::string& username, const std
     if (!rows.empty()) {
       user = UserFromRow(rows[0]);
       password_hash = rows[0].Text(9);
+      PW_RETURN_IF_ERROR(LoadDepartments(tx, *user));
     }
     return Status::Ok();
   });
@@ -712,6 +768,7 @@ Result<Actor> AccountService::AuthenticateToken(const std::string& secret, const
     for (size_t i = 4; i < row.size(); ++i) user_values.push_back(row.at(i));
     User user = UserFromRow(Row(std::move(user_values)));
     if (user.disabled) return Unauthenticated("invalid token");
+    PW_RETURN_IF_ERROR(LoadDepartments(tx, user));
     actor.id = "token:" + std::to_string(row.Int(0));
     actor.user = user;
     actor.request_id = request_id;

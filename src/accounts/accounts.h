@@ -26,6 +26,9 @@ struct NewUser {
   std::string display_name;  // 1–200 characters
   Role role = Role::kClerk;
   std::optional<int64_t> municipality_id;  // required except for operator and auditor
+  // Departments of that municipality the user belongs to (administrators and
+  // clerks only). `department_id`, if given, counts as one of them.
+  std::vector<int64_t> department_ids;
   std::optional<int64_t> department_id;
   std::string password;  // at least 12 characters
   // Pre-set TOTP secret (base32) for demo data and migration; empty: the user
@@ -44,6 +47,10 @@ struct Department {
   int64_t municipality_id = 0;
   std::string name;
 };
+
+// Whether users of this role belong to departments: administrators and
+// clerks do; landlords, operators and auditors have none.
+bool HasDepartments(Role role);
 
 // Appends to the audit trail within `tx` what `actor` did: the one way domain
 // code records a change, in the transaction that makes it.
@@ -98,7 +105,7 @@ class AccountService {
   AccountService(storage::Database& db, const Clock& clock, const crypto::SecretBox& secrets, LoginThrottle& throttle,
                  AccountOptions options = {});
 
-  // --- municipalities and departments (operator) ---
+  // --- municipalities (operator) and departments (operator, administrators) ---
   Result<Municipality> CreateMunicipality(const Actor& actor, const std::string& number, const std::string& name);
   Result<Department> CreateDepartment(const Actor& actor, int64_t municipality_id, const std::string& name);
   Result<std::vector<Municipality>> ListMunicipalities();
@@ -116,6 +123,10 @@ class AccountService {
   Result<std::vector<User>> ListUsers(const Actor& actor);
   Result<User> GetUser(int64_t id);
   Result<User> FindUser(const std::string& username);
+  // Replaces the user's department memberships (administrators and clerks
+  // only; every department of the user's municipality). Operators and the
+  // municipality's administrators; audited as user.departments.
+  Status SetMemberships(const Actor& actor, int64_t user_id, const std::vector<int64_t>& department_ids);
   Status DisableUser(const Actor& actor, int64_t user_id);
   Status EnableUser(const Actor& actor, int64_t user_id);
 
@@ -138,9 +149,6 @@ class AccountService {
   // Resolves a bearer token to its user, if valid, unexpired and unrevoked.
   Result<Actor> AuthenticateToken(const std::string& secret, const std::string& request_id);
 
-  // Permission checks shared by the API and the web pages.
-  static bool MayManageUsers(const User& user);
-  static bool MayReadAudit(const User& user);
   // The audit trail, newest first, for auditors and operators (a token needs
   // audit:read as well).
   Result<std::vector<audit::AuditEntry>> ListAudit(const Actor& actor, const audit::AuditFilter& filter);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "accounts/totp.h"
 #include "audit/audit_log.h"
 #include "storage/testing/backends.h"
@@ -63,8 +65,8 @@ class AccountsTest : public ::testing::TestWithParam<Backend> {
     std::vector<int64_t> counts;
     EXPECT_TRUE(test_db_->db()
                     .Read([&](storage::Tx& tx) -> Status {
-                      for (const char* table :
-                           {"core.users", "core.sessions", "core.api_tokens", "audit.entries", "core.municipalities"}) {
+                      for (const char* table : {"core.users", "core.sessions", "core.api_tokens", "audit.entries",
+                                                "core.municipalities", "core.department_members"}) {
                         PW_ASSIGN_OR_RETURN(storage::Row row,
                                             tx.QueryOne(std::string("SELECT COUNT(*) FROM ") + table));
                         counts.push_back(row.Int(0));
@@ -316,6 +318,101 @@ TEST_P(AccountsTest, EveryChangeIsAudited) {
   EXPECT_EQ(actions,
             (std::vector<std::string>{"user.disable", "user.create", "municipality.create", "municipality.create"}));
   for (const auto& e : *entries) EXPECT_EQ(e.event.detail.find("correct horse"), std::string::npos);
+}
+
+TEST_P(AccountsTest, MembershipsAreLoadedWhereverAUserIs) {
+  auto social = service_->CreateDepartment(cli_, municipality_.id, "Sozialamt");
+  auto volunteer = service_->CreateDepartment(cli_, municipality_.id, "Ehrenamtsbüro");
+  ASSERT_TRUE(social.ok() && volunteer.ok());
+  NewUser input = Clerk("both");
+  input.department_ids = {volunteer->id};
+  input.department_id = social->id;  // the older single field counts as one more
+  auto created = service_->CreateUser(cli_, input);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const std::vector<int64_t> both = {social->id, volunteer->id};
+  EXPECT_EQ(created->department_ids, both);
+  EXPECT_EQ(service_->GetUser(created->id)->department_ids, both);
+  EXPECT_EQ(service_->FindUser("both")->department_ids, both);
+  auto users = service_->ListUsers(cli_);
+  ASSERT_TRUE(users.ok());
+  ASSERT_EQ(users->size(), 1u);
+  EXPECT_EQ((*users)[0].department_ids, both);
+  auto token = service_->CreateToken(cli_, created->id, "t", {"cards:read"}, 3600);
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(service_->AuthenticateToken(token->secret, "r")->user->department_ids, both);
+  auto login = service_->Login("both", "correct horse battery", "127.0.0.1", "r");
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  EXPECT_EQ(login->session.user.department_ids, both);
+  EXPECT_EQ(service_->GetSession(login->session.token)->user.department_ids, both);
+}
+
+TEST_P(AccountsTest, DepartmentsBelongToTheUsersMunicipalityAndOnlyStaffHaveThem) {
+  auto own = service_->CreateDepartment(cli_, municipality_.id, "Sozialamt");
+  auto foreign = service_->CreateDepartment(cli_, other_municipality_.id, "Sozialamt");
+  ASSERT_TRUE(own.ok() && foreign.ok());
+  NewUser input = Clerk("wrong");
+  input.department_ids = {foreign->id};
+  EXPECT_EQ(service_->CreateUser(cli_, input).status().field(), "departments");
+  input = Clerk("landlord");
+  input.role = Role::kLandlord;
+  input.department_ids = {own->id};
+  EXPECT_EQ(service_->CreateUser(cli_, input).status().code(), ErrorCode::kInvalidArgument);
+  input = Clerk("operator");
+  input.role = Role::kOperator;
+  input.municipality_id.reset();
+  input.department_ids = {own->id};
+  EXPECT_EQ(service_->CreateUser(cli_, input).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(AccountsTest, AdministratorsSetMembershipsWithinTheirMunicipality) {
+  auto social = service_->CreateDepartment(cli_, municipality_.id, "Sozialamt");
+  auto volunteer = service_->CreateDepartment(cli_, municipality_.id, "Ehrenamtsbüro");
+  auto foreign = service_->CreateDepartment(cli_, other_municipality_.id, "Sozialamt");
+  ASSERT_TRUE(social.ok() && volunteer.ok() && foreign.ok());
+  NewUser admin_input = Clerk("admin");
+  admin_input.role = Role::kMunicipalityAdmin;
+  Actor admin = AsUser(service_->CreateUser(cli_, admin_input).value());
+  Actor other_admin = AsUser(service_
+                                 ->CreateUser(cli_,
+                                              [&] {
+                                                NewUser u = Clerk("otheradmin", other_municipality_.id);
+                                                u.role = Role::kMunicipalityAdmin;
+                                                return u;
+                                              }())
+                                 .value());
+  Actor colleague = AsUser(service_->CreateUser(cli_, Clerk("colleague")).value());
+  User clerk = service_->CreateUser(cli_, Clerk("clerk")).value();
+  EXPECT_TRUE(clerk.department_ids.empty());
+
+  ASSERT_TRUE(service_->SetMemberships(admin, clerk.id, {volunteer->id, social->id}).ok());
+  EXPECT_EQ(service_->GetUser(clerk.id)->department_ids, (std::vector<int64_t>{social->id, volunteer->id}));
+  audit::AuditFilter filter;
+  filter.action_prefix = "user.departments";
+  auto entries = audit::List(test_db_->db(), filter);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  auto detail = nlohmann::json::parse((*entries)[0].event.detail);
+  EXPECT_EQ(detail["departments"], nlohmann::json::array({social->id, volunteer->id}));
+
+  EXPECT_EQ(service_->SetMemberships(admin, clerk.id, {foreign->id}).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(service_->SetMemberships(colleague, clerk.id, {social->id}).code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(service_->SetMemberships(other_admin, clerk.id, {}).code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(service_->GetUser(clerk.id)->department_ids.size(), 2u) << "refusals change nothing";
+  EXPECT_EQ(service_->CreateDepartment(colleague, municipality_.id, "Bauamt").status().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(service_->CreateDepartment(other_admin, municipality_.id, "Bauamt").status().code(),
+            ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(service_->CreateDepartment(admin, municipality_.id, "Bauamt").ok());
+  ASSERT_TRUE(service_->SetMemberships(cli_, clerk.id, {}).ok());
+  EXPECT_TRUE(service_->GetUser(clerk.id)->department_ids.empty());
+}
+
+TEST_P(AccountsTest, FaultInjectionSetMemberships) {
+  auto social = service_->CreateDepartment(cli_, municipality_.id, "Sozialamt");
+  ASSERT_TRUE(social.ok());
+  User clerk = service_->CreateUser(cli_, Clerk("clerk")).value();
+  FaultSim([&] { return service_->SetMemberships(cli_, clerk.id, {social->id}).ok(); });
+  EXPECT_EQ(service_->GetUser(clerk.id)->department_ids, std::vector<int64_t>{social->id});
 }
 
 TEST_P(AccountsTest, FaultInjectionCreateUser) {

@@ -23,7 +23,7 @@ constexpr std::string_view kCardColumns =
     "valid_until, replaced_by";
 constexpr std::string_view kSchemeColumns =
     "id, scheme_code, slug, municipality_id, kind, name, validity_rule, validity_amount, fixed_valid_from, "
-    "fixed_valid_until, discount_classes, name_part_letters, partner_checks";
+    "fixed_valid_until, discount_classes, name_part_letters, partner_checks, department_id";
 
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;
@@ -51,6 +51,7 @@ Scheme SchemeFromRow(const Row& row) {
   s.discount_classes = SplitList(row.Text(10));
   s.name_part_letters = static_cast<int>(row.Int(11));
   s.partner_checks = row.Int(12) != 0;
+  s.department_id = row.OptInt(13).value_or(0);
   return s;
 }
 
@@ -138,6 +139,12 @@ Status AddEvent(Tx& tx, const Clock& clock, int64_t card_id, const std::string& 
 }
 
 // A fresh number with a random serial; callers check it is still free.
+Result<Scheme> LoadScheme(Tx& tx, int64_t scheme_id) {
+  PW_ASSIGN_OR_RETURN(
+      Row row, tx.QueryOne("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes WHERE id = $1", {scheme_id}));
+  return SchemeFromRow(row);
+}
+
 Result<Card> LoadCard(Tx& tx, const std::string& card_number) {
   auto normalized = NormalizeCardNumber(card_number);
   if (!normalized) return NotFound("no such card");
@@ -251,25 +258,14 @@ Status CardService::WriteCards(const std::function<Status(Tx&)>& body) {
   return status;
 }
 
-Status CardService::MayManage(const accounts::Actor& actor, int64_t municipality_id) const {
-  if (!actor.user) return Status::Ok();  // command line
-  if (!accounts::HasScope(actor, "cards:write")) return PermissionDenied("this token may not manage cards");
-  using accounts::Role;
-  if (actor.user->role == Role::kOperator) return Status::Ok();
-  if ((actor.user->role == Role::kMunicipalityAdmin || actor.user->role == Role::kClerk) &&
-      actor.user->municipality_id == municipality_id) {
-    return Status::Ok();
-  }
-  return PermissionDenied("you may manage the cards of your own municipality only");
+Status CardService::MayAct(const accounts::Actor& actor, accounts::Action action, const Scheme& scheme) {
+  return accounts::Require(actor, action,
+                           accounts::Resource::InDepartment(scheme.municipality_id, scheme.department_id));
 }
 
 Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const NewScheme& input) {
-  if (!accounts::HasScope(actor, "schemes:write")) return PermissionDenied("this token may not create schemes");
-  if (actor.user && actor.user->role != accounts::Role::kOperator &&
-      !(actor.user->role == accounts::Role::kMunicipalityAdmin &&
-        actor.user->municipality_id == input.municipality_id)) {
-    return PermissionDenied("only operators and the municipality's administrators create schemes");
-  }
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kManageSchemes,
+                                       accounts::Resource::InMunicipality(input.municipality_id)));
   if (input.slug.size() < 3 || input.slug.size() > 40 ||
       input.slug.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
     return InvalidArgument("the scheme id has 3 to 40 characters a-z, 0-9 and '-'", "slug");
@@ -301,6 +297,21 @@ Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const New
   Status status = db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT 1 FROM core.municipalities WHERE id = $1", {input.municipality_id}));
     if (m.empty()) return InvalidArgument("no such municipality", "municipality_id");
+    PW_ASSIGN_OR_RETURN(Rows departments, tx.Query("SELECT id FROM core.departments WHERE municipality_id = $1",
+                                                   {input.municipality_id}));
+    int64_t department_id = 0;
+    if (input.department_id) {
+      for (const Row& d : departments) {
+        if (d.Int(0) == *input.department_id) department_id = d.Int(0);
+      }
+      if (department_id == 0) return InvalidArgument("no such department in this municipality", "department");
+    } else if (departments.empty()) {
+      return FailedPrecondition("the municipality has no department yet");
+    } else if (departments.size() > 1) {
+      return InvalidArgument("the municipality has several departments: name the scheme's department", "department");
+    } else {
+      department_id = departments[0].Int(0);
+    }
     // Scheme codes are handed out in order from 101; they prefix card numbers.
     PW_ASSIGN_OR_RETURN(Row next, tx.QueryOne("SELECT COALESCE(MAX(scheme_code), 100) + 1 FROM core.schemes"));
     if (next.Int(0) > 999) return ResourceExhausted("no scheme codes left in this installation");
@@ -311,15 +322,17 @@ Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const New
         Row row,
         tx.QueryOne("INSERT INTO core.schemes (scheme_code, slug, municipality_id, kind, name, validity_rule, "
                     "validity_amount, fixed_valid_from, fixed_valid_until, discount_classes, name_part_letters, "
-                    "partner_checks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-                    "$13) RETURNING " +
+                    "partner_checks, created_at, department_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                    "$11, $12, $13, $14) RETURNING " +
                         std::string(kSchemeColumns),
                     {next.Int(0), input.slug, input.municipality_id, std::string(SchemeKindName(input.kind)),
                      input.name, std::string(ValidityRuleName(input.rule)), int64_t{input.amount}, from, until, classes,
-                     int64_t{input.name_part_letters}, int64_t{input.partner_checks ? 1 : 0}, clock_.NowUnix()}));
+                     int64_t{input.name_part_letters}, int64_t{input.partner_checks ? 1 : 0}, clock_.NowUnix(),
+                     department_id}));
     scheme = SchemeFromRow(row);
-    return accounts::AuditAs(tx, clock_, actor, "scheme.create", "scheme:" + std::to_string(scheme.id),
-                             {{"slug", scheme.slug}, {"kind", SchemeKindName(scheme.kind)}});
+    return accounts::AuditAs(
+        tx, clock_, actor, "scheme.create", "scheme:" + std::to_string(scheme.id),
+        {{"slug", scheme.slug}, {"kind", SchemeKindName(scheme.kind)}, {"department", scheme.department_id}});
   });
   if (status.code() == ErrorCode::kAlreadyExists) return AlreadyExists("this scheme id is taken").WithField("slug");
   if (!status.ok()) return status;
@@ -335,6 +348,15 @@ Result<std::vector<Scheme>> CardService::ListSchemes() {
     return Status::Ok();
   });
   if (!status.ok()) return status;
+  return out;
+}
+
+Result<std::vector<Scheme>> CardService::ListSchemes(const accounts::Actor& actor, accounts::Action action) {
+  PW_ASSIGN_OR_RETURN(std::vector<Scheme> all, ListSchemes());
+  std::vector<Scheme> out;
+  for (Scheme& s : all) {
+    if (MayAct(actor, action, s).ok()) out.push_back(std::move(s));
+  }
   return out;
 }
 
@@ -360,7 +382,7 @@ Result<Card> CardService::IssueCard(const accounts::Actor& actor, const NewCard&
     return scheme.status().code() == ErrorCode::kNotFound ? InvalidArgument("no such scheme", "scheme")
                                                           : scheme.status();
   }
-  PW_RETURN_IF_ERROR(MayManage(actor, scheme->municipality_id));
+  PW_RETURN_IF_ERROR(MayAct(actor, accounts::Action::kManageCards, *scheme));
   PW_RETURN_IF_ERROR(ValidateHolder(input.holder, Today()));
   std::string discount = input.discount_class.empty() ? scheme->discount_classes.front() : input.discount_class;
   if (std::find(scheme->discount_classes.begin(), scheme->discount_classes.end(), discount) ==
@@ -407,7 +429,7 @@ Result<Card> CardService::IssueCard(const accounts::Actor& actor, const NewCard&
                                   {{"valid_from", FormatIsoDate(from)}, {"valid_until", FormatIsoDate(until)}},
                                   actor.id));
       return accounts::AuditAs(tx, clock_, actor, "card.issue", "card:" + std::to_string(card.id),
-                               {{"scheme", scheme->slug}});
+                               {{"scheme", scheme->slug}, {"department", scheme->department_id}});
     });
     if (status.code() != ErrorCode::kAlreadyExists || requested) break;
   }
@@ -439,7 +461,7 @@ Result<std::vector<Card>> CardService::IssueCards(const accounts::Actor& actor, 
     auto scheme =
         std::find_if(schemes.begin(), schemes.end(), [&](const Scheme& s) { return s.id == input.scheme_id; });
     if (scheme == schemes.end()) return row_error(i, InvalidArgument("no such scheme", "scheme"));
-    PW_RETURN_IF_ERROR(MayManage(actor, scheme->municipality_id));
+    PW_RETURN_IF_ERROR(MayAct(actor, accounts::Action::kManageCards, *scheme));
     Status valid = ValidateHolder(input.holder, Today());
     if (!valid.ok()) return row_error(i, valid);
     Prepared p;
@@ -496,7 +518,16 @@ Result<std::vector<Card>> CardService::IssueCards(const accounts::Actor& actor, 
       PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "issue", {{"import", true}}, actor.id));
       issued.push_back(std::move(card));
     }
-    return accounts::AuditAs(tx, clock_, actor, "card.import", "cards", {{"cards", issued.size()}});
+    std::vector<int64_t> departments;
+    for (const Prepared& p : prepared) {
+      if (std::find(departments.begin(), departments.end(), p.scheme.department_id) == departments.end()) {
+        departments.push_back(p.scheme.department_id);
+      }
+    }
+    json detail = {{"cards", issued.size()}};
+    if (departments.size() == 1) detail["department"] = departments[0];
+    if (departments.size() > 1) detail["departments"] = departments;
+    return accounts::AuditAs(tx, clock_, actor, "card.import", "cards", detail);
   });
   if (!status.ok()) return status;
   return issued;
@@ -506,9 +537,8 @@ Result<CardDetails> CardService::GetCard(const accounts::Actor& actor, const std
   CardDetails details;
   Status status = db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(details.card, LoadCard(tx, card_number));
-    PW_ASSIGN_OR_RETURN(Row scheme_row, tx.QueryOne("SELECT municipality_id FROM core.schemes WHERE id = $1",
-                                                    {details.card.scheme_id}));
-    if (!MayManage(actor, scheme_row.Int(0)).ok()) return NotFound("no such card");
+    PW_ASSIGN_OR_RETURN(Scheme scheme, LoadScheme(tx, details.card.scheme_id));
+    if (!MayAct(actor, accounts::Action::kReadCards, scheme).ok()) return NotFound("no such card");
     PW_ASSIGN_OR_RETURN(Row holder_row,
                         tx.QueryOne("SELECT holder_enc FROM cards.cards WHERE id = $1", {details.card.id}));
     PW_ASSIGN_OR_RETURN(details.holder, DecryptHolder(box_, holder_row.Text(0)));
@@ -517,22 +547,24 @@ Result<CardDetails> CardService::GetCard(const accounts::Actor& actor, const std
                                  "ORDER BY id",
                                  {details.card.id}));
     for (const Row& e : events) details.history.push_back({e.Int(0), e.Text(1), e.Text(2), e.Text(3)});
-    return accounts::AuditAs(tx, clock_, actor, "card.view", "card:" + std::to_string(details.card.id), json::object());
+    return accounts::AuditAs(tx, clock_, actor, "card.view", "card:" + std::to_string(details.card.id),
+                             {{"department", scheme.department_id}});
   });
   if (!status.ok()) return status;
   return details;
 }
 
 namespace {
-// Loads a card the actor may manage, or NotFound (never reveal other municipalities' cards).
-Result<Card> LoadManaged(Tx& tx, const std::string& card_number, const std::function<Status(int64_t)>& may_manage) {
+// Loads a card the actor may manage and its scheme, or NotFound (never reveal
+// the cards of other municipalities or departments).
+Result<std::pair<Card, Scheme>> LoadManaged(Tx& tx, const std::string& card_number,
+                                            const std::function<Status(const Scheme&)>& may_manage) {
   PW_ASSIGN_OR_RETURN(Card card, LoadCard(tx, card_number));
-  PW_ASSIGN_OR_RETURN(Row scheme_row,
-                      tx.QueryOne("SELECT municipality_id FROM core.schemes WHERE id = $1", {card.scheme_id}));
-  Status allowed = may_manage(scheme_row.Int(0));
+  PW_ASSIGN_OR_RETURN(Scheme scheme, LoadScheme(tx, card.scheme_id));
+  Status allowed = may_manage(scheme);
   if (allowed.code() == ErrorCode::kPermissionDenied) return NotFound("no such card");
   PW_RETURN_IF_ERROR(allowed);
-  return card;
+  return std::make_pair(std::move(card), std::move(scheme));
 }
 }  // namespace
 
@@ -572,9 +604,11 @@ Result<Card> CardService::Apply(const accounts::Actor& actor, const std::string&
 }
 
 Status CardService::Block(const accounts::Actor& actor, const std::string& card_number, const std::string& reason) {
+  auto manage = [&](const Scheme& scheme) { return MayAct(actor, accounts::Action::kManageCards, scheme); };
   if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
   return WriteCards([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
+    PW_ASSIGN_OR_RETURN(auto managed, LoadManaged(tx, card_number, manage));
+    auto& [card, scheme] = managed;
     if (card.state != CardState::kActive) return FailedPrecondition("only an active card can be blocked");
     PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
     auto r = tx.Exec(
@@ -583,14 +617,17 @@ Status CardService::Block(const accounts::Actor& actor, const std::string& card_
         {reason, clock_.NowUnix(), card.id, revision});
     if (!r.ok()) return r.status();
     PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "block", {{"reason", reason}}, actor.id));
-    return accounts::AuditAs(tx, clock_, actor, "card.block", "card:" + std::to_string(card.id), json::object());
+    return accounts::AuditAs(tx, clock_, actor, "card.block", "card:" + std::to_string(card.id),
+                             {{"department", scheme.department_id}});
   });
 }
 
 Status CardService::Unblock(const accounts::Actor& actor, const std::string& card_number, const std::string& reason) {
+  auto manage = [&](const Scheme& scheme) { return MayAct(actor, accounts::Action::kManageCards, scheme); };
   if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
   return WriteCards([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
+    PW_ASSIGN_OR_RETURN(auto managed, LoadManaged(tx, card_number, manage));
+    auto& [card, scheme] = managed;
     if (card.state != CardState::kBlocked) return FailedPrecondition("only a blocked card can be unblocked");
     PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
     auto r = tx.Exec(
@@ -599,23 +636,23 @@ Status CardService::Unblock(const accounts::Actor& actor, const std::string& car
         {clock_.NowUnix(), card.id, revision});
     if (!r.ok()) return r.status();
     PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "unblock", {{"reason", reason}}, actor.id));
-    return accounts::AuditAs(tx, clock_, actor, "card.unblock", "card:" + std::to_string(card.id), json::object());
+    return accounts::AuditAs(tx, clock_, actor, "card.unblock", "card:" + std::to_string(card.id),
+                             {{"department", scheme.department_id}});
   });
 }
 
 Result<Card> CardService::Replace(const accounts::Actor& actor, const std::string& card_number,
                                   const std::string& reason) {
+  auto manage = [&](const Scheme& scheme) { return MayAct(actor, accounts::Action::kManageCards, scheme); };
   if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
   Card replacement;
   Status status;
   for (int attempt = 0; attempt < 8; ++attempt) {
     status = WriteCards([&](Tx& tx) -> Status {
-      PW_ASSIGN_OR_RETURN(Card old, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
+      PW_ASSIGN_OR_RETURN(auto managed, LoadManaged(tx, card_number, manage));
+      const Card& old = managed.first;
+      const Scheme& scheme = managed.second;
       if (old.state == CardState::kReplaced) return FailedPrecondition("this card was already replaced");
-      PW_ASSIGN_OR_RETURN(
-          Row scheme_row,
-          tx.QueryOne("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes WHERE id = $1", {old.scheme_id}));
-      Scheme scheme = SchemeFromRow(scheme_row);
       PW_ASSIGN_OR_RETURN(Row holder_row, tx.QueryOne("SELECT holder_enc FROM cards.cards WHERE id = $1", {old.id}));
       PW_ASSIGN_OR_RETURN(Holder holder, DecryptHolder(box_, holder_row.Text(0)));
       std::string plain = HolderJson(holder).dump();
@@ -646,8 +683,9 @@ Result<Card> CardService::Replace(const accounts::Actor& actor, const std::strin
           AddEvent(tx, clock_, old.id, "replaced", {{"reason", reason}, {"replaced_by", number}}, actor.id));
       PW_RETURN_IF_ERROR(
           AddEvent(tx, clock_, replacement.id, "issue", {{"replaces", old.card_number}, {"reason", reason}}, actor.id));
-      return accounts::AuditAs(tx, clock_, actor, "card.replace", "card:" + std::to_string(old.id),
-                               {{"replacement", "card:" + std::to_string(replacement.id)}});
+      return accounts::AuditAs(
+          tx, clock_, actor, "card.replace", "card:" + std::to_string(old.id),
+          {{"replacement", "card:" + std::to_string(replacement.id)}, {"department", scheme.department_id}});
     });
     if (status.code() != ErrorCode::kAlreadyExists) break;
   }
@@ -656,14 +694,12 @@ Result<Card> CardService::Replace(const accounts::Actor& actor, const std::strin
 }
 
 Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string& card_number) {
+  auto manage = [&](const Scheme& scheme) { return MayAct(actor, accounts::Action::kManageCards, scheme); };
   Card renewed;
   Status status = WriteCards([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Card card, LoadManaged(tx, card_number, [&](int64_t m) { return MayManage(actor, m); }));
+    PW_ASSIGN_OR_RETURN(auto managed, LoadManaged(tx, card_number, manage));
+    auto& [card, scheme] = managed;
     if (card.state == CardState::kReplaced) return FailedPrecondition("a replaced card cannot be renewed");
-    PW_ASSIGN_OR_RETURN(
-        Row scheme_row,
-        tx.QueryOne("SELECT " + std::string(kSchemeColumns) + " FROM core.schemes WHERE id = $1", {card.scheme_id}));
-    Scheme scheme = SchemeFromRow(scheme_row);
     if (scheme.rule == ValidityRule::kFixed) {
       return FailedPrecondition("cards of a scheme with fixed dates are not renewed; change the scheme instead");
     }
@@ -682,7 +718,7 @@ Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string&
     renewed = card;
     PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "renew", {{"valid_until", FormatIsoDate(until)}}, actor.id));
     return accounts::AuditAs(tx, clock_, actor, "card.renew", "card:" + std::to_string(card.id),
-                             {{"valid_until", FormatIsoDate(until)}});
+                             {{"valid_until", FormatIsoDate(until)}, {"department", scheme.department_id}});
   });
   if (!status.ok()) return status;
   return renewed;
@@ -690,7 +726,7 @@ Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string&
 
 Result<std::vector<CardDetails>> CardService::ExportCards(const accounts::Actor& actor, int64_t scheme_id) {
   PW_ASSIGN_OR_RETURN(Scheme scheme, GetScheme(scheme_id));
-  PW_RETURN_IF_ERROR(MayManage(actor, scheme.municipality_id));
+  PW_RETURN_IF_ERROR(MayAct(actor, accounts::Action::kManageCards, scheme));
   std::vector<CardDetails> out;
   Status status = db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT " + std::string(kCardColumns) +
@@ -703,7 +739,7 @@ Result<std::vector<CardDetails>> CardService::ExportCards(const accounts::Actor&
       out.push_back(std::move(d));
     }
     return accounts::AuditAs(tx, clock_, actor, "card.export", "scheme:" + std::to_string(scheme_id),
-                             {{"cards", out.size()}});
+                             {{"cards", out.size()}, {"department", scheme.department_id}});
   });
   if (!status.ok()) return status;
   return out;

@@ -34,6 +34,7 @@ struct Scheme {
   int scheme_code = 0;  // the first three digits of its card numbers
   std::string slug;     // public identifier, e.g. "erlangen-pass"
   int64_t municipality_id = 0;
+  int64_t department_id = 0;  // the department whose staff issue and manage its cards
   SchemeKind kind = SchemeKind::kSocialPass;
   std::string name;
   ValidityRule rule = ValidityRule::kCalendarYear;
@@ -48,6 +49,9 @@ struct Scheme {
 struct NewScheme {
   std::string slug;
   int64_t municipality_id = 0;
+  // A department of that municipality; absent: its only department (an error
+  // when it has several, or none yet).
+  std::optional<int64_t> department_id;
   SchemeKind kind = SchemeKind::kSocialPass;
   std::string name;
   ValidityRule rule = ValidityRule::kCalendarYear;
@@ -139,6 +143,9 @@ class CardService {
 
   Result<Scheme> CreateScheme(const accounts::Actor& actor, const NewScheme& input);
   Result<std::vector<Scheme>> ListSchemes();
+  // The schemes `actor` may take `action` on (kReadSchemes: what a clerk sees
+  // of their departments; kManageCards: what they may issue cards for).
+  Result<std::vector<Scheme>> ListSchemes(const accounts::Actor& actor, accounts::Action action);
   Result<Scheme> GetScheme(int64_t id);
   Result<Scheme> FindScheme(const std::string& slug);
 
@@ -166,7 +173,8 @@ class CardService {
   void OnCardsChanged(std::function<void()> observer) { on_changed_ = std::move(observer); }
 
  private:
-  Status MayManage(const accounts::Actor& actor, int64_t municipality_id) const;
+  // The policy's word on `action` for a card of `scheme` (its department).
+  static Status MayAct(const accounts::Actor& actor, accounts::Action action, const Scheme& scheme);
   // db_.Write for transactions that change cards.cards; tells the observer.
   Status WriteCards(const std::function<Status(storage::Tx&)>& body);
   Date Today() const { return BerlinDate(clock_.NowUnix()); }

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "accounts/testing/actors.h"
+#include "audit/audit_log.h"
 #include "cards/card_number.h"
 #include "checks/check_service.h"
 #include "checks/partners.h"
@@ -48,6 +50,10 @@ class CardServiceTest : public ::testing::TestWithParam<storage::testing::Backen
     cli_.id = "cli";
     auto m = accounts_->CreateMunicipality(cli_, "09562000", "Erlangen");
     ASSERT_TRUE(m.ok());
+    auto d = accounts_->CreateDepartment(cli_, m->id, "Sozialamt");
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    municipality_ = m->id;
+    department_ = d->id;
     NewScheme input;
     input.slug = "erlangen-pass";
     input.municipality_id = m->id;
@@ -82,7 +88,124 @@ class CardServiceTest : public ::testing::TestWithParam<storage::testing::Backen
   accounts::Actor cli_;
   Scheme scheme_;
   std::string key_secret_;
+  int64_t municipality_ = 0;
+  int64_t department_ = 0;  // the social office, which owns scheme_
 };
+
+// The department named in the newest audit entry of `action`.
+std::optional<int64_t> AuditedDepartment(storage::Database& db, const std::string& action) {
+  audit::AuditFilter filter;
+  filter.action_prefix = action;
+  filter.limit = 1;
+  auto entries = audit::List(db, filter);
+  if (!entries.ok() || entries->empty()) return std::nullopt;
+  auto detail = nlohmann::json::parse((*entries)[0].event.detail, nullptr, false);
+  if (!detail.is_object() || !detail.contains("department") || !detail["department"].is_number_integer()) {
+    return std::nullopt;
+  }
+  return detail["department"].get<int64_t>();
+}
+
+TEST_P(CardServiceTest, ClerksSeeAndManageTheCardsOfTheirOwnDepartmentsOnly) {
+  auto volunteer_office = accounts_->CreateDepartment(cli_, municipality_, "Ehrenamtsbüro");
+  ASSERT_TRUE(volunteer_office.ok()) << volunteer_office.status().ToString();
+  NewScheme input;
+  input.slug = "ehrenamtskarte";
+  input.municipality_id = municipality_;
+  input.department_id = volunteer_office->id;
+  input.kind = SchemeKind::kVolunteerCard;
+  input.name = "Ehrenamtskarte";
+  auto volunteer_scheme = cards_->CreateScheme(cli_, input);
+  ASSERT_TRUE(volunteer_scheme.ok()) << volunteer_scheme.status().ToString();
+  EXPECT_EQ(volunteer_scheme->department_id, volunteer_office->id);
+  EXPECT_EQ(AuditedDepartment(test_db_->db(), "scheme.create"), volunteer_office->id);
+
+  using accounts::Role;
+  using accounts::testing::CreateStaff;
+  auto social_clerk = CreateStaff(*accounts_, cli_, "sozial", Role::kClerk, municipality_, {department_});
+  auto volunteer_clerk = CreateStaff(*accounts_, cli_, "ehrenamt", Role::kClerk, municipality_, {volunteer_office->id});
+  auto admin = CreateStaff(*accounts_, cli_, "admin", Role::kMunicipalityAdmin, municipality_);
+  ASSERT_EQ(volunteer_clerk.user->department_ids, std::vector<int64_t>{volunteer_office->id});
+
+  Card social_card = Issue("Müller");
+  NewCard volunteer_input;
+  volunteer_input.scheme_id = volunteer_scheme->id;
+  volunteer_input.holder = {"Hansen", "Birte", "1970-05-20", "", "", ""};
+  auto volunteer_card = cards_->IssueCard(volunteer_clerk, volunteer_input);
+  ASSERT_TRUE(volunteer_card.ok()) << volunteer_card.status().ToString();
+  EXPECT_EQ(AuditedDepartment(test_db_->db(), "card.issue"), volunteer_office->id);
+
+  // The volunteer office sees nothing of the social office's cards, and the other way round.
+  EXPECT_EQ(cards_->GetCard(volunteer_clerk, social_card.card_number).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(cards_->Block(volunteer_clerk, social_card.card_number, "lost").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(cards_->Renew(volunteer_clerk, social_card.card_number).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(cards_->Replace(volunteer_clerk, social_card.card_number, "x").status().code(), ErrorCode::kNotFound);
+  NewCard social_input;
+  social_input.scheme_id = scheme_.id;
+  social_input.holder = {"Neumann", "Ida", "1990-01-01", "", "", ""};
+  EXPECT_EQ(cards_->IssueCard(volunteer_clerk, social_input).status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(cards_->IssueCards(volunteer_clerk, {social_input}).status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(cards_->ExportCards(volunteer_clerk, scheme_.id).status().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(cards_->GetCard(social_clerk, volunteer_card->card_number).status().code(), ErrorCode::kNotFound);
+
+  // Each sees and manages their own department's cards; the views and changes name the department.
+  ASSERT_TRUE(cards_->GetCard(social_clerk, social_card.card_number).ok());
+  EXPECT_EQ(AuditedDepartment(test_db_->db(), "card.view"), department_);
+  ASSERT_TRUE(cards_->Block(social_clerk, social_card.card_number, "lost").ok());
+  EXPECT_EQ(AuditedDepartment(test_db_->db(), "card.block"), department_);
+  ASSERT_TRUE(cards_->Unblock(social_clerk, social_card.card_number, "found").ok());
+  EXPECT_EQ(AuditedDepartment(test_db_->db(), "card.unblock"), department_);
+  ASSERT_TRUE(cards_->Renew(volunteer_clerk, volunteer_card->card_number).ok());
+  EXPECT_EQ(AuditedDepartment(test_db_->db(), "card.renew"), volunteer_office->id);
+  ASSERT_TRUE(cards_->Replace(volunteer_clerk, volunteer_card->card_number, "damaged").ok());
+  EXPECT_EQ(AuditedDepartment(test_db_->db(), "card.replace"), volunteer_office->id);
+
+  // The schemes a clerk may issue cards for are their departments' only.
+  auto issuable = cards_->ListSchemes(volunteer_clerk, accounts::Action::kManageCards);
+  ASSERT_TRUE(issuable.ok());
+  ASSERT_EQ(issuable->size(), 1u);
+  EXPECT_EQ((*issuable)[0].slug, "ehrenamtskarte");
+
+  // The administrator sees the whole municipality.
+  EXPECT_TRUE(cards_->GetCard(admin, social_card.card_number).ok());
+  EXPECT_TRUE(cards_->GetCard(admin, volunteer_card->card_number).ok());
+  auto all = cards_->ListSchemes(admin, accounts::Action::kManageCards);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+}
+
+TEST_P(CardServiceTest, ASchemeBelongsToADepartmentOfItsMunicipality) {
+  NewScheme input;
+  input.slug = "zweiter-pass";
+  input.municipality_id = municipality_;
+  input.name = "Zweiter Pass";
+  // One department: it is the scheme's without being named.
+  auto only = cards_->CreateScheme(cli_, input);
+  ASSERT_TRUE(only.ok()) << only.status().ToString();
+  EXPECT_EQ(only->department_id, department_);
+  EXPECT_EQ(scheme_.department_id, department_);
+  // Several: the caller must name one.
+  ASSERT_TRUE(accounts_->CreateDepartment(cli_, municipality_, "Ehrenamtsbüro").ok());
+  input.slug = "dritter-pass";
+  auto ambiguous = cards_->CreateScheme(cli_, input);
+  EXPECT_EQ(ambiguous.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ambiguous.status().field(), "department");
+  // A department of another municipality is not one of this municipality's.
+  auto other = accounts_->CreateMunicipality(cli_, "09564000", "Nürnberg");
+  ASSERT_TRUE(other.ok());
+  auto foreign = accounts_->CreateDepartment(cli_, other->id, "Sozialamt");
+  ASSERT_TRUE(foreign.ok());
+  input.department_id = foreign->id;
+  auto wrong = cards_->CreateScheme(cli_, input);
+  EXPECT_EQ(wrong.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(wrong.status().field(), "department");
+  // A municipality without departments cannot have schemes yet.
+  auto bare = accounts_->CreateMunicipality(cli_, "09565000", "Schwabach");
+  ASSERT_TRUE(bare.ok());
+  input.municipality_id = bare->id;
+  input.department_id.reset();
+  EXPECT_EQ(cards_->CreateScheme(cli_, input).status().code(), ErrorCode::kFailedPrecondition);
+}
 
 TEST_P(CardServiceTest, HolderDataIsEncryptedAtRest) {
   Card card = Issue("Müllerschön");

@@ -48,6 +48,7 @@ class CheckServiceTest : public ::testing::TestWithParam<storage::testing::Backe
     cli_.id = "cli";
     auto m = accounts_->CreateMunicipality(cli_, "09562000", "Erlangen");
     ASSERT_TRUE(m.ok()) << m.status().ToString();
+    ASSERT_TRUE(accounts_->CreateDepartment(cli_, m->id, "Sozialamt").ok());
     cards::NewScheme input;
     input.slug = "erlangen-pass";
     input.municipality_id = m->id;

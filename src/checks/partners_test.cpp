@@ -51,6 +51,7 @@ class PartnerServiceTest : public ::testing::TestWithParam<storage::testing::Bac
     auto m = accounts_->CreateMunicipality(cli_, number, name);
     EXPECT_TRUE(m.ok());
     *municipality_id = m->id;
+    EXPECT_TRUE(accounts_->CreateDepartment(cli_, m->id, "Sozialamt").ok());
     cards::CardKeys keys(box_);
     cards::CardService cards(test_db_->db(), clock_, box_, keys);
     cards::NewScheme input;

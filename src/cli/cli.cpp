@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,22 @@ std::string ReadPasswordFromStdin() {
   return password;
 }
 
+// Department names (or ids) of a municipality → ids; an unknown one is NotFound.
+Result<std::vector<int64_t>> ResolveDepartments(accounts::AccountService& accounts, int64_t municipality_id,
+                                                const std::vector<std::string>& names) {
+  PW_ASSIGN_OR_RETURN(auto known, accounts.ListDepartments(municipality_id));
+  std::vector<int64_t> ids;
+  for (const std::string& name : names) {
+    std::optional<int64_t> id;
+    for (const auto& d : known) {
+      if (d.name == name || std::to_string(d.id) == name) id = d.id;
+    }
+    if (!id) return NotFound("no department '" + name + "' in that municipality");
+    ids.push_back(*id);
+  }
+  return ids;
+}
+
 }  // namespace
 
 int Run(int argc, char** argv) {
@@ -69,7 +86,8 @@ int Run(int argc, char** argv) {
   // user add|list|disable|enable
   CLI::App* user = app.add_subcommand("user", "Manage staff users");
   user->require_subcommand(1);
-  std::string username, display_name, role = "clerk", municipality, department;
+  std::string username, display_name, role = "clerk", municipality;
+  std::vector<std::string> departments;
   bool password_stdin = false, json_output = false;
   CLI::App* user_add = user->add_subcommand("add",
                                             "Create a staff user (prints a generated password unless "
@@ -79,7 +97,9 @@ int Run(int argc, char** argv) {
   user_add->add_option("--name", display_name, "Display name")->required();
   user_add->add_option("--role", role, "operator | municipality_admin | clerk | auditor | landlord")->required();
   user_add->add_option("--municipality", municipality, "Municipality number (8 digits)");
-  user_add->add_option("--department", department, "Department name within the municipality");
+  user_add->add_option("--department", departments, "Department (name or id) within the municipality; repeatable")
+      ->take_all()
+      ->allow_extra_args(false);
   user_add->add_flag("--password-stdin", password_stdin, "Read the initial password from standard input");
   CLI::App* user_list = user->add_subcommand("list", "List staff users");
   AddCommon(user_list, common);
@@ -90,6 +110,27 @@ int Run(int argc, char** argv) {
   CLI::App* user_enable = user->add_subcommand("enable", "Enable a disabled staff user");
   AddCommon(user_enable, common);
   user_enable->add_option("--username", username, "Login name")->required();
+  std::string membership_list;
+  CLI::App* user_departments = user->add_subcommand("departments", "Set the departments a staff user belongs to");
+  AddCommon(user_departments, common);
+  user_departments->add_option("username", username, "Login name")->required();
+  user_departments
+      ->add_option("--set", membership_list,
+                   "Comma-separated department names or ids of the user's municipality (\"\" for none)")
+      ->required();
+
+  // department add|list
+  CLI::App* department_cmd = app.add_subcommand("department", "Departments of a municipality");
+  department_cmd->require_subcommand(1);
+  std::string department_name;
+  CLI::App* department_add = department_cmd->add_subcommand("add", "Create a department");
+  AddCommon(department_add, common);
+  department_add->add_option("--municipality", municipality, "Municipality number (8 digits)")->required();
+  department_add->add_option("--name", department_name, "Name, e.g. Sozialamt")->required();
+  CLI::App* department_list = department_cmd->add_subcommand("list", "List departments with their members");
+  AddCommon(department_list, common);
+  department_list->add_option("--municipality", municipality, "Only this municipality (number, 8 digits)");
+  department_list->add_flag("--json", json_output, "Print JSON");
 
   // token create|revoke|list
   CLI::App* token = app.add_subcommand("token", "Manage API tokens for machine clients");
@@ -284,14 +325,11 @@ int Run(int argc, char** argv) {
         if (m.municipality_number == municipality) input.municipality_id = m.id;
       }
       if (!input.municipality_id) return Fail(NotFound("no municipality with number " + municipality));
-      if (!department.empty()) {
-        auto departments = s.accounts->ListDepartments(input.municipality_id);
-        if (!departments.ok()) return Fail(departments.status());
-        for (const auto& d : *departments) {
-          if (d.name == department) input.department_id = d.id;
-        }
-        if (!input.department_id) return Fail(NotFound("no department '" + department + "' in that municipality"));
-      }
+      auto ids = ResolveDepartments(*s.accounts, *input.municipality_id, departments);
+      if (!ids.ok()) return Fail(ids.status());
+      input.department_ids = *ids;
+    } else if (!departments.empty()) {
+      return Fail(InvalidArgument("--department needs --municipality"));
     }
     bool generated = !password_stdin;
     input.password = password_stdin ? ReadPasswordFromStdin() : crypto::RandomToken(15);
@@ -323,6 +361,72 @@ int Run(int argc, char** argv) {
       std::cout << u.id << "\t" << u.username << "\t" << accounts::RoleName(u.role) << "\t"
                 << (u.disabled ? "disabled" : "active") << "\t" << (u.totp_enrolled ? "totp" : "no-totp") << "\t"
                 << u.display_name << "\n";
+    }
+    return 0;
+  }
+  if (user_departments->parsed()) {
+    auto found = s.accounts->FindUser(username);
+    if (!found.ok()) return Fail(found.status());
+    if (!found->municipality_id) return Fail(InvalidArgument("this user belongs to no municipality"));
+    std::vector<std::string> names;
+    for (size_t start = 0; start < membership_list.size();) {
+      size_t end = membership_list.find(',', start);
+      if (end == std::string::npos) end = membership_list.size();
+      std::string name = membership_list.substr(start, end - start);
+      name.erase(0, name.find_first_not_of(' '));
+      name.erase(name.find_last_not_of(' ') + 1);
+      if (!name.empty()) names.push_back(name);
+      start = end + 1;
+    }
+    auto ids = ResolveDepartments(*s.accounts, *found->municipality_id, names);
+    if (!ids.ok()) return Fail(ids.status());
+    Status set = s.accounts->SetMemberships(actor, found->id, *ids);
+    if (!set.ok()) return Fail(set);
+    std::cout << "user " << found->username << " belongs to " << ids->size() << " department(s)\n";
+    return 0;
+  }
+  if (department_add->parsed() || department_list->parsed()) {
+    std::optional<int64_t> municipality_id;
+    if (!municipality.empty()) {
+      auto all = s.accounts->ListMunicipalities();
+      if (!all.ok()) return Fail(all.status());
+      for (const auto& m : *all) {
+        if (m.municipality_number == municipality) municipality_id = m.id;
+      }
+      if (!municipality_id) return Fail(NotFound("no municipality with number " + municipality));
+    }
+    if (department_add->parsed()) {
+      auto created = s.accounts->CreateDepartment(actor, *municipality_id, department_name);
+      if (!created.ok()) return Fail(created.status());
+      std::cout << "created department " << created->name << " (id " << created->id << ")\n";
+      return 0;
+    }
+    auto list = s.accounts->ListDepartments(municipality_id);
+    if (!list.ok()) return Fail(list.status());
+    auto users = s.accounts->ListUsers(actor);
+    if (!users.ok()) return Fail(users.status());
+    auto members_of = [&](int64_t department_id) {
+      std::vector<std::string> names;
+      for (const auto& u : *users) {
+        if (std::find(u.department_ids.begin(), u.department_ids.end(), department_id) != u.department_ids.end()) {
+          names.push_back(u.username);
+        }
+      }
+      return names;
+    };
+    if (json_output) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& d : *list) {
+        out.push_back(
+            {{"id", d.id}, {"municipality_id", d.municipality_id}, {"name", d.name}, {"members", members_of(d.id)}});
+      }
+      std::cout << out.dump(2) << "\n";
+      return 0;
+    }
+    for (const auto& d : *list) {
+      std::string members;
+      for (const std::string& name : members_of(d.id)) members += (members.empty() ? "" : ",") + name;
+      std::cout << d.id << "\t" << d.municipality_id << "\t" << d.name << "\t" << members << "\n";
     }
     return 0;
   }

@@ -1,16 +1,15 @@
 // `passwerk demo`: a ready-to-try dataset with known logins. Idempotent: a
 // second run finds what the first created and prints the same description.
 // The demo passwords and TOTP secrets are public; never use them in production.
-#include "cli/commands.h"
-
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "cards/card_number.h"
-#include "terminals/terminal_key.h"
+#include "cli/commands.h"
 #include "guestcards/tariff.h"
+#include "terminals/terminal_key.h"
 #include "web/assets.h"
 
 namespace passwerk::cli {
@@ -23,6 +22,9 @@ struct DemoUser {
   bool scoped;
   const char* password;
   const char* totp_secret;  // nullptr: enrols at first login
+  // The one department of an office's own clerk; nullptr: administrators and
+  // the older demo clerks belong to every department (landlords to none).
+  const char* department = nullptr;
 };
 
 constexpr DemoUser kDemoUsers[] = {
@@ -34,11 +36,19 @@ constexpr DemoUser kDemoUsers[] = {
     {"newclerk", "Nina Neu", accounts::Role::kClerk, true, "Demo-Newclerk-2026", nullptr},
     {"landlord", "Hanna Hafen (Pension Seeblick)", accounts::Role::kLandlord, true, "Demo-Landlord-2026",
      "ONSWG4TFOQYTEMZUONSWG4TF"},
+    {"sozialamt", "Sofia Sozial", accounts::Role::kClerk, true, "Demo-Sozialamt-2026", "ONXXU2LBNRQW25BNMRSW23ZB",
+     "Sozialamt"},
+    {"ehrenamt", "Emil Ehrenamt", accounts::Role::kClerk, true, "Demo-Ehrenamt-2026", "MVUHEZLOMFWXILLEMVWW6LJR",
+     "Ehrenamtsbüro"},
 };
 
 constexpr const char* kMunicipalityNumber = "01055021";
 constexpr const char* kMunicipalityName = "Kellenhusen (Ostsee)";
 constexpr const char* kDepartmentName = "Tourist-Information";
+// The two offices that show the separation: each owns a scheme and has a clerk of its own.
+constexpr const char* kSocialOffice = "Sozialamt";
+constexpr const char* kVolunteerOffice = "Ehrenamtsbüro";
+constexpr const char* kVolunteerSchemeSlug = "ehrenamt-kellenhusen";
 constexpr const char* kSchemeSlug = "sozialpass-kellenhusen";
 constexpr const char* kPartnerName = "Volkshochschule Ostholstein";
 constexpr const char* kPartnerOrigin = "http://localhost:8081";
@@ -56,6 +66,11 @@ struct DemoCard {
   const char* birth_date;
   const char* name_part;  // what a partner form sends
   const char* expect;     // "valid", "expired", "blocked"
+};
+
+constexpr DemoCard kVolunteerCards[] = {
+    {2001, "Hansen", "Birte", "1970-05-20", "Han", "valid"},
+    {2002, "Yılmaz", "Deniz", "1994-09-09", "Yil", "valid"},
 };
 
 constexpr DemoCard kDemoCards[] = {
@@ -112,7 +127,8 @@ Result<nlohmann::json> CreateDemoTerminals(Services& s, const accounts::Actor& a
   auto& catalogue = *s.catalogue;
   PW_ASSIGN_OR_RETURN(auto providers, catalogue.ListProviders(actor));
   for (const DemoProvider& p : kDemoProviders) {
-    bool exists = std::any_of(providers.begin(), providers.end(), [&](const auto& x) { return x.vu_number == p.vu_number; });
+    bool exists =
+        std::any_of(providers.begin(), providers.end(), [&](const auto& x) { return x.vu_number == p.vu_number; });
     if (!exists) PW_RETURN_IF_ERROR(catalogue.CreateProvider(actor, municipality_id, p.vu_number, p.name).status());
   }
   PW_ASSIGN_OR_RETURN(terminals::CatalogueSnapshot snapshot, catalogue.Load(municipality_id));
@@ -123,10 +139,30 @@ Result<nlohmann::json> CreateDemoTerminals(Services& s, const accounts::Actor& a
   }
   std::vector<terminals::NewPackage> packages = {
       {"9000", "base", "Basispaket Tourismusbeitrag", 0, "2026-01-01", "2027-12-31", 0, 0, 0, 0, {"301"}, {}},
-      {"9001", "days_of", "3 aus 7: Bad, Sauna und Bus", 2900, "2026-01-01", "2027-12-31", 30, 3, 7, 0,
-       {"201", "202", "301"}, {}},
+      {"9001",
+       "days_of",
+       "3 aus 7: Bad, Sauna und Bus",
+       2900,
+       "2026-01-01",
+       "2027-12-31",
+       30,
+       3,
+       7,
+       0,
+       {"201", "202", "301"},
+       {}},
       {"9002", "single", "Saunaticket", 1200, "2026-01-01", "2027-12-31", 14, 0, 0, 0, {"202"}, {}},
-      {"9003", "points", "Punktekarte 10", 2500, "2026-01-01", "2027-12-31", 60, 0, 0, 10, {"201", "202", "301"},
+      {"9003",
+       "points",
+       "Punktekarte 10",
+       2500,
+       "2026-01-01",
+       "2027-12-31",
+       60,
+       0,
+       0,
+       10,
+       {"201", "202", "301"},
        {{"100200", 700}, {"100300", 300}}},
   };
   nlohmann::json package_list = nlohmann::json::array();
@@ -191,14 +227,17 @@ Result<nlohmann::json> CreateDemo(Services& s) {
   if (!municipality) {
     PW_ASSIGN_OR_RETURN(municipality, s.accounts->CreateMunicipality(actor, kMunicipalityNumber, kMunicipalityName));
   }
-  std::optional<accounts::Department> department;
   PW_ASSIGN_OR_RETURN(auto departments, s.accounts->ListDepartments(municipality->id));
-  for (const auto& d : departments) {
-    if (d.name == kDepartmentName) department = d;
-  }
-  if (!department) {
-    PW_ASSIGN_OR_RETURN(department, s.accounts->CreateDepartment(actor, municipality->id, kDepartmentName));
-  }
+  auto find_or_create_department = [&](const char* name) -> Result<accounts::Department> {
+    for (const auto& d : departments) {
+      if (d.name == name) return d;
+    }
+    return s.accounts->CreateDepartment(actor, municipality->id, name);
+  };
+  PW_ASSIGN_OR_RETURN(accounts::Department department, find_or_create_department(kDepartmentName));
+  PW_ASSIGN_OR_RETURN(accounts::Department social_office, find_or_create_department(kSocialOffice));
+  PW_ASSIGN_OR_RETURN(accounts::Department volunteer_office, find_or_create_department(kVolunteerOffice));
+  const std::vector<int64_t> all_departments = {department.id, social_office.id, volunteer_office.id};
   nlohmann::json users = nlohmann::json::array();
   for (const DemoUser& demo : kDemoUsers) {
     auto existing = s.accounts->FindUser(demo.username);
@@ -210,19 +249,24 @@ Result<nlohmann::json> CreateDemo(Services& s) {
       input.role = demo.role;
       if (demo.scoped) {
         input.municipality_id = municipality->id;
-        if (demo.role != accounts::Role::kLandlord) input.department_id = department->id;
+        if (demo.department != nullptr) {
+          input.department_ids = {std::string(demo.department) == kSocialOffice ? social_office.id
+                                                                                : volunteer_office.id};
+        } else if (accounts::HasDepartments(demo.role)) {
+          input.department_ids = all_departments;
+        }
       }
       input.password = demo.password;
       input.totp_secret_base32 = demo.totp_secret == nullptr ? "" : demo.totp_secret;
       PW_ASSIGN_OR_RETURN(auto created, s.accounts->CreateUser(actor, input));
       (void)created;
     }
-    users.push_back({{"username", demo.username},
-                     {"display_name", demo.display_name},
-                     {"password", demo.password},
-                     {"role", accounts::RoleName(demo.role)},
-                     {"totp_secret", demo.totp_secret == nullptr ? nlohmann::json(nullptr)
-                                                                 : nlohmann::json(demo.totp_secret)}});
+    users.push_back(
+        {{"username", demo.username},
+         {"display_name", demo.display_name},
+         {"password", demo.password},
+         {"role", accounts::RoleName(demo.role)},
+         {"totp_secret", demo.totp_secret == nullptr ? nlohmann::json(nullptr) : nlohmann::json(demo.totp_secret)}});
   }
   // The social-pass scheme, a partner with keys, and sample cards for the partner check.
   std::optional<cards::Scheme> scheme;
@@ -233,6 +277,7 @@ Result<nlohmann::json> CreateDemo(Services& s) {
     cards::NewScheme input;
     input.slug = kSchemeSlug;
     input.municipality_id = municipality->id;
+    input.department_id = social_office.id;
     input.kind = cards::SchemeKind::kSocialPass;
     input.name = "Sozialpass Kellenhusen";
     input.rule = cards::ValidityRule::kCalendarYear;
@@ -243,8 +288,8 @@ Result<nlohmann::json> CreateDemo(Services& s) {
   bool has_partner = false;
   for (const auto& p : partners) has_partner = has_partner || p.name == kPartnerName;
   if (!has_partner) {
-    PW_ASSIGN_OR_RETURN(auto partner, s.partners->CreatePartner(actor, municipality->id, kPartnerName, {scheme->id},
-                                                                {kPartnerOrigin}));
+    PW_ASSIGN_OR_RETURN(
+        auto partner, s.partners->CreatePartner(actor, municipality->id, kPartnerName, {scheme->id}, {kPartnerOrigin}));
     PW_ASSIGN_OR_RETURN(auto server_key, s.partners->CreateKey(actor, partner.id, "server", kDemoServerKey));
     PW_ASSIGN_OR_RETURN(auto publishable_key,
                         s.partners->CreateKey(actor, partner.id, "publishable", kDemoPublishableKey));
@@ -273,6 +318,8 @@ Result<nlohmann::json> CreateDemo(Services& s) {
     if (std::string(demo.expect) != "valid") expect["reason"] = demo.expect;
     sample_cards.push_back({{"card_number", number}, {"name", demo.name_part}, {"expect", expect}});
   }
+  nlohmann::json sample_cards_numbers = nlohmann::json::array();
+  for (const auto& card : sample_cards) sample_cards_numbers.push_back(card["card_number"]);
   // And one that does not exist: the answer is the same as for a wrong name.
   sample_cards.push_back({{"card_number", cards::MakeCardNumber(scheme->scheme_code, 99999)},
                           {"name", "Mül"},
@@ -283,12 +330,43 @@ Result<nlohmann::json> CreateDemo(Services& s) {
     cards::NewScheme input;
     input.slug = kGuestSchemeSlug;
     input.municipality_id = municipality->id;
+    input.department_id = department.id;
     input.kind = cards::SchemeKind::kGuestCard;
     input.name = "Gästekarte Kellenhusen";
     input.rule = cards::ValidityRule::kCalendarYear;
     input.partner_checks = false;
     PW_ASSIGN_OR_RETURN(auto guest_scheme, s.cards->CreateScheme(actor, input));
     (void)guest_scheme;
+  }
+  // The volunteer office's own scheme, with two cards: the social office's clerk sees neither.
+  std::optional<cards::Scheme> volunteer_scheme;
+  if (auto found = s.cards->FindScheme(kVolunteerSchemeSlug); found.ok()) {
+    volunteer_scheme = *found;
+  } else {
+    cards::NewScheme input;
+    input.slug = kVolunteerSchemeSlug;
+    input.municipality_id = municipality->id;
+    input.department_id = volunteer_office.id;
+    input.kind = cards::SchemeKind::kVolunteerCard;
+    input.name = "Ehrenamtskarte Kellenhusen";
+    input.rule = cards::ValidityRule::kYears;
+    input.amount = 3;
+    PW_ASSIGN_OR_RETURN(volunteer_scheme, s.cards->CreateScheme(actor, input));
+  }
+  nlohmann::json volunteer_cards = nlohmann::json::array();
+  for (const DemoCard& demo : kVolunteerCards) {
+    std::string number = cards::MakeCardNumber(volunteer_scheme->scheme_code, demo.serial);
+    auto existing = s.cards->GetCard(actor, number);
+    if (!existing.ok()) {
+      if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
+      cards::NewCard input;
+      input.scheme_id = volunteer_scheme->id;
+      input.card_number = number;
+      input.holder = {demo.family_name, demo.given_name, demo.birth_date, "Deichweg 3", "23746", "Kellenhusen"};
+      PW_ASSIGN_OR_RETURN(auto card, s.cards->IssueCard(actor, input));
+      (void)card;
+    }
+    volunteer_cards.push_back(number);
   }
   const web::Asset* tariff_file = web::FindAsset(kTariffAsset);
   if (tariff_file == nullptr) return Internal("the Kellenhusen tariff is not embedded");
@@ -324,17 +402,33 @@ Result<nlohmann::json> CreateDemo(Services& s) {
       {"terminals", terminal_demo["terminals"]},
       {"packages", terminal_demo["packages"]},
       {"terminals_token", admin_token.secret},
-      {"guest_cards", {{"municipality", municipality->municipality_number},
-                       {"landlord_token", landlord_token.secret},
-                       {"accommodation_id", accommodation->public_id},
-                       {"tariff", tariff.name}}},
-      {"partner_check", {{"server_key", kDemoServerKey}, {"publishable_key", kDemoPublishableKey},
-                         {"origin", kPartnerOrigin}, {"scheme", kSchemeSlug}, {"cards", sample_cards}}},
+      {"guest_cards",
+       {{"municipality", municipality->municipality_number},
+        {"landlord_token", landlord_token.secret},
+        {"accommodation_id", accommodation->public_id},
+        {"tariff", tariff.name}}},
+      {"partner_check",
+       {{"server_key", kDemoServerKey},
+        {"publishable_key", kDemoPublishableKey},
+        {"origin", kPartnerOrigin},
+        {"scheme", kSchemeSlug},
+        {"cards", sample_cards}}},
       {"notice", "demo data: these passwords and TOTP secrets are public, never use them in production"},
       {"url", "http://" + s.config.listen + "/login"},
-      {"municipality", {{"id", municipality->id}, {"number", municipality->municipality_number},
-                        {"name", municipality->name}}},
-      {"department", {{"id", department->id}, {"name", department->name}}},
+      {"municipality",
+       {{"id", municipality->id}, {"number", municipality->municipality_number}, {"name", municipality->name}}},
+      {"department", {{"id", department.id}, {"name", department.name}}},
+      {"departments",
+       {{{"id", social_office.id},
+         {"name", social_office.name},
+         {"clerk", "sozialamt"},
+         {"scheme", kSchemeSlug},
+         {"cards", sample_cards_numbers}},
+        {{"id", volunteer_office.id},
+         {"name", volunteer_office.name},
+         {"clerk", "ehrenamt"},
+         {"scheme", kVolunteerSchemeSlug},
+         {"cards", volunteer_cards}}}},
       {"users", users}};
 }
 

@@ -19,7 +19,9 @@ json UserJson(const accounts::User& user) {
           {"display_name", user.display_name},
           {"role", accounts::RoleName(user.role)},
           {"municipality_id", user.municipality_id ? json(*user.municipality_id) : json(nullptr)},
-          {"department_id", user.department_id ? json(*user.department_id) : json(nullptr)},
+          // The first department, for clients from before memberships; "departments" has them all.
+          {"department_id", user.department_ids.empty() ? json(nullptr) : json(user.department_ids.front())},
+          {"departments", user.department_ids},
           {"totp_enrolled", user.totp_enrolled},
           {"disabled", user.disabled},
           {"created_at", FormatUtc(user.created_at)}};
@@ -60,6 +62,13 @@ Response CreateUser(AppContext& app, Request& request, const accounts::Actor& ac
   PW_API_STRING(body, "password", input.password);
   PW_API_FIELD_(ReadOptionalInt, body, "municipality_id", false, input.municipality_id);
   PW_API_FIELD_(ReadOptionalInt, body, "department_id", false, input.department_id);
+  if (auto it = body.find("departments"); it != body.end() && !it->is_null()) {
+    if (!it->is_array()) return Response::Error(InvalidArgument("departments must be a list of ids", "departments"));
+    for (const json& d : *it) {
+      if (!d.is_number_integer()) return Response::Error(InvalidArgument("departments must be numbers", "departments"));
+      input.department_ids.push_back(d.get<int64_t>());
+    }
+  }
   auto user = app.accounts.CreateUser(actor, input);
   if (!user.ok()) return Response::Error(user.status());
   Response response = Response::Json(201, UserJson(*user));

@@ -33,6 +33,7 @@ json SchemeJson(const cards::Scheme& s) {
   json j = {{"id", s.slug},
             {"scheme_code", s.scheme_code},
             {"municipality_id", s.municipality_id},
+            {"department", s.department_id},
             {"kind", cards::SchemeKindName(s.kind)},
             {"name", s.name},
             {"validity", cards::ValidityRuleName(s.rule)},
@@ -62,6 +63,7 @@ Response CreateScheme(AppContext& app, Request& request, const accounts::Actor& 
     return Response::Error(InvalidArgument("kind is social_pass, volunteer_card or guest_card", "kind"));
   input.kind = *parsed_kind;
   PW_API_INT(body, "municipality_id", input.municipality_id);
+  PW_API_FIELD_(ReadOptionalInt, body, "department", false, input.department_id);
   PW_API_OPT_STRING(body, "validity", validity);
   auto rule = cards::ParseValidityRule(validity);
   if (!rule) {
@@ -105,14 +107,11 @@ Response CreateScheme(AppContext& app, Request& request, const accounts::Actor& 
 }
 
 Response ListSchemes(AppContext& app, Request&, const accounts::Actor& actor) {
-  auto schemes = app.cards.ListSchemes();
+  // A clerk sees the schemes of their departments, an administrator their municipality's.
+  auto schemes = app.cards.ListSchemes(actor, accounts::Action::kReadSchemes);
   if (!schemes.ok()) return Response::Error(schemes.status());
   json out = json::array();
-  for (const auto& s : *schemes) {
-    if (accounts::Can(actor, accounts::Action::kReadSchemes, accounts::Resource::InMunicipality(s.municipality_id))) {
-      out.push_back(SchemeJson(s));
-    }
-  }
+  for (const auto& s : *schemes) out.push_back(SchemeJson(s));
   return Response::Json(200, {{"schemes", out}});
 }
 

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
+#include "storage/postgres/postgres_database.h"
 #include "storage/sqlite/sqlite_database.h"
 #include "storage/testing/backends.h"
 
@@ -128,6 +130,93 @@ TEST_P(ApplyMigrationsTest, AppliedOnceEachRecordedWithItsDescription) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ApplyMigrationsTest, ::testing::ValuesIn(testing::AllBackends()),
+                         [](const auto& param_info) { return testing::BackendName(param_info.param); });
+
+// Core migration 5 (departments that decide) on a database with data from
+// before: nobody sees less than before.
+class DepartmentMigrationTest : public ::testing::TestWithParam<testing::Backend> {};
+
+TEST_P(DepartmentMigrationTest, StaffJoinEveryDepartmentAndSchemesTheFirst) {
+  std::string reason;
+  // An empty database of this backend; core is opened below without migrating it.
+  auto test_db = testing::TestDatabase::Create(GetParam(), {Segment::kAudit}, &reason);
+  if (!test_db) GTEST_SKIP() << reason;
+  DatabaseOptions options = test_db->options();
+  options.segments = {Segment::kCore};
+  auto opened = options.postgres_url.empty() ? OpenSqliteDatabase(options) : OpenPostgresDatabase(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Database& db = **opened;
+  ASSERT_TRUE(ApplyMigrations(db, Segment::kCore, 4).ok());
+  ASSERT_EQ(SchemaVersion(db, Segment::kCore).value(), 4);
+
+  std::map<std::string, int64_t> id;
+  ASSERT_TRUE(db.Write([&](Tx& tx) -> Status {
+                  auto insert = [&](const std::string& name, const std::string& sql, const Params& params) -> Status {
+                    PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne(sql + " RETURNING id", params));
+                    id[name] = row.Int(0);
+                    return Status::Ok();
+                  };
+                  const std::string municipality =
+                      "INSERT INTO core.municipalities (municipality_number, name, created_at) VALUES ($1, $2, 0)";
+                  PW_RETURN_IF_ERROR(insert("with", municipality, {"01055021", "Kellenhusen"}));
+                  PW_RETURN_IF_ERROR(insert("without", municipality, {"01055022", "Grömitz"}));
+                  PW_RETURN_IF_ERROR(insert("empty", municipality, {"01055023", "Cismar"}));
+                  const std::string department =
+                      "INSERT INTO core.departments (municipality_id, name, created_at) VALUES ($1, $2, 0)";
+                  PW_RETURN_IF_ERROR(insert("tourist", department, {id["with"], "Tourist-Information"}));
+                  PW_RETURN_IF_ERROR(insert("cashier", department, {id["with"], "Kasse"}));
+                  const std::string user =
+                      "INSERT INTO core.users (username, display_name, role, municipality_id, department_id, "
+                      "password_hash, created_at) VALUES ($1, $1, $2, $3, $4, 'x', 0)";
+                  Value none = std::monostate{};
+                  PW_RETURN_IF_ERROR(insert("admin", user, {"admin", "municipality_admin", id["with"], none}));
+                  PW_RETURN_IF_ERROR(insert("clerk", user, {"clerk", "clerk", id["with"], id["tourist"]}));
+                  PW_RETURN_IF_ERROR(insert("landlord", user, {"landlord", "landlord", id["with"], none}));
+                  PW_RETURN_IF_ERROR(insert("clerk2", user, {"clerk2", "clerk", id["without"], none}));
+                  PW_RETURN_IF_ERROR(insert("operator", user, {"operator", "operator", none, none}));
+                  const std::string scheme =
+                      "INSERT INTO core.schemes (scheme_code, slug, municipality_id, kind, name, validity_rule, "
+                      "validity_amount, discount_classes, name_part_letters, partner_checks, created_at) "
+                      "VALUES ($1, $2, $3, 'social_pass', $2, 'calendar_year', 0, 'standard', 3, 1, 0)";
+                  PW_RETURN_IF_ERROR(insert("pass", scheme, {int64_t{101}, "pass", id["with"]}));
+                  PW_RETURN_IF_ERROR(insert("pass2", scheme, {int64_t{102}, "pass2", id["without"]}));
+                  return Status::Ok();
+                }).ok());
+
+  auto applied = ApplyMigrations(db, Segment::kCore);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(*applied, static_cast<int>(MigrationsFor(Segment::kCore).size()) - 4);
+
+  std::map<int64_t, std::vector<int64_t>> members;  // user → departments
+  std::map<int64_t, int64_t> scheme_department;
+  std::map<int64_t, std::vector<std::string>> departments;  // municipality → names
+  ASSERT_TRUE(db.Read([&](Tx& tx) -> Status {
+                  PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT user_id, department_id FROM core.department_members "
+                                                          "ORDER BY user_id, department_id"));
+                  for (const Row& row : rows) members[row.Int(0)].push_back(row.Int(1));
+                  PW_ASSIGN_OR_RETURN(rows, tx.Query("SELECT id, department_id FROM core.schemes"));
+                  for (const Row& row : rows) scheme_department[row.Int(0)] = row.OptInt(1).value_or(0);
+                  PW_ASSIGN_OR_RETURN(rows, tx.Query("SELECT municipality_id, name FROM core.departments ORDER BY id"));
+                  for (const Row& row : rows) departments[row.Int(0)].push_back(row.Text(1));
+                  return Status::Ok();
+                }).ok());
+  // A municipality with a scheme or staff but no department got one; an empty one did not.
+  EXPECT_EQ(departments[id["with"]], (std::vector<std::string>{"Tourist-Information", "Kasse"}));
+  EXPECT_EQ(departments[id["without"]], std::vector<std::string>{"Verwaltung"});
+  EXPECT_EQ(departments.count(id["empty"]), 0u);
+  // Administrators and clerks belong to every department of their municipality.
+  EXPECT_EQ(members[id["admin"]], (std::vector<int64_t>{id["tourist"], id["cashier"]}));
+  EXPECT_EQ(members[id["clerk"]], (std::vector<int64_t>{id["tourist"], id["cashier"]}));
+  ASSERT_EQ(members[id["clerk2"]].size(), 1u);
+  EXPECT_EQ(members.count(id["landlord"]), 0u);
+  EXPECT_EQ(members.count(id["operator"]), 0u);
+  // Schemes belong to their municipality's first department.
+  EXPECT_EQ(scheme_department[id["pass"]], id["tourist"]);
+  EXPECT_EQ(scheme_department[id["pass2"]], members[id["clerk2"]][0]);
+  EXPECT_EQ(ApplyMigrations(db, Segment::kCore).value(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DepartmentMigrationTest, ::testing::ValuesIn(testing::AllBackends()),
                          [](const auto& param_info) { return testing::BackendName(param_info.param); });
 
 TEST(ApplyMigrationsSqliteTest, AFreshSegmentGetsEveryMigrationInOrder) {

@@ -52,6 +52,7 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
     auto m = accounts_->CreateMunicipality(cli_, kMunicipality, "Kellenhusen (Ostsee)");
     ASSERT_TRUE(m.ok());
     municipality_ = m->id;
+    ASSERT_TRUE(accounts_->CreateDepartment(cli_, municipality_, "Tourist-Information").ok());
     cards::CardKeys keys(box_);
     cards::CardService cards(db, clock_, box_, keys);
     cards::NewScheme scheme;

@@ -14,6 +14,7 @@ namespace passwerk::web {
 void RegisterSignInPages(Router& router, AppContext& app);        // signin_pages.cpp
 void RegisterDashboardPages(Router& router, AppContext& app);     // dashboard_pages.cpp
 void RegisterUserPages(Router& router, AppContext& app);          // user_pages.cpp
+void RegisterDepartmentPages(Router& router, AppContext& app);    // department_pages.cpp
 void RegisterAuditPages(Router& router, AppContext& app);         // audit_pages.cpp
 void RegisterCardPages(Router& router, AppContext& app);          // card_pages.cpp
 void RegisterPartnerPages(Router& router, AppContext& app);       // partner_pages.cpp (and alerts)

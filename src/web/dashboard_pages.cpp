@@ -69,13 +69,16 @@ Response GetDashboard(Env& env) {
     auto names = MunicipalityNames(env.app);
     auto it = names.find(*user.municipality_id);
     if (it != names.end()) body += DescriptionItem(T(lang, "dashboard.municipality"), it->second);
-    if (user.department_id) {
+    if (!user.department_ids.empty()) {
       if (auto departments = env.app.accounts.ListDepartments(*user.municipality_id); departments.ok()) {
+        std::string joined;
         for (const accounts::Department& d : *departments) {
-          if (d.id == *user.department_id) {
-            body += DescriptionItem(T(lang, "dashboard.department"), d.name);
+          if (std::find(user.department_ids.begin(), user.department_ids.end(), d.id) != user.department_ids.end()) {
+            joined += (joined.empty() ? "" : ", ") + d.name;
           }
         }
+        body += DescriptionItem(
+            T(lang, user.department_ids.size() > 1 ? "dashboard.departments" : "dashboard.department"), joined);
       }
     }
   }
@@ -108,6 +111,9 @@ Response GetDashboard(Env& env) {
     }
     if (may_users) {
       body += TaskCard("/users", T(lang, "dashboard.users_link"), T(lang, "dashboard.users_desc"));
+    }
+    if (accounts::Can(actor, accounts::Action::kManageDepartments)) {
+      body += TaskCard("/departments", T(lang, "dashboard.departments_link"), T(lang, "dashboard.departments_desc"));
     }
     if (may_audit) {
       body += TaskCard("/audit", T(lang, "dashboard.audit_link"), T(lang, "dashboard.audit_desc"));

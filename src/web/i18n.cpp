@@ -32,6 +32,7 @@ constexpr Text kTexts[] = {
     {"lang.en", "English", "English"},
     {"nav.dashboard", "Übersicht", "Overview"},
     {"nav.users", "Benutzer", "Users"},
+    {"nav.departments", "Fachbereiche", "Departments"},
     {"nav.audit", "Prüfprotokoll", "Audit log"},
     {"nav.cards", "Karten", "Cards"},
     {"nav.partners", "Partner", "Partners"},
@@ -366,6 +367,10 @@ constexpr Text kTexts[] = {
     {"dashboard.role", "Rolle", "Role"},
     {"dashboard.municipality", "Kommune", "Municipality"},
     {"dashboard.department", "Fachbereich", "Department"},
+    {"dashboard.departments", "Fachbereiche", "Departments"},
+    {"dashboard.departments_link", "Fachbereiche verwalten", "Manage departments"},
+    {"dashboard.departments_desc", "Fachbereiche anlegen und festlegen, wer zu welchem gehört.",
+     "Create departments and decide who belongs to which."},
     {"dashboard.tasks", "Ihre Aufgaben", "Your tasks"},
     {"dashboard.users_link", "Benutzer verwalten", "Manage users"},
     {"dashboard.users_desc", "Konten anlegen, sperren und wieder entsperren.",
@@ -393,6 +398,7 @@ constexpr Text kTexts[] = {
 
     // Users
     {"users.title", "Benutzer", "Users"},
+    {"users.col_departments", "Fachbereiche", "Departments"},
     {"users.intro",
      "Konten der Mitarbeitenden. Neue Konten richten bei der ersten Anmeldung die "
      "Zwei-Faktor-Anmeldung ein.",
@@ -428,8 +434,8 @@ constexpr Text kTexts[] = {
 
     // New user form
     {"newuser.title", "Neuen Benutzer anlegen", "Create user"},
-    {"newuser.intro", "Alle Felder außer dem Fachbereich sind Pflichtfelder.",
-     "All fields except the department are required."},
+    {"newuser.intro", "Alle Felder außer den Fachbereichen sind Pflichtfelder.",
+     "All fields except the departments are required."},
     {"newuser.username", "Benutzername", "Username"},
     {"newuser.username_hint",
      "3 bis 64 Zeichen: Kleinbuchstaben a–z, Ziffern, Punkt, Unterstrich "
@@ -442,8 +448,12 @@ constexpr Text kTexts[] = {
     {"newuser.role_choose", "Bitte wählen", "Please choose"},
     {"newuser.municipality", "Kommune", "Municipality"},
     {"newuser.municipality_none", "Keine (nur für Betrieb und Prüfung)", "None (operator and auditor only)"},
-    {"newuser.department", "Fachbereich (optional)", "Department (optional)"},
-    {"newuser.department_none", "Kein Fachbereich", "No department"},
+    {"newuser.departments", "Fachbereiche (optional)", "Departments (optional)"},
+    {"newuser.departments_hint",
+     "Sachbearbeiterinnen und Sachbearbeiter sehen nur die Arbeit ihrer Fachbereiche; die kommunale "
+     "Administration sieht die ganze Kommune. Nur für Sachbearbeitung und kommunale Administration.",
+     "Clerks see the work of their departments only; municipality administrators see the whole municipality. "
+     "For clerks and municipality administrators only."},
     {"newuser.password", "Startpasswort", "Initial password"},
     {"newuser.password_hint", "Mindestens 12 Zeichen", "At least 12 characters"},
     {"newuser.submit", "Benutzer anlegen", "Create user"},
@@ -463,8 +473,56 @@ constexpr Text kTexts[] = {
      "keine.",
      "Please choose a matching municipality: clerks and municipality administrators need one, "
      "operators and auditors none."},
-    {"newuser.err_department", "Bitte wählen Sie einen Fachbereich der gewählten Kommune.",
-     "Please choose a department of the chosen municipality."},
+    {"newuser.err_department",
+     "Bitte wählen Sie nur Fachbereiche der gewählten Kommune, und nur für Sachbearbeitung oder kommunale "
+     "Administration.",
+     "Please choose departments of the chosen municipality only, and only for clerks or municipality "
+     "administrators."},
+
+    // Departments
+    {"departments.title", "Fachbereiche", "Departments"},
+    {"departments.intro",
+     "Kartenprogramme gehören einem Fachbereich. Sachbearbeiterinnen und Sachbearbeiter sehen und bearbeiten nur "
+     "die Karten ihrer Fachbereiche; die kommunale Administration sieht die ganze Kommune.",
+     "Card schemes belong to a department. Clerks see and manage the cards of their departments only; "
+     "municipality administrators see the whole municipality."},
+    {"departments.caption", "Fachbereiche und ihre Mitglieder", "Departments and their members"},
+    {"departments.col_name", "Fachbereich", "Department"},
+    {"departments.col_members", "Mitglieder", "Members"},
+    {"departments.nobody", "niemand", "nobody"},
+    {"departments.empty", "Diese Kommune hat noch keinen Fachbereich.", "This municipality has no department yet."},
+    {"departments.staff_caption", "Wer zu welchem Fachbereich gehört", "Who belongs to which department"},
+    {"departments.col_user", "Benutzername", "Username"},
+    {"departments.col_display", "Name", "Name"},
+    {"departments.col_role", "Rolle", "Role"},
+    {"departments.col_departments", "Fachbereiche", "Departments"},
+    {"departments.col_action", "Aktion", "Action"},
+    {"departments.edit", "Fachbereiche ändern", "Change departments"},
+    {"departments.edit_named", "Fachbereiche ändern: {0}", "Change departments: {0}"},
+    {"departments.new_title", "Neuer Fachbereich", "New department"},
+    {"departments.name", "Name des Fachbereichs", "Name of the department"},
+    {"departments.name_hint", "Zum Beispiel „Sozialamt“ oder „Ehrenamtsbüro“",
+     "For example \"Sozialamt\" (social office) or \"Ehrenamtsbüro\" (volunteer office)"},
+    {"departments.municipality", "Kommune", "Municipality"},
+    {"departments.submit", "Fachbereich anlegen", "Create department"},
+    {"departments.done_title", "Erledigt", "Done"},
+    {"departments.created", "Der Fachbereich wurde angelegt.", "The department was created."},
+    {"departments.saved", "Die Fachbereiche von „{0}“ wurden gespeichert.", "The departments of \"{0}\" were saved."},
+    {"departments.err_name", "Bitte geben Sie einen Namen mit 1 bis 200 Zeichen ein.",
+     "Please enter a name of 1 to 200 characters."},
+    {"departments.err_taken", "Diese Kommune hat schon einen Fachbereich dieses Namens.",
+     "This municipality already has a department of that name."},
+    {"departments.err_municipality", "Bitte wählen Sie eine Kommune, die Sie verwalten.",
+     "Please choose a municipality you manage."},
+    {"memberships.title", "Fachbereiche von {0}", "Departments of {0}"},
+    {"memberships.intro", "Wählen Sie die Fachbereiche, deren Arbeit diese Person sieht und bearbeitet.",
+     "Choose the departments whose work this person sees and handles."},
+    {"memberships.legend", "Fachbereiche", "Departments"},
+    {"memberships.hint", "Ohne Fachbereich sieht eine Sachbearbeiterin oder ein Sachbearbeiter keine Karten.",
+     "Without a department a clerk sees no cards."},
+    {"memberships.submit", "Speichern", "Save"},
+    {"memberships.err_departments", "Bitte wählen Sie nur Fachbereiche der Kommune dieser Person.",
+     "Please choose departments of this person's municipality only."},
     {"newuser.err_password", "Das Startpasswort muss 12 bis 256 Zeichen lang sein.",
      "The initial password must be 12 to 256 characters long."},
 

@@ -68,6 +68,7 @@ Chrome UserChrome(const Env& env, std::string_view current) {
   add(Action::kReadSettlement, true, "/settlement", "nav.settlement", "settlement");
   add(Action::kReadStatistics, true, "/statistics", "nav.statistics", "statistics");
   add(Action::kManageUsers, true, "/users", "nav.users", "users");
+  add(Action::kManageDepartments, true, "/departments", "nav.departments", "departments");
   add(Action::kReadAudit, true, "/audit", "nav.audit", "audit");
   return chrome;
 }
@@ -223,13 +224,9 @@ bool CanIn(const Env& env, accounts::Action action, int64_t municipality_id) {
 }
 
 std::vector<cards::Scheme> VisibleSchemes(Env& env) {
-  std::vector<cards::Scheme> out;
-  auto all = env.app.cards.ListSchemes();
-  if (!all.ok()) return out;
-  for (cards::Scheme& s : *all) {
-    if (CanIn(env, accounts::Action::kReadSchemes, s.municipality_id)) out.push_back(std::move(s));
-  }
-  return out;
+  // Those whose cards the user manages: a clerk's departments, an administrator's municipality.
+  auto schemes = env.app.cards.ListSchemes(ActorFor(env), accounts::Action::kManageCards);
+  return schemes.ok() ? std::move(schemes).value() : std::vector<cards::Scheme>();
 }
 
 }  // namespace passwerk::web

@@ -109,7 +109,7 @@ std::optional<accounts::Municipality> PageMunicipality(Env& env, const std::stri
 bool Can(const Env& env, accounts::Action action, const accounts::Resource& resource = {});
 // Can(env, action, the municipality), for rows of lists.
 bool CanIn(const Env& env, accounts::Action action, int64_t municipality_id);
-// The card schemes this user sees.
+// The card schemes whose cards this user manages (a clerk: their departments).
 std::vector<cards::Scheme> VisibleSchemes(Env& env);
 
 }  // namespace passwerk::web

@@ -15,6 +15,7 @@ void RegisterWebRoutes(http::Router& router, http::AppContext& app) {
   RegisterSignInPages(router, app);
   RegisterDashboardPages(router, app);
   RegisterUserPages(router, app);
+  RegisterDepartmentPages(router, app);
   RegisterAuditPages(router, app);
   RegisterCardPages(router, app);
   RegisterPartnerPages(router, app);

@@ -26,6 +26,10 @@ Response RenderUsers(Env& env, int status, std::string notice_html) {
   Result<std::vector<User>> users = env.app.accounts.ListUsers(actor);
   if (!users.ok()) return ErrorFor(env, users.status());
   auto municipalities = MunicipalityNames(env.app);
+  std::map<int64_t, std::string> department_names;
+  if (auto departments = env.app.accounts.ListDepartments(std::nullopt); departments.ok()) {
+    for (const accounts::Department& d : *departments) department_names[d.id] = d.name;
+  }
 
   // Confirmations after a redirect name the user only if it is in the list.
   auto user_named_by = [&](const char* param) -> std::optional<std::string> {
@@ -71,7 +75,7 @@ Response RenderUsers(Env& env, int status, std::string notice_html) {
       "class=\"kern-title\" id=\"users-caption\">" +
       Escape(T(lang, "users.caption")) + "</caption><thead><tr class=\"kern-table__row\">";
   for (std::string_view key : {"users.col_username", "users.col_name", "users.col_role", "users.col_municipality",
-                               "users.col_totp", "users.col_status", "users.col_action"}) {
+                               "users.col_departments", "users.col_totp", "users.col_status", "users.col_action"}) {
     body += "<th scope=\"col\" class=\"kern-table__header\">" + Escape(T(lang, key)) + "</th>";
   }
   body += "</tr></thead><tbody class=\"kern-table__body\">";
@@ -89,6 +93,10 @@ Response RenderUsers(Env& env, int status, std::string notice_html) {
     body += "<td class=\"kern-table__cell\">" + Escape(u.display_name) + "</td>";
     body += "<td class=\"kern-table__cell\">" + Escape(RoleLabel(lang, u.role)) + "</td>";
     body += "<td class=\"kern-table__cell\">" + Escape(municipality) + "</td>";
+    std::string departments;
+    for (int64_t id : u.department_ids) departments += (departments.empty() ? "" : ", ") + department_names[id];
+    body += "<td class=\"kern-table__cell\">" +
+            Escape(departments.empty() ? std::string(T(lang, "common.none")) : departments) + "</td>";
     body += "<td class=\"kern-table__cell\">" + Escape(T(lang, u.totp_enrolled ? "common.yes" : "common.no")) + "</td>";
     body += "<td class=\"kern-table__cell\"><span class=\"kern-badge kern-badge--" +
             std::string(u.disabled ? "danger" : "success") +
@@ -112,7 +120,7 @@ Response RenderUsers(Env& env, int status, std::string notice_html) {
 }
 
 Response GetUsers(Env& env) {
-  if (!AccountService::MayManageUsers(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kManageUsers)) return Forbidden(env);
   return RenderUsers(env, 200, "");
 }
 
@@ -121,21 +129,11 @@ struct NewUserForm {
   std::string display_name;
   std::string role;
   std::string municipality;
-  std::string department;
+  std::vector<int64_t> departments;
 };
-
-// Roles this user may hand out: the operator any, a municipality admin those
-// inside a municipality. The service has the final word.
-std::vector<Role> AssignableRoles(const User& user) {
-  if (user.role == Role::kOperator) {
-    return {Role::kOperator, Role::kMunicipalityAdmin, Role::kClerk, Role::kAuditor, Role::kLandlord};
-  }
-  return {Role::kClerk, Role::kMunicipalityAdmin, Role::kLandlord};
-}
 
 Response RenderNewUser(Env& env, int status, const NewUserForm& values, const std::vector<web::FieldError>& errors) {
   const Lang lang = env.lang;
-  const User& me = env.session->user;
   auto error_for = [&](std::string_view field) {
     for (const web::FieldError& e : errors) {
       if (e.field == field) return e.message;
@@ -146,7 +144,7 @@ Response RenderNewUser(Env& env, int status, const NewUserForm& values, const st
   std::vector<accounts::Municipality> municipalities;
   if (auto list = env.app.accounts.ListMunicipalities(); list.ok()) {
     for (const accounts::Municipality& m : *list) {
-      if (me.role == Role::kOperator || (me.municipality_id && *me.municipality_id == m.id)) {
+      if (CanIn(env, accounts::Action::kManageUsers, m.id)) {
         municipalities.push_back(m);
       }
     }
@@ -188,7 +186,7 @@ Response RenderNewUser(Env& env, int status, const NewUserForm& values, const st
   role.required = true;
   web::SelectGroup role_options;
   role_options.options.push_back({"", std::string(T(lang, "newuser.role_choose")), values.role.empty()});
-  for (Role r : AssignableRoles(me)) {
+  for (Role r : accounts::AssignableRoles(ActorFor(env))) {
     std::string name(accounts::RoleName(r));
     role_options.options.push_back({name, RoleLabel(lang, r), values.role == name});
   }
@@ -200,35 +198,36 @@ Response RenderNewUser(Env& env, int status, const NewUserForm& values, const st
   municipality.label = T(lang, "newuser.municipality");
   municipality.error = error_for("municipality");
   web::SelectGroup municipality_options;
-  if (me.role == Role::kOperator) {
+  // Who creates users everywhere may create operators and auditors, who belong to none.
+  const bool everywhere = !accounts::OnlyMunicipality(ActorFor(env), accounts::Action::kManageUsers);
+  if (everywhere) {
     municipality_options.options.push_back(
         {"", std::string(T(lang, "newuser.municipality_none")), values.municipality.empty()});
   }
   for (const accounts::Municipality& m : municipalities) {
     std::string id = std::to_string(m.id);
-    bool selected = values.municipality == id || (values.municipality.empty() && me.role != Role::kOperator);
+    bool selected = values.municipality == id || (values.municipality.empty() && !everywhere);
     municipality_options.options.push_back({id, m.name + " (" + m.municipality_number + ")", selected});
   }
   municipality.groups.push_back(std::move(municipality_options));
   body += web::RenderSelect(municipality);
 
-  web::SelectField department;
-  department.name = "department";
-  department.label = T(lang, "newuser.department");
-  department.error = error_for("department");
-  department.groups.push_back({"", {{"", std::string(T(lang, "newuser.department_none")), values.department.empty()}}});
+  // One checkbox per department; with several municipalities each names its own.
+  web::CheckboxGroup departments;
+  departments.name = "department";  // the error summary links to "f-department"
+  departments.legend = T(lang, "newuser.departments");
+  departments.hint = T(lang, "newuser.departments_hint");
+  departments.error = error_for("department");
   for (const accounts::Municipality& m : municipalities) {
-    auto departments = env.app.accounts.ListDepartments(m.id);
-    if (!departments.ok() || departments->empty()) continue;
-    web::SelectGroup group;
-    group.label = m.name;
-    for (const accounts::Department& d : *departments) {
-      std::string id = std::to_string(d.id);
-      group.options.push_back({id, d.name, values.department == id});
+    auto list = env.app.accounts.ListDepartments(m.id);
+    if (!list.ok()) continue;
+    for (const accounts::Department& d : *list) {
+      bool checked = std::find(values.departments.begin(), values.departments.end(), d.id) != values.departments.end();
+      std::string label = municipalities.size() > 1 ? d.name + " (" + m.name + ")" : d.name;
+      departments.options.push_back({"department_" + std::to_string(d.id), label, checked});
     }
-    department.groups.push_back(std::move(group));
   }
-  body += web::RenderSelect(department);
+  if (!departments.options.empty()) body += web::RenderCheckboxes(departments);
 
   web::InputField password;
   password.name = "password";
@@ -247,7 +246,7 @@ Response RenderNewUser(Env& env, int status, const NewUserForm& values, const st
 }
 
 Response GetNewUser(Env& env) {
-  if (!AccountService::MayManageUsers(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kManageUsers)) return Forbidden(env);
   return RenderNewUser(env, 200, {}, {});
 }
 
@@ -256,7 +255,7 @@ Response GetNewUser(Env& env) {
 web::FieldError ToFieldError(Lang lang, const Status& status) {
   std::string field = status.field();
   if (field == "municipality_id") field = "municipality";
-  if (field == "department_id") field = "department";
+  if (field == "department_id" || field == "departments") field = "department";
   if (status.code() == ErrorCode::kAlreadyExists && (field.empty() || field == "username")) {
     return {"username", std::string(T(lang, "newuser.err_username_taken"))};
   }
@@ -276,12 +275,19 @@ web::FieldError ToFieldError(Lang lang, const Status& status) {
 
 Response PostUsers(Env& env) {
   const Lang lang = env.lang;
-  if (!AccountService::MayManageUsers(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kManageUsers)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
 
-  NewUserForm values{TrimSpaces(FormValue(form, "username")), TrimSpaces(FormValue(form, "display_name")),
-                     FormValue(form, "role"), FormValue(form, "municipality"), FormValue(form, "department")};
+  NewUserForm values{TrimSpaces(FormValue(form, "username")),
+                     TrimSpaces(FormValue(form, "display_name")),
+                     FormValue(form, "role"),
+                     FormValue(form, "municipality"),
+                     {}};
+  for (const auto& [key, value] : form) {
+    if (key.rfind("department_", 0) != 0 || value.empty()) continue;
+    if (auto id = ParseId(key.substr(11))) values.departments.push_back(*id);
+  }
   accounts::NewUser user;
   user.username = values.username;
   user.display_name = values.display_name;
@@ -308,13 +314,7 @@ Response PostUsers(Env& env) {
       errors.push_back({"municipality", std::string(T(lang, "newuser.err_municipality"))});
     }
   }
-  if (!values.department.empty()) {
-    if (auto id = ParseId(values.department)) {
-      user.department_id = *id;
-    } else {
-      errors.push_back({"department", std::string(T(lang, "newuser.err_department"))});
-    }
-  }
+  user.department_ids = values.departments;
   if (user.password.empty()) {
     errors.push_back({"password", std::string(T(lang, "newuser.err_password"))});
   }
@@ -336,7 +336,7 @@ Response PostUsers(Env& env) {
 
 Response PostUserState(Env& env, bool disable) {
   const Lang lang = env.lang;
-  if (!AccountService::MayManageUsers(env.session->user)) return Forbidden(env);
+  if (!Can(env, accounts::Action::kManageUsers)) return Forbidden(env);
   auto form = env.request.FormParams();
   if (!CsrfMatches(env.session->csrf_token, form)) return web::CsrfErrorPage(UserChrome(env, ""));
   std::optional<int64_t> id = ParseId(env.request.path_params["id"]);

@@ -113,6 +113,30 @@ test('clerk issues a card, finds it and blocks it with a reason', async () => {
   });
 });
 
+test("the volunteer office's clerk sees and issues only the volunteer office's cards", async () => {
+  await withPage({}, async (page) => {
+    const social = ui.server.demo.departments.find((d) => d.clerk === 'sozialamt');
+    const volunteer = ui.server.demo.departments.find((d) => d.clerk === 'ehrenamt');
+    await login(page, 'ehrenamt');
+    assert.match(await page.locator('main').innerText(), /Ehrenamtsbüro/, 'the dashboard names the department');
+    assert.equal(await page.locator(`${NAV} a[href="/departments"]`).count(), 0, 'clerks manage no departments');
+    // Only the own department's scheme is offered for issuing.
+    await page.goto(`${ui.base}/cards/new`);
+    const offered = await page.locator('#f-scheme option').allInnerTexts();
+    assert.deepEqual(offered.filter((t) => t.trim() !== ''), ['Ehrenamtskarte Kellenhusen']);
+    // A social-pass card does not exist for this clerk; their own card does.
+    const foreign = await page.goto(`${ui.base}/cards/${social.cards[0]}`);
+    assert.equal(foreign.status(), 404);
+    const own = await page.goto(`${ui.base}/cards/${volunteer.cards[0]}`);
+    assert.equal(own.status(), 200);
+    assert.match(await page.locator('main').innerText(), /Hansen/);
+    await checkA11y(page, 'volunteer card');
+    await page.goto(`${ui.base}/departments`);
+    assert.equal(await page.locator('h1').count(), 1);
+    assert.match(await page.locator('h1').innerText(), /Zugriff verweigert/);
+  });
+});
+
 test('admin creates a partner and a server key whose secret is shown once', async () => {
   await withPage({}, async (page) => {
     await login(page, 'admin');

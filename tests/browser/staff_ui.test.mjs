@@ -108,7 +108,7 @@ test('municipality admin creates a user, sees it and disables it', async () => {
     await page.fill('#f-username', 'Erika Muster!');
     await page.fill('#f-display_name', NEW_USER.name);
     await page.selectOption('#f-role', 'clerk');
-    await page.selectOption('#f-department', { label: ui.server.demo.department.name });
+    await page.check('#f-department_' + ui.server.demo.department.id);
     await page.fill('#f-password', NEW_USER.password);
     await submit(page, 'form[action="/users"]');
     assert.equal(new URL(page.url()).pathname, '/users');
@@ -205,15 +205,48 @@ test('no serious or critical axe violations, in German and English', async () =>
       await checkA11y(page, `users (${lang})`);
       await page.goto(`${ui.base}/audit?lang=${lang}`);
       await checkA11y(page, `audit (${lang})`);
+      await page.goto(`${ui.base}/departments?lang=${lang}`);
+      await checkA11y(page, `departments (${lang})`);
     }
     // A phone-sized viewport: nothing needs horizontal scrolling of the page.
     await page.setViewportSize({ width: 375, height: 740 });
-    for (const path of ['/dashboard', '/users', '/users/new', '/audit']) {
+    for (const path of ['/dashboard', '/users', '/users/new', '/audit', '/departments']) {
       await page.goto(`${ui.base}${path}?lang=de`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `${path} fits a phone (overflow ${overflow}px)`);
       await checkA11y(page, `${path} on a phone`);
     }
+  });
+});
+
+test('an administrator creates a department and sets who belongs to it', async () => {
+  await withPage({}, async (page) => {
+    await login(page, 'admin');
+    await page.click('nav[aria-label="Hauptnavigation"] a[href="/departments"]');
+    await page.waitForURL('**/departments');
+    await checkA11y(page, 'departments');
+    const main = page.locator('main');
+    for (const office of ui.server.demo.departments) assert.match(await main.innerText(), new RegExp(office.name));
+
+    // A name is required; the error sits at the field.
+    await submit(page, 'form[action="/departments"]');
+    assert.match(await page.locator('#f-name-error').innerText(), /Namen/);
+    await checkA11y(page, 'departments with error');
+    await page.fill('#f-name', 'Bürgerbüro');
+    await submit(page, 'form[action="/departments"]');
+    assert.equal(new URL(page.url()).pathname, '/departments');
+    assert.match(await page.locator('[role="status"], .kern-alert').first().innerText(), /angelegt/);
+    assert.match(await main.innerText(), /Bürgerbüro/);
+
+    // The volunteer office's clerk also joins the new department.
+    const volunteer = ui.server.demo.departments.find((d) => d.clerk === 'ehrenamt');
+    await page.click(`main a[aria-label*="${volunteer.clerk}"]`);
+    await checkA11y(page, 'memberships');
+    assert.equal(await page.isChecked(`#f-department_${volunteer.id}`), true);
+    await page.getByLabel('Bürgerbüro').check();
+    await submit(page, 'form[action$="/departments"]');
+    assert.equal(new URL(page.url()).pathname, '/departments');
+    assert.match(await main.innerText(), /Emil Ehrenamt/);
   });
 });
 

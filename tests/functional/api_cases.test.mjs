@@ -32,6 +32,10 @@ const TOKENS = {
   settlement_token: ['admin', 'settlement:write'],
   settlement_reader_token: ['auditor', 'settlement:read'],
   settlement_clerk_token: ['clerk', 'statistics:read,registrations:read'],
+  // The clerks of the demo's two offices (departments) and its administrator.
+  social_clerk_token: ['sozialamt', 'cards:write'],
+  volunteer_clerk_token: ['ehrenamt', 'cards:write'],
+  admin_cards_token: ['admin', 'cards:write,schemes:write,users:read,users:write'],
 };
 
 // Set-up a case file needs beyond that, by file name: what only JavaScript
@@ -83,6 +87,13 @@ function demoVars(demo) {
     landlord_token: demo.guest_cards.landlord_token,
     accommodation_id: demo.guest_cards.accommodation_id,
     terminals_token: demo.terminals_token,
+    // The demo's two offices: {{social_department}} owns the social pass, {{volunteer_department}}
+    // the volunteer card {{volunteer_card}}.
+    social_department: demo.departments.find((d) => d.clerk === 'sozialamt').id,
+    volunteer_department: demo.departments.find((d) => d.clerk === 'ehrenamt').id,
+    volunteer_card: demo.departments.find((d) => d.clerk === 'ehrenamt').cards[0],
+    volunteer_scheme: demo.departments.find((d) => d.clerk === 'ehrenamt').scheme,
+    tourist_department: demo.department.id,
     today: berlinDay(),
     year: Number(berlinDay().slice(0, 4)),
   };

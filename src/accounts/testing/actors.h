@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "accounts/accounts.h"
 
@@ -26,14 +27,16 @@ inline Actor InMemoryStaff(int64_t id, Role role, std::optional<int64_t> municip
   return actor;
 }
 
-// A stored user named `username` in `role`, created by `by`, as its session's actor.
+// A stored user named `username` in `role` (and these departments), created
+// by `by`, as its session's actor.
 inline Actor CreateStaff(AccountService& accounts, const Actor& by, const std::string& username, Role role,
-                         std::optional<int64_t> municipality_id) {
+                         std::optional<int64_t> municipality_id, std::vector<int64_t> department_ids = {}) {
   NewUser user;
   user.username = username;
   user.display_name = username;
   user.role = role;
   user.municipality_id = municipality_id;
+  user.department_ids = std::move(department_ids);
   user.password = "a-long-enough-password";
   auto created = accounts.CreateUser(by, user);
   Actor actor;

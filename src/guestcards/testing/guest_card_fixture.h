@@ -49,6 +49,7 @@ class GuestCardFixture : public ::testing::TestWithParam<storage::testing::Backe
     auto m = accounts_->CreateMunicipality(cli_, "01055021", "Kellenhusen (Ostsee)");
     ASSERT_TRUE(m.ok());
     municipality_ = m->id;
+    ASSERT_TRUE(accounts_->CreateDepartment(cli_, municipality_, "Tourist-Information").ok());
     cards::CardKeys keys(box_);
     cards::CardService cards(test_db_->db(), clock_, box_, keys);
     cards::NewScheme scheme;
