@@ -1,5 +1,5 @@
 // The terminal protocol, version 1 (docs/terminal-protocol.md), and the staff
-// API for the catalogue, the terminal registry and acceptance conflicts.
+// API for the catalogue, the terminal registry, acceptance conflicts and refused transactions.
 // Handlers parse and answer; the rules live in src/terminals.
 #include <nlohmann/json.hpp>
 

@@ -9,6 +9,9 @@
 //               audited purpose "record transactions" (not for acceptances
 //               on annual cards), and the packages the card holds
 //   logistics   the misuse log, for conflicts such as double use
+// A well-formed transaction the catalogue does not allow (a credit without a
+// sale, a price or validity not the package's, a day outside the terminal's
+// window) is refused and kept aside in settlement.refused_transactions only.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 // Staff pages for terminals and the catalogue (issue 5): the terminal
 // registry with its keys, the acceptance conflicts (double use found when
-// offline acceptances arrive), and the catalogue of providers, services and
+// offline acceptances arrive), the transactions refused by the catalogue's
+// rules, and the catalogue of providers, services and
 // packages. Thin handlers: read the form, call one terminals:: service, render.
 #include <algorithm>
 #include <map>
