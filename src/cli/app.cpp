@@ -58,7 +58,10 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
       std::make_unique<guestcards::AnnualCardService>(*services->guest_db, services->clock, *services->secrets);
   services->catalogue = std::make_unique<terminals::CatalogueService>(*services->guest_db, services->clock);
   services->terminals = std::make_unique<terminals::TerminalService>(*services->guest_db, services->clock);
-  services->transactions = std::make_unique<terminals::TransactionService>(*services->guest_db, services->clock);
+  terminals::TransactionOptions transaction_options;
+  transaction_options.upload_window_days = c.terminal_upload_window_days;
+  services->transactions =
+      std::make_unique<terminals::TransactionService>(*services->guest_db, services->clock, transaction_options);
   services->settlement = std::make_unique<settlement::SettlementService>(*services->guest_db, services->clock);
   services->statistics = std::make_unique<guestcards::StatisticsService>(*services->guest_db, *services->accounts,
                                                                          *services->registrations);

@@ -123,6 +123,9 @@ Status WriteKeyFile(const std::filesystem::path& path, const std::string& conten
 
 // Providers, services, packages and one terminal per provider, with key files
 // under <data_dir>/terminals/ (a real terminal keeps its key itself).
+// 2026-01-01 00:00 Europe/Berlin: when the demo catalogue's packages go on sale.
+constexpr int64_t kDemoSeasonStart = 1767222000;
+
 Result<nlohmann::json> CreateDemoTerminals(Services& s, const accounts::Actor& actor, int64_t municipality_id) {
   auto& catalogue = *s.catalogue;
   PW_ASSIGN_OR_RETURN(auto providers, catalogue.ListProviders(actor));
@@ -196,8 +199,18 @@ Result<nlohmann::json> CreateDemoTerminals(Services& s, const accounts::Actor& a
     if (existing.ok()) {
       if (existing->public_key != *public_key) PW_RETURN_IF_ERROR(s.terminals->ReplaceKey(actor, p.tid, *public_key));
     } else if (existing.status().code() == ErrorCode::kNotFound) {
-      PW_RETURN_IF_ERROR(
-          s.terminals->RegisterTerminal(actor, {p.tid, p.vu_number, p.kind, p.name, *public_key, {"1", "2"}}).status());
+      PW_ASSIGN_OR_RETURN(
+          terminals::Terminal registered,
+          s.terminals->RegisterTerminal(actor, {p.tid, p.vu_number, p.kind, p.name, *public_key, {"1", "2"}}));
+      // In service since the demo catalogue's season began, so that the demo's
+      // past months (July 2026 in the settlement examples) lie within the
+      // terminals' registration: transactions before it are refused.
+      PW_RETURN_IF_ERROR(s.guest_db->Write([&](storage::Tx& tx) {
+        return tx
+            .Exec("UPDATE core.terminals SET created_at = $1 WHERE id = $2 AND created_at > $1",
+                  {kDemoSeasonStart, registered.id})
+            .status();
+      }));
     } else {
       return existing.status();
     }

@@ -126,6 +126,10 @@ const std::vector<KeySpec>& Specs() {
     s.push_back(StringKey("annual_cycle_rotation_day", &Config::annual_cycle_rotation_day,
                           "Guest cards: the day of the year, `MM-DD`, on which retention gives every annual card a "
                           "new card-cycle id, moving only unused credits (preferably the end of the season)."));
+    s.push_back(IntKey("terminal_upload_window_days", &Config::terminal_upload_window_days, 1, 3660,
+                       "Terminals: how many days before its upload a transaction may lie; an older one (or one "
+                       "before the terminal was registered, or more than a day ahead) is refused as "
+                       "`date_out_of_window` and kept aside for the operator."));
     return s;
   }();
   return kSpecs;

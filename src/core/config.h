@@ -47,6 +47,8 @@ struct Config {
   int retention_interval_minutes = 360;
   // Guest cards: the day ("MM-DD") annual cards get their yearly new cycle (001 §3.3.3.4).
   std::string annual_cycle_rotation_day = "11-01";
+  // Terminals: how many days before the upload a transaction may lie (docs/terminal-protocol.md §3).
+  int terminal_upload_window_days = 62;
 
   // host and port parts of `listen`.
   Result<std::pair<std::string, uint16_t>> ListenEndpoint() const;

@@ -1,5 +1,5 @@
 // The terminal protocol, version 1 (docs/terminal-protocol.md), and the staff
-// API for the catalogue, the terminal registry and acceptance conflicts.
+// API for the catalogue, the terminal registry, acceptance conflicts and refused transactions.
 // Handlers parse and answer; the rules live in src/terminals.
 #include <nlohmann/json.hpp>
 
@@ -131,6 +131,11 @@ Response TerminalUpload(AppContext& app, Request& request) {
     out += "{\"booking_number\":" + std::to_string(o.booking_number);
     if (!o.conflict.empty()) out += ",\"conflict\":" + text(o.conflict);
     if (!o.reason.empty()) out += ",\"reason\":" + text(o.reason);
+    if (o.refusal != terminals::Refusal::kNone) {
+      out += ",\"refusal\":\"";
+      out += terminals::RefusalName(o.refusal);
+      out += '"';
+    }
     out += ",\"result\":\"";
     out += terminals::UploadResultName(o.result);
     out += "\"}";
@@ -370,6 +375,27 @@ Response ListConflicts(AppContext& app, Request& request, const accounts::Actor&
   return Response::Json(200, {{"conflicts", out}});
 }
 
+Response ListRefused(AppContext& app, Request& request, const accounts::Actor& actor) {
+  auto municipality = MunicipalityOf(app, actor, request.QueryParam("municipality").value_or(""));
+  if (!municipality.ok()) return Response::Error(municipality.status());
+  auto limit_param = IntQueryParam(request, "limit", INT32_MIN, INT32_MAX, "limit must be a number");
+  if (!limit_param.ok()) return Response::Error(limit_param.status());
+  auto refused = app.transactions.Refused(actor, *municipality, static_cast<int>(limit_param->value_or(100)));
+  if (!refused.ok()) return Response::Error(refused.status());
+  json out = json::array();
+  for (const auto& r : *refused) {
+    out.push_back({{"tid", r.tid},
+                   {"booking_number", r.booking_number},
+                   {"kind", r.kind},
+                   {"occurred_on", r.occurred_on},
+                   {"refusal", r.refusal},
+                   {"reason", r.reason},
+                   {"amount_cents", r.amount_cents ? json(*r.amount_cents) : json(nullptr)},
+                   {"received_at", r.received_at}});
+  }
+  return Response::Json(200, {{"refused_transactions", out}});
+}
+
 }  // namespace
 
 void RegisterTerminalApiRoutes(Router& router, AppContext& app) {
@@ -413,6 +439,9 @@ void RegisterTerminalApiRoutes(Router& router, AppContext& app) {
   AddTokenRoute(router, app, "GET", "/api/v1/acceptance-conflicts", "api.acceptance_conflicts",
                 accounts::Action::kReadTerminalData,
                 [&app](Request& r, const accounts::Actor& a) { return ListConflicts(app, r, a); });
+  AddTokenRoute(router, app, "GET", "/api/v1/refused-transactions", "api.refused_transactions",
+                accounts::Action::kReadTerminalData,
+                [&app](Request& r, const accounts::Actor& a) { return ListRefused(app, r, a); });
 }
 
 }  // namespace passwerk::http

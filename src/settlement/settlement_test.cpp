@@ -107,7 +107,7 @@ const std::vector<Segment> kSegments = {Segment::kCore,      Segment::kAudit,   
                                         Segment::kCardUsage, Segment::kLogistics, Segment::kSettlement};
 
 constexpr const char* kMunicipality = "01055021";
-constexpr const char* kCard = "103000000042";  // not in service: transactions land with conflict unknown_card
+constexpr const char* kCard = "103000000042";  // one guest's card for the whole season (see Catalogue())
 
 class SettlementTest : public ::testing::TestWithParam<storage::testing::Backend> {
  protected:
@@ -129,7 +129,8 @@ class SettlementTest : public ::testing::TestWithParam<storage::testing::Backend
     accounts_ = std::make_unique<accounts::AccountService>(test_db_->db(), clock_, box_, throttle_);
     catalogue_ = std::make_unique<CatalogueService>(test_db_->db(), clock_);
     terminals_ = std::make_unique<TerminalService>(test_db_->db(), clock_);
-    transactions_ = std::make_unique<TransactionService>(test_db_->db(), clock_);
+    // The season is uploaded at once, months later: a window of a year.
+    transactions_ = std::make_unique<TransactionService>(test_db_->db(), clock_, terminals::TransactionOptions{366});
     settlement_ = std::make_unique<SettlementService>(test_db_->db(), clock_);
   }
 
@@ -175,6 +176,30 @@ class SettlementTest : public ::testing::TestWithParam<storage::testing::Backend
     package("9003", "flat_rate", 700, {"201", "401"}, {});
     pool_ = Terminal("T-POOL-01", "100200");
     ferry_ = Terminal("T-FERRY-01", "100300");
+    // Registered before the season; kCard in service for a guest staying all
+    // season, so that credits find the sales they take back on its cycle.
+    ASSERT_TRUE(test_db_->db()
+                    .Write([&](Tx& tx) -> Status {
+                      PW_RETURN_IF_ERROR(
+                          tx.Exec("UPDATE core.terminals SET created_at = $1", {int64_t{1767225600}}).status());
+                      PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO card_link.links (card_number, cycle_id) VALUES ($1, "
+                                                 "'cycle-season')",
+                                                 {std::string(kCard)})
+                                             .status());
+                      PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO card_usage.cycles (cycle_id, registration_ref, "
+                                                 "card_type, gender, age_band, postal_code, origin, spa_tax_cents, "
+                                                 "arrival, departure) VALUES ('cycle-season', 'R-1', '1.0', 'f', "
+                                                 "'adult', '91052', 'DE', 0, '2026-06-01', '2026-08-31')")
+                                             .status());
+                      return tx
+                          .Exec(
+                              "INSERT INTO logistics.cards (card_number, circulation_counter, card_type, "
+                              "municipality_id, part_number, issuing_office, status, updated_on) VALUES ($1, 1, "
+                              "'1.0', $2, '00', '4711', 'in_service', '2026-06-01')",
+                              {std::string(kCard), municipality_})
+                          .status();
+                    })
+                    .ok());
   }
 
   TerminalSession Terminal(const std::string& tid, const std::string& vu) {
@@ -453,8 +478,21 @@ TEST_P(SettlementTest, DistributesBySharesAndAcceptancesToTheCent) {
 
 TEST_P(SettlementTest, MoreCreditsThanSalesDistributeANegativeAmount) {
   Catalogue();
-  Upload(pool_, {Sale("purchase", "2026-06-20T10:00:00", {{"9002", 1001}}),
-                 Sale("credit", "2026-07-01T10:00:00", {{"9002", 1001}}),
+  NewPackage odd;
+  odd.package_number = "9004";
+  odd.kind = "flat_rate";
+  odd.name = "Paket 9004";
+  odd.price_cents = 1001;
+  odd.sale_from = "2026-01-01";
+  odd.sale_to = "2026-12-31";
+  odd.validity_days = 30;
+  odd.services = {"201", "301", "401"};
+  odd.shares = {{"100200", 500}, {"100300", 300}, {"99", 200}};
+  ASSERT_TRUE(catalogue_->CreatePackage(cli_, municipality_, odd).ok());
+  // Sold in June, credited in July: July's revenue is negative (a credit needs a recorded sale).
+  Upload(pool_, {Sale("purchase", "2026-06-20T10:00:00", {{"9004", 1001}}),
+                 Sale("purchase", "2026-06-20T10:05:00", {{"9001", 2900}}, "card"),
+                 Sale("credit", "2026-07-01T10:00:00", {{"9004", 1001}}),
                  Sale("credit", "2026-07-01T10:05:00", {{"9001", 2900}}, "card"),
                  Acceptance("2026-07-01T09:00:00", "201", "9001"), Acceptance("2026-07-01T09:00:00", "301", "9001")});
   auto s = settlement_->Run(cli_, municipality_, "2026-07");
@@ -462,9 +500,9 @@ TEST_P(SettlementTest, MoreCreditsThanSalesDistributeANegativeAmount) {
   EXPECT_EQ(s->revenue_cents, -1001 - 2900);
   ExpectBalanced(*s);
   // −1001 by 500/300/200: −500.5, −300.3, −200.2 → the half cent goes to the largest remainder.
-  EXPECT_EQ(LineOf(*s, "9002", "100200")->amount_cents, -501);
-  EXPECT_EQ(LineOf(*s, "9002", "100300")->amount_cents, -300);
-  EXPECT_EQ(LineOf(*s, "9002", "99")->amount_cents, -200);
+  EXPECT_EQ(LineOf(*s, "9004", "100200")->amount_cents, -501);
+  EXPECT_EQ(LineOf(*s, "9004", "100300")->amount_cents, -300);
+  EXPECT_EQ(LineOf(*s, "9004", "99")->amount_cents, -200);
   EXPECT_EQ(LineOf(*s, "9001", "100200")->amount_cents, -1450);
   EXPECT_EQ(LineOf(*s, "9001", "100300")->amount_cents, -1450);
   ASSERT_EQ(s->terminals.size(), 1u);

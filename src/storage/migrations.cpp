@@ -610,6 +610,24 @@ CREATE TABLE settlement.statement_payments (
     {2, "provider name on the terminal reconciliation", R"SQL(
 ALTER TABLE settlement.statement_payments ADD COLUMN provider_name TEXT NOT NULL DEFAULT '';
 )SQL"},
+    // Transactions the catalogue's rules refuse, kept aside for the operator:
+    // never settled, and like the transactions without any card reference.
+    {3, "refused transactions", R"SQL(
+CREATE TABLE settlement.refused_transactions (
+  tid TEXT NOT NULL,
+  booking_number BIGINT NOT NULL,
+  municipality_id BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  occurred_at TEXT NOT NULL,
+  occurred_on TEXT NOT NULL,
+  refusal TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  amount_cents BIGINT,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (tid, booking_number)
+);
+CREATE INDEX settlement.refused_transactions_by_municipality ON refused_transactions(municipality_id, received_at);
+)SQL"},
 };
 
 }  // namespace

@@ -46,6 +46,67 @@ std::string_view UploadResultName(UploadResult result) {
   return "rejected";
 }
 
+std::string_view RefusalName(Refusal refusal) {
+  switch (refusal) {
+    case Refusal::kNone:
+      return "";
+    case Refusal::kCreditWithoutSale:
+      return "credit_without_sale";
+    case Refusal::kPriceMismatch:
+      return "price_mismatch";
+    case Refusal::kDateOutOfWindow:
+      return "date_out_of_window";
+    case Refusal::kValidityOutOfRules:
+      return "validity_out_of_rules";
+  }
+  return "";
+}
+
+// ---- The catalogue's rules -------------------------------------------------------
+
+std::string CheckDateWindow(const Date& day, const Date& registered_on, const Date& today, int window_days) {
+  if (day < registered_on) return "lies before the terminal was registered on " + FormatIsoDate(registered_on);
+  if (day < AddDays(today, -window_days)) {
+    return "lies more than " + std::to_string(window_days) + " days before the upload";
+  }
+  if (day > AddDays(today, 1)) return "lies more than a day in the future";
+  return "";
+}
+
+std::string CheckSalePrice(const PackageRule& package, TxKind kind, int64_t price_cents, const Date& day) {
+  if (kind == TxKind::kCredit) {
+    if (price_cents > package.price_cents) {
+      return "must not exceed " + std::to_string(package.price_cents) + ", the catalogue price of the package";
+    }
+    return "";
+  }
+  if (day < package.sale_from || day > package.sale_to) {
+    return "no catalogue price on " + FormatIsoDate(day) + ": the package is sold from " +
+           FormatIsoDate(package.sale_from) + " to " + FormatIsoDate(package.sale_to);
+  }
+  if (price_cents != package.price_cents) {
+    return "must be " + std::to_string(package.price_cents) + ", the catalogue price on " + FormatIsoDate(day);
+  }
+  return "";
+}
+
+std::string CheckSaleValidity(const PackageRule& package, const Date& sale_day, const std::optional<Date>& valid_from,
+                              const std::optional<Date>& valid_to) {
+  if (!valid_from && !valid_to) return "";  // the server gives the package's validity from the sale day
+  const Holding h = NewHolding(package, sale_day, valid_from, valid_to);
+  if (valid_to && valid_from && *valid_to < *valid_from) return "valid_to: lies before valid_from";
+  if (h.valid_from < sale_day) return "valid_from: lies before the day of sale";
+  if (h.valid_from > std::max(sale_day, package.sale_to)) {
+    return "valid_from: lies after the end of the package's sale period, " + FormatIsoDate(package.sale_to);
+  }
+  const int allowed = std::max(package.validity_days, 1);
+  if (DaysFromCivil(h.valid_to) - DaysFromCivil(h.valid_from) + 1 > allowed) {
+    return "valid_to: " + FormatIsoDate(h.valid_to) + " is longer than the package's " + std::to_string(allowed) +
+           " days of validity";
+  }
+  return "";
+}
+
 // ---- Applying transactions -------------------------------------------------------
 
 namespace {
@@ -54,8 +115,14 @@ namespace {
 // cards of the batch, the packages their cycles hold.
 class Ledger {
  public:
-  Ledger(Tx& tx, const Clock& clock, const TerminalSession& terminal, CatalogueSnapshot catalogue)
-      : tx_(tx), clock_(clock), terminal_(terminal), catalogue_(std::move(catalogue)) {
+  Ledger(Tx& tx, const Clock& clock, const TerminalSession& terminal, CatalogueSnapshot catalogue, Date registered_on,
+         int window_days)
+      : tx_(tx),
+        clock_(clock),
+        terminal_(terminal),
+        catalogue_(std::move(catalogue)),
+        registered_on_(registered_on),
+        window_days_(window_days) {
     for (const auto& [number, package] : catalogue_.packages) package_number_of_[package.rule.id] = number;
   }
 
@@ -200,10 +267,16 @@ class Ledger {
   Result<UploadOutcome> Apply(const TransactionInput& in) {
     UploadOutcome out;
     out.booking_number = in.booking_number;
-    std::string rejection = Check(in);
+    Rejection rejection = Check(in);
+    // A credit takes back recorded sales, one each: which ones, before anything is written.
+    std::vector<HeldPackage*> credited;
+    if (rejection.empty() && in.kind == TxKind::kCredit) {
+      PW_ASSIGN_OR_RETURN(rejection, MatchCredits(in, credited));
+    }
     if (!rejection.empty()) {
       out.result = UploadResult::kRejected;
-      out.reason = rejection;
+      out.reason = rejection.reason;
+      out.refusal = rejection.refusal;
       return out;
     }
     Value package_id, service_id, method, amount;
@@ -241,7 +314,8 @@ class Ledger {
       }
       case TxKind::kPurchase:
       case TxKind::kCredit:
-        for (const SaleLine& line : in.sales) {
+        for (size_t i = 0; i < in.sales.size(); ++i) {
+          const SaleLine& line = in.sales[i];
           const Package& package = catalogue_.packages.at(line.package_number);
           Value from = line.valid_from ? Value{FormatIsoDate(*line.valid_from)} : Value{};
           Value to = line.valid_to ? Value{FormatIsoDate(*line.valid_to)} : Value{};
@@ -263,7 +337,7 @@ class Ledger {
             PW_RETURN_IF_ERROR(
                 AddHolding(*info.cycle, package, NewHolding(package.rule, in.day, line.valid_from, line.valid_to)));
           } else {
-            PW_RETURN_IF_ERROR(CreditHolding(*info.cycle, package));
+            PW_RETURN_IF_ERROR(CreditHolding(*credited[i]));
           }
         }
         break;
@@ -327,15 +401,14 @@ class Ledger {
     Holding holding;
   };
 
-  // Checks that need the catalogue and the terminal; "" when fine.
-  std::string Check(const TransactionInput& in) const {
-    if (in.vu_number != terminal_.vu_number) return "vu_number: not the VU number of this terminal";
+  // Checks that need the catalogue and the terminal; empty when fine.
+  Rejection Check(const TransactionInput& in) const {
+    if (in.vu_number != terminal_.vu_number) return {Refusal::kNone, "vu_number: not the VU number of this terminal"};
     if (!terminal_.operators.empty() && std::find(terminal_.operators.begin(), terminal_.operators.end(),
                                                   in.operator_number) == terminal_.operators.end()) {
-      return "operator: not an operator registered for this terminal";
+      return {Refusal::kNone, "operator: not an operator registered for this terminal"};
     }
-    auto future = BerlinDate(clock_.NowUnix() + 86400);
-    if (in.day > future) return "at: lies more than a day in the future";
+    if (std::string why = DateWindow(in.day); !why.empty()) return {Refusal::kDateOutOfWindow, "at: " + why};
     auto card_ok = [&](const CardRef& card, const std::string& path) -> std::string {
       if (card.municipality_number != terminal_.municipality_number) {
         return path + "municipality_number: a card of another municipality";
@@ -375,7 +448,55 @@ class Ledger {
         }
         break;
     }
-    return problem;
+    if (!problem.empty()) return {Refusal::kNone, problem};
+    // Well-formed: now what the catalogue allows.
+    for (size_t i = 0; i < in.sales.size(); ++i) {
+      const SaleLine& line = in.sales[i];
+      const PackageRule& rule = catalogue_.packages.at(line.package_number).rule;
+      const std::string path = "sales[" + std::to_string(i) + "].";
+      if (std::string why = CheckSalePrice(rule, in.kind, line.price_cents, in.day); !why.empty()) {
+        return {Refusal::kPriceMismatch, path + "price_cents: " + why};
+      }
+      if (in.kind != TxKind::kPurchase) continue;
+      if (std::string why = CheckSaleValidity(rule, in.day, line.valid_from, line.valid_to); !why.empty()) {
+        return {Refusal::kValidityOutOfRules, path + why};
+      }
+    }
+    return {};
+  }
+
+ public:
+  // "" when the day lies within the terminal's registration and the upload window.
+  std::string DateWindow(const Date& day) const {
+    return CheckDateWindow(day, registered_on_, BerlinDate(clock_.NowUnix()), window_days_);
+  }
+
+ private:
+  // Finds for every credit line a recorded, not yet credited purchase of its
+  // package on the card's current cycle, each sale at most once. The most
+  // recent unused one first, else the most recent one.
+  Result<Rejection> MatchCredits(const TransactionInput& in, std::vector<HeldPackage*>& credited) {
+    credited.assign(in.sales.size(), nullptr);
+    for (size_t i = 0; i < in.sales.size(); ++i) {
+      const SaleLine& line = in.sales[i];
+      const CardInfo& info = cards_.at(line.card.card_number);
+      HeldPackage* target = nullptr;
+      if (info.cycle && info.in_logistics && info.circulation_counter == line.card.circulation_counter) {
+        PW_ASSIGN_OR_RETURN(std::vector<HeldPackage> * held, Holdings(*info.cycle));
+        for (auto it = held->rbegin(); it != held->rend(); ++it) {
+          if (it->state != "active" || it->package_number != line.package_number) continue;
+          if (std::find(credited.begin(), credited.end(), &*it) != credited.end()) continue;
+          if (target == nullptr || (target->holding.uses > 0 && it->holding.uses == 0)) target = &*it;
+        }
+      }
+      if (target == nullptr) {
+        return Rejection{Refusal::kCreditWithoutSale,
+                         "sales[" + std::to_string(i) + "].package_number: no recorded sale of package " +
+                             line.package_number + " on the card's current cycle is left to credit"};
+      }
+      credited[i] = target;
+    }
+    return Rejection{};
   }
 
   Result<std::string> CardConflict(const CardRef& card) {
@@ -461,17 +582,10 @@ class Ledger {
     return Status::Ok();
   }
 
-  // A credit takes back the most recent unused holding of the package, else the most recent one.
-  Status CreditHolding(const std::string& cycle, const Package& package) {
-    PW_ASSIGN_OR_RETURN(std::vector<HeldPackage> * held, Holdings(cycle));
-    HeldPackage* target = nullptr;
-    for (auto it = held->rbegin(); it != held->rend(); ++it) {
-      if (it->state != "active" || it->package_number != package.rule.package_number) continue;
-      if (target == nullptr || (target->holding.uses > 0 && it->holding.uses == 0)) target = &*it;
-    }
-    if (target == nullptr) return Status::Ok();  // nothing held: the credit is still money paid back
-    target->state = "credited";
-    return tx_.Exec("UPDATE card_usage.holdings SET state = 'credited' WHERE id = $1", {target->id}).status();
+  // A credit takes back the holding MatchCredits chose.
+  Status CreditHolding(HeldPackage& target) {
+    target.state = "credited";
+    return tx_.Exec("UPDATE card_usage.holdings SET state = 'credited' WHERE id = $1", {target.id}).status();
   }
 
   Status Use(const std::string& cycle, size_t index, const Holding& after) {
@@ -488,6 +602,8 @@ class Ledger {
   const Clock& clock_;
   const TerminalSession& terminal_;
   CatalogueSnapshot catalogue_;
+  Date registered_on_;
+  int window_days_ = 0;
   std::map<int64_t, std::string> package_number_of_;
   // Hashed: looked up for every transaction of a batch.
   std::unordered_map<std::string, CardInfo> cards_;
@@ -515,9 +631,32 @@ AcceptanceAnswer AnswerOf(const Ledger::Choice& choice) {
   return a;
 }
 
+// The day the terminal was registered (Europe/Berlin).
+Result<Date> RegisteredOn(Tx& tx, const std::string& tid) {
+  PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT created_at FROM core.terminals WHERE tid = $1", {tid}));
+  if (rows.empty()) return NotFound("no such terminal", "tid");
+  return BerlinDate(rows[0].Int(0));
+}
+
+// Keeps a refused transaction aside for the operator, once: without any card
+// reference (the reasons name fields and packages, never a card).
+Status KeepAside(Tx& tx, const TerminalSession& terminal, const TransactionInput& in, const UploadOutcome& out,
+                 int64_t now) {
+  Value amount = in.payment ? Value{in.payment->amount_cents} : Value{};
+  return tx
+      .Exec(
+          "INSERT INTO settlement.refused_transactions (tid, booking_number, municipality_id, kind, occurred_at, "
+          "occurred_on, refusal, reason, amount_cents, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+          "$10) ON CONFLICT (tid, booking_number) DO NOTHING",
+          {terminal.tid, in.booking_number, terminal.municipality_id, std::string(TxKindName(in.kind)), in.at,
+           FormatIsoDate(in.day), std::string(RefusalName(out.refusal)), out.reason, amount, now})
+      .status();
+}
+
 }  // namespace
 
-TransactionService::TransactionService(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+TransactionService::TransactionService(storage::Database& db, const Clock& clock, TransactionOptions options)
+    : db_(db), clock_(clock), options_(options) {}
 
 Result<std::vector<UploadOutcome>> TransactionService::Upload(const TerminalSession& terminal,
                                                               const std::vector<BatchEntry>& batch,
@@ -526,7 +665,8 @@ Result<std::vector<UploadOutcome>> TransactionService::Upload(const TerminalSess
   Status status = db_.Write([&](Tx& tx) -> Status {
     outcomes.clear();
     PW_ASSIGN_OR_RETURN(CatalogueSnapshot catalogue, CatalogueService::LoadIn(tx, terminal.municipality_id));
-    Ledger ledger(tx, clock_, terminal, std::move(catalogue));
+    PW_ASSIGN_OR_RETURN(Date registered_on, RegisteredOn(tx, terminal.tid));
+    Ledger ledger(tx, clock_, terminal, std::move(catalogue), registered_on, options_.upload_window_days);
     std::vector<int64_t> bookings;
     for (const BatchEntry& e : batch) bookings.push_back(e.booking_number);
     PW_ASSIGN_OR_RETURN(std::set<int64_t> recorded, ledger.Recorded(bookings));
@@ -548,6 +688,7 @@ Result<std::vector<UploadOutcome>> TransactionService::Upload(const TerminalSess
         out.reason = e.rejection;
       } else {
         PW_ASSIGN_OR_RETURN(out, ledger.Apply(*e.input));
+        if (out.refusal != Refusal::kNone) PW_RETURN_IF_ERROR(KeepAside(tx, terminal, *e.input, out, clock_.NowUnix()));
       }
       outcomes.push_back(std::move(out));
     }
@@ -583,7 +724,12 @@ Result<AcceptanceAnswer> TransactionService::Accept(const TerminalSession& termi
       return Status::Ok();
     }
     PW_ASSIGN_OR_RETURN(CatalogueSnapshot catalogue, CatalogueService::LoadIn(tx, terminal.municipality_id));
-    Ledger ledger(tx, clock_, terminal, std::move(catalogue));
+    PW_ASSIGN_OR_RETURN(Date registered_on, RegisteredOn(tx, terminal.tid));
+    Ledger ledger(tx, clock_, terminal, std::move(catalogue), registered_on, options_.upload_window_days);
+    // Online, the terminal hears at once: nothing is recorded or kept aside.
+    if (std::string why = ledger.DateWindow(day); !why.empty()) {
+      return InvalidArgument("date_out_of_window: " + why, "at");
+    }
     PW_RETURN_IF_ERROR(ledger.Prepare({request.card.card_number}, request_id));
     PW_ASSIGN_OR_RETURN(Ledger::Choice choice,
                         ledger.Choose(request.card, request.service_number, request.package_number, day));
@@ -700,6 +846,27 @@ Result<std::vector<AcceptanceConflict>> TransactionService::Conflicts(const acco
         }
       }
       out.push_back({r.Int(0), r.Text(1), r.Int(2), r.Text(3), std::move(detail)});
+    }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+Result<std::vector<RefusedTransaction>> TransactionService::Refused(const accounts::Actor& actor,
+                                                                    int64_t municipality_id, int limit) {
+  PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kReadTerminalData,
+                                       accounts::Resource::InMunicipality(municipality_id)));
+  limit = std::clamp(limit, 1, 1000);
+  std::vector<RefusedTransaction> out;
+  Status status = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT tid, booking_number, kind, occurred_on, refusal, reason, "
+                                            "amount_cents, received_at FROM settlement.refused_transactions WHERE "
+                                            "municipality_id = $1 ORDER BY received_at DESC, tid, booking_number "
+                                            "LIMIT $2",
+                                            {municipality_id, int64_t{limit}}));
+    for (const Row& r : rows) {
+      out.push_back({r.Text(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.OptInt(6), r.Int(7)});
     }
     return Status::Ok();
   });

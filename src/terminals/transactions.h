@@ -9,6 +9,9 @@
 //               audited purpose "record transactions" (not for acceptances
 //               on annual cards), and the packages the card holds
 //   logistics   the misuse log, for conflicts such as double use
+// A well-formed transaction the catalogue does not allow (a credit without a
+// sale, a price or validity not the package's, a day outside the terminal's
+// window) is refused and kept aside in settlement.refused_transactions only.
 #pragma once
 
 #include <cstdint>
@@ -82,11 +85,62 @@ struct BatchEntry {
 enum class UploadResult { kAccepted, kDuplicate, kRejected };
 std::string_view UploadResultName(UploadResult result);
 
+// Why a well-formed transaction is refused: it claims what the catalogue does
+// not allow (docs/terminal-protocol.md §3). Malformed input has no refusal.
+enum class Refusal {
+  kNone,
+  kCreditWithoutSale,   // no recorded, uncredited sale of the package on the card's cycle
+  kPriceMismatch,       // not the catalogue price, or no catalogue price on that day
+  kDateOutOfWindow,     // before the terminal's registration, or outside the upload window
+  kValidityOutOfRules,  // a validity the package's rules do not give
+};
+std::string_view RefusalName(Refusal refusal);
+
+// A rejection: "field: reason", and the refusal when the catalogue forbids it.
+struct Rejection {
+  Refusal refusal = Refusal::kNone;
+  std::string reason;
+  bool empty() const { return reason.empty(); }
+};
+
+// The rules as plain functions ("" when fine, else "why", without the field).
+// `registered_on` is the day the terminal was registered, `today` the day of
+// the upload; the transaction's day lies from max(registered_on, today -
+// window_days) to today + 1.
+std::string CheckDateWindow(const Date& day, const Date& registered_on, const Date& today, int window_days);
+// A purchase line pays the package's price, on a day the package is sold; a
+// credit pays back no more than that price.
+std::string CheckSalePrice(const PackageRule& package, TxKind kind, int64_t price_cents, const Date& day);
+// A purchase line's validity, where the line carries one: from the sale day at
+// the earliest and no later than the end of the package's sale period, for at
+// most the package's validity_days (as NewHolding gives it).
+std::string CheckSaleValidity(const PackageRule& package, const Date& sale_day, const std::optional<Date>& valid_from,
+                              const std::optional<Date>& valid_to);
+
 struct UploadOutcome {
   int64_t booking_number = 0;
   UploadResult result = UploadResult::kAccepted;
-  std::string reason;    // rejected: why
-  std::string conflict;  // accepted, but not covered: blocked, package_used_up, …
+  std::string reason;                // rejected: why
+  Refusal refusal = Refusal::kNone;  // rejected because the catalogue forbids it
+  std::string conflict;              // accepted, but not covered: blocked, package_used_up, …
+};
+
+// A refused transaction kept aside for the operator (settlement segment: no
+// card reference).
+struct RefusedTransaction {
+  std::string tid;
+  int64_t booking_number = 0;
+  std::string kind;
+  std::string occurred_on;
+  std::string refusal;
+  std::string reason;
+  std::optional<int64_t> amount_cents;
+  int64_t received_at = 0;
+};
+
+struct TransactionOptions {
+  // How many days before the upload a transaction may lie (docs/configuration.md).
+  int upload_window_days = 62;
 };
 
 struct AcceptanceRequest {
@@ -135,7 +189,7 @@ struct AcceptanceConflict {
 class TransactionService {
  public:
   // `db` must see core, audit, card_link, card_usage, logistics and settlement.
-  TransactionService(storage::Database& db, const Clock& clock);
+  TransactionService(storage::Database& db, const Clock& clock, TransactionOptions options = {});
 
   Result<std::vector<UploadOutcome>> Upload(const TerminalSession& terminal, const std::vector<BatchEntry>& batch,
                                             const std::string& request_id);
@@ -149,10 +203,13 @@ class TransactionService {
   // Staff views.
   Result<TerminalTotals> Totals(const accounts::Actor& actor, const std::string& tid);
   Result<std::vector<AcceptanceConflict>> Conflicts(const accounts::Actor& actor, int limit);
+  // The transactions of the municipality's terminals refused by the catalogue's rules, newest first.
+  Result<std::vector<RefusedTransaction>> Refused(const accounts::Actor& actor, int64_t municipality_id, int limit);
 
  private:
   storage::Database& db_;
   const Clock& clock_;
+  TransactionOptions options_;
 };
 
 }  // namespace passwerk::terminals

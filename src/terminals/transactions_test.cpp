@@ -98,6 +98,12 @@ class TerminalTest : public ::testing::TestWithParam<storage::testing::Backend> 
     auto session = LogIn("T-BAD-01", key_.private_key);
     ASSERT_TRUE(session.ok()) << session.status().ToString();
     terminal_ = session->terminal;
+    // Registered a month before the stay below: days before the stay are within the terminal's life.
+    ASSERT_TRUE(test_db_->db()
+                    .Write([&](Tx& tx) {
+                      return tx.Exec("UPDATE core.terminals SET created_at = created_at - 30 * 86400").status();
+                    })
+                    .ok());
     cards_ = RegisterGuests();
     ASSERT_EQ(cards_.size(), 2u);
   }
@@ -553,6 +559,167 @@ TEST_P(TerminalTest, CreditTakesThePackageBack) {
   auto totals = transactions_->Totals(cli_, "T-BAD-01");
   ASSERT_TRUE(totals.ok());
   EXPECT_EQ(totals->payments_cents, 0);
+}
+
+// Issue 18: settlement accepts only what the catalogue allows.
+
+TEST_P(TerminalTest, ACreditWithoutARecordedSaleIsRefusedAndKeptAside) {
+  // 29 € back for a package never sold: the month's revenue went negative.
+  json credit = Purchase(1, cards_[0], "9001", 2900);
+  credit["kind"] = "credit";
+  auto out = Upload({credit});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].result, UploadResult::kRejected);
+  EXPECT_EQ(out[0].refusal, Refusal::kCreditWithoutSale);
+  EXPECT_EQ(out[0].reason.rfind("sales[0].package_number:", 0), 0u) << out[0].reason;
+  EXPECT_EQ(out[0].reason.find(cards_[0]), std::string::npos) << "no card number in the reason";
+  auto totals = transactions_->Totals(cli_, "T-BAD-01");
+  ASSERT_TRUE(totals.ok());
+  EXPECT_EQ(totals->payments_cents, 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions"), 0);
+  EXPECT_EQ(Texts("SELECT tid, booking_number, kind, occurred_on, refusal, amount_cents FROM "
+                  "settlement.refused_transactions"),
+            std::vector<std::string>{"T-BAD-01|1|credit|2026-11-18|credit_without_sale|2900|"});
+  // Sent again (the terminal retries): refused again, kept once.
+  EXPECT_EQ(Upload({credit})[0].refusal, Refusal::kCreditWithoutSale);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.refused_transactions"), 1);
+  auto refused = transactions_->Refused(cli_, municipality_, 100);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ((*refused)[0].refusal, "credit_without_sale");
+  EXPECT_EQ((*refused)[0].amount_cents, 2900);
+
+  // The sale, then the same booking number corrected: a sale to credit now.
+  ASSERT_EQ(Upload({Purchase(2, cards_[0], "9001", 2900)})[0].result, UploadResult::kAccepted);
+  EXPECT_EQ(Upload({credit})[0].result, UploadResult::kAccepted);
+  // One sale, one credit: the second credit is refused.
+  json again = credit;
+  again["booking_number"] = 3;
+  EXPECT_EQ(Upload({again})[0].refusal, Refusal::kCreditWithoutSale);
+  totals = transactions_->Totals(cli_, "T-BAD-01");
+  ASSERT_TRUE(totals.ok());
+  EXPECT_EQ(totals->payments_cents, 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.refused_transactions"), 2);
+}
+
+TEST_P(TerminalTest, ACreditNeedsASaleOnTheSameCardCycle) {
+  ASSERT_EQ(Upload({Purchase(1, cards_[0], "9002", 800)})[0].result, UploadResult::kAccepted);
+  json other_card = Purchase(2, cards_[1], "9002", 800);
+  other_card["kind"] = "credit";
+  EXPECT_EQ(Upload({other_card})[0].refusal, Refusal::kCreditWithoutSale);
+  json other_package = Purchase(3, cards_[0], "9001", 800);
+  other_package["kind"] = "credit";
+  EXPECT_EQ(Upload({other_package})[0].refusal, Refusal::kCreditWithoutSale);
+  json too_much = Purchase(4, cards_[0], "9002", 900);
+  too_much["kind"] = "credit";
+  EXPECT_EQ(Upload({too_much})[0].refusal, Refusal::kPriceMismatch);
+  json partial = Purchase(5, cards_[0], "9002", 500);
+  partial["kind"] = "credit";
+  EXPECT_EQ(Upload({partial})[0].result, UploadResult::kAccepted);
+  auto totals = transactions_->Totals(cli_, "T-BAD-01");
+  ASSERT_TRUE(totals.ok());
+  EXPECT_EQ(totals->payments_cents, 300);
+}
+
+TEST_P(TerminalTest, APriceOtherThanTheCataloguesIsRefused) {
+  NewPackage p{"9003", "flat_rate", "Woche", 2500, "2026-11-01", "2026-11-30", 7, 0, 0, 0, {"201"}, {}};
+  ASSERT_TRUE(catalogue_->CreatePackage(cli_, municipality_, p).ok());
+  // A 25 € package sold for 1 cent.
+  auto out = Upload({Purchase(1, cards_[0], "9003", 1), Purchase(2, cards_[0], "9003", 2500),
+                     Purchase(3, cards_[0], "9003", 2500, "2026-10-31T10:00:00")});
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].result, UploadResult::kRejected);
+  EXPECT_EQ(out[0].refusal, Refusal::kPriceMismatch);
+  EXPECT_EQ(out[0].reason, "sales[0].price_cents: must be 2500, the catalogue price on 2026-11-18");
+  EXPECT_EQ(out[1].result, UploadResult::kAccepted) << out[1].reason;
+  // Not on sale that day: no catalogue price.
+  EXPECT_EQ(out[2].refusal, Refusal::kPriceMismatch);
+  EXPECT_EQ(out[2].reason.rfind("sales[0].price_cents: no catalogue price on 2026-10-31", 0), 0u) << out[2].reason;
+  EXPECT_EQ(Texts("SELECT booking_number, refusal FROM settlement.refused_transactions ORDER BY booking_number"),
+            (std::vector<std::string>{"1|price_mismatch|", "3|price_mismatch|"}));
+  auto totals = transactions_->Totals(cli_, "T-BAD-01");
+  ASSERT_TRUE(totals.ok());
+  EXPECT_EQ(totals->payments_cents, 2500);
+}
+
+TEST_P(TerminalTest, ADayOutsideTheWindowIsRefused) {
+  // Registered 2026-10-19 (SetUp), uploaded 2026-11-18, a window of 62 days before and one after.
+  auto out = Upload({Purchase(1, cards_[0], "9002", 800, "0001-01-01T10:00:00"),
+                     Purchase(2, cards_[0], "9002", 800, "2026-10-18T10:00:00"),
+                     Purchase(3, cards_[0], "9002", 800, "2026-11-20T10:00:00"),
+                     Purchase(4, cards_[0], "9002", 800, "2026-10-19T10:00:00"),
+                     Purchase(5, cards_[0], "9002", 800, "2026-11-19T10:00:00")});
+  ASSERT_EQ(out.size(), 5u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(out[i].result, UploadResult::kRejected) << i;
+    EXPECT_EQ(out[i].refusal, Refusal::kDateOutOfWindow) << i;
+    EXPECT_EQ(out[i].reason.rfind("at: ", 0), 0u) << out[i].reason;
+  }
+  EXPECT_EQ(out[1].reason, "at: lies before the terminal was registered on 2026-10-19");
+  EXPECT_EQ(out[3].result, UploadResult::kAccepted) << out[3].reason;
+  EXPECT_EQ(out[4].result, UploadResult::kAccepted) << out[4].reason;
+  EXPECT_EQ(Texts("SELECT occurred_on, refusal FROM settlement.refused_transactions ORDER BY booking_number"),
+            (std::vector<std::string>{"0001-01-01|date_out_of_window|", "2026-10-18|date_out_of_window|",
+                                      "2026-11-20|date_out_of_window|"}));
+  // Too old for the window: 63 days after the day.
+  clock_.Advance(63 * 86400);  // 2027-01-20
+  EXPECT_EQ(Upload({Acceptance(6, cards_[0], "301", "9000", "2026-11-18T10:00:00")})[0].refusal,
+            Refusal::kDateOutOfWindow);
+  // Online too: nothing recorded.
+  AcceptanceRequest r{7, "2026-10-01T10:00:00", "7", {cards_[0], 1, kMunicipality, "4711"}, "301", ""};
+  auto online = transactions_->Accept(terminal_, r, "req-test");
+  ASSERT_FALSE(online.ok());
+  EXPECT_EQ(online.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM settlement.transactions WHERE booking_number = 7"), 0);
+}
+
+TEST_P(TerminalTest, AValidityBeyondThePackagesRulesIsRefused) {
+  auto sale = [&](int64_t booking, const std::string& from, const std::string& to) {
+    json t = Purchase(booking, cards_[0], "9002", 800);
+    t["sales"][0]["valid_from"] = from;
+    t["sales"][0]["valid_to"] = to;
+    return t;
+  };
+  // A package of 14 days valid for 100 years; one valid before it was sold; the 14 days exactly.
+  auto out = Upload({sale(1, "2026-11-18", "2126-11-17"), sale(2, "2026-11-17", "2026-11-20"),
+                     sale(3, "2026-11-18", "2026-12-01"), sale(4, "2026-11-19", "2026-12-03")});
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].refusal, Refusal::kValidityOutOfRules);
+  EXPECT_EQ(out[0].reason, "sales[0].valid_to: 2126-11-17 is longer than the package's 14 days of validity");
+  EXPECT_EQ(out[1].refusal, Refusal::kValidityOutOfRules);
+  EXPECT_EQ(out[1].reason, "sales[0].valid_from: lies before the day of sale");
+  EXPECT_EQ(out[2].result, UploadResult::kAccepted) << out[2].reason;
+  EXPECT_EQ(out[3].refusal, Refusal::kValidityOutOfRules);
+  EXPECT_EQ(Texts("SELECT valid_from, valid_to FROM card_usage.holdings"),
+            std::vector<std::string>{"2026-11-18|2026-12-01|"});
+}
+
+TEST(CatalogueRulesTest, PlainFunctionsDecideWithoutStorage) {
+  PackageRule rule;
+  rule.package_number = "9001";
+  rule.kind = PackageKind::kFlatRate;
+  rule.price_cents = 2500;
+  rule.sale_from = {2026, 1, 1};
+  rule.sale_to = {2026, 12, 31};
+  rule.validity_days = 7;
+  const Date day{2026, 7, 3};
+  EXPECT_EQ(CheckSalePrice(rule, TxKind::kPurchase, 2500, day), "");
+  EXPECT_EQ(CheckSalePrice(rule, TxKind::kPurchase, 1, day), "must be 2500, the catalogue price on 2026-07-03");
+  EXPECT_NE(CheckSalePrice(rule, TxKind::kPurchase, 2500, {2027, 1, 1}), "");
+  EXPECT_EQ(CheckSalePrice(rule, TxKind::kCredit, 2500, {2027, 1, 1}), "");  // credited after the season
+  EXPECT_NE(CheckSalePrice(rule, TxKind::kCredit, 2501, day), "");
+  EXPECT_EQ(CheckSaleValidity(rule, day, std::nullopt, std::nullopt), "");
+  EXPECT_EQ(CheckSaleValidity(rule, day, Date{2026, 7, 3}, Date{2026, 7, 9}), "");
+  EXPECT_NE(CheckSaleValidity(rule, day, Date{2026, 7, 3}, Date{2026, 7, 10}), "");
+  EXPECT_NE(CheckSaleValidity(rule, day, Date{2027, 1, 1}, Date{2027, 1, 2}), "");
+  const Date registered{2026, 6, 1};
+  EXPECT_EQ(CheckDateWindow(day, registered, day, 62), "");
+  EXPECT_EQ(CheckDateWindow({2026, 7, 4}, registered, day, 62), "");
+  EXPECT_NE(CheckDateWindow({2026, 7, 5}, registered, day, 62), "");
+  EXPECT_NE(CheckDateWindow({1, 1, 1}, registered, day, 62), "");
+  EXPECT_NE(CheckDateWindow({2026, 5, 31}, registered, day, 62), "");
+  EXPECT_EQ(CheckDateWindow({2026, 6, 1}, registered, day, 62), "");
+  EXPECT_NE(CheckDateWindow({2026, 6, 1}, registered, day, 10), "");
 }
 
 TEST_P(TerminalTest, AnnualCardsKeepNoAcceptanceRecords) {

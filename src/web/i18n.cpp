@@ -1055,6 +1055,22 @@ constexpr Text kTexts[] = {
     {"term.conflict.unknown_card", "Karte nicht im Umlauf", "Card not in service"},
     {"term.conflict.unknown_service", "Unbekannte Leistung", "Unknown service"},
     {"term.conflict.circulation_counter", "Veralteter Umlaufzähler", "Old circulation counter"},
+    {"term.refused", "Zurückgewiesene Buchungen", "Refused transactions"},
+    {"term.refused_lead",
+     "Buchungen, die der Katalog nicht erlaubt, zählen in keiner Abrechnung. Sie bleiben hier für die Prüfung, "
+     "ohne Kartennummer.",
+     "Transactions the catalogue does not allow count in no settlement. They are kept here for review, without "
+     "card numbers."},
+    {"term.refused_empty", "Keine zurückgewiesenen Buchungen.", "No refused transactions."},
+    {"term.refused_caption", "Die neuesten zurückgewiesenen Buchungen", "The latest refused transactions"},
+    {"term.col_day", "Tag", "Day"},
+    {"term.col_refusal", "Grund", "Reason"},
+    {"term.col_amount", "Betrag", "Amount"},
+    {"term.refusal.credit_without_sale", "Gutschrift ohne Verkauf", "Credit without a sale"},
+    {"term.refusal.price_mismatch", "Preis weicht vom Katalog ab", "Price differs from the catalogue"},
+    {"term.refusal.date_out_of_window", "Datum außerhalb des zulässigen Zeitraums", "Date outside the allowed window"},
+    {"term.refusal.validity_out_of_rules", "Gültigkeit nicht nach den Paketregeln",
+     "Validity not within the package's rules"},
     // Catalogue (terminal_pages.cpp)
     {"cat.title", "Leistungskatalog", "Catalogue"},
     {"cat.lead", "Leistungsträger, Leistungen und Pakete von {0}.", "Service providers, services and packages of {0}."},

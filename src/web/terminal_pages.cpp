@@ -1,6 +1,7 @@
 // Staff pages for terminals and the catalogue (issue 5): the terminal
 // registry with its keys, the acceptance conflicts (double use found when
-// offline acceptances arrive), and the catalogue of providers, services and
+// offline acceptances arrive), the transactions refused by the catalogue's
+// rules, and the catalogue of providers, services and
 // packages. Thin handlers: read the form, call one terminals:: service, render.
 #include <algorithm>
 #include <map>
@@ -174,6 +175,33 @@ Response RenderTerminals(Env& env, int status, const std::map<std::string, std::
     body += "</tbody></table></div>";
   }
   body += "</section>\n";
+
+  // Refused by the catalogue's rules: kept aside, never settled, without card references.
+  auto municipality =
+      PageMunicipality(env, env.request.QueryParam("municipality").value_or(""), accounts::Action::kReadTerminalData);
+  if (municipality) {
+    auto refused = env.app.transactions.Refused(actor, municipality->id, 50);
+    if (!refused.ok()) return ErrorFor(env, refused.status());
+    body += SectionStart("refused-heading", T(lang, "term.refused"));
+    body += TextBlock(T(lang, "term.refused_lead"));
+    if (refused->empty()) {
+      body += TextBlock(T(lang, "term.refused_empty"));
+    } else {
+      body +=
+          TableStart("refused-caption", T(lang, "term.refused_caption"),
+                     {"term.col_tid", "term.col_booking", "term.col_day", "term.col_refusal", "term.col_amount"}, lang);
+      for (const auto& r : *refused) {
+        auto day = ParseIsoDate(r.occurred_on);
+        body += "<tr class=\"kern-table__row\"><th scope=\"row\" class=\"kern-table__header\"><code>" + Escape(r.tid) +
+                "</code></th>" + Cell(std::to_string(r.booking_number)) +
+                Cell(day ? (lang == Lang::kDe ? FormatGermanDate(*day) : FormatIsoDate(*day)) : r.occurred_on) +
+                Cell(T(lang, "term.refusal." + r.refusal)) + Cell(r.amount_cents ? Euro(*r.amount_cents, lang) : "") +
+                "</tr>";
+      }
+      body += "</tbody></table></div>";
+    }
+    body += "</section>\n";
+  }
   return web::HtmlPage(UserChrome(env, "terminals"), status, T(lang, "term.title"), body);
 }
 

@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { browserSuite } from '../lib/browser.mjs';
-import { uploadDemoJuly } from '../lib/terminal.mjs';
+import { JULY_2026_ENV, uploadDemoJuly } from '../lib/terminal.mjs';
 
-const ui = browserSuite();
+const ui = browserSuite({ env: JULY_2026_ENV });
 const { withPage, checkA11y, submit, login } = ui;
 
 const NAV = 'nav[aria-label="Hauptnavigation"]';

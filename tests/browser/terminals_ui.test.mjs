@@ -1,11 +1,13 @@
 // Browser tests of the terminal and catalogue pages: an administrator adds a
 // package (with a mistake first), registers a terminal by its public key and
 // disables it again; a clerk sees terminals and conflicts but cannot change
-// them. Real binary with the demo dataset, Debian's Chromium, axe-core.
+// them; a transaction the catalogue refuses is listed for staff. Real binary with the demo dataset, Debian's Chromium, axe-core.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { browserSuite } from '../lib/browser.mjs';
+import { berlinDay } from '../lib/guest_fixture.mjs';
+import { loginTerminal } from '../lib/terminal.mjs';
 
 const ui = browserSuite();
 const { withPage, checkA11y, submit, login } = ui;
@@ -88,5 +90,27 @@ test('a clerk sees terminals and conflicts but changes nothing', async () => {
       return r.status;
     });
     assert.equal(refused, 403);
+  });
+});
+
+test('a transaction the catalogue refuses is listed for staff, named in words, without the card', async () => {
+  const pool = (ui.server.demo.terminals ?? []).find((t) => t.provider === '100200');
+  assert.ok(pool, 'the demo has the pool terminal');
+  const terminal = await loginTerminal(ui.base, pool);
+  const sale = terminal.sell(`${berlinDay()}T10:00:00`, '9003', 1, 'cash');  // a 25 € package for 1 cent
+  const response = await fetch(`${ui.base}/api/terminal/v1/transactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${terminal.session}` },
+    body: JSON.stringify({ protocol: 1, transactions: [sale] }),
+  });
+  const { results } = await response.json();
+  assert.equal(results[0].refusal, 'price_mismatch');
+  await withPage({}, async (page) => {
+    await login(page, 'admin');
+    await page.goto(`${ui.base}/terminals`);
+    const table = await page.locator('#refused-caption').locator('xpath=ancestor::table').innerText();
+    assert.match(table, new RegExp(`T-BAD-01\\s+${sale.booking_number}\\s+\\d\\d\\.\\d\\d\\.\\d{4}\\s+Preis weicht vom Katalog ab\\s+0,01 €`));
+    assert.doesNotMatch(table, new RegExp(sale.sales[0].card_number));
+    await checkA11y(page, 'terminals with a refused transaction');
   });
 });

@@ -12,7 +12,7 @@ import { parseCases, runCase, variablesUsed } from '../lib/http_cases.mjs';
 import { engines } from '../lib/engines.mjs';
 import { addLandlord, berlinDay, createToken, guestSchemeCode, loadAnnualTariff, stockNumber }
   from '../lib/guest_fixture.mjs';
-import { readTerminalKey, signLogin, uploadDemoJuly } from '../lib/terminal.mjs';
+import { JULY_2026_ENV, readTerminalKey, signLogin, uploadDemoJuly } from '../lib/terminal.mjs';
 
 const casesDir = new URL('../api/', import.meta.url).pathname;
 
@@ -106,6 +106,9 @@ function demoVars(demo) {
   return vars;
 }
 
+// The server's environment per file, where a file needs more than the defaults.
+const serverEnvs = { 'settlement.http': JULY_2026_ENV };
+
 for (const engine of engines()) {
   let template = null;
   after(() => {
@@ -121,7 +124,7 @@ for (const engine of engines()) {
         template = { ...demoTemplate({ pgUrl: db.pgUrl }), db };
       }
       const db = engine.setup({ template: template.db.database });
-      const server = await startServer({ pgUrl: db.pgUrl, template });
+      const server = await startServer({ pgUrl: db.pgUrl, template, env: serverEnvs[file] ?? {} });
       try {
         const vars = demoVars(server.demo);
         for (const [name, [username, scopes]] of Object.entries(TOKENS)) {

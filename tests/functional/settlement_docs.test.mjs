@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { engines } from '../lib/engines.mjs';
 import { startServer } from '../lib/server.mjs';
 import { createToken } from '../lib/guest_fixture.mjs';
-import { uploadDemoJuly } from '../lib/terminal.mjs';
+import { JULY_2026_ENV, uploadDemoJuly } from '../lib/terminal.mjs';
 
 const doc = readFileSync(new URL('../../docs/settlement.md', import.meta.url), 'utf8');
 const examples = [...doc.matchAll(/```sh\n([\s\S]*?)```\n```(json|csv)\n([\s\S]*?)```/g)].map((m) => ({
@@ -32,7 +32,7 @@ for (const engine of engines()) {
   test(`${engine.name}: docs/settlement.md examples produce the documented answers`, async () => {
     assert.ok(examples.length >= 5, 'the examples were found');
     const db = engine.setup();
-    const server = await startServer({ pgUrl: db.pgUrl });
+    const server = await startServer({ pgUrl: db.pgUrl, env: JULY_2026_ENV });
     try {
       assert.ok(await uploadDemoJuly(server.url, server.demo), 'the demo has terminals');
       const token = createToken(server, 'admin', 'settlement:write', 'docs');

@@ -21,13 +21,14 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 // Registers the before/after hooks of the calling test file and returns the
 // helpers; `server`, `base` (its URL) and `users` (the demo users by name)
 // are filled in by the before hook. With `engine` (tests/lib/engines.mjs) the
-// server stores on that engine; call it inside a describe() per engine.
-export function browserSuite({ engine = null } = {}) {
+// server stores on that engine; call it inside a describe() per engine. `env`:
+// the server's environment (configuration) beyond the defaults.
+export function browserSuite({ engine = null, env = {} } = {}) {
   const ui = { server: null, base: null, users: {}, browser: null, db: null };
 
   before(async () => {
     ui.db = engine ? engine.setup() : null;
-    ui.server = await startServer({ pgUrl: ui.db?.pgUrl ?? null });
+    ui.server = await startServer({ pgUrl: ui.db?.pgUrl ?? null, env });
     ui.base = ui.server.url;
     for (const u of ui.server.demo.users) ui.users[u.username] = u;
     ui.browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });

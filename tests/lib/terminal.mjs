@@ -70,6 +70,11 @@ export async function loginTerminal(base, t, card = UNKNOWN_CARD) {
   };
 }
 
+// The server's environment for tests that upload the fixed July 2026 below:
+// an upload window reaching back to it (terminal_upload_window_days; the demo's
+// terminals are registered as of 2026-01-01).
+export const JULY_2026_ENV = { PASSWERK_TERMINAL_UPLOAD_WINDOW_DAYS: '3660' };
+
 // July 2026 at the demo's pool (100200) and bus (100300): 9001 sold twice and
 // accepted three times, 9002 sold and never accepted, 9003 (fixed shares)
 // sold once. False when the demo has no terminals.
