@@ -465,6 +465,9 @@ Status TerminalClient::Upload(UploadTotals& totals) {
         ack.result = UploadResult::kRejected;
         ack.reason = OptionalText(item, "reason");
         if (ack.reason.empty()) ack.reason = "rejected without a reason";
+        // What the catalogue does not allow has a named refusal (terminal-protocol §3): keep it.
+        if (std::string refusal = OptionalText(item, "refusal"); !refusal.empty())
+          ack.reason = refusal + ": " + ack.reason;
         totals.rejected += 1;
       } else {
         continue;  // an answer this client does not know keeps the transaction

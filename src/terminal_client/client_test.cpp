@@ -41,6 +41,7 @@ class FakeServer final : public HttpClient {
   int fail_with = 0;          // answer every request with this status
   bool allow = true;          // online acceptances
   std::set<int64_t> reject;   // booking numbers to reject
+  std::set<int64_t> refuse;   // booking numbers to reject with a refusal (what the catalogue does not allow)
   std::map<int64_t, json> stored;
   int logins = 0;
   int uploads = 0;
@@ -113,6 +114,11 @@ class FakeServer final : public HttpClient {
         int64_t number = t["booking_number"];
         if (reject.count(number)) {
           results.push_back({{"booking_number", number}, {"result", "rejected"}, {"reason", "operator: bad"}});
+        } else if (refuse.count(number)) {
+          results.push_back({{"booking_number", number},
+                             {"result", "rejected"},
+                             {"refusal", "price_mismatch"},
+                             {"reason", "sales[0].price_cents: must be 2500"}});
         } else if (stored.count(number)) {
           results.push_back({{"booking_number", number}, {"result", "duplicate"}});
         } else {
@@ -274,16 +280,20 @@ TEST_F(ClientTest, RejectedTransactionsAreMovedAsideAndReported) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(client_->Sell(Sale()).ok());
   server_->down = false;
   server_->reject = {2};
+  server_->refuse = {3};
   auto sync = client_->Sync();
   ASSERT_TRUE(sync.ok());
   EXPECT_TRUE(sync->problem.ok());
-  EXPECT_EQ(sync->upload.rejected, 1);
+  EXPECT_EQ(sync->upload.rejected, 2);
   EXPECT_EQ(sync->pending, 0);
   auto report = client_->Report();
   ASSERT_TRUE(report.ok());
-  ASSERT_EQ(report->rejected.size(), 1u);
+  ASSERT_EQ(report->rejected.size(), 2u);
   EXPECT_EQ(report->rejected[0].booking_number, 2);
   EXPECT_EQ(report->rejected[0].reason, "operator: bad");
+  // A refusal keeps its code for the operator, before the reason naming the field.
+  EXPECT_EQ(report->rejected[1].booking_number, 3);
+  EXPECT_EQ(report->rejected[1].reason, "price_mismatch: sales[0].price_cents: must be 2500");
   EXPECT_EQ(report->services, 2);
   EXPECT_EQ(report->packages, 2);
   EXPECT_EQ(report->vu_number, "100200");
