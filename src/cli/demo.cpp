@@ -227,6 +227,26 @@ Result<nlohmann::json> CreateDemoTerminals(Services& s, const accounts::Actor& a
   return nlohmann::json{{"terminals", terminal_list}, {"packages", package_list}};
 }
 
+// The demo card's number in `scheme`, issued (and blocked or back-dated as
+// `demo.expect` says) unless it exists already: the demo is re-run.
+Result<std::string> EnsureDemoCard(Services& s, const accounts::Actor& actor, const cards::Scheme& scheme,
+                                   const DemoCard& demo, const char* street, const char* discount_class) {
+  std::string number = cards::MakeCardNumber(scheme.scheme_code, demo.serial);
+  auto existing = s.cards->GetCard(actor, number);
+  if (existing.ok()) return number;
+  if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
+  cards::NewCard input;
+  input.scheme_id = scheme.id;
+  input.card_number = number;
+  input.holder = {demo.family_name, demo.given_name, demo.birth_date, street, "23746", "Kellenhusen"};
+  if (discount_class != nullptr) input.discount_class = discount_class;
+  const std::string expect = demo.expect;
+  if (expect == "expired") input.valid_from = Date{BerlinDate(s.clock.NowUnix()).year - 1, 1, 1};
+  PW_ASSIGN_OR_RETURN(auto card, s.cards->IssueCard(actor, input));
+  if (expect == "blocked") PW_RETURN_IF_ERROR(s.cards->Block(actor, card.card_number, "reported lost"));
+  return number;
+}
+
 }  // namespace
 
 Result<nlohmann::json> CreateDemo(Services& s) {
@@ -309,24 +329,9 @@ Result<nlohmann::json> CreateDemo(Services& s) {
     (void)server_key;
     (void)publishable_key;
   }
-  Date today = BerlinDate(s.clock.NowUnix());
   nlohmann::json sample_cards = nlohmann::json::array();
   for (const DemoCard& demo : kDemoCards) {
-    std::string number = cards::MakeCardNumber(scheme->scheme_code, demo.serial);
-    auto existing = s.cards->GetCard(actor, number);
-    if (!existing.ok()) {
-      if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
-      cards::NewCard input;
-      input.scheme_id = scheme->id;
-      input.card_number = number;
-      input.holder = {demo.family_name, demo.given_name, demo.birth_date, "Strandstraße 1", "23746", "Kellenhusen"};
-      input.discount_class = "50_percent";
-      if (std::string(demo.expect) == "expired") input.valid_from = Date{today.year - 1, 1, 1};
-      PW_ASSIGN_OR_RETURN(auto card, s.cards->IssueCard(actor, input));
-      if (std::string(demo.expect) == "blocked") {
-        PW_RETURN_IF_ERROR(s.cards->Block(actor, card.card_number, "reported lost"));
-      }
-    }
+    PW_ASSIGN_OR_RETURN(std::string number, EnsureDemoCard(s, actor, *scheme, demo, "Strandstraße 1", "50_percent"));
     nlohmann::json expect = {{"valid", std::string(demo.expect) == "valid"}};
     if (std::string(demo.expect) != "valid") expect["reason"] = demo.expect;
     sample_cards.push_back({{"card_number", number}, {"name", demo.name_part}, {"expect", expect}});
@@ -368,17 +373,7 @@ Result<nlohmann::json> CreateDemo(Services& s) {
   }
   nlohmann::json volunteer_cards = nlohmann::json::array();
   for (const DemoCard& demo : kVolunteerCards) {
-    std::string number = cards::MakeCardNumber(volunteer_scheme->scheme_code, demo.serial);
-    auto existing = s.cards->GetCard(actor, number);
-    if (!existing.ok()) {
-      if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
-      cards::NewCard input;
-      input.scheme_id = volunteer_scheme->id;
-      input.card_number = number;
-      input.holder = {demo.family_name, demo.given_name, demo.birth_date, "Deichweg 3", "23746", "Kellenhusen"};
-      PW_ASSIGN_OR_RETURN(auto card, s.cards->IssueCard(actor, input));
-      (void)card;
-    }
+    PW_ASSIGN_OR_RETURN(std::string number, EnsureDemoCard(s, actor, *volunteer_scheme, demo, "Deichweg 3", nullptr));
     volunteer_cards.push_back(number);
   }
   const web::Asset* tariff_file = web::FindAsset(kTariffAsset);
