@@ -1,5 +1,5 @@
-// Background work at idle priority (SCHED_IDLE): WAL checkpoints and the
-// import of check records take only CPU time no request wants. A thread at
+// Background work at idle priority (SCHED_IDLE): the import of check
+// records takes only CPU time no request wants. A thread at
 // that priority may wait long for the CPU on a busy machine, so whoever stops
 // it first gives it normal priority back: a shutdown (or a short-lived command
 // such as `passwerk demo`) then never waits for the machine to go idle.

@@ -101,7 +101,12 @@ class Database {
   virtual Engine engine() const = 0;
 
   // Runs `body` in a write transaction: commit if it returns OK, rollback
-  // otherwise (and on any storage error). Whole or absent.
+  // otherwise (and on any storage error). Whole or absent, also across
+  // segments and when the process is killed. Concurrent writes may share one
+  // physical transaction (SQLite's group commit), each body in its own
+  // savepoint: a body sees the writes committed before it, must not keep
+  // state across calls that a rollback of its own work would leave stale,
+  // and must not call Write itself.
   virtual Status Write(const std::function<Status(Tx&)>& body) = 0;
   // Runs `body` in a read-only snapshot.
   virtual Status Read(const std::function<Status(Tx&)>& body) = 0;
@@ -113,15 +118,10 @@ class Database {
 struct DatabaseOptions {
   // "sqlite" (files under data_dir, or memory) or a postgresql:// URL.
   std::string data_dir = "./data";
-  bool in_memory = false;      // SQLite only: no files at all (tests)
-  std::string postgres_url;    // non-empty selects PostgreSQL
-  int pool_size = 0;           // 0: engine default
-  int busy_timeout_ms = 5000;  // SQLite busy timeout / PG lock_timeout
-  // SQLite only: a segment's WAL is copied back into its file by a background
-  // thread at idle priority from this many pages (4 KiB each) on, and by the
-  // committing connection itself from wal_inline_checkpoint_pages on.
-  int wal_checkpoint_pages = 1000;
-  int wal_inline_checkpoint_pages = 16384;
+  bool in_memory = false;         // SQLite only: no files at all (tests)
+  std::string postgres_url;       // non-empty selects PostgreSQL
+  int pool_size = 0;              // 0: engine default
+  int busy_timeout_ms = 5000;     // SQLite busy timeout / PG lock_timeout
   std::vector<Segment> segments;  // the segments this purpose may see
 };
 

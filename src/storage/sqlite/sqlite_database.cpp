@@ -1,25 +1,23 @@
-// SQLite engine: WAL, foreign keys, busy timeout, prepared-statement cache.
-// Each pooled connection opens an in-memory main database and attaches one
-// file per segment (`<data_dir>/<segment>.db`) under the segment's name, so
-// the shared SQL (`core.users`) runs unchanged.
-//
-// Checkpoints (copying the WAL back into the segment files) run on a
-// background thread at idle priority instead of inside the committing
-// transaction, so that a request never waits for one; the writer checkpoints
-// itself only when the WAL has grown past a backstop (WalCheckpointer).
+// SQLite engine: one file per segment, attached under the segment's name to
+// every pooled connection (whose main database is an empty file beside
+// them), so the shared SQL (`core.users`) runs unchanged; rollback journals,
+// so that a transaction over several segment files commits atomically, also
+// against a killed process or a power loss; concurrent writes committed
+// together (group commit); foreign keys, a busy wait, prepared-statement
+// cache.
 #include "storage/sqlite/sqlite_database.h"
 
+#include <sched.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <unordered_map>
 
-#include "core/idle_priority.h"
-#include "core/log.h"
 #include "storage/connection_pool.h"
 
 namespace passwerk::storage {
@@ -74,12 +72,22 @@ class Connection {
 
   static Result<std::unique_ptr<Connection>> Open(const DatabaseOptions& options) {
     auto conn = std::make_unique<Connection>();
-    int rc = sqlite3_open_v2(":memory:", &conn->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    // On disk, the main database is an empty file in the data directory: it
+    // holds no table, but SQLite commits a transaction over several attached
+    // files atomically only when the main database is a file (it writes the
+    // super-journal that ties the segments' journals together beside it).
+    std::string main =
+        options.in_memory ? std::string(":memory:") : (std::filesystem::path(options.data_dir) / "main.db").string();
+    int rc = sqlite3_open_v2(main.c_str(), &conn->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              nullptr);
     if (rc != SQLITE_OK) return Unavailable("cannot open SQLite", sqlite3_errstr(rc));
     sqlite3_extended_result_codes(conn->db_, 1);
-    sqlite3_busy_timeout(conn->db_, options.busy_timeout_ms);
+    conn->busy_timeout_us_ = static_cast<int64_t>(options.busy_timeout_ms) * 1000;
+    sqlite3_busy_handler(conn->db_, &Connection::WaitWhileBusy, conn.get());
     PW_RETURN_IF_ERROR(conn->Run("PRAGMA foreign_keys = ON"));
+    // The main database never changes: no journal, so that it does not count
+    // as one more file of every transaction.
+    if (!options.in_memory) PW_RETURN_IF_ERROR(conn->Run("PRAGMA main.journal_mode = OFF"));
     for (Segment segment : options.segments) {
       std::string name(SegmentName(segment));
       std::string file = options.in_memory ? std::string(":memory:")
@@ -92,16 +100,38 @@ class Connection {
       attach += "' AS " + name;
       PW_RETURN_IF_ERROR(conn->Run(attach));
       if (!options.in_memory) {
-        PW_RETURN_IF_ERROR(conn->Run("PRAGMA " + name + ".journal_mode = WAL"));
+        // A rollback journal, not WAL: only then is a commit over several
+        // files atomic (ARCHITECTURE.md §5). TRUNCATE empties the journal
+        // instead of deleting it (no directory change per commit) and, unlike
+        // PERSIST, leaves no old page, personal data perhaps, behind in it.
+        // A file still in WAL mode from an older version is switched here by
+        // the first connection that opens it.
+        PW_RETURN_IF_ERROR(conn->SetJournalMode(name, "truncate"));
         PW_RETURN_IF_ERROR(conn->Run("PRAGMA " + name + ".synchronous = FULL"));
-        // Reads through the OS page cache without a syscall per page (the
-        // partner check reads random cards out of millions), and a larger
-        // page cache per connection.
+        // Reads through the OS page cache without a syscall per page, and a
+        // larger page cache per connection.
         PW_RETURN_IF_ERROR(conn->Run("PRAGMA " + name + ".mmap_size = 1073741824"));
         PW_RETURN_IF_ERROR(conn->Run("PRAGMA " + name + ".cache_size = -32768"));
       }
     }
     return conn;
+  }
+
+  // PRAGMA journal_mode answers the mode in force, which is the old one when
+  // it could not be changed (another process holds the file in WAL mode).
+  Status SetJournalMode(const std::string& schema, const std::string& mode) {
+    std::string sql = "PRAGMA " + schema + ".journal_mode = " + mode;
+    PW_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    std::string in_force;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) in_force = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW) return MapError(db_, rc, sql);
+    if (in_force != mode) {
+      return Unavailable("the database " + schema + " is still in use by an older Passwerk; stop it and start again",
+                         "journal_mode is " + in_force);
+    }
+    return Status::Ok();
   }
 
   Status Run(const std::string& sql) {
@@ -209,7 +239,24 @@ class Connection {
   sqlite3* handle() const { return db_; }
 
  private:
+  // While another connection commits, a reader (or the next writer) waits
+  // for the file lock. SQLite's own busy timeout sleeps at least a
+  // millisecond at a time, where a commit holds the lock for well under
+  // one: wait in short steps first, then in milliseconds, until
+  // busy_timeout_ms has passed.
+  static int WaitWhileBusy(void* self, int attempt) {
+    auto* conn = static_cast<Connection*>(self);
+    if (attempt == 0) conn->busy_since_ = std::chrono::steady_clock::now();
+    auto waited =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - conn->busy_since_);
+    if (waited.count() >= conn->busy_timeout_us_) return 0;
+    std::this_thread::sleep_for(std::chrono::microseconds(waited.count() < 2000 ? 50 : 1000));
+    return 1;
+  }
+
   sqlite3* db_ = nullptr;
+  int64_t busy_timeout_us_ = 0;
+  std::chrono::steady_clock::time_point busy_since_;
   // Looked up by string_view: finding a cached statement allocates nothing.
   struct SqlHash {
     using is_transparent = void;
@@ -234,105 +281,71 @@ class SqliteTx final : public Tx {
   Connection& conn_;
 };
 
-// Copies segment WALs back into their files on its own connection and thread.
-// Every pooled connection reports its WAL size after each commit (SQLite's
-// WAL hook, which replaces the built-in autocheckpoint): from
-// `background_pages` on, the segment is queued for this thread, which runs at
-// SCHED_IDLE, so it takes only CPU time no request wants; from `inline_pages`
-// on (the thread has been starved that long), the committing connection
-// checkpoints itself, as SQLite's autocheckpoint would, which bounds the WAL.
-class WalCheckpointer {
- public:
-  WalCheckpointer(std::unique_ptr<Connection> conn, int background_pages, int inline_pages)
-      : conn_(std::move(conn)), background_pages_(background_pages), inline_pages_(inline_pages) {
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~WalCheckpointer() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    LeaveIdlePriority(thread_);
-    cv_.notify_one();
-    thread_.join();
-  }
-  WalCheckpointer(const WalCheckpointer&) = delete;
-  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
-
-  // Installs the hook on a pooled connection (which must not outlive this).
-  void Watch(Connection& conn) { sqlite3_wal_hook(conn.handle(), &WalCheckpointer::Hook, this); }
-
- private:
-  static int Hook(void* self, sqlite3* db, const char* schema, int pages) {
-    auto* checkpointer = static_cast<WalCheckpointer*>(self);
-    if (pages >= checkpointer->inline_pages_) {
-      int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-        log::Warn("WAL checkpoint failed", {{"segment", schema}, {"error", sqlite3_errstr(rc)}});
-      }
-    } else if (pages >= checkpointer->background_pages_) {
-      checkpointer->Request(schema);
-    }
-    return SQLITE_OK;
-  }
-
-  void Request(const char* schema) {
-    {
-      std::lock_guard lock(mutex_);
-      if (!pending_.emplace(schema).second) return;  // already queued
-    }
-    cv_.notify_one();
-  }
-
-  void Loop() {
-    // Idle priority: this thread runs when no request needs the CPU.
-    EnterIdlePriority();
-    std::unique_lock lock(mutex_);
-    while (true) {
-      cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-      if (stopping_) return;
-      std::set<std::string> schemas;
-      schemas.swap(pending_);
-      lock.unlock();
-      for (const std::string& schema : schemas) {
-        int rc =
-            sqlite3_wal_checkpoint_v2(conn_->handle(), schema.c_str(), SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-          log::Warn("WAL checkpoint failed", {{"segment", schema}, {"error", sqlite3_errstr(rc)}});
-        }
-      }
-      lock.lock();
-    }
-  }
-
-  std::unique_ptr<Connection> conn_;
-  const int background_pages_;
-  const int inline_pages_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::set<std::string> pending_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
+// Runs concurrent writes in one transaction (group commit). A commit that
+// spans several segment files costs a handful of disk syncs (ARCHITECTURE.md
+// §5); a request arriving while one commits queues, and the next leader runs
+// every queued body in one transaction, each in its own savepoint, so a body
+// that fails is rolled back alone and the others still commit together.
+// Writes from threads at idle priority are never grouped.
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::vector<std::unique_ptr<Connection>> pool, std::unique_ptr<WalCheckpointer> checkpointer)
-      : checkpointer_(std::move(checkpointer)), pool_(std::move(pool)) {
-    if (checkpointer_) {
-      for (const auto& conn : pool_.connections()) checkpointer_->Watch(*conn);
-    }
-  }
+  explicit SqliteDatabase(std::vector<std::unique_ptr<Connection>> pool) : pool_(std::move(pool)) {}
 
   Engine engine() const override { return Engine::kSqlite; }
 
   Status Write(const std::function<Status(Tx&)>& body) override {
-    // One writer at a time inside the process; other processes wait on the busy timeout.
-    std::lock_guard write_lock(write_mutex_);
-    return Run(body, "BEGIN IMMEDIATE");
+    PendingWrite me{&body};
+    std::unique_lock lock(queue_mutex_);
+    if (sched_getscheduler(0) == SCHED_IDLE) {
+      // Background work at idle priority (the check import) commits alone
+      // and on its own thread: a request's write run by this thread would
+      // wait for an idle CPU, and the import run by a request's thread would
+      // take CPU time from the partner checks.
+      done_cv_.wait(lock, [&] { return !leading_; });
+      leading_ = true;
+      lock.unlock();
+      RunGroup({&me});
+      lock.lock();
+      leading_ = false;
+      done_cv_.notify_all();
+      return me.status;
+    }
+    queue_.push_back(&me);
+    while (!me.done) {
+      if (leading_) {
+        done_cv_.wait(lock);
+        continue;
+      }
+      // Lead: take what is queued (our own write among it, or a turn for
+      // the writes ahead of ours), run it as one transaction, report.
+      leading_ = true;
+      std::vector<PendingWrite*> group;
+      while (!queue_.empty() && group.size() < kMaxGroup) {
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      lock.unlock();
+      RunGroup(group);
+      lock.lock();
+      for (PendingWrite* write : group) write->done = true;
+      leading_ = false;
+      done_cv_.notify_all();
+    }
+    return me.status;
   }
 
-  Status Read(const std::function<Status(Tx&)>& body) override { return Run(body, "BEGIN"); }
+  Status Read(const std::function<Status(Tx&)>& body) override {
+    ConnectionPool<Connection>::Lease conn(pool_);
+    Status status = conn->Step("BEGIN", {}, nullptr).status();
+    if (status.ok()) {
+      SqliteTx tx(*conn);
+      status = RunBody(body, tx);
+      if (status.ok()) status = conn->Step("COMMIT", {}, nullptr).status();
+      if (!status.ok()) (void)conn->Run("ROLLBACK");
+    }
+    conn->FinalizeUncached();
+    return status;
+  }
 
   Status Ping() override {
     return Read([](Tx& tx) -> Status {
@@ -342,34 +355,88 @@ class SqliteDatabase final : public Database {
   }
 
  private:
-  Status Run(const std::function<Status(Tx&)>& body, const char* begin) {
-    ConnectionPool<Connection>::Lease conn(pool_);
-    // Prepared once per connection: these run for every transaction.
-    Status status = conn->Step(begin, {}, nullptr).status();
-    if (status.ok()) {
-      SqliteTx tx(*conn);
-      // An exception from the body must not leave the transaction open on a
-      // pooled connection (every later write would wait on its lock).
-      try {
-        status = body(tx);
-      } catch (const std::exception& e) {
-        status = Internal(std::string("transaction body threw: ") + e.what());
-      }
-      if (status.ok()) {
-        status = conn->Step("COMMIT", {}, nullptr).status();
-      }
-      if (!status.ok()) (void)conn->Run("ROLLBACK");  // also after a failed COMMIT
+  struct PendingWrite {
+    const std::function<Status(Tx&)>* body;
+    Status status = Status::Ok();
+    bool done = false;
+  };
+  // A bound on how long the first write of a group waits for the last.
+  static constexpr size_t kMaxGroup = 64;
+
+  // An exception from a body must not leave a transaction open on a pooled
+  // connection (every later write would wait on its lock).
+  static Status RunBody(const std::function<Status(Tx&)>& body, Tx& tx) {
+    try {
+      return body(tx);
+    } catch (const std::exception& e) {
+      return Internal(std::string("transaction body threw: ") + e.what());
     }
-    conn->FinalizeUncached();
-    return status;
   }
 
-  // Declared first, so destroyed last: the pooled connections' hooks point to it.
-  std::unique_ptr<WalCheckpointer> checkpointer_;
-  ConnectionPool<Connection> pool_;
-  std::mutex write_mutex_;
-};
+  // Sets every write's status: its own failure, or the commit's outcome.
+  void RunGroup(const std::vector<PendingWrite*>& group) {
+    size_t next = 0;
+    while (next < group.size()) next = RunTransaction(group, next);
+  }
 
+  // Runs group[first…] in one transaction; returns where the next
+  // transaction starts (group.size() when all ran).
+  size_t RunTransaction(const std::vector<PendingWrite*>& group, size_t first) {
+    ConnectionPool<Connection>::Lease conn(pool_);
+    struct Finalize {
+      Connection& conn;
+      ~Finalize() { conn.FinalizeUncached(); }
+    } finalize{*conn};
+    Status begun = conn->Step("BEGIN IMMEDIATE", {}, nullptr).status();
+    if (!begun.ok()) {
+      for (size_t i = first; i < group.size(); ++i) group[i]->status = begun;
+      return group.size();
+    }
+    SqliteTx tx(*conn);
+    bool any_ok = false;
+    // A write alone needs no savepoint.
+    const bool alone = group.size() - first == 1;
+    for (size_t i = first; i < group.size(); ++i) {
+      PendingWrite* write = group[i];
+      write->status = alone ? Status::Ok() : conn->Step("SAVEPOINT pw_write", {}, nullptr).status();
+      if (write->status.ok()) write->status = RunBody(*write->body, tx);
+      if (!alone && sqlite3_get_autocommit(conn->handle()) == 0) {
+        if (write->status.ok()) {
+          write->status = conn->Step("RELEASE pw_write", {}, nullptr).status();
+        } else {
+          (void)conn->Run("ROLLBACK TO pw_write");
+          (void)conn->Run("RELEASE pw_write");
+        }
+      }
+      if (sqlite3_get_autocommit(conn->handle()) != 0) {
+        // SQLite rolled the whole transaction back (an I/O error, a full
+        // disk): the writes before this one are gone with it and say so;
+        // the ones after it have not run and get a transaction of their own.
+        Status lost = Unavailable("the database is not available, please retry");
+        for (size_t j = first; j < i; ++j) {
+          if (group[j]->status.ok()) group[j]->status = lost;
+        }
+        if (write->status.ok()) write->status = lost;
+        return i + 1;
+      }
+      any_ok = any_ok || write->status.ok();
+    }
+    Status committed = any_ok ? conn->Step("COMMIT", {}, nullptr).status() : Status::Ok();
+    if (!any_ok || !committed.ok()) (void)conn->Run("ROLLBACK");  // also after a failed COMMIT
+    if (!committed.ok()) {
+      for (size_t i = first; i < group.size(); ++i) {
+        if (group[i]->status.ok()) group[i]->status = committed;
+      }
+    }
+    return group.size();
+  }
+
+  ConnectionPool<Connection> pool_;
+  std::mutex queue_mutex_;
+  std::condition_variable done_cv_;
+  std::deque<PendingWrite*> queue_;
+  bool leading_ = false;
+};
 }  // namespace
 
 Result<std::unique_ptr<Database>> OpenSqliteDatabase(const DatabaseOptions& options) {
@@ -390,13 +457,7 @@ Result<std::unique_ptr<Database>> OpenSqliteDatabase(const DatabaseOptions& opti
     PW_ASSIGN_OR_RETURN(auto conn, Connection::Open(options));
     pool.push_back(std::move(conn));
   }
-  std::unique_ptr<WalCheckpointer> checkpointer;
-  if (!options.in_memory) {
-    PW_ASSIGN_OR_RETURN(auto conn, Connection::Open(options));
-    checkpointer = std::make_unique<WalCheckpointer>(std::move(conn), options.wal_checkpoint_pages,
-                                                     options.wal_inline_checkpoint_pages);
-  }
-  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(std::move(pool), std::move(checkpointer)));
+  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(std::move(pool)));
 }
 
 }  // namespace passwerk::storage
