@@ -8,7 +8,8 @@
 // stop).
 //
 //   node crash/crash.mjs [--kills N] [--engine sqlite|postgresql|both] [--seed S]
-//   (or CRASH_KILLS, CRASH_ENGINE, CRASH_SEED; PostgreSQL through scripts/with-postgres)
+//        [--clients 4] [--min-delay 150] [--max-delay 2500]   (kill delay in ms)
+//   (or CRASH_KILLS, CRASH_ENGINE, CRASH_SEED, …; PostgreSQL through scripts/with-postgres)
 //
 // Exits 0 when no violation was seen, 1 otherwise, 77 when an engine asked for
 // is not available (ctest reports that as skipped).
@@ -26,7 +27,7 @@ import { berlinDay, addDays, stockNumber, createToken } from '../lib/guest_fixtu
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
-  return process.env[`CRASH_${name.toUpperCase()}`] ?? fallback;
+  return process.env[`CRASH_${name.toUpperCase().replaceAll('-', '_')}`] ?? fallback;
 }
 const KILLS = Number(option('kills', '10'));
 const ENGINE = option('engine', 'both');
@@ -35,7 +36,6 @@ const CLIENTS = Number(option('clients', '4'));
 // The random delay between a (re)start's first write and the kill, in ms.
 const MIN_DELAY = Number(option('min-delay', '150'));
 const MAX_DELAY = Number(option('max-delay', '2500'));
-const VERBOSE = option('verbose', '') !== '';
 
 if (!Number.isInteger(KILLS) || KILLS < 1) throw new Error(`--kills must be a positive integer, not ${KILLS}`);
 if (!['sqlite', 'postgresql', 'both'].includes(ENGINE)) throw new Error(`--engine sqlite|postgresql|both, not ${ENGINE}`);
@@ -53,7 +53,6 @@ function rng(seed) {
 }
 
 const log = (...a) => console.log(...a);
-const debug = (...a) => { if (VERBOSE) console.log(...a); };
 
 // ---------------------------------------------------------------- storage access
 
