@@ -1,6 +1,6 @@
 # Wraps the CMake presets. `make run` and `make test` do all setup on a fresh
 # Debian 12 machine (packages via scripts/install-deps, which needs root or sudo).
-.PHONY: all deps build-deps release debug run test bench format clean
+.PHONY: all deps build-deps release debug run test crash bench format clean
 
 JOBS ?= $(shell nproc)
 
@@ -36,6 +36,11 @@ run: release
 # functional (real binary over HTTP) and browser (Chromium + axe-core) tests.
 test: debug
 	scripts/with-postgres ctest --preset debug -j 2 --output-on-failure
+
+# The crash test with 100 kills per engine (make test runs 10): mixed writes
+# against the debug binary, SIGKILLed at random moments; CRASH_SEED=N repeats a run.
+crash: debug
+	PASSWERK_BIN=build/debug/passwerk scripts/with-postgres node tests/crash/crash.mjs --kills 100 --engine both
 
 bench:
 	scripts/install-deps bench
