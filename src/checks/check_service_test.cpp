@@ -39,8 +39,8 @@ class CheckServiceTest : public ::testing::TestWithParam<storage::testing::Backe
         {storage::Segment::kCore, storage::Segment::kAudit, storage::Segment::kCards, storage::Segment::kChecks},
         &reason);
     if (!test_db_) GTEST_SKIP() << reason;
-    char pattern[] = "/tmp/passwerk-check-spool-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
+    std::string pattern = (std::filesystem::temp_directory_path() / "passwerk-check-spool-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     spool_dir_ = pattern;
     accounts_ = std::make_unique<accounts::AccountService>(test_db_->db(), clock_, box_, throttle_);
     cards_ = std::make_unique<cards::CardService>(test_db_->db(), clock_, box_, keys_);

@@ -71,8 +71,8 @@ class CheckSpoolTest : public ::testing::TestWithParam<storage::testing::Backend
     std::string reason;
     test_db_ = storage::testing::TestDatabase::Create(GetParam(), {storage::Segment::kChecks}, &reason);
     if (!test_db_) GTEST_SKIP() << reason;
-    char pattern[] = "/tmp/passwerk-spool-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
+    std::string pattern = (std::filesystem::temp_directory_path() / "passwerk-spool-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
   }
   void TearDown() override {
