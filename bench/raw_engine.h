@@ -114,7 +114,7 @@ class SqliteEngine final : public Engine {
       const std::string s(segment);
       Exec("ATTACH DATABASE '" + data_dir + "/" + s + ".db' AS " + s);
       if (journal == Journal::kAsIs) continue;
-      Exec("PRAGMA " + s + ".journal_mode = " + (journal == Journal::kWal ? "WAL" : "truncate"));
+      SetJournalMode(s, journal == Journal::kWal ? "wal" : "truncate");
       Exec("PRAGMA " + s + ".synchronous = FULL");
       Exec("PRAGMA " + s + ".mmap_size = 1073741824");
       Exec("PRAGMA " + s + ".cache_size = -32768");
@@ -195,6 +195,19 @@ class SqliteEngine final : public Engine {
       sqlite3_free(error);
       Die(message + " in: " + sql);
     }
+  }
+
+  // PRAGMA journal_mode answers the mode in force: the old one when it could
+  // not be changed (another process holds the file in WAL mode).
+  void SetJournalMode(const std::string& schema, const std::string& mode) {
+    const std::string sql = "PRAGMA " + schema + ".journal_mode = " + mode;
+    sqlite3_stmt* stmt = nullptr;
+    std::string in_force;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+      in_force = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    if (in_force != mode) Die(sql + " left the journal mode at '" + in_force + "': is the database still in use?");
   }
 
   sqlite3* db_ = nullptr;
