@@ -44,6 +44,19 @@ class RegistrationIdempotencyTest : public testing::GuestCardFixture {
     return service_->RegisterAll(landlord.actor, {*input}, write);
   }
 
+  struct Sent {
+    Status status;
+    IdempotentWrite::Outcome outcome;
+    storage::StoredAnswer answer;
+  };
+  // One request under `key`: what the domain said, and what the key made of it.
+  Sent Send(const LandlordSetup& landlord, const std::string& key, const std::string& body,
+            const std::string& arrival = "2026-03-29") {
+    auto write = Write(landlord.actor.id, key, body);
+    auto result = Register(landlord, &write, arrival);
+    return {result.ok() ? Status::Ok() : result.status(), write.outcome(), write.answer()};
+  }
+
   int64_t SpaTaxCharged() {
     auto total = Column("SELECT CAST(COALESCE(SUM(amount_cents), 0) AS TEXT) FROM spa_tax.registration_guests");
     return std::stoll(total.at(0));
@@ -73,22 +86,20 @@ TEST_P(RegistrationIdempotencyTest, ARetryGetsTheFirstAnswerAndRegistersNothingA
 }
 
 TEST_P(RegistrationIdempotencyTest, AnotherBodyUnderTheKeyIsRefused) {
-  auto first = Write(landlord_a_.actor.id, "k1", "{a}");
-  ASSERT_TRUE(Register(landlord_a_, &first).ok());
-  auto other = Write(landlord_a_.actor.id, "k1", "{b}");
-  EXPECT_FALSE(Register(landlord_a_, &other, "2026-03-30").ok());
-  EXPECT_EQ(other.outcome(), IdempotentWrite::Outcome::kKeyReused);
+  ASSERT_TRUE(Send(landlord_a_, "k1", "{a}").status.ok());
+  Sent other = Send(landlord_a_, "k1", "{b}", "2026-03-30");
+  EXPECT_FALSE(other.status.ok());
+  EXPECT_EQ(other.outcome, IdempotentWrite::Outcome::kKeyReused);
   EXPECT_EQ(Count("spa_tax.registrations"), 1);
 }
 
 TEST_P(RegistrationIdempotencyTest, AnotherCallersKeyIsAnotherKey) {
-  auto mine = Write(landlord_a_.actor.id, "k1", "{a}");
-  ASSERT_TRUE(Register(landlord_a_, &mine).ok());
-  auto theirs = Write(landlord_b_.actor.id, "k1", "{a}");
-  auto created = Register(landlord_b_, &theirs);
-  ASSERT_TRUE(created.ok()) << created.status().ToString();
-  EXPECT_EQ(theirs.outcome(), IdempotentWrite::Outcome::kNew);
-  EXPECT_NE(theirs.answer().body, mine.answer().body);
+  Sent mine = Send(landlord_a_, "k1", "{a}");
+  ASSERT_TRUE(mine.status.ok()) << mine.status.ToString();
+  Sent theirs = Send(landlord_b_, "k1", "{a}");
+  ASSERT_TRUE(theirs.status.ok()) << theirs.status.ToString();
+  EXPECT_EQ(theirs.outcome, IdempotentWrite::Outcome::kNew);
+  EXPECT_NE(theirs.answer.body, mine.answer.body);
   EXPECT_EQ(Count("spa_tax.registrations"), 2);
 }
 
@@ -135,9 +146,9 @@ TEST_P(RegistrationIdempotencyTest, ConcurrentRequestsWithOneKeyRegisterOnce) {
 
 TEST_P(RegistrationIdempotencyTest, TheAnswerIsSealedAndOnlyTheKeysHashStored) {
   if (GetParam() == storage::testing::Backend::kSqliteMemory) GTEST_SKIP() << "no files to search";
-  auto first = Write(landlord_a_.actor.id, "client-key-4711", "{a}");
-  ASSERT_TRUE(Register(landlord_a_, &first).ok());
-  const std::string number = first.answer().body;
+  Sent first = Send(landlord_a_, "client-key-4711", "{a}");
+  ASSERT_TRUE(first.status.ok()) << first.status.ToString();
+  const std::string number = first.answer.body;
   ASSERT_TRUE(test_db_->Reopen().ok());  // SQLite: checkpoint the WAL into the files
   std::string bytes = SegmentBytes(storage::Segment::kSpaTax);
   EXPECT_EQ(bytes.find("client-key-4711"), std::string::npos);
@@ -147,36 +158,31 @@ TEST_P(RegistrationIdempotencyTest, TheAnswerIsSealedAndOnlyTheKeysHashStored) {
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0].find(number), std::string::npos);
   // Sealed to its key: the retry opens it.
-  auto retry = Write(landlord_a_.actor.id, "client-key-4711", "{a}");
-  EXPECT_FALSE(Register(landlord_a_, &retry).ok());
-  EXPECT_EQ(retry.answer().body, number);
+  EXPECT_EQ(Send(landlord_a_, "client-key-4711", "{a}").answer.body, number);
 }
 
 TEST_P(RegistrationIdempotencyTest, AnswersExpireAndRetentionDeletesThem) {
-  auto first = Write(landlord_a_.actor.id, "k1", "{a}");
-  ASSERT_TRUE(Register(landlord_a_, &first).ok());
-  auto other = Write(landlord_a_.actor.id, "k2", "{b}");
+  ASSERT_TRUE(Send(landlord_a_, "k1", "{a}").status.ok());
   clock_.Advance(kDay / 2);
-  ASSERT_TRUE(Register(landlord_a_, &other, "2026-03-30").ok());
+  ASSERT_TRUE(Send(landlord_a_, "k2", "{b}", "2026-03-30").status.ok());
   clock_.Advance(kDay / 2);  // k1 has expired, k2 not yet
   auto deleted = storage::DeleteExpiredAnswers(test_db_->db(), {storage::Segment::kSpaTax}, clock_.NowUnix(), 1);
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
   EXPECT_EQ(*deleted, 1);
   EXPECT_EQ(Count("spa_tax.idempotency_keys"), 1);
   // An expired key counts as new.
-  auto late = Write(landlord_a_.actor.id, "k1", "{a}");
-  ASSERT_TRUE(Register(landlord_a_, &late, "2026-03-31").ok());
-  EXPECT_EQ(late.outcome(), IdempotentWrite::Outcome::kNew);
+  Sent late = Send(landlord_a_, "k1", "{a}", "2026-03-31");
+  ASSERT_TRUE(late.status.ok()) << late.status.ToString();
+  EXPECT_EQ(late.outcome, IdempotentWrite::Outcome::kNew);
   EXPECT_EQ(Count("spa_tax.registrations"), 3);
 }
 
 TEST_P(RegistrationIdempotencyTest, AnExpiredRowNotYetDeletedCountsAsNew) {
-  auto first = Write(landlord_a_.actor.id, "k1", "{a}");
-  ASSERT_TRUE(Register(landlord_a_, &first).ok());
+  ASSERT_TRUE(Send(landlord_a_, "k1", "{a}").status.ok());
   clock_.Advance(kDay + 1);
-  auto late = Write(landlord_a_.actor.id, "k1", "{b}");
-  ASSERT_TRUE(Register(landlord_a_, &late, "2026-03-30").ok());
-  EXPECT_EQ(late.outcome(), IdempotentWrite::Outcome::kNew);
+  Sent late = Send(landlord_a_, "k1", "{b}", "2026-03-30");
+  ASSERT_TRUE(late.status.ok()) << late.status.ToString();
+  EXPECT_EQ(late.outcome, IdempotentWrite::Outcome::kNew);
   EXPECT_EQ(Count("spa_tax.registrations"), 2);
   EXPECT_EQ(Count("spa_tax.idempotency_keys"), 1);
 }
