@@ -101,12 +101,18 @@ Status IdempotentWrite::Run(Database& db, const AnswerStore& store, const std::f
     PW_RETURN_IF_ERROR(body(tx));
     return Record(tx, store, render());
   });
-  if (status.code() != ErrorCode::kAlreadyExists) return status;
-  // A unique violation: maybe a concurrent request with the same key
-  // committed first. Its answer, if so; else the body's own error.
+  const bool settled = outcome_ != Outcome::kNew;
+  if (!settled && status.code() != ErrorCode::kAlreadyExists) return status;
+  // Only what is committed counts, read in a new snapshot: after a unique
+  // violation, the answer of a concurrent request with the same key that
+  // committed first; after a key found inside the write, that it was not the
+  // uncommitted row of another body in the same group commit (storage/database.h)
+  // whose transaction then failed.
   Status found = db.Read([&](Tx& tx) { return Find(tx, store, /*delete_expired=*/false); });
   if (!found.ok()) return found;
-  return outcome_ == Outcome::kNew ? status : Settled();
+  if (outcome_ != Outcome::kNew) return Settled();
+  if (settled) return Unavailable("a request with this Idempotency-Key did not complete; retry it");
+  return status;
 }
 
 Result<int64_t> DeleteExpiredAnswers(Database& db, const std::vector<Segment>& segments, int64_t now, int64_t batch) {
