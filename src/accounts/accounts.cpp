@@ -279,7 +279,8 @@ Result<std::vector<Department>> AccountService::ListDepartments(std::optional<in
   return out;
 }
 
-Result<User> AccountService::CreateUser(const Actor& actor, const NewUser& input) {
+Result<User> AccountService::CreateUser(const Actor& actor, const NewUser& input,
+                                        storage::Idempotent<User>* idempotent) {
   PW_RETURN_IF_ERROR(Require(actor, Action::kManageUsers));
   PW_RETURN_IF_ERROR(ValidateUsername(input.username));
   if (input.display_name.empty() || input.display_name.size() > 200) {
@@ -314,7 +315,8 @@ Result<User> AccountService::CreateUser(const Actor& actor, const NewUser& input
   // Slow on purpose; outside the transaction.
   PW_ASSIGN_OR_RETURN(std::string password_hash, crypto::HashPassword(input.password));
   User user;
-  Status status = db_.Write([&](Tx& tx) -> Status {
+  const storage::AnswerStore answers{storage::Segment::kCore, &secrets_};
+  Status status = storage::WriteIdempotently(db_, idempotent, answers, user, [&](Tx& tx) -> Status {
     if (input.municipality_id) {
       PW_ASSIGN_OR_RETURN(Rows m,
                           tx.Query("SELECT 1 FROM core.municipalities WHERE id = $1", {*input.municipality_id}));

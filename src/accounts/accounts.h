@@ -18,6 +18,7 @@
 #include "core/crypto.h"
 #include "core/status.h"
 #include "storage/database.h"
+#include "storage/idempotency.h"
 
 namespace passwerk::accounts {
 
@@ -119,7 +120,9 @@ class AccountService {
   Result<std::vector<Department>> ListDepartments(std::optional<int64_t> municipality_id);
 
   // --- users ---
-  Result<User> CreateUser(const Actor& actor, const NewUser& user);
+  // With `idempotent` (an Idempotency-Key), the answer is kept in core,
+  // sealed: it names a person (storage/idempotency.h).
+  Result<User> CreateUser(const Actor& actor, const NewUser& user, storage::Idempotent<User>* idempotent = nullptr);
   Result<std::vector<User>> ListUsers(const Actor& actor);
   Result<User> GetUser(int64_t id);
   Result<User> FindUser(const std::string& username);

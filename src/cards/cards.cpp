@@ -252,8 +252,13 @@ std::pair<Date, Date> ValidityPeriod(const Scheme& scheme, const Date& from) {
 CardService::CardService(storage::Database& db, const Clock& clock, const crypto::SecretBox& box, const CardKeys& keys)
     : db_(db), clock_(clock), box_(box), keys_(keys) {}
 
-Status CardService::WriteCards(const std::function<Status(Tx&)>& body) {
-  Status status = db_.Write(body);
+Status CardService::WriteCards(const std::function<Status(Tx&)>& body) { return WriteCards(nullptr, Card{}, body); }
+
+Status CardService::WriteCards(storage::Idempotent<Card>* idempotent, const Card& card,
+                               const std::function<Status(Tx&)>& body) {
+  // The answer names the card (and so its holder): sealed, beside the cards.
+  const storage::AnswerStore answers{storage::Segment::kCards, &box_};
+  Status status = storage::WriteIdempotently(db_, idempotent, answers, card, body);
   if (status.ok() && on_changed_) on_changed_();
   return status;
 }
@@ -263,7 +268,8 @@ Status CardService::MayAct(const accounts::Actor& actor, accounts::Action action
                            accounts::Resource::InDepartment(scheme.municipality_id, scheme.department_id));
 }
 
-Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const NewScheme& input) {
+Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const NewScheme& input,
+                                         storage::Idempotent<Scheme>* idempotent) {
   PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kManageSchemes,
                                        accounts::Resource::InMunicipality(input.municipality_id)));
   if (input.slug.size() < 3 || input.slug.size() > 40 ||
@@ -294,7 +300,9 @@ Result<Scheme> CardService::CreateScheme(const accounts::Actor& actor, const New
   std::string classes;
   for (const std::string& c : input.discount_classes) classes += (classes.empty() ? "" : ",") + c;
   Scheme scheme;
-  Status status = db_.Write([&](Tx& tx) -> Status {
+  // A scheme is public: the answer is kept in core, unsealed.
+  const storage::AnswerStore answers{storage::Segment::kCore};
+  Status status = storage::WriteIdempotently(db_, idempotent, answers, scheme, [&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT 1 FROM core.municipalities WHERE id = $1", {input.municipality_id}));
     if (m.empty()) return InvalidArgument("no such municipality", "municipality_id");
     PW_ASSIGN_OR_RETURN(Rows departments, tx.Query("SELECT id FROM core.departments WHERE municipality_id = $1",
@@ -376,7 +384,8 @@ Result<Scheme> CardService::FindScheme(const std::string& slug) {
   return NotFound("no such scheme");
 }
 
-Result<Card> CardService::IssueCard(const accounts::Actor& actor, const NewCard& input) {
+Result<Card> CardService::IssueCard(const accounts::Actor& actor, const NewCard& input,
+                                    storage::Idempotent<Card>* idempotent) {
   auto scheme = GetScheme(input.scheme_id);
   if (!scheme.ok()) {
     return scheme.status().code() == ErrorCode::kNotFound ? InvalidArgument("no such scheme", "scheme")
@@ -410,7 +419,7 @@ Result<Card> CardService::IssueCard(const accounts::Actor& actor, const NewCard&
     std::vector<std::string> parts = AcceptedNameParts(input.holder.family_name, scheme->name_part_letters);
     std::string hash_a = keys_.NameHash(number, parts[0]);
     std::string hash_b = keys_.NameHash(number, parts.size() > 1 ? parts[1] : parts[0]);
-    status = WriteCards([&](Tx& tx) -> Status {
+    status = WriteCards(idempotent, card, [&](Tx& tx) -> Status {
       PW_ASSIGN_OR_RETURN(Rows existing, tx.Query("SELECT 1 FROM cards.cards WHERE card_number = $1", {number}));
       if (!existing.empty()) return AlreadyExists("card number taken");
       int64_t now = clock_.NowUnix();
@@ -583,12 +592,12 @@ std::string_view CardActionName(CardAction action) {
 }
 
 Result<Card> CardService::Apply(const accounts::Actor& actor, const std::string& card_number, CardAction action,
-                                const std::string& reason) {
+                                const std::string& reason, storage::Idempotent<Card>* idempotent) {
   switch (action) {
     case CardAction::kReplace:
-      return Replace(actor, card_number, reason);
+      return Replace(actor, card_number, reason, idempotent);
     case CardAction::kRenew:
-      return Renew(actor, card_number);
+      return Renew(actor, card_number, idempotent);
     case CardAction::kBlock:
     case CardAction::kUnblock:
       break;
@@ -642,13 +651,13 @@ Status CardService::Unblock(const accounts::Actor& actor, const std::string& car
 }
 
 Result<Card> CardService::Replace(const accounts::Actor& actor, const std::string& card_number,
-                                  const std::string& reason) {
+                                  const std::string& reason, storage::Idempotent<Card>* idempotent) {
   auto manage = [&](const Scheme& scheme) { return MayAct(actor, accounts::Action::kManageCards, scheme); };
   if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
   Card replacement;
   Status status;
   for (int attempt = 0; attempt < 8; ++attempt) {
-    status = WriteCards([&](Tx& tx) -> Status {
+    status = WriteCards(idempotent, replacement, [&](Tx& tx) -> Status {
       PW_ASSIGN_OR_RETURN(auto managed, LoadManaged(tx, card_number, manage));
       const Card& old = managed.first;
       const Scheme& scheme = managed.second;
@@ -693,10 +702,11 @@ Result<Card> CardService::Replace(const accounts::Actor& actor, const std::strin
   return replacement;
 }
 
-Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string& card_number) {
+Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string& card_number,
+                                storage::Idempotent<Card>* idempotent) {
   auto manage = [&](const Scheme& scheme) { return MayAct(actor, accounts::Action::kManageCards, scheme); };
   Card renewed;
-  Status status = WriteCards([&](Tx& tx) -> Status {
+  Status status = WriteCards(idempotent, renewed, [&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(auto managed, LoadManaged(tx, card_number, manage));
     auto& [card, scheme] = managed;
     if (card.state == CardState::kReplaced) return FailedPrecondition("a replaced card cannot be renewed");

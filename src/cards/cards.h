@@ -16,6 +16,7 @@
 #include "core/dates.h"
 #include "core/status.h"
 #include "storage/database.h"
+#include "storage/idempotency.h"
 
 namespace passwerk::cards {
 
@@ -141,7 +142,9 @@ class CardService {
  public:
   CardService(storage::Database& db, const Clock& clock, const crypto::SecretBox& box, const CardKeys& keys);
 
-  Result<Scheme> CreateScheme(const accounts::Actor& actor, const NewScheme& input);
+  // With `idempotent`, the answer is kept in core (storage/idempotency.h).
+  Result<Scheme> CreateScheme(const accounts::Actor& actor, const NewScheme& input,
+                              storage::Idempotent<Scheme>* idempotent = nullptr);
   Result<std::vector<Scheme>> ListSchemes();
   // The schemes `actor` may take `action` on (kReadSchemes: what a clerk sees
   // of their departments; kManageCards: what they may issue cards for).
@@ -149,7 +152,10 @@ class CardService {
   Result<Scheme> GetScheme(int64_t id);
   Result<Scheme> FindScheme(const std::string& slug);
 
-  Result<Card> IssueCard(const accounts::Actor& actor, const NewCard& input);
+  // With `idempotent` (an Idempotency-Key), issue, replace and renew keep their
+  // answer in the cards segment, sealed (storage/idempotency.h).
+  Result<Card> IssueCard(const accounts::Actor& actor, const NewCard& input,
+                         storage::Idempotent<Card>* idempotent = nullptr);
   // All cards or none, in one transaction (bulk import). Errors name the
   // input index in the message ("row 3: …") and keep the field.
   Result<std::vector<Card>> IssueCards(const accounts::Actor& actor, const std::vector<NewCard>& inputs);
@@ -158,13 +164,16 @@ class CardService {
   Status Block(const accounts::Actor& actor, const std::string& card_number, const std::string& reason);
   Status Unblock(const accounts::Actor& actor, const std::string& card_number, const std::string& reason);
   // New number for the same holder; the old card is marked replaced (and so refused).
-  Result<Card> Replace(const accounts::Actor& actor, const std::string& card_number, const std::string& reason);
+  Result<Card> Replace(const accounts::Actor& actor, const std::string& card_number, const std::string& reason,
+                       storage::Idempotent<Card>* idempotent = nullptr);
   // Extends validity by one period from max(today, day after the current end).
-  Result<Card> Renew(const accounts::Actor& actor, const std::string& card_number);
+  Result<Card> Renew(const accounts::Actor& actor, const std::string& card_number,
+                     storage::Idempotent<Card>* idempotent = nullptr);
   // One of the actions above; the card as it is afterwards (for a replacement,
   // the new card). `reason` is ignored by renew.
+  // `idempotent` applies to replace and renew, which create or extend a card.
   Result<Card> Apply(const accounts::Actor& actor, const std::string& card_number, CardAction action,
-                     const std::string& reason);
+                     const std::string& reason, storage::Idempotent<Card>* idempotent = nullptr);
   // Cards of a scheme with holder data, for export (audited).
   Result<std::vector<CardDetails>> ExportCards(const accounts::Actor& actor, int64_t scheme_id);
 
@@ -177,6 +186,9 @@ class CardService {
   static Status MayAct(const accounts::Actor& actor, accounts::Action action, const Scheme& scheme);
   // db_.Write for transactions that change cards.cards; tells the observer.
   Status WriteCards(const std::function<Status(storage::Tx&)>& body);
+  // The same, keeping the answer rendered from `card` with the key, if any.
+  Status WriteCards(storage::Idempotent<Card>* idempotent, const Card& card,
+                    const std::function<Status(storage::Tx&)>& body);
   Date Today() const { return BerlinDate(clock_.NowUnix()); }
 
   storage::Database& db_;

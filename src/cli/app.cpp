@@ -5,6 +5,7 @@
 
 #include "core/crypto.h"
 #include "storage/engines/engines.h"
+#include "storage/idempotency.h"
 
 extern char** environ;
 
@@ -66,6 +67,16 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   services->statistics = std::make_unique<guestcards::StatisticsService>(*services->guest_db, *services->accounts,
                                                                          *services->registrations);
   return services;
+}
+
+Result<int64_t> DeleteExpiredIdempotencyAnswers(Services& s) {
+  using storage::Segment;
+  const int64_t now = s.clock.NowUnix();
+  PW_ASSIGN_OR_RETURN(int64_t staff, storage::DeleteExpiredAnswers(*s.db, {Segment::kCore, Segment::kCards}, now));
+  PW_ASSIGN_OR_RETURN(
+      int64_t guest,
+      storage::DeleteExpiredAnswers(*s.guest_db, {Segment::kSpaTax, Segment::kLogistics, Segment::kSettlement}, now));
+  return staff + guest;
 }
 
 accounts::Actor CliActor() {

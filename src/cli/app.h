@@ -59,6 +59,10 @@ Result<Config> LoadEffectiveConfig(const CommonOptions& options);
 // handle, core, audit and the guest-card segments; applies migrations.
 Result<std::unique_ptr<Services>> OpenServices(Config config);
 
+// Deletes the expired answers of requests with an Idempotency-Key from every
+// segment that keeps them, on both handles (retention); the number deleted.
+Result<int64_t> DeleteExpiredIdempotencyAnswers(Services& s);
+
 // The actor for changes made on the command line.
 accounts::Actor CliActor();
 

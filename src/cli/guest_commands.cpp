@@ -64,7 +64,13 @@ int RunRetentionCommand(Services& s, const GuestCommandArgs& args) {
   options.annual_cycle_rotation_day = s.config.annual_cycle_rotation_day;
   auto report = guestcards::RunRetention(*s.guest_db, s.clock, CliActor(), as_of, args.dry_run, options);
   if (!report.ok()) return Fail(report.status());
-  std::cout << guestcards::RetentionReportJson(*report).dump(2) << "\n";
+  nlohmann::json out = guestcards::RetentionReportJson(*report);
+  if (!args.dry_run) {
+    auto answers = DeleteExpiredIdempotencyAnswers(s);
+    if (!answers.ok()) return Fail(answers.status());
+    out["idempotency_answers_deleted"] = *answers;
+  }
+  std::cout << out.dump(2) << "\n";
   return 0;
 }
 

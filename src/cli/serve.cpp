@@ -133,6 +133,12 @@ int Serve(Config config, bool print_routes) {
         } else {
           log::Error("retention run failed; retried at the next interval", {{"error", report.status().ToString()}});
         }
+        auto answers = DeleteExpiredIdempotencyAnswers(s);
+        if (answers.ok()) {
+          log::Info("expired idempotency answers deleted", {{"deleted", *answers}});
+        } else {
+          log::Error("deleting expired idempotency answers failed", {{"error", answers.status().ToString()}});
+        }
         lock.lock();
       } while (!retention_cv.wait_for(lock, std::chrono::minutes(s.config.retention_interval_minutes),
                                       [&] { return stopping; }));

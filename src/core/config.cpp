@@ -130,6 +130,10 @@ const std::vector<KeySpec>& Specs() {
                        "Terminals: how many days before its upload a transaction may lie; an older one (or one "
                        "before the terminal was registered, or more than a day ahead) is refused as "
                        "`date_out_of_window` and kept aside for the operator."));
+    s.push_back(IntKey("idempotency_key_hours", &Config::idempotency_key_hours, 1, 24 * 366,
+                       "API: how long the answer to a creating request with an `Idempotency-Key` header is kept; "
+                       "a retry with the same key within this time gets that answer instead of creating again. "
+                       "Expired answers are deleted by the retention schedule."));
     return s;
   }();
   return kSpecs;

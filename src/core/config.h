@@ -49,6 +49,8 @@ struct Config {
   std::string annual_cycle_rotation_day = "11-01";
   // Terminals: how many days before the upload a transaction may lie (docs/terminal-protocol.md §3).
   int terminal_upload_window_days = 62;
+  // API: how long the answer to a request with an Idempotency-Key is kept for retries (docs/api.md).
+  int idempotency_key_hours = 24;
 
   // host and port parts of `listen`.
   Result<std::pair<std::string, uint16_t>> ListenEndpoint() const;

@@ -191,13 +191,16 @@ json AnnualCardJson(const AnnualCardResult& r) {
 AnnualCardService::AnnualCardService(storage::Database& db, const Clock& clock, const crypto::SecretBox& box)
     : db_(db), clock_(clock), box_(box) {}
 
-Result<AnnualCardResult> AnnualCardService::Issue(const accounts::Actor& actor, const AnnualCardInput& input) {
+Result<AnnualCardResult> AnnualCardService::Issue(const accounts::Actor& actor, const AnnualCardInput& input,
+                                                  storage::Idempotent<AnnualCardResult>* idempotent) {
   PW_RETURN_IF_ERROR(RequireOffice(actor));
   const int64_t now = clock_.NowUnix();
   const Date today = BerlinDate(now);
   const auto [valid_from, valid_to] = ValidityFor(input.year, today);
   AnnualCardResult result;
-  Status done = db_.Write([&](Tx& tx) -> Status {
+  // The answer names the card and the receipt: sealed, beside the annual spa tax.
+  const storage::AnswerStore answers{storage::Segment::kSpaTax, &box_};
+  Status done = storage::WriteIdempotently(db_, idempotent, answers, result, [&](Tx& tx) -> Status {
     result = {};
     PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT m.id, (SELECT s.scheme_code FROM core.schemes s WHERE "
                                          "s.municipality_id = m.id AND s.kind = 'guest_card' ORDER BY s.id LIMIT 1) "
@@ -291,14 +294,17 @@ Result<AnnualCardResult> AnnualCardService::Issue(const accounts::Actor& actor, 
 }
 
 Result<AnnualCardResult> AnnualCardService::Renew(const accounts::Actor& actor, const std::string& card_number,
-                                                  const AnnualRenewal& renewal) {
+                                                  const AnnualRenewal& renewal,
+                                                  storage::Idempotent<AnnualCardResult>* idempotent) {
   PW_RETURN_IF_ERROR(RequireOffice(actor));
   auto normalized = cards::NormalizeCardNumber(card_number);
   if (!normalized) return NotFound("no such card");
   const int64_t now = clock_.NowUnix();
   const Date today = BerlinDate(now);
   AnnualCardResult result;
-  Status done = db_.Write([&](Tx& tx) -> Status {
+  // The answer names the card and the receipt: sealed, beside the annual spa tax.
+  const storage::AnswerStore answers{storage::Segment::kSpaTax, &box_};
+  Status done = storage::WriteIdempotently(db_, idempotent, answers, result, [&](Tx& tx) -> Status {
     result = {};
     PW_ASSIGN_OR_RETURN(Rows card, tx.Query("SELECT card_type, status, municipality_id, departure_on FROM "
                                             "logistics.cards WHERE card_number = $1",

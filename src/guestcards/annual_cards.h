@@ -29,6 +29,7 @@
 #include "core/status.h"
 #include "guestcards/registrations.h"
 #include "storage/database.h"
+#include "storage/idempotency.h"
 
 namespace passwerk::guestcards {
 
@@ -77,12 +78,15 @@ class AnnualCardService {
 
   // Office staff of the municipality (administrators, clerks), operators, the
   // command line. Whole or nothing.
-  Result<AnnualCardResult> Issue(const accounts::Actor& actor, const AnnualCardInput& input);
+  // With `idempotent`, the answer is kept in spa_tax, sealed (storage/idempotency.h).
+  Result<AnnualCardResult> Issue(const accounts::Actor& actor, const AnnualCardInput& input,
+                                 storage::Idempotent<AnnualCardResult>* idempotent = nullptr);
   // The next year's annual rate for a card in service: the holder shows the
   // current receipt; the same card and cycle stay valid until the new
   // year's end, with the new amount. A new receipt number.
   Result<AnnualCardResult> Renew(const accounts::Actor& actor, const std::string& card_number,
-                                 const AnnualRenewal& renewal);
+                                 const AnnualRenewal& renewal,
+                                 storage::Idempotent<AnnualCardResult>* idempotent = nullptr);
 
  private:
   storage::Database& db_;

@@ -153,13 +153,16 @@ Result<CardStatus> RegistrationService::CardStatusForStaff(const accounts::Actor
 
 Result<IssuedCard> RegistrationService::ReplaceGuestCard(const accounts::Actor& actor, const std::string& card_number,
                                                          const std::string& registration_number,
-                                                         const std::string& reason) {
+                                                         const std::string& reason,
+                                                         storage::Idempotent<IssuedCard>* idempotent) {
   PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kManageGuestCards));
   if (reason.empty() || reason.size() > 500) return InvalidArgument("give a reason (1 to 500 characters)", "reason");
   auto old_number = cards::NormalizeCardNumber(card_number);
   if (!old_number) return NotFound("no such card");
   IssuedCard issued;
-  Status done = db_.Write([&](Tx& tx) -> Status {
+  // Beside the card's logistics, sealed: the answer pairs the old number with the new.
+  const storage::AnswerStore answers{storage::Segment::kLogistics, &box_};
+  Status done = storage::WriteIdempotently(db_, idempotent, answers, issued, [&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows card, tx.Query("SELECT card_type, status, municipality_id, part_number, issuing_office, "
                                             "in_service_on, departure_on, sales_point FROM logistics.cards WHERE "
                                             "card_number = $1",

@@ -255,13 +255,15 @@ LogisticsService::LogisticsService(storage::Database& db, const Clock& clock) : 
 
 Result<ProductionImport> LogisticsService::ImportProductionFile(const accounts::Actor& actor,
                                                                 const std::string& file_name, std::string_view text,
-                                                                std::vector<ProductionProblem>& problems) {
+                                                                std::vector<ProductionProblem>& problems,
+                                                                storage::Idempotent<ProductionImport>* idempotent) {
   problems.clear();
   PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kImportCardStock));
   std::vector<ProductionCard> cards = ParseProductionFile(text, problems);
   if (!problems.empty()) return InvalidArgument("the production file has errors; nothing was imported");
   ProductionImport report;
-  Status done = db_.Write([&](Tx& tx) -> Status {
+  const storage::AnswerStore answers{storage::Segment::kLogistics};  // counts and batch ids only
+  Status done = storage::WriteIdempotently(db_, idempotent, answers, report, [&](Tx& tx) -> Status {
     report = {};
     // Municipalities, their guest-card scheme, and the actor's right to each.
     struct Municipality {
@@ -410,7 +412,8 @@ Result<ReinitialisedCard> LogisticsService::Reinitialise(const accounts::Actor& 
   return out;
 }
 
-Result<HandedOutCard> LogisticsService::HandOut(const accounts::Actor& actor, const std::string& card_barcode) {
+Result<HandedOutCard> LogisticsService::HandOut(const accounts::Actor& actor, const std::string& card_barcode,
+                                                storage::Idempotent<HandedOutCard>* idempotent) {
   PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kHandOutCards));
   std::string digits;
   for (char c : card_barcode) {
@@ -419,7 +422,9 @@ Result<HandedOutCard> LogisticsService::HandOut(const accounts::Actor& actor, co
   auto barcode = ParseBarcode(digits);
   if (!barcode) return InvalidArgument("card_barcode must be 32 digits (the card's sticker)", "card_barcode");
   HandedOutCard out;
-  Status done = db_.Write([&](Tx& tx) -> Status {
+  // A card from stock, handed out without guest data: nothing personal in the answer.
+  const storage::AnswerStore answers{storage::Segment::kLogistics};
+  Status done = storage::WriteIdempotently(db_, idempotent, answers, out, [&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT id FROM core.municipalities WHERE municipality_number = $1",
                                          {barcode->municipality_number}));
     const bool allowed = !m.empty() && accounts::Can(actor, accounts::Action::kHandOutCards,

@@ -22,6 +22,7 @@
 #include "core/dates.h"
 #include "core/status.h"
 #include "storage/database.h"
+#include "storage/idempotency.h"
 
 namespace passwerk::guestcards {
 
@@ -135,7 +136,8 @@ class LogisticsService {
   // municipalities the file names (all of them), operators, the command line.
   // kInvalidArgument with `problems` filled when a line is bad.
   Result<ProductionImport> ImportProductionFile(const accounts::Actor& actor, const std::string& file_name,
-                                                std::string_view text, std::vector<ProductionProblem>& problems);
+                                                std::string_view text, std::vector<ProductionProblem>& problems,
+                                                storage::Idempotent<ProductionImport>* idempotent = nullptr);
 
   // Puts a returned card back into stock with its circulation counter raised
   // (001 §4.4): only once its link in card_link is gone (3.3.3.1, audited),
@@ -148,7 +150,9 @@ class LogisticsService {
   // cycle without guest data and without a departure (terminals refuse
   // stay-bound services until the registration brings the stay; the 28 days
   // from the first use are recorded, not yet counted by the terminal ledger).
-  Result<HandedOutCard> HandOut(const accounts::Actor& actor, const std::string& card_barcode);
+  // With `idempotent`, the answers of both are kept in logistics (storage/idempotency.h).
+  Result<HandedOutCard> HandOut(const accounts::Actor& actor, const std::string& card_barcode,
+                                storage::Idempotent<HandedOutCard>* idempotent = nullptr);
 
   // The municipality's cards, newest batches first (office staff).
   Result<std::vector<StockCard>> ListCards(const accounts::Actor& actor, int64_t municipality_id,

@@ -10,7 +10,8 @@ namespace passwerk::guestcards {
 constexpr size_t kMaxProblems = 1000;
 
 Result<CsvBatchResult> RegisterCsvBatch(RegistrationService& registrations, const accounts::Actor& actor,
-                                        std::string_view bytes, std::vector<CsvProblem>& problems) {
+                                        std::string_view bytes, std::vector<CsvProblem>& problems,
+                                        storage::Idempotent<std::vector<RegistrationResult>>* idempotent) {
   RegistrationCsv csv = ParseRegistrationCsv(bytes);
   std::vector<RegistrationInput> inputs;
   for (size_t i = 0; i < csv.registrations.size() && csv.problems.size() < kMaxProblems; ++i) {
@@ -25,7 +26,7 @@ Result<CsvBatchResult> RegisterCsvBatch(RegistrationService& registrations, cons
   if (!problems.empty()) {
     return InvalidArgument(std::to_string(problems.size()) + " problem(s) in the file; nothing registered");
   }
-  auto results = registrations.RegisterAll(actor, inputs);
+  auto results = registrations.RegisterAll(actor, inputs, idempotent);
   if (!results.ok()) {
     if (!results.status().field().empty()) problems.push_back(LocateProblem(csv, 0, results.status()));
     return results.status();

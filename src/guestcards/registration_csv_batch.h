@@ -26,6 +26,7 @@ struct CsvBatchResult {
 // stock, no tariff) is its own code with the one problem it names. Errors
 // without a field (storage unavailable, permission) leave `problems` empty.
 Result<CsvBatchResult> RegisterCsvBatch(RegistrationService& registrations, const accounts::Actor& actor,
-                                        std::string_view bytes, std::vector<CsvProblem>& problems);
+                                        std::string_view bytes, std::vector<CsvProblem>& problems,
+                                        storage::Idempotent<std::vector<RegistrationResult>>* idempotent = nullptr);
 
 }  // namespace passwerk::guestcards

@@ -388,16 +388,21 @@ Result<Accommodation> RegistrationService::LoadAccommodationFor(Tx& tx, const ac
   return a;
 }
 
-Result<RegistrationResult> RegistrationService::Register(const accounts::Actor& actor, const RegistrationInput& input) {
-  PW_ASSIGN_OR_RETURN(auto all, RegisterAll(actor, {input}));
+Result<RegistrationResult> RegistrationService::Register(
+    const accounts::Actor& actor, const RegistrationInput& input,
+    storage::Idempotent<std::vector<RegistrationResult>>* idempotent) {
+  PW_ASSIGN_OR_RETURN(auto all, RegisterAll(actor, {input}, idempotent));
   return std::move(all.front());
 }
 
-Result<std::vector<RegistrationResult>> RegistrationService::RegisterAll(const accounts::Actor& actor,
-                                                                         const std::vector<RegistrationInput>& inputs) {
+Result<std::vector<RegistrationResult>> RegistrationService::RegisterAll(
+    const accounts::Actor& actor, const std::vector<RegistrationInput>& inputs,
+    storage::Idempotent<std::vector<RegistrationResult>>* idempotent) {
   PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kRegisterGuests));
   std::vector<RegistrationResult> results;
-  Status status = db_.Write([&](Tx& tx) -> Status {
+  // The answer holds card and registration numbers: sealed, beside the registrations.
+  const storage::AnswerStore answers{storage::Segment::kSpaTax, &box_};
+  Status status = storage::WriteIdempotently(db_, idempotent, answers, results, [&](Tx& tx) -> Status {
     results.clear();
     Context context;
     for (size_t i = 0; i < inputs.size(); ++i) {

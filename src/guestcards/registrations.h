@@ -25,6 +25,7 @@
 #include "guestcards/statistics.h"
 #include "guestcards/tariff.h"
 #include "storage/database.h"
+#include "storage/idempotency.h"
 
 namespace passwerk::guestcards {
 
@@ -189,11 +190,15 @@ class RegistrationService {
 
   // Landlords register for their own accommodations; office staff for any in
   // their municipality. Whole or nothing.
-  Result<RegistrationResult> Register(const accounts::Actor& actor, const RegistrationInput& input);
+  // With `idempotent` (an Idempotency-Key), the answer is kept with the
+  // registrations in spa_tax, sealed, and a retry gets it instead (storage/idempotency.h).
+  Result<RegistrationResult> Register(const accounts::Actor& actor, const RegistrationInput& input,
+                                      storage::Idempotent<std::vector<RegistrationResult>>* idempotent = nullptr);
   // Many registrations in one transaction (CSV batches, landlord software
   // sending a day's arrivals): all or none.
-  Result<std::vector<RegistrationResult>> RegisterAll(const accounts::Actor& actor,
-                                                      const std::vector<RegistrationInput>& inputs);
+  Result<std::vector<RegistrationResult>> RegisterAll(
+      const accounts::Actor& actor, const std::vector<RegistrationInput>& inputs,
+      storage::Idempotent<std::vector<RegistrationResult>>* idempotent = nullptr);
   // Newest first; landlords see their own only.
   Result<std::vector<RegistrationSummary>> ListRegistrations(const accounts::Actor& actor, int limit = 100);
   Result<RegistrationDetails> GetRegistration(const accounts::Actor& actor, const std::string& number);
@@ -210,7 +215,8 @@ class RegistrationService {
   // registration receipt; the card's cycle keeps its data, only the card
   // number in card_link changes; the old card is marked replaced.
   Result<IssuedCard> ReplaceGuestCard(const accounts::Actor& actor, const std::string& card_number,
-                                      const std::string& registration_number, const std::string& reason);
+                                      const std::string& registration_number, const std::string& reason,
+                                      storage::Idempotent<IssuedCard>* idempotent = nullptr);
   // Withdrawal of the marketing consent deletes the contact (001 §2.2.4).
   Status WithdrawConsent(const std::string& consent_id, const std::string& request_id);
 

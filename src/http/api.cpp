@@ -6,6 +6,7 @@
 #include "audit/audit_log.h"
 #include "http/api_util.h"
 #include "http/context.h"
+#include "http/idempotency.h"
 #include "http/router.h"
 
 namespace passwerk::http {
@@ -69,11 +70,13 @@ Response CreateUser(AppContext& app, Request& request, const accounts::Actor& ac
       input.department_ids.push_back(d.get<int64_t>());
     }
   }
-  auto user = app.accounts.CreateUser(actor, input);
-  if (!user.ok()) return Response::Error(user.status());
-  Response response = Response::Json(201, UserJson(*user));
-  response.AddHeader("Location", "/api/v1/users/" + std::to_string(user->id));
-  return response;
+  return Idempotently<accounts::User>(
+      app, request, actor, [&](auto* idempotent) { return app.accounts.CreateUser(actor, input, idempotent); },
+      [](const accounts::User& user) {
+        Response response = Response::Json(201, UserJson(user));
+        response.AddHeader("Location", "/api/v1/users/" + std::to_string(user.id));
+        return response;
+      });
 }
 
 Response GetUser(AppContext& app, Request& request, const accounts::Actor& actor) {

@@ -9,6 +9,7 @@
 #include "http/api_util.h"
 #include "http/check_body.h"
 #include "http/context.h"
+#include "http/idempotency.h"
 #include "http/router.h"
 
 namespace passwerk::http {
@@ -101,9 +102,9 @@ Response CreateScheme(AppContext& app, Request& request, const accounts::Actor& 
       return Response::Error(InvalidArgument("partner_checks must be true or false", "partner_checks"));
     input.partner_checks = it->get<bool>();
   }
-  auto scheme = app.cards.CreateScheme(actor, input);
-  if (!scheme.ok()) return Response::Error(scheme.status());
-  return Response::Json(201, SchemeJson(*scheme));
+  return Idempotently<cards::Scheme>(
+      app, request, actor, [&](auto* idempotent) { return app.cards.CreateScheme(actor, input, idempotent); },
+      [](const cards::Scheme& scheme) { return Response::Json(201, SchemeJson(scheme)); });
 }
 
 Response ListSchemes(AppContext& app, Request&, const accounts::Actor& actor) {
@@ -142,11 +143,13 @@ Response IssueCard(AppContext& app, Request& request, const accounts::Actor& act
     input.valid_from = ParseIsoDate(from);
     if (!input.valid_from) return Response::Error(InvalidArgument("valid_from must be YYYY-MM-DD", "valid_from"));
   }
-  auto card = app.cards.IssueCard(actor, input);
-  if (!card.ok()) return Response::Error(card.status());
-  Response response = Response::Json(201, CardJson(*card, scheme->slug));
-  response.AddHeader("Location", "/api/v1/cards/" + card->card_number);
-  return response;
+  return Idempotently<cards::Card>(
+      app, request, actor, [&](auto* idempotent) { return app.cards.IssueCard(actor, input, idempotent); },
+      [&](const cards::Card& card) {
+        Response response = Response::Json(201, CardJson(card, scheme->slug));
+        response.AddHeader("Location", "/api/v1/cards/" + card.card_number);
+        return response;
+      });
 }
 
 Response GetCard(AppContext& app, Request& request, const accounts::Actor& actor) {
@@ -171,10 +174,27 @@ Response ChangeCard(AppContext& app, Request& request, const accounts::Actor& ac
     PW_API_BODY(body);
     PW_API_STRING(body, "reason", reason);
   }
-  auto card = app.cards.Apply(actor, request.path_params.at("number"), action, reason);
+  // The answer is rendered inside the write transaction (for its key): the
+  // scheme names are read before, not from within it.
+  auto schemes = app.cards.ListSchemes();
+  if (!schemes.ok()) return Response::Error(schemes.status());
+  auto answer = [&](const cards::Card& card) {
+    std::string slug;
+    for (const auto& s : *schemes) {
+      if (s.id == card.scheme_id) slug = s.slug;
+    }
+    return Response::Json(action == cards::CardAction::kReplace ? 201 : 200, CardJson(card, slug));
+  };
+  auto apply = [&](storage::Idempotent<cards::Card>* idempotent) {
+    return app.cards.Apply(actor, request.path_params.at("number"), action, reason, idempotent);
+  };
+  // Replacing and renewing create or extend a card: a retry must not do it twice.
+  if (action == cards::CardAction::kReplace || action == cards::CardAction::kRenew) {
+    return Idempotently<cards::Card>(app, request, actor, apply, answer);
+  }
+  auto card = apply(nullptr);
   if (!card.ok()) return Response::Error(card.status());
-  return Response::Json(action == cards::CardAction::kReplace ? 201 : 200,
-                        CardJson(*card, SlugOf(app, card->scheme_id)));
+  return answer(*card);
 }
 
 // The check answer as nlohmann writes it (keys sorted), built directly.

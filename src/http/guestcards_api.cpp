@@ -12,6 +12,7 @@
 #include "guestcards/statistics.h"
 #include "http/api_util.h"
 #include "http/context.h"
+#include "http/idempotency.h"
 #include "http/router.h"
 
 namespace passwerk::http {
@@ -37,6 +38,8 @@ json ResultJson(const guestcards::RegistrationResult& r) {
   return out;
 }
 
+using Registrations = std::vector<guestcards::RegistrationResult>;
+
 json SummaryJson(const guestcards::RegistrationSummary& s) {
   json out = {{"registration_number", s.registration_number},
               {"accommodation_id", s.accommodation_id},
@@ -54,9 +57,15 @@ Response Register(AppContext& app, Request& request, const accounts::Actor& acto
   PW_API_BODY(body);
   auto input = guestcards::ParseRegistration(body);
   if (!input.ok()) return Response::Error(input.status());
-  auto result = app.registrations.Register(actor, *input);
-  if (!result.ok()) return Response::Error(result.status());
-  return Response::Json(201, ResultJson(*result));
+  return Idempotently<Registrations>(
+      app, request, actor, [&](auto* idempotent) { return app.registrations.RegisterAll(actor, {*input}, idempotent); },
+      [](const Registrations& r) { return Response::Json(201, ResultJson(r.front())); });
+}
+
+Response RegistrationsAnswer(const Registrations& registrations) {
+  json out = json::array();
+  for (const auto& r : registrations) out.push_back(ResultJson(r));
+  return Response::Json(201, {{"registrations", out}});
 }
 
 Response RegisterBatch(AppContext& app, Request& request, const accounts::Actor& actor) {
@@ -78,11 +87,9 @@ Response RegisterBatch(AppContext& app, Request& request, const accounts::Actor&
     }
     inputs.push_back(std::move(*input));
   }
-  auto results = app.registrations.RegisterAll(actor, inputs);
-  if (!results.ok()) return Response::Error(results.status());
-  json out = json::array();
-  for (const auto& r : *results) out.push_back(ResultJson(r));
-  return Response::Json(201, {{"registrations", out}});
+  return Idempotently<Registrations>(
+      app, request, actor, [&](auto* idempotent) { return app.registrations.RegisterAll(actor, inputs, idempotent); },
+      RegistrationsAnswer);
 }
 
 // A 400 for a file with bad lines: the error, and every problem with line and column.
@@ -101,14 +108,17 @@ Response ProblemsResponse(const std::vector<Problem>& problems, const Status& st
 // every problem with its line and column.
 Response RegisterCsv(AppContext& app, Request& request, const accounts::Actor& actor) {
   std::vector<guestcards::CsvProblem> problems;
-  auto batch = guestcards::RegisterCsvBatch(app.registrations, actor, request.body, problems);
-  if (!batch.ok()) {
-    if (problems.empty()) return Response::Error(batch.status());
-    return ProblemsResponse(problems, batch.status());
-  }
-  json out = json::array();
-  for (const auto& r : batch->registrations) out.push_back(ResultJson(r));
-  return Response::Json(201, {{"registrations", out}});
+  return Idempotently<Registrations>(
+      app, request, actor,
+      [&](auto* idempotent) -> Result<Registrations> {
+        auto batch = guestcards::RegisterCsvBatch(app.registrations, actor, request.body, problems, idempotent);
+        if (!batch.ok()) return batch.status();
+        return std::move(batch->registrations);
+      },
+      RegistrationsAnswer,
+      [&](const Status& status) {
+        return problems.empty() ? Response::Error(status) : ProblemsResponse(problems, status);
+      });
 }
 
 Response ListRegistrations(AppContext& app, Request& request, const accounts::Actor& actor) {
@@ -200,11 +210,16 @@ Response ReplaceGuestCard(AppContext& app, Request& request, const accounts::Act
   std::string registration, reason;
   PW_API_STRING(body, "registration_number", registration);
   PW_API_STRING(body, "reason", reason);
-  auto issued = app.registrations.ReplaceGuestCard(actor, request.path_params["number"], registration, reason);
-  if (!issued.ok()) return Response::Error(issued.status());
-  return Response::Json(201, {{"replaces", request.path_params["number"]},
-                              {"card_number", issued->card_number},
-                              {"barcode", issued->barcode}});
+  const std::string& number = request.path_params["number"];
+  return Idempotently<guestcards::IssuedCard>(
+      app, request, actor,
+      [&](auto* idempotent) {
+        return app.registrations.ReplaceGuestCard(actor, number, registration, reason, idempotent);
+      },
+      [&](const guestcards::IssuedCard& issued) {
+        return Response::Json(201,
+                              {{"replaces", number}, {"card_number", issued.card_number}, {"barcode", issued.barcode}});
+      });
 }
 
 // POST /api/v1/card-batches?file_name=…: a production file (text/csv), all lines or none.
@@ -214,10 +229,17 @@ Response ImportProductionFile(AppContext& app, Request& request, const accounts:
     return Response::Error(InvalidArgument("file_name: 1 to 200 characters", "file_name"));
   }
   std::vector<guestcards::ProductionProblem> problems;
-  auto imported = app.logistics.ImportProductionFile(actor, file_name, request.body, problems);
-  if (!problems.empty()) return ProblemsResponse(problems, imported.status());
-  if (!imported.ok()) return Response::Error(imported.status());
-  return Response::Json(201, {{"batches", imported->batches}, {"cards", imported->cards}});
+  return Idempotently<guestcards::ProductionImport>(
+      app, request, actor,
+      [&](auto* idempotent) {
+        return app.logistics.ImportProductionFile(actor, file_name, request.body, problems, idempotent);
+      },
+      [](const guestcards::ProductionImport& imported) {
+        return Response::Json(201, {{"batches", imported.batches}, {"cards", imported.cards}});
+      },
+      [&](const Status& status) {
+        return problems.empty() ? Response::Error(status) : ProblemsResponse(problems, status);
+      });
 }
 
 // GET /api/v1/card-stock?municipality=01055021[&status=in_stock][&limit=100]
@@ -249,12 +271,14 @@ Response HandOutCard(AppContext& app, Request& request, const accounts::Actor& a
   for (const auto& [key, value] : body.items()) {
     if (key != "card_barcode") return Response::Error(InvalidArgument("unknown field " + key, key));
   }
-  auto card = app.logistics.HandOut(actor, barcode);
-  if (!card.ok()) return Response::Error(card.status());
-  return Response::Json(201, {{"card_number", card->card_number},
-                              {"card_type", card->card_type},
-                              {"status", "handed_out"},
-                              {"valid_days_from_first_use", card->valid_days}});
+  return Idempotently<guestcards::HandedOutCard>(
+      app, request, actor, [&](auto* idempotent) { return app.logistics.HandOut(actor, barcode, idempotent); },
+      [](const guestcards::HandedOutCard& card) {
+        return Response::Json(201, {{"card_number", card.card_number},
+                                    {"card_type", card.card_type},
+                                    {"status", "handed_out"},
+                                    {"valid_days_from_first_use", card.valid_days}});
+      });
 }
 
 Response ReinitialiseCard(AppContext& app, Request& request, const accounts::Actor& actor) {
@@ -266,14 +290,18 @@ Response ReinitialiseCard(AppContext& app, Request& request, const accounts::Act
                               {"status", "in_stock"}});
 }
 
+Response AnnualCardAnswer(const guestcards::AnnualCardResult& result) {
+  return Response::Json(201, guestcards::AnnualCardJson(result));
+}
+
 // POST /api/v1/annual-cards: an annual card at the office (001 §2.2, §4.5).
 Response IssueAnnualCard(AppContext& app, Request& request, const accounts::Actor& actor) {
   PW_API_BODY(body);
   auto input = guestcards::ParseAnnualCard(body, BerlinDate(app.clock.NowUnix()));
   if (!input.ok()) return Response::Error(input.status());
-  auto result = app.annual_cards.Issue(actor, *input);
-  if (!result.ok()) return Response::Error(result.status());
-  return Response::Json(201, guestcards::AnnualCardJson(*result));
+  return Idempotently<guestcards::AnnualCardResult>(
+      app, request, actor, [&](auto* idempotent) { return app.annual_cards.Issue(actor, *input, idempotent); },
+      AnnualCardAnswer);
 }
 
 // POST /api/v1/annual-cards/{number}/renew {"receipt_number", "year", "reductions"}
@@ -302,9 +330,12 @@ Response RenewAnnualCard(AppContext& app, Request& request, const accounts::Acto
       renewal.reductions.push_back(r.get<std::string>());
     }
   }
-  auto result = app.annual_cards.Renew(actor, request.path_params["number"], renewal);
-  if (!result.ok()) return Response::Error(result.status());
-  return Response::Json(201, guestcards::AnnualCardJson(*result));
+  return Idempotently<guestcards::AnnualCardResult>(
+      app, request, actor,
+      [&](auto* idempotent) {
+        return app.annual_cards.Renew(actor, request.path_params["number"], renewal, idempotent);
+      },
+      AnnualCardAnswer);
 }
 
 Response WithdrawConsent(AppContext& app, Request& request) {

@@ -6,6 +6,7 @@
 
 #include "http/api_util.h"
 #include "http/context.h"
+#include "http/idempotency.h"
 #include "http/router.h"
 #include "settlement/settlement.h"
 #include "settlement/settlement_report.h"
@@ -53,9 +54,12 @@ Response RunStatement(AppContext& app, Request& request, const accounts::Actor& 
   auto municipality = MunicipalityFor(app, actor, number);
   if (!municipality.ok()) return Response::Error(municipality.status());
   if (*municipality == 0) return Response::Error(InvalidArgument("name the municipality", "municipality"));
-  auto statement = app.settlement.Run(actor, *municipality, period);
-  if (!statement.ok()) return Response::Error(statement.status());
-  return Response::Json(201, settlement::StatementJson(*statement, true));
+  return Idempotently<settlement::Statement>(
+      app, request, actor,
+      [&](auto* idempotent) { return app.settlement.Run(actor, *municipality, period, idempotent); },
+      [](const settlement::Statement& statement) {
+        return Response::Json(201, settlement::StatementJson(statement, true));
+      });
 }
 
 Response CloseStatement(AppContext& app, Request& request, const accounts::Actor& actor) {

@@ -6,6 +6,7 @@
 #include "core/crypto.h"
 #include "http/api_util.h"
 #include "http/context.h"
+#include "http/idempotency.h"
 #include "http/router.h"
 #include "terminals/terminal_key.h"
 #include "terminals/transaction_parsing.h"
@@ -210,9 +211,12 @@ Response CreateProvider(AppContext& app, Request& request, const accounts::Actor
   PW_API_STRING(body, "name", name);
   auto municipality = MunicipalityOf(app, actor, municipality_number);
   if (!municipality.ok()) return Response::Error(municipality.status());
-  auto provider = app.catalogue.CreateProvider(actor, *municipality, vu_number, name);
-  if (!provider.ok()) return Response::Error(provider.status());
-  return Response::Json(201, {{"vu_number", provider->vu_number}, {"name", provider->name}});
+  return Idempotently<terminals::Provider>(
+      app, request, actor,
+      [&](auto* idempotent) { return app.catalogue.CreateProvider(actor, *municipality, vu_number, name, idempotent); },
+      [](const terminals::Provider& provider) {
+        return Response::Json(201, {{"vu_number", provider.vu_number}, {"name", provider.name}});
+      });
 }
 
 Response CreateService(AppContext& app, Request& request, const accounts::Actor& actor) {
@@ -228,9 +232,10 @@ Response CreateService(AppContext& app, Request& request, const accounts::Actor&
   input.points = points.value_or(1);
   auto municipality = MunicipalityOf(app, actor, municipality_number);
   if (!municipality.ok()) return Response::Error(municipality.status());
-  auto service = app.catalogue.CreateService(actor, *municipality, input);
-  if (!service.ok()) return Response::Error(service.status());
-  return Response::Json(201, ServiceJson(*service));
+  return Idempotently<terminals::Service>(
+      app, request, actor,
+      [&](auto* idempotent) { return app.catalogue.CreateService(actor, *municipality, input, idempotent); },
+      [](const terminals::Service& service) { return Response::Json(201, ServiceJson(service)); });
 }
 
 Status ReadPackage(const json& body, terminals::NewPackage& p) {
@@ -290,11 +295,14 @@ Response CreatePackage(AppContext& app, Request& request, const accounts::Actor&
   if (!read.ok()) return Response::Error(read);
   auto municipality = MunicipalityOf(app, actor, municipality_number);
   if (!municipality.ok()) return Response::Error(municipality.status());
-  auto package = app.catalogue.CreatePackage(actor, *municipality, input);
-  if (!package.ok()) return Response::Error(package.status());
-  json out = PackageJson(*package);
-  out["active"] = true;
-  return Response::Json(201, out);
+  return Idempotently<terminals::Package>(
+      app, request, actor,
+      [&](auto* idempotent) { return app.catalogue.CreatePackage(actor, *municipality, input, idempotent); },
+      [](const terminals::Package& package) {
+        json out = PackageJson(package);
+        out["active"] = true;
+        return Response::Json(201, out);
+      });
 }
 
 Response SetPackageActive(AppContext& app, Request& request, const accounts::Actor& actor, bool active) {
@@ -342,9 +350,9 @@ Response RegisterTerminal(AppContext& app, Request& request, const accounts::Act
       input.operators.push_back(o.get<std::string>());
     }
   }
-  auto terminal = app.terminals.RegisterTerminal(actor, input);
-  if (!terminal.ok()) return Response::Error(terminal.status());
-  return Response::Json(201, TerminalJson(*terminal));
+  return Idempotently<terminals::Terminal>(
+      app, request, actor, [&](auto* idempotent) { return app.terminals.RegisterTerminal(actor, input, idempotent); },
+      [](const terminals::Terminal& terminal) { return Response::Json(201, TerminalJson(terminal)); });
 }
 
 Response SetTerminalActive(AppContext& app, Request& request, const accounts::Actor& actor, bool active) {

@@ -338,7 +338,7 @@ Status SettlementService::MayRead(const accounts::Actor& actor, int64_t municipa
 }
 
 Result<Statement> SettlementService::Run(const accounts::Actor& actor, int64_t municipality_id,
-                                         const std::string& period) {
+                                         const std::string& period, storage::Idempotent<Statement>* idempotent) {
   auto days = PeriodDays(period);
   if (!days) return InvalidArgument("the period is a month as YYYY-MM", "period");
   PW_RETURN_IF_ERROR(MayRun(actor, municipality_id));
@@ -355,7 +355,9 @@ Result<Statement> SettlementService::Run(const accounts::Actor& actor, int64_t m
   if (!read.ok()) return read;
 
   Statement result;
-  Status status = db_.Write([&](Tx& tx) -> Status {
+  // What providers are paid for, no personal data: kept in settlement, unsealed.
+  const storage::AnswerStore answers{storage::Segment::kSettlement};
+  Status status = storage::WriteIdempotently(db_, idempotent, answers, result, [&](Tx& tx) -> Status {
     const int64_t now = clock_.NowUnix();
     PW_ASSIGN_OR_RETURN(Rows latest, tx.Query("SELECT id, version, state FROM settlement.statements WHERE "
                                               "municipality_id = $1 AND period = $2 ORDER BY version DESC LIMIT 1",

@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "storage/database.h"
+#include "storage/idempotency.h"
 
 namespace passwerk::settlement {
 
@@ -95,7 +96,9 @@ class SettlementService {
 
   // Computes the period and stores it as the draft: replaces the current
   // draft, or after a closed statement starts version + 1 correcting it.
-  Result<Statement> Run(const accounts::Actor& actor, int64_t municipality_id, const std::string& period);
+  // With `idempotent`, the answer is kept in settlement (storage/idempotency.h).
+  Result<Statement> Run(const accounts::Actor& actor, int64_t municipality_id, const std::string& period,
+                        storage::Idempotent<Statement>* idempotent = nullptr);
   // Closes a draft; from then on it never changes.
   Result<Statement> Close(const accounts::Actor& actor, int64_t statement_id);
 

@@ -8,6 +8,28 @@
 namespace passwerk::storage {
 namespace {
 
+// Idempotent retries (idempotency.h): the answers of the creating writes of a
+// segment, kept in that segment, by the hash of caller and key only; the
+// answer sealed when it holds personal data. The same table in each segment
+// that keeps answers.
+Migration IdempotencyKeysMigration(int version, const std::string& segment) {
+  std::string sql = R"SQL(
+CREATE TABLE {{segment}}.idempotency_keys (
+  key_hash TEXT PRIMARY KEY,
+  request_hash TEXT NOT NULL,
+  status BIGINT NOT NULL,
+  answer {{blob}} NOT NULL,
+  sealed BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX {{segment}}.idempotency_keys_by_expiry ON idempotency_keys(expires_at);
+)SQL";
+  for (size_t pos = sql.find("{{segment}}"); pos != std::string::npos; pos = sql.find("{{segment}}", pos)) {
+    sql.replace(pos, 11, segment);
+  }
+  return {version, "idempotency keys: the answers of creating requests, for retries", sql};
+}
+
 const std::vector<Migration> kCoreMigrations = {
     {1, "municipalities, departments, staff users, sessions, api tokens", R"SQL(
 CREATE TABLE core.municipalities (
@@ -214,6 +236,7 @@ INSERT INTO core.department_members (user_id, department_id)
 SELECT u.id, d.id FROM core.users u JOIN core.departments d ON d.municipality_id = u.municipality_id
 WHERE u.role IN ('municipality_admin', 'clerk');
 )SQL"},
+    IdempotencyKeysMigration(6, "core"),
 };
 
 const std::vector<Migration> kCardsMigrations = {
@@ -256,6 +279,7 @@ INSERT INTO cards.revision (id, value) VALUES (1, 0);
 ALTER TABLE cards.cards ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX cards.cards_by_revision ON cards(revision);
 )SQL"},
+    IdempotencyKeysMigration(3, "cards"),
 };
 
 const std::vector<Migration> kChecksMigrations = {
@@ -387,6 +411,7 @@ CREATE TABLE spa_tax.annual_taxes (
 );
 CREATE INDEX spa_tax.annual_taxes_by_valid_to ON annual_taxes(valid_to);
 )SQL"},
+    IdempotencyKeysMigration(3, "spa_tax"),
 };
 
 const std::vector<Migration> kMarketingMigrations = {
@@ -503,6 +528,7 @@ CREATE TABLE logistics.misuse_log (
   detail TEXT NOT NULL
 );
 )SQL"},
+    IdempotencyKeysMigration(2, "logistics"),
 };
 
 const std::vector<Migration> kHistoryMigrations = {
@@ -628,6 +654,7 @@ CREATE TABLE settlement.refused_transactions (
 );
 CREATE INDEX settlement.refused_transactions_by_municipality ON refused_transactions(municipality_id, received_at);
 )SQL"},
+    IdempotencyKeysMigration(4, "settlement"),
 };
 
 }  // namespace

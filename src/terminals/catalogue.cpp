@@ -82,13 +82,17 @@ Status CatalogueService::MayManage(const accounts::Actor& actor, int64_t municip
                            accounts::Resource::InMunicipality(municipality_id));
 }
 
+// The catalogue is public business data: its answers are kept in core, unsealed.
+const storage::AnswerStore kAnswers{storage::Segment::kCore};
+
 Result<Provider> CatalogueService::CreateProvider(const accounts::Actor& actor, int64_t municipality_id,
-                                                  const std::string& vu_number, const std::string& name) {
+                                                  const std::string& vu_number, const std::string& name,
+                                                  storage::Idempotent<Provider>* idempotent) {
   PW_RETURN_IF_ERROR(MayManage(actor, municipality_id));
   if (!IsDigits(vu_number, 1, 8)) return InvalidArgument("a VU number has 1 to 8 digits", "vu_number");
   if (name.empty() || name.size() > 200) return InvalidArgument("the name has 1 to 200 characters", "name");
   Provider provider{0, municipality_id, vu_number, name};
-  Status status = db_.Write([&](Tx& tx) -> Status {
+  Status status = storage::WriteIdempotently(db_, idempotent, kAnswers, provider, [&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows m, tx.Query("SELECT id FROM core.municipalities WHERE id = $1", {municipality_id}));
     if (m.empty()) return NotFound("no such municipality", "municipality");
     PW_ASSIGN_OR_RETURN(Rows taken, tx.Query("SELECT id FROM core.providers WHERE vu_number = $1", {vu_number}));
@@ -122,7 +126,7 @@ Result<std::vector<Provider>> CatalogueService::ListProviders(const accounts::Ac
 }
 
 Result<Service> CatalogueService::CreateService(const accounts::Actor& actor, int64_t municipality_id,
-                                                const NewService& input) {
+                                                const NewService& input, storage::Idempotent<Service>* idempotent) {
   PW_RETURN_IF_ERROR(MayManage(actor, municipality_id));
   if (!IsDigits(input.service_number, 1, 8)) {
     return InvalidArgument("a service number has 1 to 8 digits", "service_number");
@@ -130,7 +134,7 @@ Result<Service> CatalogueService::CreateService(const accounts::Actor& actor, in
   if (input.name.empty() || input.name.size() > 200) return InvalidArgument("the name has 1 to 200 characters", "name");
   if (input.points < 1 || input.points > 10000) return InvalidArgument("points is 1 to 10000", "points");
   Service service{0, municipality_id, input.service_number, 0, input.vu_number, input.name, input.points};
-  Status status = db_.Write([&](Tx& tx) -> Status {
+  Status status = storage::WriteIdempotently(db_, idempotent, kAnswers, service, [&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(
         Rows p, tx.Query("SELECT id, municipality_id FROM core.providers WHERE vu_number = $1", {input.vu_number}));
     if (p.empty() || p[0].Int(1) != municipality_id) {
@@ -155,7 +159,7 @@ Result<Service> CatalogueService::CreateService(const accounts::Actor& actor, in
 }
 
 Result<Package> CatalogueService::CreatePackage(const accounts::Actor& actor, int64_t municipality_id,
-                                                const NewPackage& input) {
+                                                const NewPackage& input, storage::Idempotent<Package>* idempotent) {
   PW_RETURN_IF_ERROR(MayManage(actor, municipality_id));
   PW_RETURN_IF_ERROR(ValidateNewPackage(input));
   Package package;
@@ -173,7 +177,7 @@ Result<Package> CatalogueService::CreatePackage(const accounts::Actor& actor, in
   rule.window_days = static_cast<int>(input.window_days);
   rule.points = input.points;
   rule.service_numbers = input.services;
-  Status status = db_.Write([&](Tx& tx) -> Status {
+  Status status = storage::WriteIdempotently(db_, idempotent, kAnswers, package, [&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(Rows taken, tx.Query("SELECT id FROM core.packages WHERE municipality_id = $1 AND "
                                              "package_number = $2",
                                              {municipality_id, input.package_number}));

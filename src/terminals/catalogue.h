@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "storage/database.h"
+#include "storage/idempotency.h"
 #include "terminals/acceptance.h"
 
 namespace passwerk::terminals {
@@ -78,11 +79,15 @@ class CatalogueService {
  public:
   CatalogueService(storage::Database& db, const Clock& clock);
 
+  // With `idempotent` (an Idempotency-Key), the creating calls keep their
+  // answer in core (storage/idempotency.h).
   Result<Provider> CreateProvider(const accounts::Actor& actor, int64_t municipality_id, const std::string& vu_number,
-                                  const std::string& name);
+                                  const std::string& name, storage::Idempotent<Provider>* idempotent = nullptr);
   Result<std::vector<Provider>> ListProviders(const accounts::Actor& actor);
-  Result<Service> CreateService(const accounts::Actor& actor, int64_t municipality_id, const NewService& input);
-  Result<Package> CreatePackage(const accounts::Actor& actor, int64_t municipality_id, const NewPackage& input);
+  Result<Service> CreateService(const accounts::Actor& actor, int64_t municipality_id, const NewService& input,
+                                storage::Idempotent<Service>* idempotent = nullptr);
+  Result<Package> CreatePackage(const accounts::Actor& actor, int64_t municipality_id, const NewPackage& input,
+                                storage::Idempotent<Package>* idempotent = nullptr);
   // Stops or resumes the sale of a package (a sold package stays valid).
   Status SetPackageActive(const accounts::Actor& actor, int64_t municipality_id, const std::string& package_number,
                           bool active);

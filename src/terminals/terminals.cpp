@@ -65,7 +65,8 @@ bool IsValidTid(const std::string& tid) {
 TerminalService::TerminalService(storage::Database& db, const Clock& clock, TerminalAuthOptions options)
     : db_(db), clock_(clock), options_(options) {}
 
-Result<Terminal> TerminalService::RegisterTerminal(const accounts::Actor& actor, const NewTerminal& input) {
+Result<Terminal> TerminalService::RegisterTerminal(const accounts::Actor& actor, const NewTerminal& input,
+                                                   storage::Idempotent<Terminal>* idempotent) {
   if (!IsValidTid(input.tid)) return InvalidArgument("a TID has 1 to 32 of A-Z a-z 0-9 - _", "tid");
   if (std::find(TerminalKinds().begin(), TerminalKinds().end(), input.kind) == TerminalKinds().end()) {
     return InvalidArgument("kind is mobile, stationary, kiosk, office_pc or landlord_web", "kind");
@@ -76,7 +77,9 @@ Result<Terminal> TerminalService::RegisterTerminal(const accounts::Actor& actor,
     if (!IsDigits(op, 1, 8)) return InvalidArgument("an operator number has 1 to 8 digits", "operators");
   }
   Terminal terminal;
-  Status status = db_.Write([&](Tx& tx) -> Status {
+  // A terminal is business data: the answer is kept in core, unsealed.
+  const storage::AnswerStore answers{storage::Segment::kCore};
+  Status status = storage::WriteIdempotently(db_, idempotent, answers, terminal, [&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(
         Rows p, tx.Query("SELECT id, municipality_id FROM core.providers WHERE vu_number = $1", {input.vu_number}));
     if (p.empty()) return NotFound("no provider with this VU number", "vu_number");

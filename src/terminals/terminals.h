@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "storage/database.h"
+#include "storage/idempotency.h"
 
 namespace passwerk::terminals {
 
@@ -71,7 +72,9 @@ class TerminalService {
  public:
   TerminalService(storage::Database& db, const Clock& clock, TerminalAuthOptions options = {});
 
-  Result<Terminal> RegisterTerminal(const accounts::Actor& actor, const NewTerminal& input);
+  // With `idempotent`, the answer is kept in core (storage/idempotency.h).
+  Result<Terminal> RegisterTerminal(const accounts::Actor& actor, const NewTerminal& input,
+                                    storage::Idempotent<Terminal>* idempotent = nullptr);
   Result<std::vector<Terminal>> ListTerminals(const accounts::Actor& actor);
   Status SetActive(const accounts::Actor& actor, const std::string& tid, bool active);
   // A new key for a terminal (lost device, key rotation): ends its sessions.
