@@ -19,6 +19,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
@@ -277,7 +278,8 @@ class ServerCore {
   ~ServerCore() {
     Shutdown();
     Wait();
-    loops_.clear();  // while the rest of the server is still alive
+    writers_.join();  // before the loops its requests post back to
+    loops_.clear();   // while the rest of the server is still alive
   }
 
   Result<uint16_t> Start();
@@ -313,6 +315,20 @@ class ServerCore {
 
   std::optional<asio::ssl::context>& ssl() { return ssl_; }
 
+  // Requests that may write (any method but GET and HEAD) run on a pool of
+  // their own, off the event loops: a commit then blocks one worker instead of
+  // every connection of its loop, and writes in flight together commit together
+  // (storage's group commit). The partner check and card status, which write
+  // nothing on their path and must answer fast, stay on the loops.
+  static bool RunsOffLoop(const Request& request) {
+    if (request.method == "GET" || request.method == "HEAD") return false;
+    return request.path != "/api/v1/checks" && request.path != "/api/v1/card-status";
+  }
+  template <typename Task>
+  void RunOffLoop(Task task) {
+    asio::post(writers_, std::move(task));
+  }
+
  private:
   Status SetUpTls();
   Response Dispatch(const Router::Match& match, Request& request) const;
@@ -331,6 +347,9 @@ class ServerCore {
   bool started_ = false;
   std::mutex wait_mutex_;
   std::vector<std::unique_ptr<Loop>> loops_;
+  // Bounds the writes in flight at once, and so the size of a commit group.
+  static constexpr int kWriterThreads = 16;
+  asio::thread_pool writers_{kWriterThreads};
 };
 
 // One connection. kTls selects the stream type; the request loop is the same.
@@ -483,6 +502,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
       bool close = false;
       if (!CompleteRequest()) return SendError(400, InvalidArgument("invalid request target"));
+      if (ServerCore::RunsOffLoop(request_)) return RespondOffLoop();
       server_.Respond(request_, parser_->version(), parser_->keep_alive(), request_start_, out_, close);
       if (close) return Write(AfterWrite::kClose);
       if (!TryWriteNow()) return Write(AfterWrite::kNextRequest, /*try_now=*/false);
@@ -490,6 +510,25 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       // Written synchronously: go on with the next request, if one is buffered.
       if (!PrepareNextRequest()) return;
     }
+  }
+
+  // Runs the request on the server's writer pool; the answer goes out on this
+  // session's loop again. Nothing else touches the session meanwhile: no read
+  // is pending, and the sweep must not close it for the time the work takes.
+  void RespondOffLoop() {
+    deadline_ = Clock::time_point::max();
+    server_.RunOffLoop([self = this->shared_from_this()] {
+      bool close = false;
+      self->server_.Respond(self->request_, self->parser_->version(), self->parser_->keep_alive(), self->request_start_,
+                            self->out_, close);
+      asio::post(self->TheSocket().get_executor(), [self, close] { self->AfterOffLoopResponse(close); });
+    });
+  }
+
+  void AfterOffLoopResponse(bool close) {
+    if (close) return Write(AfterWrite::kClose);
+    if (!TryWriteNow()) return Write(AfterWrite::kNextRequest, /*try_now=*/false);
+    if (PrepareNextRequest()) Process();
   }
 
   bool ExpectsContinue() { return parser_->version() >= 11 && parser_->expects_continue(); }
