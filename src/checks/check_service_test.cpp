@@ -39,7 +39,9 @@ class CheckServiceTest : public ::testing::TestWithParam<storage::testing::Backe
         {storage::Segment::kCore, storage::Segment::kAudit, storage::Segment::kCards, storage::Segment::kChecks},
         &reason);
     if (!test_db_) GTEST_SKIP() << reason;
-    std::string pattern = (std::filesystem::temp_directory_path() / "passwerk-check-spool-XXXXXX").string();
+    // A directory of its own under the system's temporary directory (mkdtemp fills in the six trailing letters).
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "passwerk-check-spool-").string() + std::string(6, 'X');
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     spool_dir_ = pattern;
     accounts_ = std::make_unique<accounts::AccountService>(test_db_->db(), clock_, box_, throttle_);

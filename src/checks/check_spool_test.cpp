@@ -72,7 +72,8 @@ class CheckSpoolTest : public ::testing::TestWithParam<storage::testing::Backend
     std::string reason;
     test_db_ = storage::testing::TestDatabase::Create(GetParam(), {storage::Segment::kChecks}, &reason);
     if (!test_db_) GTEST_SKIP() << reason;
-    std::string pattern = (std::filesystem::temp_directory_path() / "passwerk-spool-XXXXXX").string();
+    // A directory of its own under the system's temporary directory (mkdtemp fills in the six trailing letters).
+    std::string pattern = (std::filesystem::temp_directory_path() / "passwerk-spool-").string() + std::string(6, 'X');
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
   }
