@@ -60,6 +60,33 @@ class BeastHttpClient final : public HttpClient {
 
   Result<HttpResponse> Send(std::string_view method, std::string_view path, const std::string& body,
                             std::string_view bearer) override {
+    http::request<http::string_body> request = Start(method, path);
+    request.set(http::field::accept, "application/json");
+    if (!bearer.empty()) request.set(http::field::authorization, "Bearer " + std::string(bearer));
+    if (!body.empty() || method == "POST") {
+      request.set(http::field::content_type, "application/json");
+      request.body() = body;
+    }
+    return Perform(request);
+  }
+
+  Result<HttpResponse> Request(std::string_view method, std::string_view path_and_query,
+                               const std::vector<std::pair<std::string, std::string>>& headers,
+                               const std::string& body) override {
+    http::request<http::string_body> request = Start(method, path_and_query);
+    for (const auto& [name, value] : headers) {
+      // A line break would let a value smuggle in headers of its own.
+      if (name.empty() || (name + value).find_first_of("\r\n") != std::string::npos) {
+        return InvalidArgument("bad HTTP header " + name);
+      }
+      request.set(name, value);
+    }
+    if (!body.empty() || method == "POST") request.body() = body;
+    return Perform(request);
+  }
+
+ private:
+  http::request<http::string_body> Start(std::string_view method, std::string_view path) const {
     http::request<http::string_body> request;
     request.method_string(method);
     request.target(url_.base_path + std::string(path));
@@ -67,12 +94,10 @@ class BeastHttpClient final : public HttpClient {
     bool default_port = url_.port == (url_.tls ? "443" : "80");
     request.set(http::field::host, url_.host + (default_port ? "" : ":" + url_.port));
     request.set(http::field::user_agent, std::string("passwerk-terminal/") + PASSWERK_VERSION);
-    request.set(http::field::accept, "application/json");
-    if (!bearer.empty()) request.set(http::field::authorization, "Bearer " + std::string(bearer));
-    if (!body.empty() || method == "POST") {
-      request.set(http::field::content_type, "application/json");
-      request.body() = body;
-    }
+    return request;
+  }
+
+  Result<HttpResponse> Perform(http::request<http::string_body>& request) {
     request.keep_alive(true);
     request.prepare_payload();
 
@@ -93,7 +118,6 @@ class BeastHttpClient final : public HttpClient {
     return response;
   }
 
- private:
   beast::tcp_stream& Lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
 
   // Runs what was started until it completes; the stream's expiry bounds it.

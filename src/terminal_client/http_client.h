@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -43,6 +45,15 @@ class HttpClient {
   // Any HTTP answer, also 4xx and 5xx, is a response.
   virtual Result<HttpResponse> Send(std::string_view method, std::string_view path, const std::string& body,
                                     std::string_view bearer) = 0;
+  // The same for other services (an identity provider): exactly the given
+  // headers besides Host and User-Agent, so no Accept or Content-Type unless
+  // given. `path_and_query` is appended to the URL's base path, as with Send.
+  // Not pure, so that fakes serving only Send need not implement it.
+  virtual Result<HttpResponse> Request(std::string_view /*method*/, std::string_view /*path_and_query*/,
+                                       const std::vector<std::pair<std::string, std::string>>& /*headers*/,
+                                       const std::string& /*body*/) {
+    return Internal("this HTTP client does not implement Request");
+  }
 };
 
 // `path` given to Send is appended to the URL's base path.

@@ -105,6 +105,31 @@ TEST(HttpClientTest, SendsAndReceives) {
   EXPECT_NE(seen.find(R"({"tid":"T-1"})"), std::string::npos);
 }
 
+TEST(HttpClientTest, RequestSendsExactlyTheGivenHeaders) {
+  Listener listener;
+  std::string seen;
+  std::thread server([&] {
+    int fd = accept(listener.fd, nullptr, nullptr);
+    seen = ReadRequest(fd);
+    Answer(fd, R"({"id_token":"t"})");
+    close(fd);
+  });
+  auto client = MakeHttpClient(listener.Url(), {});
+  ASSERT_TRUE(client.ok());
+  auto response = (*client)->Request("POST", "/token?tenant=a", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                     "grant_type=authorization_code");
+  server.join();
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->body, R"({"id_token":"t"})");
+  EXPECT_NE(seen.find("POST /token?tenant=a HTTP/1.1"), std::string::npos);
+  EXPECT_NE(seen.find("Content-Type: application/x-www-form-urlencoded"), std::string::npos);
+  EXPECT_EQ(seen.find("Accept:"), std::string::npos);
+  EXPECT_NE(seen.find("grant_type=authorization_code"), std::string::npos);
+
+  auto injected = (*client)->Request("GET", "/", {{"X-Note", "a\r\nInjected: 1"}}, "");
+  EXPECT_EQ(injected.status().code(), ErrorCode::kInvalidArgument);
+}
+
 TEST(HttpClientTest, ASilentServerCostsTheTimeoutNotMore) {
   Listener listener;  // accepts connections (backlog) but never answers
   HttpClientOptions options;
