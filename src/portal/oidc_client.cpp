@@ -100,19 +100,6 @@ std::optional<nlohmann::json> ParseObject(std::string_view text) {
   return parsed;
 }
 
-// What the provider said, shortened for the log.
-std::string Excerpt(std::string_view body) { return std::string(body.substr(0, 200)); }
-
-}  // namespace
-
-std::string FormUrlEncode(std::string_view text) { return Encode(text, /*space_as_plus=*/true); }
-std::string PercentEncode(std::string_view text) { return Encode(text, /*space_as_plus=*/false); }
-
-OidcClient::OidcClient(OidcSettings settings, Fetch fetch, const Clock& clock)
-    : settings_(std::move(settings)), fetch_(std::move(fetch)), clock_(clock) {}
-
-namespace {
-
 // One exchange with the provider; transport failures and oversize answers are
 // kUnavailable, any HTTP status is left to the caller.
 Result<FetchResponse> Call(const Fetch& fetch, FetchRequest request) {
@@ -126,7 +113,16 @@ Result<FetchResponse> Call(const Fetch& fetch, FetchRequest request) {
   return response;
 }
 
+// What the provider said, shortened for the log.
+std::string Excerpt(std::string_view body) { return std::string(body.substr(0, 200)); }
+
 }  // namespace
+
+std::string FormUrlEncode(std::string_view text) { return Encode(text, /*space_as_plus=*/true); }
+std::string PercentEncode(std::string_view text) { return Encode(text, /*space_as_plus=*/false); }
+
+OidcClient::OidcClient(OidcSettings settings, Fetch fetch, const Clock& clock)
+    : settings_(std::move(settings)), fetch_(std::move(fetch)), clock_(clock) {}
 
 Status OidcClient::Discover() { return CurrentMetadata().status(); }
 
