@@ -1,20 +1,23 @@
 #!/usr/bin/python3
-"""A pysaml2 service provider in a command, to test saml_idp.py without Passwerk.
+"""A pysaml2 service provider as a line-oriented JSON server, to test
+saml_idp.py without Passwerk. Run `/usr/bin/python3 saml_sp_probe.py` and write
+one JSON command per line to stdin; each gets one JSON line on stdout
+(on failure {"error": "..."}). One process serves many SPs (by workdir) and saves
+pysaml2's import time per call.
 
-  saml_sp_probe.py init --workdir D --entity-id ID --acs URL --idp-metadata PATH
-      makes the SP's key and certificate, writes D/sp-metadata.xml and D/sp.json;
-      prints {"metadata": "<xml>"}
-  saml_sp_probe.py request --workdir D [--level L] [--unsigned]
-      prints {"id", "saml_request": base64, "destination"}: an AuthnRequest (RSA-SHA256
-      signed unless --unsigned) with RequestedAuthnContext (minimum) and the BundID
+  {"cmd": "init", "workdir": D, "entity_id": ID, "acs": URL, "idp_metadata": PATH}
+      makes the SP's key and certificate (one pair for signing and encryption),
+      writes D/sp-metadata.xml and D/sp.json -> {"metadata": "<xml>"}
+  {"cmd": "request", "workdir": D, "level": L?, "unsigned": bool?}
+      -> {"id", "saml_request": base64, "destination"}: an AuthnRequest (RSA-SHA256
+      signed unless unsigned) with RequestedAuthnContext (minimum) and the BundID
       akdb:AuthenticationRequest extension
-  saml_sp_probe.py response --workdir D --request-id ID   (SAMLResponse base64 on stdin)
-      prints {"ok": true, "name_id", "level", "attributes": {oid: [values]}} when pysaml2
+  {"cmd": "response", "workdir": D, "request_id": ID, "saml_response": base64}
+      -> {"ok": true, "name_id", "level", "attributes": {oid: [values]}} when pysaml2
       accepts it (decrypts, verifies the signature, audience, recipient, InResponseTo,
       validity period), else {"ok": false, "error": "..."}
 """
 
-import argparse
 import base64
 import json
 import os
@@ -68,40 +71,39 @@ def config(workdir):
 
 
 def cmd_init(a):
-    os.makedirs(a.workdir, exist_ok=True)
+    os.makedirs(a["workdir"], exist_ok=True)
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
                     "-days", "3650", "-subj", "/CN=passwerk-test-sp",
-                    "-keyout", os.path.join(a.workdir, "sp.key"),
-                    "-out", os.path.join(a.workdir, "sp.crt")], check=True, capture_output=True)
-    with open(os.path.join(a.workdir, "sp.json"), "w") as f:
-        json.dump({"entity_id": a.entity_id, "acs": a.acs, "idp_metadata": a.idp_metadata}, f)
+                    "-keyout", os.path.join(a["workdir"], "sp.key"),
+                    "-out", os.path.join(a["workdir"], "sp.crt")], check=True, capture_output=True)
+    with open(os.path.join(a["workdir"], "sp.json"), "w") as f:
+        json.dump({"entity_id": a["entity_id"], "acs": a["acs"], "idp_metadata": a["idp_metadata"]}, f)
     # Without use=, the one certificate serves for signing and encryption.
-    xml = str(entity_descriptor(config(a.workdir)))
-    with open(os.path.join(a.workdir, "sp-metadata.xml"), "w") as f:
+    xml = str(entity_descriptor(config(a["workdir"])))
+    with open(os.path.join(a["workdir"], "sp-metadata.xml"), "w") as f:
         f.write(xml)
     return {"metadata": xml}
 
 
 def cmd_request(a):
-    client = Saml2Client(config(a.workdir))
+    client = Saml2Client(config(a["workdir"]))
     idp = next(iter(client.metadata.identity_providers()))
     destination = client.metadata.single_sign_on_service(idp, BINDING_HTTP_POST)[0]["location"]
-    rac = RequestedAuthnContext(authn_context_class_ref=[AuthnContextClassRef(text=a.level)],
+    rac = RequestedAuthnContext(authn_context_class_ref=[AuthnContextClassRef(text=a.get("level") or "STORK-QAA-Level-3")],
                                 comparison="minimum")
     ext = samlp.Extensions(extension_elements=[extension_element_from_string(AKDB)])
     req_id, req = client.create_authn_request(
         destination, binding=BINDING_HTTP_POST, requested_authn_context=rac, extensions=ext,
-        sign=not a.unsigned, sign_alg=ds.SIG_RSA_SHA256, digest_alg=ds.DIGEST_SHA256)
+        sign=not a.get("unsigned"), sign_alg=ds.SIG_RSA_SHA256, digest_alg=ds.DIGEST_SHA256)
     return {"id": req_id, "destination": destination,
             "saml_request": base64.b64encode(str(req).encode()).decode()}
 
 
 def cmd_response(a):
-    client = Saml2Client(config(a.workdir))
-    b64 = sys.stdin.read().strip()
+    client = Saml2Client(config(a["workdir"]))
     try:
-        resp = client.parse_authn_request_response(b64, BINDING_HTTP_POST,
-                                                   outstanding={a.request_id: "/"})
+        resp = client.parse_authn_request_response(a["saml_response"], BINDING_HTTP_POST,
+                                                   outstanding={a["request_id"]: "/"})
         if resp is None or resp.assertion is None:
             raise ValueError("no acceptable assertion")
         assertion = resp.assertion
@@ -116,24 +118,20 @@ def cmd_response(a):
         return {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
 
 
+COMMANDS = {"init": cmd_init, "request": cmd_request, "response": cmd_response}
+
+
 def main():
-    ap = argparse.ArgumentParser()
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("init")
-    p.add_argument("--workdir", required=True)
-    p.add_argument("--entity-id", required=True)
-    p.add_argument("--acs", required=True)
-    p.add_argument("--idp-metadata", required=True)
-    p = sub.add_parser("request")
-    p.add_argument("--workdir", required=True)
-    p.add_argument("--level", default="STORK-QAA-Level-3")
-    p.add_argument("--unsigned", action="store_true")
-    p = sub.add_parser("response")
-    p.add_argument("--workdir", required=True)
-    p.add_argument("--request-id", required=True)
-    a = ap.parse_args()
-    out = {"init": cmd_init, "request": cmd_request, "response": cmd_response}[a.cmd](a)
-    print(json.dumps(out))
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            a = json.loads(line)
+            out = COMMANDS[a["cmd"]](a)
+        except Exception as e:  # answer, keep serving
+            out = {"error": "%s: %s" % (type(e).__name__, e)}
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
