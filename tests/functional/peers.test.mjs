@@ -3,7 +3,7 @@
 // OpenID provider with a hand-written code flow over fetch.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { PYTHON, startOidcProvider, startSamlIdp } from '../lib/peers.mjs';
 
 const PROBE = new URL('../peers/saml_sp_probe.py', import.meta.url).pathname;
+const LASSO_PROBE_SRC = new URL('../peers/lasso_probe.c', import.meta.url).pathname;
 const OID = {
   givenName: 'urn:oid:2.5.4.42',
   surname: 'urn:oid:2.5.4.4',
@@ -177,6 +178,76 @@ describe('SAML IdP peer', () => {
       assert.match(result.error, error);
     });
   }
+
+  // liblasso, the SP library of Passwerk, against the same IdP: compiled on the
+  // fly (a second or so); skipped where liblasso's headers are missing.
+  describe('with liblasso as the SP', () => {
+    let lassoDir;
+    let lasso;
+    const lassoSp = 'http://lasso.test/saml';
+    const hasLasso = (() => {
+      try { execFileSync('pkg-config', ['--exists', 'lasso']); return true; } catch { return false; }
+    })();
+
+    before(async () => {
+      if (!hasLasso) return;
+      lassoDir = mkdtempSync(join(tmpdir(), 'passwerk-lasso-probe-'));
+      const bin = join(lassoDir, 'lasso_probe');
+      const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'lasso', 'glib-2.0', 'gobject-2.0'], { encoding: 'utf8' });
+      execFileSync('nice', ['cc', '-o', bin, LASSO_PROBE_SRC, ...flags.trim().split(/\s+/)]);
+      await probe.call({ cmd: 'init', workdir: lassoDir, entity_id: lassoSp, acs: 'http://lasso.test/acs', idp_metadata: idp.metadataPath });
+      await idp.registerSp(readFileSync(join(lassoDir, 'sp-metadata.xml'), 'utf8'));
+      const files = [join(lassoDir, 'sp-metadata.xml'), join(lassoDir, 'sp.key'), idp.metadataPath];
+      lasso = {
+        request: () => JSON.parse(execFileSync(bin, [...files, 'request'], { encoding: 'utf8' })),
+        response: (samlResponse) => JSON.parse(execFileSync(bin, [...files, 'response', lassoSp], { input: samlResponse, encoding: 'utf8' })),
+      };
+    });
+    after(() => { if (lassoDir) rmSync(lassoDir, { recursive: true, force: true }); });
+
+    test('liblasso\'s signed AuthnRequest is welcome, its valid response decrypts and verifies there', { skip: !hasLasso }, async () => {
+      const req = lasso.request();
+      const sso = await fetch(`${idp.url}/sso`, { method: 'POST', body: new URLSearchParams({ SAMLRequest: req.saml_request }) });
+      const page = await sso.text();
+      assert.equal(sso.status, 200, page);
+      assert.match(page, /<option value="STORK-QAA-Level-3" selected>/);
+      const r = lasso.response(await idp.makeResponse({ samlRequest: req.saml_request, level: 'STORK-QAA-Level-3' }));
+      assert.equal(r.process, 0, r.error);
+      assert.equal(r.accept, 0);
+      assert.equal(r.conditions, 0);
+      assert.equal(r.encrypted, true);
+      assert.equal(r.in_response_to, req.id);
+      assert.equal(r.attributes[OID.eidLevel], 'STORK-QAA-Level-3');
+      assert.equal(r.attributes[OID.givenName], 'Erika');
+    });
+
+    test('liblasso refuses the signature variants itself', { skip: !hasLasso }, async () => {
+      const req = lasso.request();
+      for (const variant of ['unsigned', 'wrong_key', 'tampered', 'wrapping', 'wrapping2']) {
+        const r = lasso.response(await idp.makeResponse({ samlRequest: req.saml_request, variant }));
+        assert.notEqual(r.process, 0, `${variant} passed lasso_login_process_authn_response_msg`);
+      }
+    });
+
+    // What liblasso leaves to its caller: these pass process/accept_sso, and the
+    // SP must look at conditions, Recipient/Destination, InResponseTo and encryption.
+    test('liblasso leaves conditions, recipient, InResponseTo and encryption to its caller', { skip: !hasLasso }, async () => {
+      const req = lasso.request();
+      const get = async (variant) => {
+        const r = lasso.response(await idp.makeResponse({ samlRequest: req.saml_request, variant }));
+        assert.equal(r.process, 0, `${variant}: ${r.error}`);
+        return r;
+      };
+      assert.equal((await get('expired')).conditions, 1, 'validate_conditions flags expired');
+      assert.equal((await get('wrong_audience')).conditions, 1, 'validate_conditions flags wrong_audience');
+      const wr = await get('wrong_recipient');
+      assert.equal(wr.recipient, 'https://evil.example/acs');
+      assert.equal(wr.destination, 'https://evil.example/acs');
+      assert.equal((await get('unsolicited')).in_response_to, null);
+      assert.notEqual((await get('wrong_in_response_to')).in_response_to, req.id);
+      assert.equal((await get('unencrypted')).encrypted, false);
+    });
+  });
 
   test('an unknown variant is a 400', async () => {
     const req = await request();
