@@ -373,6 +373,9 @@ describe('OpenID provider peer', () => {
     assert.equal(payload.email, 'erika.mustermann@example.org');
     assert.equal(payload.address.postal_code, '51147');
     assert.equal(payload.address.locality, 'Köln');
+    const me = await (await fetch(disco.userinfo_endpoint, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json();
+    assert.equal(me.sub, payload.sub);
+    assert.equal(me.family_name, 'Mustermann');
     const again = await codeFlow(op, rs, { name: 'Erika  Mustermann' });
     const second = await verifyIdToken(again.tokens.id_token, again.disco);
     assert.equal(second.payload.sub, payload.sub, 'sub is stable per name');

@@ -23,7 +23,6 @@ import argparse
 import base64
 import datetime
 import hashlib
-import html
 import json
 import os
 import secrets
