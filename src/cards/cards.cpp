@@ -3,6 +3,7 @@
 #include "cards/cards.h"
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "audit/audit_log.h"
@@ -366,6 +367,26 @@ Result<std::vector<Scheme>> CardService::ListSchemes(const accounts::Actor& acto
     if (MayAct(actor, action, s).ok()) out.push_back(std::move(s));
   }
   return out;
+}
+
+Result<std::vector<Card>> CardService::CardsByIds(const std::vector<int64_t>& ids) {
+  std::map<int64_t, Card> found;
+  if (!ids.empty()) {
+    std::vector<storage::Value> keys(ids.begin(), ids.end());
+    PW_RETURN_IF_ERROR(db_.Read([&](Tx& tx) -> Status {
+      return storage::QueryIn(tx, "SELECT " + std::string(kCardColumns) + " FROM cards.cards WHERE id IN ", keys,
+                              [&](const Row& row) {
+                                Card card = CardFromRow(row);
+                                found.emplace(card.id, card);
+                                return Status::Ok();
+                              });
+    }));
+  }
+  std::vector<Card> cards;
+  for (int64_t id : ids) {
+    if (auto it = found.find(id); it != found.end()) cards.push_back(it->second);
+  }
+  return cards;
 }
 
 Result<Scheme> CardService::GetScheme(int64_t id) {

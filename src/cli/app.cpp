@@ -3,7 +3,12 @@
 
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "core/crypto.h"
+#include "core/log.h"
+#include "portal/http_fetch.h"
 #include "storage/engines/engines.h"
 #include "storage/idempotency.h"
 
@@ -66,7 +71,60 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   services->settlement = std::make_unique<settlement::SettlementService>(*services->guest_db, services->clock);
   services->statistics = std::make_unique<guestcards::StatisticsService>(*services->guest_db, *services->accounts,
                                                                          *services->registrations);
+  db_options.segments = {storage::Segment::kCore, storage::Segment::kAudit, storage::Segment::kCards,
+                         storage::Segment::kPortal};
+  PW_ASSIGN_OR_RETURN(services->portal_db, storage::OpenDatabase(db_options));
+  portal::PortalOptions portal_options;
+  portal_options.session_idle_seconds = c.portal_session_idle_seconds;
+  portal_options.session_max_seconds = c.portal_session_max_seconds;
+  services->citizens = std::make_unique<portal::CitizenAccounts>(*services->portal_db, services->clock,
+                                                                 *services->secrets, portal_options);
   return services;
+}
+
+Result<std::unique_ptr<portal::SignInFlows>> MakeSignInFlows(Services& s, const std::string& public_url) {
+  const Config& c = s.config;
+  std::string base = public_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::unique_ptr<portal::SamlServiceProvider> saml;
+  if (!c.saml_idp_metadata_file.empty()) {
+    std::ifstream in(c.saml_idp_metadata_file, std::ios::binary);
+    if (!in) return InvalidArgument("cannot read saml_idp_metadata_file", "saml_idp_metadata_file");
+    std::stringstream metadata;
+    metadata << in.rdbuf();
+    PW_ASSIGN_OR_RETURN(SamlSpKey key, EnsureSamlSpKey(c));
+    if (key.generated) log::Info("SAML service provider key generated into the key store", nlohmann::json::object());
+    portal::SamlSpSettings settings;
+    settings.entity_id = c.saml_sp_entity_id.empty() ? base + "/portal/saml/metadata" : c.saml_sp_entity_id;
+    settings.acs_url = base + "/portal/saml/acs";
+    settings.key_pem = key.key_pem;
+    settings.cert_pem = key.cert_pem;
+    settings.idp_metadata_xml = metadata.str();
+    PW_ASSIGN_OR_RETURN(settings.level_map, portal::ParseLevelMap(c.saml_level_map, "saml_level_map"));
+    settings.organisation_name = c.saml_organisation_name;
+    settings.online_service_id = c.saml_online_service_id;
+    settings.skew_seconds = c.saml_clock_skew_seconds;
+    PW_ASSIGN_OR_RETURN(saml, portal::SamlServiceProvider::Create(std::move(settings)));
+  }
+  std::unique_ptr<portal::OidcClient> oidc;
+  if (!c.oidc_issuer.empty()) {
+    if (c.oidc_client_id.empty()) return InvalidArgument("oidc_client_id is needed with oidc_issuer", "oidc_client_id");
+    portal::OidcSettings settings;
+    settings.issuer = c.oidc_issuer;
+    settings.client_id = c.oidc_client_id;
+    settings.client_secret = c.oidc_client_secret;
+    settings.redirect_uri = base + "/portal/oidc/callback";
+    settings.skew_seconds = c.saml_clock_skew_seconds;
+    terminal_client::HttpClientOptions http;
+    http.ca_file = c.oidc_ca_file;
+    http.body_limit = 1024 * 1024;
+    oidc = std::make_unique<portal::OidcClient>(settings, portal::MakeHttpFetch(http), s.clock);
+  }
+  portal::SignInSettings settings;
+  settings.test_login = c.portal_test_login;
+  PW_ASSIGN_OR_RETURN(settings.oidc_acr_map, portal::ParseLevelMap(c.oidc_acr_map, "oidc_acr_map"));
+  settings.skew_seconds = c.saml_clock_skew_seconds;
+  return std::make_unique<portal::SignInFlows>(*s.citizens, s.clock, std::move(saml), std::move(oidc), settings);
 }
 
 Result<int64_t> DeleteExpiredIdempotencyAnswers(Services& s) {

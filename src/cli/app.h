@@ -15,6 +15,8 @@
 #include "guestcards/logistics.h"
 #include "guestcards/registrations.h"
 #include "guestcards/statistics.h"
+#include "portal/citizen_accounts.h"
+#include "portal/sign_in.h"
 #include "settlement/settlement.h"
 #include "storage/database.h"
 #include "terminals/catalogue.h"
@@ -46,6 +48,9 @@ struct Services {
   std::unique_ptr<terminals::TransactionService> transactions;
   std::unique_ptr<settlement::SettlementService> settlement;  // on guest_db
   std::unique_ptr<guestcards::StatisticsService> statistics;  // on guest_db
+  // The citizen side's handle: core, audit, cards and portal.
+  std::unique_ptr<storage::Database> portal_db;
+  std::unique_ptr<portal::CitizenAccounts> citizens;
 };
 
 // Common options of every subcommand.
@@ -55,9 +60,16 @@ struct CommonOptions {
 };
 
 Result<Config> LoadEffectiveConfig(const CommonOptions& options);
-// Opens the staff segments (core, audit, cards, checks) and, in a second
-// handle, core, audit and the guest-card segments; applies migrations.
+// Opens the staff segments (core, audit, cards, checks); in a second handle
+// core, audit and the guest-card segments; in a third core, audit, cards and
+// the citizen side's segments. Applies migrations.
 Result<std::unique_ptr<Services>> OpenServices(Config config);
+
+// The portal's sign-in flows as configured: BundID when an IdP's metadata is
+// given, OIDC when an issuer is, the test sign-in when switched on.
+// `public_url`: where citizens reach the server (configured, or the address
+// it listens on).
+Result<std::unique_ptr<portal::SignInFlows>> MakeSignInFlows(Services& s, const std::string& public_url);
 
 // Deletes the expired answers of requests with an Idempotency-Key from every
 // segment that keeps them, on both handles (retention); the number deleted.

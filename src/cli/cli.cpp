@@ -304,7 +304,9 @@ int Run(int argc, char** argv) {
     for (storage::Segment segment : storage::AllSegments()) {
       bool staff = segment == storage::Segment::kCore || segment == storage::Segment::kAudit ||
                    segment == storage::Segment::kCards || segment == storage::Segment::kChecks;
-      auto version = storage::SchemaVersion(staff ? *s.db : *s.guest_db, segment);
+      storage::Database& handle =
+          staff ? *s.db : (segment == storage::Segment::kPortal ? *s.portal_db : *s.guest_db);
+      auto version = storage::SchemaVersion(handle, segment);
       if (!version.ok()) return Fail(version.status());
       std::cout << storage::SegmentName(segment) << ": schema version " << *version << "\n";
     }

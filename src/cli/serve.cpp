@@ -62,13 +62,35 @@ int Serve(Config config, bool print_routes) {
   check_service.WarmUp();
   checks::VerdictSigner verdicts(*s.secrets);
   auto ready = [&s] {
-    Status staff = s.db->Ping();
-    return staff.ok() ? s.guest_db->Ping() : staff;
+    for (storage::Database* db : {s.db.get(), s.guest_db.get(), s.portal_db.get()}) {
+      Status status = db->Ping();
+      if (!status.ok()) return status;
+    }
+    return Status::Ok();
   };
-  http::AppContext context{
-      s.config,      s.clock,         *s.accounts,      metrics,       *s.cards,     *s.partners,
-      check_service, verdicts,        *s.registrations, *s.catalogue,  *s.terminals, *s.transactions,
-      *s.logistics,  *s.annual_cards, *s.settlement,    *s.statistics, ready};
+  http::PortalRuntime portal;
+  std::unique_ptr<portal::SignInFlows> sign_in;
+  // With a configured public URL the sign-in is made (and its configuration
+  // checked) before the server listens; otherwise once the port is known.
+  auto make_sign_in = [&](const std::string& public_url) -> Status {
+    PW_ASSIGN_OR_RETURN(sign_in, MakeSignInFlows(s, public_url));
+    portal.public_url = public_url;
+    portal.flows.store(sign_in.get(), std::memory_order_release);
+    return Status::Ok();
+  };
+  if (!s.config.public_url.empty()) {
+    Status made = make_sign_in(s.config.public_url);
+    if (!made.ok()) {
+      log::Error("startup failed", {{"error", made.ToString()}});
+      std::cerr << "passwerk: cannot start: " << made.message() << "\n";
+      return 1;
+    }
+  }
+  http::AppContext context{s.config,         s.clock,         *s.accounts,   metrics,
+                           *s.cards,         *s.partners,     check_service, verdicts,
+                           *s.registrations, *s.catalogue,    *s.terminals,  *s.transactions,
+                           *s.logistics,     *s.annual_cards, *s.settlement, *s.statistics,
+                           *s.citizens,      portal,          ready};
   http::Router router;
   http::RegisterApiRoutes(router, context);
   web::RegisterWebRoutes(router, context);
@@ -103,12 +125,22 @@ int Serve(Config config, bool print_routes) {
   std::string scheme = s.config.tls_cert_file.empty() ? "http" : "https";
   std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
   std::string url = scheme + "://" + host + ":" + std::to_string(*port);
+  if (s.config.public_url.empty()) {
+    Status made = make_sign_in(url);
+    if (!made.ok()) {
+      log::Error("startup failed", {{"error", made.ToString()}});
+      std::cerr << "passwerk: cannot start: " << made.message() << "\n";
+      server.Shutdown();
+      server.Wait();
+      return 1;
+    }
+  }
   double startup_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   log::Info(
       "listening",
       {{"url", url}, {"engine", s.config.database_url.empty() ? "sqlite" : "postgresql"}, {"startup_ms", startup_ms}});
   std::cout << "Passwerk " << PASSWERK_VERSION << " listening on " << url << "/\n"
-            << "Staff login: " << url << "/login   (stop with Ctrl+C)\n"
+            << "Staff login: " << url << "/login   Portal: " << url << "/portal   (stop with Ctrl+C)\n"
             << std::flush;
 
   // Retention on schedule: at start, then every retention_interval_minutes.
@@ -132,6 +164,12 @@ int Serve(Config config, bool print_routes) {
           log::Info("retention run", guestcards::RetentionReportJson(*report));
         } else {
           log::Error("retention run failed; retried at the next interval", {{"error", report.status().ToString()}});
+        }
+        auto sessions = s.citizens->DeleteExpired();
+        if (sessions.ok()) {
+          log::Info("expired citizen sessions and sign-ins deleted", {{"deleted", *sessions}});
+        } else {
+          log::Error("deleting expired citizen sessions failed", {{"error", sessions.status().ToString()}});
         }
         auto answers = DeleteExpiredIdempotencyAnswers(s);
         if (answers.ok()) {

@@ -20,6 +20,12 @@ namespace {
 
 enum class Kind { kString, kInt, kBool, kStringList };
 
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
 struct KeySpec {
   const char* key;
   Kind kind;
@@ -134,6 +140,64 @@ const std::vector<KeySpec>& Specs() {
                        "API: how long the answer to a creating request with an `Idempotency-Key` header is kept; "
                        "a retry with the same key within this time gets that answer instead of creating again. "
                        "Expired answers are deleted by the retention schedule."));
+    s.push_back(StringKey("public_url", &Config::public_url,
+                          "Portal: the base URL citizens reach the server at (`https://passwerk.example.de`), as "
+                          "registered with the identity providers. Empty: the address the server listens on, "
+                          "which suits a local trial only."));
+    s.push_back(BoolKey("portal_test_login", &Config::portal_test_login,
+                        "Portal: offer the test sign-in (\"Testanmeldung\": any name, any assurance level). For "
+                        "demonstrations only; every page says so while it is on. Never on by default."));
+    s.push_back(IntKey("portal_session_idle_seconds", &Config::portal_session_idle_seconds, 60, 86400,
+                       "Portal: a citizen session ends after this long without a request."));
+    s.push_back(IntKey("portal_session_max_seconds", &Config::portal_session_max_seconds, 300, 7 * 86400,
+                       "Portal: a citizen session ends this long after sign-in, active or not."));
+    s.push_back(StringKey("saml_idp_metadata_file", &Config::saml_idp_metadata_file,
+                          "Portal: the SAML metadata file of the identity provider (BundID). Empty: no SAML "
+                          "sign-in is offered."));
+    s.push_back(StringKey("saml_sp_entity_id", &Config::saml_sp_entity_id,
+                          "Portal: this service provider's SAML entity id. Empty: "
+                          "`{public_url}/portal/saml/metadata`."));
+    s.push_back(StringKey("saml_sp_key_file", &Config::saml_sp_key_file,
+                          "Portal: PEM private key (RSA) that signs SAML requests and decrypts assertions. Empty: "
+                          "a key generated into the key store (`<data_dir>/keys.toml`) on first start."));
+    s.push_back(StringKey("saml_sp_cert_file", &Config::saml_sp_cert_file,
+                          "Portal: PEM certificate of `saml_sp_key_file`, published in the SP metadata."));
+    {
+      KeySpec spec{"saml_level_map", Kind::kStringList,
+                   "Portal: how SAML authentication context classes map to assurance levels, as "
+                   "`\"CLASS=low|substantial|high\"`. In the environment: comma-separated."};
+      spec.set_list = [](Config& c, std::vector<std::string> v) { c.saml_level_map = std::move(v); };
+      spec.show = [](const Config& c) { return Join(c.saml_level_map); };
+      s.push_back(std::move(spec));
+    }
+    s.push_back(StringKey("saml_organisation_name", &Config::saml_organisation_name,
+                          "Portal: the organisation name BundID shows at sign-in (`akdb:DisplayInformation`)."));
+    s.push_back(StringKey("saml_online_service_id", &Config::saml_online_service_id,
+                          "Portal: the online-service id agreed with BundID (`akdb:DisplayInformation`)."));
+    s.push_back(IntKey("saml_clock_skew_seconds", &Config::saml_clock_skew_seconds, 0, 600,
+                       "Portal: how far the identity provider's clock may be off when assertion and ID token "
+                       "times are checked."));
+    s.push_back(StringKey("oidc_issuer", &Config::oidc_issuer,
+                          "Portal: the OpenID Connect provider's issuer URL (discovery at "
+                          "`{issuer}/.well-known/openid-configuration`). Empty: no OIDC sign-in is offered."));
+    s.push_back(
+        StringKey("oidc_client_id", &Config::oidc_client_id, "Portal: the client id registered at the provider."));
+    {
+      KeySpec spec{"oidc_client_secret", Kind::kString, "Portal: the client secret registered at the provider."};
+      spec.set_string = [](Config& c, const std::string& v) { c.oidc_client_secret = v; };
+      spec.show = [](const Config& c) { return c.oidc_client_secret.empty() ? std::string() : std::string("(set)"); };
+      s.push_back(std::move(spec));
+    }
+    {
+      KeySpec spec{"oidc_acr_map", Kind::kStringList,
+                   "Portal: how OIDC `acr` values map to assurance levels, as `\"ACR=low|substantial|high\"`. "
+                   "In the environment: comma-separated."};
+      spec.set_list = [](Config& c, std::vector<std::string> v) { c.oidc_acr_map = std::move(v); };
+      spec.show = [](const Config& c) { return Join(c.oidc_acr_map); };
+      s.push_back(std::move(spec));
+    }
+    s.push_back(StringKey("oidc_ca_file", &Config::oidc_ca_file,
+                          "Portal: CA certificates (PEM) for the OIDC provider's TLS. Empty: the system's CA store."));
     return s;
   }();
   return kSpecs;
@@ -390,6 +454,77 @@ Status EnsureDataKeys(Config& config) {
     config.data_keys.push_back(*key.value<std::string>());
   }
   return crypto::SecretBox::FromHexKeys(config.data_keys).status();
+}
+
+}  // namespace passwerk
+
+namespace passwerk {
+namespace {
+
+Result<std::string> ReadWholeFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument("cannot read " + std::string(what), path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace
+
+Result<SamlSpKey> EnsureSamlSpKey(const Config& config) {
+  SamlSpKey out;
+  if (!config.saml_sp_key_file.empty() || !config.saml_sp_cert_file.empty()) {
+    if (config.saml_sp_key_file.empty() || config.saml_sp_cert_file.empty()) {
+      return InvalidArgument("saml_sp_key_file and saml_sp_cert_file are set together");
+    }
+    PW_ASSIGN_OR_RETURN(out.key_pem, ReadWholeFile(config.saml_sp_key_file, "saml_sp_key_file"));
+    PW_ASSIGN_OR_RETURN(out.cert_pem, ReadWholeFile(config.saml_sp_cert_file, "saml_sp_cert_file"));
+    return out;
+  }
+  std::filesystem::path path = std::filesystem::path(config.data_dir) / "keys.toml";
+  std::string text;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    PW_ASSIGN_OR_RETURN(text, ReadWholeFile(path.string(), "the key store"));
+    toml::table table;
+    try {
+      table = toml::parse(text);
+    } catch (const toml::parse_error& error) {
+      return InvalidArgument("the key store is not valid TOML", std::string(error.description()));
+    }
+    std::optional<std::string> key = table["saml_sp_key"].value<std::string>();
+    std::optional<std::string> cert = table["saml_sp_cert"].value<std::string>();
+    if (key && cert) {
+      out.key_pem = *key;
+      out.cert_pem = *cert;
+      return out;
+    }
+  }
+  // First use: a new pair, appended to the key store (written whole, then renamed).
+  PW_ASSIGN_OR_RETURN(crypto::KeyAndCertificate pair, crypto::GenerateRsaKeyAndCertificate("Passwerk SAML SP"));
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Unavailable("cannot create the data directory", ec.message());
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  text +=
+      "# The portal's SAML service provider key (generated on first start): signs\n"
+      "# requests to the identity provider and decrypts its assertions.\n"
+      "saml_sp_key = \"\"\"\n" +
+      pair.key_pem + "\"\"\"\nsaml_sp_cert = \"\"\"\n" + pair.cert_pem + "\"\"\"\n";
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out_file(tmp, std::ios::trunc);
+    out_file << text;
+    out_file.flush();
+    if (!out_file) return Unavailable("cannot write the key store", tmp.string());
+  }
+  ::chmod(tmp.c_str(), 0600);
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Unavailable("cannot write the key store", ec.message());
+  out.key_pem = pair.key_pem;
+  out.cert_pem = pair.cert_pem;
+  out.generated = true;
+  return out;
 }
 
 }  // namespace passwerk

@@ -52,6 +52,27 @@ struct Config {
   // API: how long the answer to a request with an Idempotency-Key is kept for retries (docs/api.md).
   int idempotency_key_hours = 24;
 
+  // Citizen portal (docs/portal.md).
+  std::string public_url;  // empty: the address the server listens on
+  bool portal_test_login = false;
+  int64_t portal_session_idle_seconds = 30 * 60;
+  int64_t portal_session_max_seconds = 8 * 3600;
+  std::string saml_idp_metadata_file;  // empty: no BundID sign-in
+  std::string saml_sp_entity_id;       // empty: {public_url}/portal/saml/metadata
+  std::string saml_sp_key_file;        // empty: the key store's generated key
+  std::string saml_sp_cert_file;
+  std::vector<std::string> saml_level_map = {"STORK-QAA-Level-1=low", "STORK-QAA-Level-2=low",
+                                             "STORK-QAA-Level-3=substantial", "STORK-QAA-Level-4=high"};
+  std::string saml_organisation_name = "Passwerk";
+  std::string saml_online_service_id;
+  int saml_clock_skew_seconds = 120;
+  std::string oidc_issuer;  // empty: no OpenID Connect sign-in
+  std::string oidc_client_id;
+  std::string oidc_client_secret;
+  std::vector<std::string> oidc_acr_map = {"STORK-QAA-Level-1=low", "STORK-QAA-Level-2=low",
+                                           "STORK-QAA-Level-3=substantial", "STORK-QAA-Level-4=high"};
+  std::string oidc_ca_file;  // empty: the system's CA store
+
   // host and port parts of `listen`.
   Result<std::pair<std::string, uint16_t>> ListenEndpoint() const;
 };
@@ -73,5 +94,19 @@ Result<Config> LoadConfig(const std::string& file, char** environ);
 // Ensures data keys exist: if none are configured, uses `<data_dir>/keys.toml`,
 // creating it with a fresh random key (mode 0600) on first start.
 Status EnsureDataKeys(Config& config);
+
+}  // namespace passwerk
+
+namespace passwerk {
+
+// The SAML service provider's key and certificate (PEM): from
+// `saml_sp_key_file` and `saml_sp_cert_file` when set; otherwise from the key
+// store `<data_dir>/keys.toml`, where a fresh pair is generated on first use.
+struct SamlSpKey {
+  std::string key_pem;
+  std::string cert_pem;
+  bool generated = false;  // made just now
+};
+Result<SamlSpKey> EnsureSamlSpKey(const Config& config);
 
 }  // namespace passwerk

@@ -4,18 +4,21 @@
 #include <argon2.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/params.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 #include <atomic>
 #include <cctype>
-#include <unordered_map>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace passwerk::crypto {
 
@@ -56,8 +59,8 @@ namespace {
 std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
+  HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+       out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
 }
 }  // namespace
@@ -212,12 +215,11 @@ constexpr size_t kArgonSaltLen = 16;
 
 Result<std::string> HashPassword(std::string_view password) {
   std::string salt = RandomBytes(kArgonSaltLen);
-  size_t encoded_len = argon2_encodedlen(kArgonTime, kArgonMemoryKib, kArgonParallelism,
-                                         kArgonSaltLen, kArgonHashLen, Argon2_id);
+  size_t encoded_len =
+      argon2_encodedlen(kArgonTime, kArgonMemoryKib, kArgonParallelism, kArgonSaltLen, kArgonHashLen, Argon2_id);
   std::string encoded(encoded_len, '\0');
-  int rc = argon2id_hash_encoded(kArgonTime, kArgonMemoryKib, kArgonParallelism, password.data(),
-                                 password.size(), salt.data(), salt.size(), kArgonHashLen,
-                                 encoded.data(), encoded.size());
+  int rc = argon2id_hash_encoded(kArgonTime, kArgonMemoryKib, kArgonParallelism, password.data(), password.size(),
+                                 salt.data(), salt.size(), kArgonHashLen, encoded.data(), encoded.size());
   if (rc != ARGON2_OK) return Internal(std::string("argon2: ") + argon2_error_message(rc));
   encoded.resize(std::strlen(encoded.c_str()));
   return encoded;
@@ -238,8 +240,7 @@ Result<SecretBox> SecretBox::FromHexKeys(const std::vector<std::string>& hex_key
   for (size_t i = 0; i < hex_keys.size(); ++i) {
     auto key = HexDecode(hex_keys[i]);
     if (!key.ok() || key->size() != 32) {
-      return InvalidArgument("data key " + std::to_string(i + 1) + " is not 64 hex digits (32 bytes)",
-                             "data_keys");
+      return InvalidArgument("data key " + std::to_string(i + 1) + " is not 64 hex digits (32 bytes)", "data_keys");
     }
     keys.emplace_back(static_cast<uint8_t>(i + 1), std::move(key).value());
   }
@@ -317,6 +318,47 @@ Result<std::string> SecretBox::Decrypt(std::string_view ciphertext, std::string_
   if (EVP_DecryptFinal_ex(ctx.get(), nullptr, &len) != 1) {
     return InvalidArgument("ciphertext failed authentication");
   }
+  return out;
+}
+
+}  // namespace passwerk::crypto
+
+namespace passwerk::crypto {
+
+Result<KeyAndCertificate> GenerateRsaKeyAndCertificate(std::string_view common_name, int bits, int days) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(static_cast<unsigned>(bits)), EVP_PKEY_free);
+  if (!key) return Internal("RSA key generation failed");
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  if (!cert) return Internal("X509_new failed");
+  std::string serial = RandomBytes(16);
+  serial[0] = static_cast<char>(serial[0] & 0x7f);  // a positive serial number
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> serial_bn(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(serial.data()), static_cast<int>(serial.size()), nullptr),
+      BN_free);
+  std::string name(common_name);
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  bool ok =
+      X509_set_version(cert.get(), 2) == 1 && serial_bn &&
+      BN_to_ASN1_INTEGER(serial_bn.get(), X509_get_serialNumber(cert.get())) != nullptr &&
+      X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0) != nullptr &&
+      X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(days) * 86400) != nullptr &&
+      X509_set_pubkey(cert.get(), key.get()) == 1 &&
+      X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(name.data()),
+                                 static_cast<int>(name.size()), -1, 0) == 1 &&
+      X509_set_issuer_name(cert.get(), subject) == 1 && X509_sign(cert.get(), key.get(), EVP_sha256()) > 0;
+  if (!ok) return Internal("the self-signed certificate could not be made");
+  auto to_pem = [](auto write) -> std::string {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+    if (!bio || write(bio.get()) != 1) return {};
+    char* data = nullptr;
+    long size = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<size_t>(size));
+  };
+  KeyAndCertificate out;
+  out.key_pem =
+      to_pem([&](BIO* bio) { return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
+  out.cert_pem = to_pem([&](BIO* bio) { return PEM_write_bio_X509(bio, cert.get()); });
+  if (out.key_pem.empty() || out.cert_pem.empty()) return Internal("PEM encoding failed");
   return out;
 }
 

@@ -74,3 +74,17 @@ class SecretBox {
 };
 
 }  // namespace passwerk::crypto
+
+namespace passwerk::crypto {
+
+// A fresh RSA key (PKCS#8 PEM) and a self-signed X.509 certificate for it
+// (PEM), valid from now for `days`: the SAML service provider's own key pair
+// (identity providers pin the certificate from the metadata; no CA is involved).
+struct KeyAndCertificate {
+  std::string key_pem;
+  std::string cert_pem;
+};
+Result<KeyAndCertificate> GenerateRsaKeyAndCertificate(std::string_view common_name, int bits = 3072,
+                                                       int days = 3650);
+
+}  // namespace passwerk::crypto

@@ -147,6 +147,7 @@ void RegisterApiRoutes(Router& router, AppContext& app) {
   RegisterGuestCardApiRoutes(router, app);
   RegisterTerminalApiRoutes(router, app);
   RegisterSettlementApiRoutes(router, app);
+  RegisterPortalApiRoutes(router, app);
 }
 
 void RegisterAccountApiRoutes(Router& router, AppContext& app) {

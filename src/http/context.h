@@ -2,7 +2,9 @@
 // start-up by cli/serve.cpp. Handlers get no database handle.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <string>
 
 #include "accounts/accounts.h"
 #include "cards/cards.h"
@@ -16,12 +18,23 @@
 #include "guestcards/registrations.h"
 #include "guestcards/statistics.h"
 #include "http/metrics.h"
+#include "portal/citizen_accounts.h"
+#include "portal/sign_in.h"
 #include "settlement/settlement.h"
 #include "terminals/catalogue.h"
 #include "terminals/terminals.h"
 #include "terminals/transactions.h"
 
 namespace passwerk::http {
+
+// The portal's sign-in, made once the server's address is known: the
+// public URL defaults to it, and the SAML metadata and ACS carry it. Until
+// then (the moment between binding and serving) sign-in routes answer 503.
+struct PortalRuntime {
+  std::string public_url;  // set before `flows` is published
+  std::atomic<portal::SignInFlows*> flows{nullptr};
+  portal::SignInFlows* Flows() const { return flows.load(std::memory_order_acquire); }
+};
 
 struct AppContext {
   const Config& config;
@@ -40,6 +53,8 @@ struct AppContext {
   guestcards::AnnualCardService& annual_cards;
   settlement::SettlementService& settlement;
   guestcards::StatisticsService& statistics;
+  portal::CitizenAccounts& citizens;
+  PortalRuntime& portal;
   // Whether every storage handle answers (/readyz); handlers get no handle itself.
   std::function<Status()> ready;
 };
@@ -55,5 +70,9 @@ void RegisterCardApiRoutes(Router& router, AppContext& app);        // cards_api
 void RegisterGuestCardApiRoutes(Router& router, AppContext& app);   // guestcards_api.cpp
 void RegisterTerminalApiRoutes(Router& router, AppContext& app);    // terminal_api.cpp: protocol, catalogue
 void RegisterSettlementApiRoutes(Router& router, AppContext& app);  // settlement_api.cpp
+void RegisterPortalApiRoutes(Router& router, AppContext& app);      // portal_api.cpp: /api/portal/v1
+
+// The citizen session cookie of the portal and the JSON API for apps.
+inline constexpr std::string_view kCitizenSessionCookie = "pw_citizen";
 
 }  // namespace passwerk::http

@@ -34,6 +34,7 @@ enum class Segment {
   kLogistics,   // 3.4 card production and status
   kHistory,     // 3.5 historised usage
   kSettlement,  // 3.6 settlement between providers
+  kPortal,      // citizen accounts and sessions (the citizen side)
 };
 
 std::string_view SegmentName(Segment segment);

@@ -172,13 +172,14 @@ TEST(QueryOneTest, TheFirstRowOrNotFound) {
 
 TEST(SegmentTest, NamesAreTheSchemaNamesInMigrationOrder) {
   const std::vector<Segment>& all = AllSegments();
-  ASSERT_EQ(all.size(), 11u);
+  ASSERT_EQ(all.size(), 12u);
   EXPECT_EQ(all.front(), Segment::kCore);
-  EXPECT_EQ(all.back(), Segment::kSettlement);
+  EXPECT_EQ(all.back(), Segment::kPortal);
   std::vector<std::string> names;
   for (Segment segment : all) names.emplace_back(SegmentName(segment));
   EXPECT_EQ(names, (std::vector<std::string>{"core", "audit", "cards", "checks", "spa_tax", "marketing", "card_link",
-                                             "card_usage", "logistics", "history", "settlement"}));
+                                             "card_usage", "logistics", "history", "settlement",
+                                             "portal"}));
 }
 
 }  // namespace

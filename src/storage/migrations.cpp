@@ -657,6 +657,60 @@ CREATE INDEX settlement.refused_transactions_by_municipality ON refused_transact
     IdempotencyKeysMigration(4, "settlement"),
 };
 
+// The citizen side's accounts (DESIGN.md, "The citizen side"): keyed by a
+// keyed hash of the sign-in pseudonym only. No name, address or birth date
+// has a column here: what the identity provider tells about a citizen lives
+// in the server's memory for the session, to prefill forms.
+const std::vector<Migration> kPortalMigrations = {
+    {1, "citizen accounts, sessions, outstanding sign-ins, seen assertions, linked cards", R"SQL(
+CREATE TABLE portal.accounts (
+  id {{id}},
+  public_id TEXT NOT NULL UNIQUE,
+  pseudonym_hash TEXT NOT NULL UNIQUE,
+  method TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_sign_in_at BIGINT NOT NULL
+);
+CREATE TABLE portal.sessions (
+  token_hash TEXT PRIMARY KEY,
+  public_id TEXT NOT NULL UNIQUE,
+  account_id BIGINT NOT NULL REFERENCES accounts(id),
+  assurance TEXT NOT NULL,
+  method TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  device TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX portal.sessions_by_account ON sessions(account_id);
+CREATE INDEX portal.sessions_by_expiry ON sessions(expires_at);
+CREATE TABLE portal.sign_ins (
+  state_hash TEXT PRIMARY KEY,
+  method TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  browser_hash TEXT NOT NULL,
+  assurance TEXT NOT NULL,
+  return_to TEXT NOT NULL,
+  secret_enc {{blob}},
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX portal.sign_ins_by_expiry ON sign_ins(expires_at);
+CREATE TABLE portal.seen_assertions (
+  id_hash TEXT PRIMARY KEY,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX portal.seen_assertions_by_expiry ON seen_assertions(expires_at);
+CREATE TABLE portal.account_cards (
+  account_id BIGINT NOT NULL REFERENCES accounts(id),
+  card_id BIGINT NOT NULL,
+  linked_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, card_id)
+);
+)SQL"},
+};
+
 }  // namespace
 
 std::string_view SegmentName(Segment segment) {
@@ -683,6 +737,8 @@ std::string_view SegmentName(Segment segment) {
       return "history";
     case Segment::kSettlement:
       return "settlement";
+    case Segment::kPortal:
+      return "portal";
   }
   return "core";
 }
@@ -691,7 +747,7 @@ const std::vector<Segment>& AllSegments() {
   static const std::vector<Segment> kAll = {Segment::kCore,     Segment::kAudit,     Segment::kCards,
                                             Segment::kChecks,   Segment::kSpaTax,    Segment::kMarketing,
                                             Segment::kCardLink, Segment::kCardUsage, Segment::kLogistics,
-                                            Segment::kHistory,  Segment::kSettlement};
+                                            Segment::kHistory,  Segment::kSettlement, Segment::kPortal};
   return kAll;
 }
 
@@ -719,6 +775,8 @@ const std::vector<Migration>& MigrationsFor(Segment segment) {
       return kHistoryMigrations;
     case Segment::kSettlement:
       return kSettlementMigrations;
+    case Segment::kPortal:
+      return kPortalMigrations;
   }
   return kCoreMigrations;
 }

@@ -1,4 +1,4 @@
-// The areas of the staff UI, one file each (<area>_pages.cpp): each declares
+// The areas of the staff UI and the citizen portal, one file each (<area>_pages.cpp): each declares
 // its own routes here, and web::RegisterWebRoutes (routes.cpp) calls them all.
 // Only what one area shows of another is declared beside them.
 #pragma once
@@ -24,6 +24,9 @@ void RegisterCardStockPages(Router& router, AppContext& app);     // card_stock_
 void RegisterAnnualCardPages(Router& router, AppContext& app);    // annual_card_pages.cpp
 void RegisterTerminalPages(Router& router, AppContext& app);      // terminal_pages.cpp (and the catalogue)
 void RegisterSettlementPages(Router& router, AppContext& app);    // settlement_pages.cpp
+// The citizen portal (/portal): its frame and account, and signing in.
+void RegisterPortalPages(Router& router, AppContext& app);        // portal_pages.cpp
+void RegisterPortalSignInPages(Router& router, AppContext& app);  // portal_signin_pages.cpp
 
 // The open alerts of the enumeration defence this user may see, as a
 // dashboard section (partner_pages.cpp); empty when there are none.

@@ -115,15 +115,20 @@ std::string RenderLayout(const Chrome& chrome, std::string_view title, std::stri
           "\" type=\"image/svg+xml\">\n</head>\n<body>\n";
 
   html += "<a class=\"pw-skip-link\" href=\"#main\">" + Escape(T(lang, "layout.skip")) + "</a>\n";
+  if (!chrome.banner.empty()) {
+    html += "<div class=\"pw-banner\" role=\"note\"><div class=\"kern-container\"><p class=\"kern-body\">" +
+            Escape(chrome.banner) + "</p></div></div>\n";
+  }
 
   // Header: product, language switch, the signed-in user and the logout button.
   html += "<header class=\"pw-header\">\n<div class=\"kern-container pw-header__inner\">\n";
-  html += "<a class=\"pw-brand\" href=\"/\"><img class=\"pw-brand__logo\" src=\"" +
+  html += "<a class=\"pw-brand\" href=\"" + Escape(chrome.brand_href) + "\"><img class=\"pw-brand__logo\" src=\"" +
           Escape(AssetUrl("/static/favicon.svg")) +
           "\" alt=\"\" width=\"36\" height=\"36\">"
           "<span class=\"pw-brand__text\"><span class=\"pw-brand__name\">Passwerk</span>"
           "<span class=\"pw-brand__tagline\">" +
-          Escape(T(lang, "app.tagline")) + "</span></span></a>\n";
+          Escape(chrome.tagline.empty() ? T(lang, "app.tagline") : std::string_view(chrome.tagline)) +
+          "</span></span></a>\n";
   html += "<div class=\"pw-header__tools\">\n";
   html += "<nav class=\"pw-lang\" aria-label=\"" + Escape(T(lang, "layout.language")) +
           "\"><ul class=\"pw-lang__list\">" + LanguageLink(chrome, Lang::kDe) + LanguageLink(chrome, Lang::kEn) +
@@ -136,8 +141,9 @@ std::string RenderLayout(const Chrome& chrome, std::string_view title, std::stri
     if (!chrome.user_role_label.empty()) {
       html += " <span class=\"pw-user__role\">(" + Escape(chrome.user_role_label) + ")</span>";
     }
-    html += "</p><form class=\"pw-user__logout\" method=\"post\" action=\"/logout\">" + CsrfInput(chrome.csrf_token) +
-            RenderButton(ButtonKind::kSecondary, T(lang, "layout.logout")) + "</form></div>\n";
+    html += "</p><form class=\"pw-user__logout\" method=\"post\" action=\"" + Escape(chrome.logout_action) + "\">" +
+            CsrfInput(chrome.csrf_token) + RenderButton(ButtonKind::kSecondary, T(lang, "layout.logout")) +
+            "</form></div>\n";
   }
   html += "</div>\n</div>\n";
   if (!chrome.nav.empty()) {

@@ -27,12 +27,19 @@ struct NavItem {
 // What the layout needs about the request and the signed-in user.
 struct Chrome {
   Lang lang = Lang::kDe;
-  std::string path;                // current path, kept by the language switch
-  std::string query;               // current raw query; its `lang` is replaced
-  std::string user_display_name;   // empty: nobody signed in (no logout button)
+  std::string path;               // current path, kept by the language switch
+  std::string query;              // current raw query; its `lang` is replaced
+  std::string user_display_name;  // empty: nobody signed in (no logout button)
   std::string user_role_label;
-  std::string csrf_token;          // for the logout form
+  std::string csrf_token;  // for the logout form
   std::vector<NavItem> nav;
+  // The citizen portal uses the same layout with its own brand, sign-out and
+  // a notice above everything (the test sign-in's banner); staff pages keep
+  // the defaults.
+  std::string brand_href = "/";
+  std::string tagline;  // empty: the staff tagline
+  std::string logout_action = "/logout";
+  std::string banner;  // plain text; empty: none
 };
 
 // Chrome for a request without a signed-in user.
@@ -46,8 +53,7 @@ std::string RenderLayout(const Chrome& chrome, std::string_view title, std::stri
 
 // RenderLayout as a response: no caching of pages (they carry personal and
 // session data), Content-Language set.
-http::Response HtmlPage(const Chrome& chrome, int status, std::string_view title,
-                        std::string_view main_html);
+http::Response HtmlPage(const Chrome& chrome, int status, std::string_view title, std::string_view main_html);
 
 // A complete error page (403, 404, 500 …) in the layout, without user data.
 // The server may use it for unmatched non-API paths.
@@ -136,8 +142,7 @@ std::string RenderButton(ButtonKind kind, std::string_view label, std::string_vi
 enum class AlertKind { kInfo, kSuccess, kWarning, kDanger };
 // `title` plain text; `body_html` trusted markup (may be empty). `announce`
 // adds role="alert" (for errors after a submit) or role="status".
-std::string RenderAlert(AlertKind kind, std::string_view title, std::string_view body_html,
-                        bool announce = true);
+std::string RenderAlert(AlertKind kind, std::string_view title, std::string_view body_html, bool announce = true);
 
 struct FieldError {
   std::string field;    // form field name; empty: not tied to a field

@@ -25,6 +25,8 @@ void RegisterWebRoutes(http::Router& router, http::AppContext& app) {
   RegisterAnnualCardPages(router, app);
   RegisterTerminalPages(router, app);
   RegisterSettlementPages(router, app);
+  RegisterPortalPages(router, app);
+  RegisterPortalSignInPages(router, app);
 }
 
 }  // namespace passwerk::web

@@ -1,0 +1,47 @@
+// The citizen side's JSON API (/api/portal/v1), for the wallet and other
+// apps: the same domain functions as the portal's pages, authorised by the
+// citizen session cookie (docs/portal.md).
+#include <algorithm>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "core/dates.h"
+#include "http/api_util.h"
+#include "http/context.h"
+#include "http/router.h"
+
+namespace passwerk::http {
+namespace {
+
+// The citizen session behind the request's cookie, or the 401 to answer.
+Result<portal::CitizenSession> CitizenFor(AppContext& app, const Request& request) {
+  std::optional<std::string> token = request.Cookie(kCitizenSessionCookie);
+  if (!token) return Unauthenticated("sign in to the portal first");
+  return app.citizens.GetSession(*token);
+}
+
+std::string IsoTime(int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+}  // namespace
+
+void RegisterPortalApiRoutes(Router& router, AppContext& app) {
+  router.Add("GET", "/api/portal/v1/me", "portal.me", [&app](Request& request) {
+    auto session = CitizenFor(app, request);
+    if (!session.ok()) return Response::Error(session.status());
+    return Response::Json(
+        200, {{"account_id", session->account_id},
+              {"assurance", accounts::AssuranceName(session->assurance)},
+              {"method", portal::MethodName(session->method)},
+              {"expires_at", IsoTime(std::min(session->expires_at,
+                                              session->last_seen_at + app.config.portal_session_idle_seconds))}});
+  });
+}
+
+}  // namespace passwerk::http
