@@ -23,14 +23,15 @@ debug: deps
 	cmake --preset debug
 	cmake --build --preset debug -j $(JOBS)
 
-# Build, create the demo dataset on first start, serve on 127.0.0.1:8080.
+# Build, create the demo dataset on first start, serve on 127.0.0.1:8080 with
+# the portal's test sign-in switched on (a banner on every portal page says so).
 run: release
 	@mkdir -p data
 	@if [ ! -f data/demo.json ]; then \
 	  build/release/passwerk demo --data data > data/demo.json.tmp && mv data/demo.json.tmp data/demo.json; \
 	fi
 	@build/release/passwerk demo --data data --text
-	build/release/passwerk serve --data data
+	PASSWERK_PORTAL_TEST_LOGIN=true build/release/passwerk serve --data data
 
 # Everything: unit, storage contract (SQLite and a private PostgreSQL 15),
 # functional (real binary over HTTP) and browser (Chromium + axe-core) tests.

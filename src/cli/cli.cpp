@@ -551,6 +551,10 @@ int Run(int argc, char** argv) {
                                                : "secret " + u["totp_secret"].get<std::string>())
                 << ")\n";
     }
+    const auto& portal = (*out)["portal"];
+    std::cout << "Citizen portal: " << portal["url"].get<std::string>()
+              << "  (test sign-in \"Testanmeldung\": type \"" << portal["citizen"]["name"].get<std::string>()
+              << "\" to reach the demo citizen's account and card)\n";
     return 0;
   }
   return 0;

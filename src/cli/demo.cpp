@@ -73,6 +73,11 @@ constexpr DemoCard kVolunteerCards[] = {
     {2002, "Yılmaz", "Deniz", "1994-09-09", "Yil", "valid"},
 };
 
+// The demo citizen's own social pass, linked to the account the test sign-in
+// reaches with this name.
+constexpr DemoCard kCitizenCard = {1005, "Mustermann", "Erika", "1964-08-12", "Mus", "valid"};
+constexpr const char* kCitizenName = "Erika Mustermann";
+
 constexpr DemoCard kDemoCards[] = {
     {1001, "Müller", "Erika", "1961-08-12", "Mül", "valid"},
     {1002, "Özdemir", "Ayşe", "1988-02-29", "Oez", "valid"},
@@ -406,7 +411,21 @@ Result<nlohmann::json> CreateDemo(Services& s) {
   PW_ASSIGN_OR_RETURN(auto admin_token, s.accounts->CreateToken(actor, admin.id, "demo terminal reports",
                                                                 {"terminals:read"}, 365 * 24 * 3600));
 
+  // The demo citizen: the test sign-in's account for kCitizenName, with a card.
+  PW_ASSIGN_OR_RETURN(std::string citizen_card_number,
+                      EnsureDemoCard(s, actor, *scheme, kCitizenCard, "Strandstraße 5", "50_percent"));
+  PW_ASSIGN_OR_RETURN(cards::CardDetails citizen_card, s.cards->GetCard(actor, citizen_card_number));
+  PW_ASSIGN_OR_RETURN(auto citizen, s.citizens->EnsureAccount(portal::SignInMethod::kTest,
+                                                              portal::TestPseudonym(kCitizenName), actor.request_id));
+  PW_RETURN_IF_ERROR(s.citizens->LinkCard(citizen.first, citizen_card.card.id, actor.request_id));
+  const std::string base_url = "http://" + s.config.listen;
+
   return nlohmann::json{
+      {"portal",
+       {{"url", base_url + "/portal"},
+        {"test_login", true},
+        {"sp_metadata", base_url + "/portal/saml/metadata"},
+        {"citizen", {{"name", kCitizenName}, {"account_id", citizen.second}, {"card", citizen_card_number}}}}},
       {"terminals", terminal_demo["terminals"]},
       {"packages", terminal_demo["packages"]},
       {"terminals_token", admin_token.secret},

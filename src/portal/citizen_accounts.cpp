@@ -406,6 +406,32 @@ Result<std::vector<int64_t>> CitizenAccounts::LinkedCards(int64_t account) {
   return ids;
 }
 
+Result<std::pair<int64_t, std::string>> CitizenAccounts::EnsureAccount(SignInMethod method,
+                                                                       std::string_view pseudonym,
+                                                                       const std::string& request_id) {
+  if (pseudonym.empty()) return InvalidArgument("no pseudonym");
+  const int64_t now = clock_.NowUnix();
+  const std::string hash = PseudonymHash(pseudonym);
+  std::pair<int64_t, std::string> account;
+  Status written = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(storage::Rows rows,
+                        tx.Query("SELECT id, public_id FROM portal.accounts WHERE pseudonym_hash = $1", {hash}));
+    if (!rows.empty()) {
+      account = {rows.front().Int(0), rows.front().Text(1)};
+      return Status::Ok();
+    }
+    std::string public_id = crypto::RandomToken(10);
+    PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("INSERT INTO portal.accounts (public_id, pseudonym_hash, method, "
+                                             "created_at, last_sign_in_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
+                                             {public_id, hash, std::string(MethodName(method)), now}));
+    account = {row.Int(0), public_id};
+    return Audit(tx, clock_, "system", "citizen.account_create", "citizen:" + public_id,
+                 {{"method", MethodName(method)}}, request_id);
+  });
+  if (!written.ok()) return written;
+  return account;
+}
+
 Result<int64_t> CitizenAccounts::AccountByPublicId(std::string_view public_id) {
   int64_t id = 0;
   Status read = db_.Read([&](Tx& tx) -> Status {

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "accounts/citizen_policy.h"
@@ -145,6 +146,10 @@ class CitizenAccounts {
   // the wallet); their ids in the cards segment.
   Status LinkCard(int64_t account, int64_t card_id, const std::string& request_id);
   Result<std::vector<int64_t>> LinkedCards(int64_t account);
+  // The account of a pseudonym, created when there is none yet (the demo
+  // citizen): its row and public id.
+  Result<std::pair<int64_t, std::string>> EnsureAccount(SignInMethod method, std::string_view pseudonym,
+                                                        const std::string& request_id);
   // The account's row by its public id (the demo, the wallet).
   Result<int64_t> AccountByPublicId(std::string_view public_id);
   Result<int64_t> AccountByPseudonym(std::string_view pseudonym);

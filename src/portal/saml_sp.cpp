@@ -300,8 +300,11 @@ Result<std::unique_ptr<SamlServiceProvider>> SamlServiceProvider::Create(SamlSpS
   }
   std::unique_ptr<SamlServiceProvider> sp(new SamlServiceProvider(std::move(settings)));
   sp->metadata_ = SpMetadata(sp->settings_);
-  LassoServer* server = lasso_server_new_from_buffers(sp->metadata_.c_str(), sp->settings_.key_pem.c_str(), nullptr,
-                                                      sp->settings_.cert_pem.c_str());
+  // No certificate for lasso: it would attach it to every signature by
+  // loading it anew each time (and xmlsec leaks when that load is given a
+  // buffer rather than a file). The IdP knows it from our metadata.
+  LassoServer* server =
+      lasso_server_new_from_buffers(sp->metadata_.c_str(), sp->settings_.key_pem.c_str(), nullptr, nullptr);
   if (server == nullptr) return InvalidArgument("the SAML service provider key or certificate cannot be loaded");
   sp->server_ = server;
   server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
