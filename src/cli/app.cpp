@@ -86,25 +86,39 @@ Result<std::unique_ptr<portal::SignInFlows>> MakeSignInFlows(Services& s, const 
   const Config& c = s.config;
   std::string base = public_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
+  portal::SamlSpSettings saml_settings;
+  saml_settings.entity_id = c.saml_sp_entity_id.empty() ? base + "/portal/saml/metadata" : c.saml_sp_entity_id;
+  saml_settings.acs_url = base + "/portal/saml/acs";
+  PW_ASSIGN_OR_RETURN(saml_settings.level_map, portal::ParseLevelMap(c.saml_level_map, "saml_level_map"));
+  saml_settings.organisation_name = c.saml_organisation_name;
+  saml_settings.online_service_id = c.saml_online_service_id;
+  saml_settings.skew_seconds = c.sign_in_clock_skew_seconds;
+  auto load_key = [&c, &saml_settings]() -> Status {
+    PW_ASSIGN_OR_RETURN(SamlSpKey key, EnsureSamlSpKey(c));
+    if (key.generated) log::Info("SAML service provider key generated into the key store", nlohmann::json::object());
+    saml_settings.key_pem = key.key_pem;
+    saml_settings.cert_pem = key.cert_pem;
+    return Status::Ok();
+  };
   std::unique_ptr<portal::SamlServiceProvider> saml;
+  std::function<Result<std::string>()> sp_metadata;
   if (!c.saml_idp_metadata_file.empty()) {
     std::ifstream in(c.saml_idp_metadata_file, std::ios::binary);
     if (!in) return InvalidArgument("cannot read saml_idp_metadata_file", "saml_idp_metadata_file");
     std::stringstream metadata;
     metadata << in.rdbuf();
-    PW_ASSIGN_OR_RETURN(SamlSpKey key, EnsureSamlSpKey(c));
-    if (key.generated) log::Info("SAML service provider key generated into the key store", nlohmann::json::object());
-    portal::SamlSpSettings settings;
-    settings.entity_id = c.saml_sp_entity_id.empty() ? base + "/portal/saml/metadata" : c.saml_sp_entity_id;
-    settings.acs_url = base + "/portal/saml/acs";
-    settings.key_pem = key.key_pem;
-    settings.cert_pem = key.cert_pem;
-    settings.idp_metadata_xml = metadata.str();
-    PW_ASSIGN_OR_RETURN(settings.level_map, portal::ParseLevelMap(c.saml_level_map, "saml_level_map"));
-    settings.organisation_name = c.saml_organisation_name;
-    settings.online_service_id = c.saml_online_service_id;
-    settings.skew_seconds = c.saml_clock_skew_seconds;
-    PW_ASSIGN_OR_RETURN(saml, portal::SamlServiceProvider::Create(std::move(settings)));
+    saml_settings.idp_metadata_xml = metadata.str();
+    PW_RETURN_IF_ERROR(load_key());
+    PW_ASSIGN_OR_RETURN(saml, portal::SamlServiceProvider::Create(saml_settings));
+  } else {
+    // Onboarding: BundID wants our metadata before it gives its own; the key
+    // is made on the first request for it, not at every start.
+    sp_metadata = [&c, saml_settings]() mutable -> Result<std::string> {
+      PW_ASSIGN_OR_RETURN(SamlSpKey key, EnsureSamlSpKey(c));
+      if (key.generated) log::Info("SAML service provider key generated into the key store", nlohmann::json::object());
+      saml_settings.cert_pem = key.cert_pem;
+      return portal::SpMetadata(saml_settings);
+    };
   }
   std::unique_ptr<portal::OidcClient> oidc;
   if (!c.oidc_issuer.empty()) {
@@ -114,7 +128,7 @@ Result<std::unique_ptr<portal::SignInFlows>> MakeSignInFlows(Services& s, const 
     settings.client_id = c.oidc_client_id;
     settings.client_secret = c.oidc_client_secret;
     settings.redirect_uri = base + "/portal/oidc/callback";
-    settings.skew_seconds = c.saml_clock_skew_seconds;
+    settings.skew_seconds = c.sign_in_clock_skew_seconds;
     terminal_client::HttpClientOptions http;
     http.ca_file = c.oidc_ca_file;
     http.body_limit = 1024 * 1024;
@@ -123,8 +137,9 @@ Result<std::unique_ptr<portal::SignInFlows>> MakeSignInFlows(Services& s, const 
   portal::SignInSettings settings;
   settings.test_login = c.portal_test_login;
   PW_ASSIGN_OR_RETURN(settings.oidc_acr_map, portal::ParseLevelMap(c.oidc_acr_map, "oidc_acr_map"));
-  settings.skew_seconds = c.saml_clock_skew_seconds;
-  return std::make_unique<portal::SignInFlows>(*s.citizens, s.clock, std::move(saml), std::move(oidc), settings);
+  settings.skew_seconds = c.sign_in_clock_skew_seconds;
+  return std::make_unique<portal::SignInFlows>(*s.citizens, s.clock, std::move(saml), std::move(oidc), settings,
+                                               std::move(sp_metadata));
 }
 
 Result<int64_t> DeleteExpiredIdempotencyAnswers(Services& s) {

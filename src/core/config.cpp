@@ -174,7 +174,7 @@ const std::vector<KeySpec>& Specs() {
                           "Portal: the organisation name BundID shows at sign-in (`akdb:DisplayInformation`)."));
     s.push_back(StringKey("saml_online_service_id", &Config::saml_online_service_id,
                           "Portal: the online-service id agreed with BundID (`akdb:DisplayInformation`)."));
-    s.push_back(IntKey("saml_clock_skew_seconds", &Config::saml_clock_skew_seconds, 0, 600,
+    s.push_back(IntKey("sign_in_clock_skew_seconds", &Config::sign_in_clock_skew_seconds, 0, 600,
                        "Portal: how far the identity provider's clock may be off when assertion and ID token "
                        "times are checked."));
     s.push_back(StringKey("oidc_issuer", &Config::oidc_issuer,

@@ -65,7 +65,7 @@ struct Config {
                                              "STORK-QAA-Level-3=substantial", "STORK-QAA-Level-4=high"};
   std::string saml_organisation_name = "Passwerk";
   std::string saml_online_service_id;
-  int saml_clock_skew_seconds = 120;
+  int sign_in_clock_skew_seconds = 120;
   std::string oidc_issuer;  // empty: no OpenID Connect sign-in
   std::string oidc_client_id;
   std::string oidc_client_secret;

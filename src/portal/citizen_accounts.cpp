@@ -206,7 +206,10 @@ Result<std::vector<CitizenSession>> CitizenAccounts::Sessions(const CitizenSessi
 }
 
 Status CitizenAccounts::SignOut(std::string_view token, const std::string& request_id) {
-  const std::string hash = TokenHash(token);
+  return SignOutByHash(TokenHash(token), request_id);
+}
+
+Status CitizenAccounts::SignOutByHash(const std::string& hash, const std::string& request_id) {
   std::vector<std::string> ended;
   Status written = db_.Write([&](Tx& tx) -> Status {
     ended.clear();
@@ -309,14 +312,16 @@ Status CitizenAccounts::BeginSignIn(const PendingSignIn& pending) {
   const int64_t now = clock_.NowUnix();
   storage::Value secret = std::monostate{};
   if (!pending.secret.empty()) secret = storage::Blob{secrets_.Encrypt(pending.secret, "portal.sign_ins.secret")};
+  storage::Value replaces = std::monostate{};
+  if (!pending.replaces_token.empty()) replaces = TokenHash(pending.replaces_token);
   return db_.Write([&](Tx& tx) -> Status {
     return tx
         .Exec(
             "INSERT INTO portal.sign_ins (state_hash, method, request_id, browser_hash, assurance, return_to, "
-            "secret_enc, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "secret_enc, replaces_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             {TokenHash(pending.state), std::string(MethodName(pending.method)), pending.request_id,
              TokenHash(pending.browser_token), std::string(accounts::AssuranceName(pending.assurance)),
-             pending.return_to, secret, now, now + options_.sign_in_seconds})
+             pending.return_to, secret, replaces, now, now + options_.sign_in_seconds})
         .status();
   });
 }
@@ -330,7 +335,7 @@ Result<PendingSignIn> CitizenAccounts::TakeSignIn(std::string_view state, std::s
     row.reset();
     PW_ASSIGN_OR_RETURN(storage::Rows rows,
                         tx.Query("SELECT method, request_id, browser_hash, assurance, return_to, secret_enc, "
-                                 "expires_at FROM portal.sign_ins WHERE state_hash = $1",
+                                 "expires_at, replaces_hash FROM portal.sign_ins WHERE state_hash = $1",
                                  {hash}));
     if (rows.empty()) return Status::Ok();
     // Once only, whatever the outcome: a second answer to the same request is refused.
@@ -354,6 +359,8 @@ Result<PendingSignIn> CitizenAccounts::TakeSignIn(std::string_view state, std::s
   if (!row->IsNull(5)) {
     PW_ASSIGN_OR_RETURN(pending.secret, secrets_.Decrypt(row->Text(5), "portal.sign_ins.secret"));
   }
+  // The hash only: the token itself was never stored.
+  pending.replaces_hash = row->Text(7);
   return pending;
 }
 
@@ -406,8 +413,7 @@ Result<std::vector<int64_t>> CitizenAccounts::LinkedCards(int64_t account) {
   return ids;
 }
 
-Result<std::pair<int64_t, std::string>> CitizenAccounts::EnsureAccount(SignInMethod method,
-                                                                       std::string_view pseudonym,
+Result<std::pair<int64_t, std::string>> CitizenAccounts::EnsureAccount(SignInMethod method, std::string_view pseudonym,
                                                                        const std::string& request_id) {
   if (pseudonym.empty()) return InvalidArgument("no pseudonym");
   const int64_t now = clock_.NowUnix();

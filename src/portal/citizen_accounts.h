@@ -69,7 +69,7 @@ struct CitizenSession {
   Assurance assurance = Assurance::kLow;
   SignInMethod method = SignInMethod::kTest;
   std::string csrf_token;
-  std::string device;  // "Firefox on Android", from the User-Agent
+  std::string device;  // "Firefox / Android", from the User-Agent
   int64_t created_at = 0;
   int64_t last_seen_at = 0;
   int64_t expires_at = 0;
@@ -86,6 +86,11 @@ struct PendingSignIn {
   Assurance assurance = Assurance::kLow;
   std::string return_to;  // a portal path
   std::string secret;     // OIDC: the PKCE verifier (stored encrypted)
+  // The session cookie this browser had when it started (a step-up): that
+  // session ends when the new one begins. The identity provider's cross-site
+  // POST does not carry the SameSite=Lax session cookie, so the start keeps it.
+  std::string replaces_token;
+  std::string replaces_hash;  // what TakeSignIn gives back instead
 };
 
 // What another area says about deleting an account: whether deletion must
@@ -121,6 +126,8 @@ class CitizenAccounts {
   Result<CitizenSession> GetSession(std::string_view token);
   Result<std::vector<CitizenSession>> Sessions(const CitizenSession& session);
   Status SignOut(std::string_view token, const std::string& request_id);
+  // SignOut by the hash of the token (what a pending sign-in keeps).
+  Status SignOutByHash(const std::string& token_hash, const std::string& request_id);
   // Ends one of the account's sessions by its public id (another device).
   Status EndSession(const CitizenSession& session, std::string_view public_id, const std::string& request_id);
   // Ends every session of the account, this one included; the number ended.
@@ -174,7 +181,7 @@ class CitizenAccounts {
   std::map<std::string, std::pair<Attributes, int64_t>> attributes_;  // session public id → (attributes, expiry)
 };
 
-// A short description of the browser for the session list ("Chrome on
+// A short description of the browser for the session list ("Chrome /
 // Android"); never the raw header.
 std::string DeviceFromUserAgent(std::string_view user_agent);
 

@@ -14,12 +14,31 @@ std::string SafeReturnTo(std::string_view path) {
 }
 
 SignInFlows::SignInFlows(CitizenAccounts& accounts, const Clock& clock, std::unique_ptr<SamlServiceProvider> saml,
-                         std::unique_ptr<OidcClient> oidc, SignInSettings settings)
+                         std::unique_ptr<OidcClient> oidc, SignInSettings settings,
+                         std::function<Result<std::string>()> sp_metadata)
     : accounts_(accounts),
       clock_(clock),
       saml_(std::move(saml)),
       oidc_(std::move(oidc)),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      sp_metadata_source_(std::move(sp_metadata)) {}
+
+Result<std::string> SignInFlows::SpMetadata() {
+  if (saml_) return saml_->metadata();
+  std::lock_guard lock(sp_metadata_mutex_);
+  if (sp_metadata_.empty()) {
+    if (!sp_metadata_source_) return NotFound("no SAML service provider");
+    PW_ASSIGN_OR_RETURN(sp_metadata_, sp_metadata_source_());
+  }
+  return sp_metadata_;
+}
+
+Result<CitizenSession> SignInFlows::Open(const Identity& identity, const PendingSignIn& pending,
+                                         std::string_view device, const std::string& request_id) {
+  PW_ASSIGN_OR_RETURN(CitizenSession session, accounts_.SignIn(identity, device, request_id));
+  if (!pending.replaces_hash.empty()) PW_RETURN_IF_ERROR(accounts_.SignOutByHash(pending.replaces_hash, request_id));
+  return session;
+}
 
 Status SignInFlows::Refused(SignInMethod method, const Status& why, const std::string& request_id) {
   Status audited = accounts_.AuditRefusedSignIn(method, why.message(), request_id);
@@ -28,7 +47,7 @@ Status SignInFlows::Refused(SignInMethod method, const Status& why, const std::s
 }
 
 Result<SignInStart> SignInFlows::StartSaml(Assurance level, std::string_view return_to, std::string_view language,
-                                           std::string_view browser_token) {
+                                           std::string_view browser_token, std::string_view current_session) {
   if (!saml_) return FailedPrecondition("BundID sign-in is not configured");
   PW_ASSIGN_OR_RETURN(SamlRequest request, saml_->BuildAuthnRequest(level, language));
   PendingSignIn pending;
@@ -38,6 +57,7 @@ Result<SignInStart> SignInFlows::StartSaml(Assurance level, std::string_view ret
   pending.browser_token = std::string(browser_token);
   pending.assurance = level;
   pending.return_to = SafeReturnTo(return_to);
+  pending.replaces_token = std::string(current_session);
   PW_RETURN_IF_ERROR(accounts_.BeginSignIn(pending));
   SignInStart start;
   start.form_action = request.sso_url;
@@ -68,11 +88,11 @@ Result<CitizenSession> SignInFlows::FinishSaml(std::string_view saml_response, s
   identity.pseudonym = "saml:" + assertion->bpk2;
   identity.assurance = assertion->assurance;
   identity.attributes = assertion->attributes;
-  return accounts_.SignIn(identity, device, request_id);
+  return Open(identity, *pending, device, request_id);
 }
 
 Result<SignInStart> SignInFlows::StartOidc(Assurance level, std::string_view return_to, std::string_view language,
-                                           std::string_view browser_token) {
+                                           std::string_view browser_token, std::string_view current_session) {
   if (!oidc_) return FailedPrecondition("OpenID Connect sign-in is not configured");
   AuthRequest request;
   request.state = crypto::RandomToken(20);
@@ -89,6 +109,7 @@ Result<SignInStart> SignInFlows::StartOidc(Assurance level, std::string_view ret
   pending.assurance = level;
   pending.return_to = SafeReturnTo(return_to);
   pending.secret = request.code_verifier;
+  pending.replaces_token = std::string(current_session);
   PW_RETURN_IF_ERROR(accounts_.BeginSignIn(pending));
   SignInStart start;
   start.redirect_url = url;
@@ -144,7 +165,7 @@ Result<CitizenSession> SignInFlows::FinishOidc(std::string_view code, std::strin
     a.postal_code = part("postal_code");
     a.locality = part("locality");
   }
-  return accounts_.SignIn(identity, device, request_id);
+  return Open(identity, *pending, device, request_id);
 }
 
 Result<CitizenSession> SignInFlows::TestSignIn(std::string_view name, Assurance level, std::string_view device,

@@ -6,8 +6,10 @@
 // trail, and opens a citizen session at the level the answer proves.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -35,25 +37,31 @@ struct SignInSettings {
 class SignInFlows {
  public:
   // `saml` and `oidc` may be null: that method is not offered.
+  // `sp_metadata`: makes the SP metadata when `saml` is null (may be empty).
   SignInFlows(CitizenAccounts& accounts, const Clock& clock, std::unique_ptr<SamlServiceProvider> saml,
-              std::unique_ptr<OidcClient> oidc, SignInSettings settings);
+              std::unique_ptr<OidcClient> oidc, SignInSettings settings,
+              std::function<Result<std::string>()> sp_metadata = {});
 
   bool saml_enabled() const { return saml_ != nullptr; }
   bool oidc_enabled() const { return oidc_ != nullptr; }
   bool test_enabled() const { return settings_.test_login; }
-  const SamlServiceProvider* saml() const { return saml_.get(); }
+  // The SP metadata to give BundID: also before its metadata is configured
+  // (onboarding needs ours first), then made on first request.
+  Result<std::string> SpMetadata();
 
   // `browser_token`: the value of the browser-binding cookie (the caller
   // creates it when the browser has none). `return_to` must be a portal path.
+  // `current_session`: the session cookie of a signed-in browser (a step-up),
+  // ended when the new session begins; empty otherwise.
   Result<SignInStart> StartSaml(Assurance level, std::string_view return_to, std::string_view language,
-                                std::string_view browser_token);
+                                std::string_view browser_token, std::string_view current_session = {});
   // The session, or Unauthenticated with the reason (audited).
   Result<CitizenSession> FinishSaml(std::string_view saml_response, std::string_view relay_state,
                                     std::string_view browser_token, std::string_view device,
                                     const std::string& request_id, std::string* return_to);
 
   Result<SignInStart> StartOidc(Assurance level, std::string_view return_to, std::string_view language,
-                                std::string_view browser_token);
+                                std::string_view browser_token, std::string_view current_session = {});
   // `error`: the provider's error parameter, when it sent one instead of a code.
   Result<CitizenSession> FinishOidc(std::string_view code, std::string_view state, std::string_view error,
                                     std::string_view browser_token, std::string_view device,
@@ -65,12 +73,17 @@ class SignInFlows {
 
  private:
   Status Refused(SignInMethod method, const Status& why, const std::string& request_id);
+  Result<CitizenSession> Open(const Identity& identity, const PendingSignIn& pending, std::string_view device,
+                              const std::string& request_id);
 
   CitizenAccounts& accounts_;
   const Clock& clock_;
   std::unique_ptr<SamlServiceProvider> saml_;
   std::unique_ptr<OidcClient> oidc_;
   SignInSettings settings_;
+  std::function<Result<std::string>()> sp_metadata_source_;
+  std::mutex sp_metadata_mutex_;
+  std::string sp_metadata_;
 };
 
 // A portal path to return to after sign-in: "/portal…" without a scheme,

@@ -693,6 +693,7 @@ CREATE TABLE portal.sign_ins (
   assurance TEXT NOT NULL,
   return_to TEXT NOT NULL,
   secret_enc {{blob}},
+  replaces_hash TEXT,
   created_at BIGINT NOT NULL,
   expires_at BIGINT NOT NULL
 );

@@ -65,6 +65,11 @@ std::string FormToken(PortalEnv& env) {
   return token;
 }
 
+// The session cookie of a signed-in browser starting a sign-in (a step-up).
+std::string CurrentSession(const PortalEnv& env) {
+  return env.session ? env.request.Cookie(http::kCitizenSessionCookie).value_or("") : std::string();
+}
+
 std::string ReturnTo(const http::Request& request) {
   return portal::SafeReturnTo(request.QueryParam("return_to").value_or("/portal"));
 }
@@ -203,7 +208,7 @@ Response SamlStart(PortalEnv& env) {
   bool bad = false;
   std::optional<Assurance> level = LevelParam(env.request, &bad);
   if (bad) return UnknownLevel(env);
-  auto start = flows->StartSaml(*level, ReturnTo(env.request), LangCode(lang), BrowserToken(env));
+  auto start = flows->StartSaml(*level, ReturnTo(env.request), LangCode(lang), BrowserToken(env), CurrentSession(env));
   if (!start.ok()) return Refused(env, start.status());
   std::string body = "<h1 class=\"kern-heading-large\">" + Escape(T(lang, "portal.saml.title")) + "</h1>\n";
   body += "<p class=\"kern-body\">" + Escape(T(lang, "portal.saml.text")) + "</p>\n";
@@ -250,10 +255,12 @@ Response SamlAcs(PortalEnv& env) {
 Response SamlMetadata(PortalEnv& env) {
   portal::SignInFlows* flows = env.app.portal.Flows();
   if (flows == nullptr) return NotReady(env);
-  if (!flows->saml_enabled()) return ErrorPage(PortalChrome(env, ""), 404);
+  auto metadata = flows->SpMetadata();
+  if (metadata.status().code() == ErrorCode::kNotFound) return ErrorPage(PortalChrome(env, ""), 404);
+  if (!metadata.ok()) return ErrorPage(env.request, 503);
   Response response;
   response.content_type = "application/samlmetadata+xml";
-  response.body = flows->saml()->metadata();
+  response.body = std::move(*metadata);
   response.AddHeader("Cache-Control", "public, max-age=3600");
   return response;
 }
@@ -265,7 +272,8 @@ Response OidcStart(PortalEnv& env) {
   bool bad = false;
   std::optional<Assurance> level = LevelParam(env.request, &bad);
   if (bad) return UnknownLevel(env);
-  auto start = flows->StartOidc(*level, ReturnTo(env.request), LangCode(env.lang), BrowserToken(env));
+  auto start =
+      flows->StartOidc(*level, ReturnTo(env.request), LangCode(env.lang), BrowserToken(env), CurrentSession(env));
   if (!start.ok()) return Refused(env, start.status());
   return Response::Redirect(start->redirect_url);
 }

@@ -158,6 +158,28 @@ for (const engine of engines()) {
         }
       });
 
+      await t.test('a step-up through BundID ends the lower session', async () => {
+        const jar = new Jar();
+        assert.equal((await samlSignIn(server, jar, { stork: 'STORK-QAA-Level-2' })).status, 303);
+        const low = jar.cookies.get('pw_citizen');
+        assert.equal((await me(server, jar)).json.assurance, 'low');
+        const denied = await request(jar, `${server.url}/portal/apply/social-pass`);
+        assert.equal(denied.status, 403);
+        // The IdP's answer comes by a cross-site POST, without the Lax session cookie.
+        const start = await startSaml(server, jar, 'substantial', '/portal/apply/social-pass');
+        const made = await idp.makeResponse({ samlRequest: start.SAMLRequest, level: 'STORK-QAA-Level-3' });
+        const binding = new Jar();
+        binding.cookies.set('pw_citizen_signin', jar.cookies.get('pw_citizen_signin'));
+        const done = await postAcs(server, binding, made, start.RelayState);
+        assert.equal(done.status, 303);
+        assert.equal(done.location, '/portal/apply/social-pass');
+        assert.equal((await me(server, binding)).json.assurance, 'substantial');
+        const old = new Jar();
+        old.cookies.set('pw_citizen', low);
+        assert.equal((await me(server, old)).status, 401, 'the lower session has ended');
+        assert.equal((await request(binding, `${server.url}/portal/apply/social-pass`)).status, 200);
+      });
+
       await t.test('EID-CITIZEN-QAA-LEVEL lowers the level; asking for more does not raise it', async () => {
         const jar = new Jar();
         const start = await startSaml(server, jar, 'high');
@@ -376,7 +398,10 @@ test('the test sign-in is off unless switched on', async () => {
     const post = await fetch(`${server.url}/portal/login/test`, { method: 'POST', body: 'name=x&level=low',
       headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
     assert.equal(post.status, 404);
-    assert.equal((await fetch(`${server.url}/portal/saml/metadata`)).status, 404);
+    // BundID onboarding needs our metadata before BundID's is configured.
+    const metadata = await fetch(`${server.url}/portal/saml/metadata`);
+    assert.equal(metadata.status, 200);
+    assert.match(await metadata.text(), /<ds:X509Certificate>MII/);
     assert.equal((await fetch(`${server.url}/api/portal/v1/me`)).status, 401);
   } finally {
     await server.stop();
