@@ -218,5 +218,38 @@ TEST_F(ConfigTest, ABrokenKeyFileIsAnErrorNotANewKey) {
   EXPECT_EQ(text.str(), "other = 1\n") << "an existing key file is never overwritten";
 }
 
+TEST_F(ConfigTest, TheSamlKeyIsGeneratedIntoTheKeyStoreOnceAndKeptBesideTheDataKeys) {
+  Config config;
+  config.data_dir = TempDir().string();
+  ASSERT_TRUE(EnsureDataKeys(config).ok());
+  std::vector<std::string> data_keys = config.data_keys;
+  auto first = EnsureSamlSpKey(config);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->generated);
+  EXPECT_NE(first->key_pem.find("-----BEGIN PRIVATE KEY-----"), std::string::npos);
+  EXPECT_NE(first->cert_pem.find("-----BEGIN CERTIFICATE-----"), std::string::npos);
+  auto second = EnsureSamlSpKey(config);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->generated);
+  EXPECT_EQ(second->key_pem, first->key_pem);
+  // The data keys are still read from the same file.
+  Config again;
+  again.data_dir = config.data_dir;
+  ASSERT_TRUE(EnsureDataKeys(again).ok());
+  EXPECT_EQ(again.data_keys, data_keys);
+  EXPECT_EQ(std::filesystem::status(std::filesystem::path(config.data_dir) / "keys.toml").permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // Configured files win; one without the other is an error.
+  Config files;
+  files.data_dir = config.data_dir;
+  files.saml_sp_key_file = WriteFile(first->key_pem);
+  EXPECT_EQ(EnsureSamlSpKey(files).status().code(), ErrorCode::kInvalidArgument);
+  files.saml_sp_cert_file = WriteFile(first->cert_pem);
+  auto from_files = EnsureSamlSpKey(files);
+  ASSERT_TRUE(from_files.ok());
+  EXPECT_EQ(from_files->cert_pem, first->cert_pem);
+}
+
 }  // namespace
 }  // namespace passwerk

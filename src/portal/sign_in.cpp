@@ -2,6 +2,8 @@
 #include "portal/sign_in.h"
 
 #include <algorithm>
+#include <cctype>
+#include <vector>
 
 namespace passwerk::portal {
 
@@ -177,13 +179,22 @@ Result<CitizenSession> SignInFlows::TestSignIn(std::string_view name, Assurance 
   identity.method = SignInMethod::kTest;
   identity.pseudonym = pseudonym;
   identity.assurance = level;
-  // The name typed prefills forms like an identity provider's attributes would.
-  std::string trimmed(name);
-  trimmed.erase(0, trimmed.find_first_not_of(' '));
-  trimmed.erase(trimmed.find_last_not_of(' ') + 1);
-  size_t last_space = trimmed.rfind(' ');
-  identity.attributes.family_name = last_space == std::string::npos ? trimmed : trimmed.substr(last_space + 1);
-  identity.attributes.given_name = last_space == std::string::npos ? std::string() : trimmed.substr(0, last_space);
+  // The name typed prefills forms like an identity provider's attributes
+  // would: the last word the family name, the words before it the given names.
+  std::vector<std::string> words;
+  for (size_t i = 0; i < name.size();) {
+    while (i < name.size() && std::isspace(static_cast<unsigned char>(name[i]))) ++i;
+    size_t start = i;
+    while (i < name.size() && !std::isspace(static_cast<unsigned char>(name[i]))) ++i;
+    if (i > start) words.emplace_back(name.substr(start, i - start));
+  }
+  if (!words.empty()) {
+    identity.attributes.family_name = words.back();
+    words.pop_back();
+  }
+  for (const std::string& word : words) {
+    identity.attributes.given_name += (identity.attributes.given_name.empty() ? "" : " ") + word;
+  }
   return accounts_.SignIn(identity, device, request_id);
 }
 

@@ -25,6 +25,7 @@ const WITHOUT_TOKEN = new Map([
   ['GET /api/terminal/v1/sync-data', 'terminal session'],
   ['POST /api/terminal/v1/transactions', 'terminal session'],
   ['POST /api/terminal/v1/acceptances', 'terminal session'],
+  ['GET /api/portal/v1/me', 'citizen session cookie'],
 ]);
 
 // The scopes that include `scope` (docs/api.md): itself, its write half, and

@@ -61,15 +61,19 @@ export function browserSuite({ engine = null, env = {} } = {}) {
   };
 
   // A browser context that records foreign requests and CSP violations.
-  ui.withPage = async (options, fn) => {
+  // `allowOrigins` (optional, e.g. the sign-in peers' origins) are let
+  // through besides the server's own; requests to any other host are still
+  // blocked and fail the test. The other options go to newContext().
+  ui.withPage = async ({ allowOrigins = [], ...options } = {}, fn) => {
     const context = await ui.browser.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 900 },
       ...options });
     const origin = new URL(ui.base).origin;
+    const allowed = new Set([origin, ...allowOrigins.map((o) => new URL(o).origin)]);
     const foreign = [];
     const cspViolations = [];
     await context.route('**/*', (route) => {
       const url = route.request().url();
-      if (new URL(url).origin !== origin) {
+      if (!allowed.has(new URL(url).origin)) {
         foreign.push(url);
         return route.abort('blockedbyclient');
       }
