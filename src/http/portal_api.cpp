@@ -2,10 +2,9 @@
 // apps: the same domain functions as the portal's pages, authorised by the
 // citizen session cookie (docs/portal.md).
 #include <algorithm>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "core/dates.h"
+#include "core/clock.h"
 #include "http/api_util.h"
 #include "http/context.h"
 #include "http/router.h"
@@ -20,15 +19,6 @@ Result<portal::CitizenSession> CitizenFor(AppContext& app, const Request& reques
   return app.citizens.GetSession(*token);
 }
 
-std::string IsoTime(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 }  // namespace
 
 void RegisterPortalApiRoutes(Router& router, AppContext& app) {
@@ -39,8 +29,8 @@ void RegisterPortalApiRoutes(Router& router, AppContext& app) {
         200, {{"account_id", session->account_id},
               {"assurance", accounts::AssuranceName(session->assurance)},
               {"method", portal::MethodName(session->method)},
-              {"expires_at", IsoTime(std::min(session->expires_at,
-                                              session->last_seen_at + app.config.portal_session_idle_seconds))}});
+              {"expires_at", FormatUtc(std::min(session->expires_at,
+                                                session->last_seen_at + app.config.portal_session_idle_seconds))}});
   });
 }
 

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
@@ -53,6 +54,9 @@ void InitLassoOnce() {
 }
 
 LassoServer* AsServer(void* p) { return static_cast<LassoServer*>(p); }
+
+// One login profile per request, released with the request.
+using LoginPtr = std::unique_ptr<LassoLogin, decltype(&g_object_unref)>;
 
 std::string XmlEscape(std::string_view text) {
   std::string out;
@@ -328,12 +332,9 @@ Result<std::unique_ptr<SamlServiceProvider>> SamlServiceProvider::Create(SamlSpS
 
 Result<SamlRequest> SamlServiceProvider::BuildAuthnRequest(Assurance level, std::string_view language) {
   std::lock_guard lock(mutex_);
-  LassoLogin* login = lasso_login_new(AsServer(server_));
-  if (login == nullptr) return Internal("lasso_login_new failed");
-  struct Release {
-    LassoLogin* login;
-    ~Release() { g_object_unref(login); }
-  } release{login};
+  LoginPtr owned(lasso_login_new(AsServer(server_)), g_object_unref);
+  if (!owned) return Internal("lasso_login_new failed");
+  LassoLogin* login = owned.get();
   LassoProfile* profile = LASSO_PROFILE(login);
   int rc = lasso_login_init_authn_request(login, const_cast<char*>(idp_entity_id_.c_str()), LASSO_HTTP_METHOD_POST);
   if (rc != 0) return Internal(std::string("the SAML request cannot be started: ") + lasso_strerror(rc));
@@ -376,12 +377,9 @@ Result<SamlAssertion> SamlServiceProvider::ConsumeResponse(std::string_view saml
   if (saml_response.empty()) return Refuse("the answer carries no SAMLResponse");
   if (saml_response.size() > kMaxResponseBytes) return Refuse("the SAMLResponse is too large");
   std::lock_guard lock(mutex_);
-  LassoLogin* login = lasso_login_new(AsServer(server_));
-  if (login == nullptr) return Internal("lasso_login_new failed");
-  struct Release {
-    LassoLogin* login;
-    ~Release() { g_object_unref(login); }
-  } release{login};
+  LoginPtr owned(lasso_login_new(AsServer(server_)), g_object_unref);
+  if (!owned) return Internal("lasso_login_new failed");
+  LassoLogin* login = owned.get();
   LassoProfile* profile = LASSO_PROFILE(login);
   // MAYBE: a signed response is checked; each assertion's signature is checked
   // when present and required when the response is unsigned. That an

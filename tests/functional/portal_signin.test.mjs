@@ -289,12 +289,12 @@ for (const engine of engines()) {
           response = await request(opJar, location);
         }
         assert.ok(location.startsWith(`${server.url}/portal/oidc/callback?`), location);
-        // From another browser, the code is refused (and used up).
+        // The callback in another browser (no binding cookie) is refused, and the
+        // started sign-in is used up by it: a stolen callback URL is worth nothing.
         const other = await request(new Jar(), location);
         assert.equal(other.status, 401);
-        const again = new Jar();
-        // The real browser: started the sign-in, so it has the binding cookie; the
-        // code was not redeemed by the refused attempt, whose state is now gone.
+        assert.equal((await request(jar, location)).status, 401, 'the state is gone');
+        // A fresh start in the real browser completes.
         const jar2 = new Jar();
         const started2 = await request(jar2, `${server.url}/portal/login/oidc?level=high&return_to=/portal/account`);
         response = await request(opJar, started2.headers.get('location'));
@@ -321,7 +321,7 @@ for (const engine of engines()) {
         const who = await me(server, jar2);
         assert.equal(who.json.assurance, 'high');
         assert.equal(who.json.method, 'oidc');
-        assert.equal((await me(server, again)).status, 401);
+        assert.equal((await me(server, jar)).status, 401);
       });
 
       await t.test('the test sign-in reaches the demo citizen; step-up; sessions; deletion', async () => {
