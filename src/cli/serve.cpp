@@ -61,14 +61,15 @@ int Serve(Config config, bool print_routes) {
   } observer_reset{*s.cards};
   check_service.WarmUp();
   checks::VerdictSigner verdicts(*s.secrets);
-  auto ready = [&s] {
+  http::PortalRuntime portal;
+  auto ready = [&s, &portal] {
     for (storage::Database* db : {s.db.get(), s.guest_db.get(), s.portal_db.get()}) {
       Status status = db->Ping();
       if (!status.ok()) return status;
     }
+    if (portal.Flows() == nullptr) return Unavailable("the portal's sign-in is starting");
     return Status::Ok();
   };
-  http::PortalRuntime portal;
   std::unique_ptr<portal::SignInFlows> sign_in;
   // With a configured public URL the sign-in is made (and its configuration
   // checked) before the server listens; otherwise once the port is known.
@@ -78,6 +79,16 @@ int Serve(Config config, bool print_routes) {
     portal.flows.store(sign_in.get(), std::memory_order_release);
     return Status::Ok();
   };
+  // The SAML key is made (on first start: an RSA key, about a second) before
+  // the server listens, so that the moment without sign-in stays short.
+  if (!s.config.saml_idp_metadata_file.empty()) {
+    auto key = EnsureSamlSpKey(s.config);
+    if (!key.ok()) {
+      log::Error("startup failed", {{"error", key.status().ToString()}});
+      std::cerr << "passwerk: cannot start: " << key.status().message() << "\n";
+      return 1;
+    }
+  }
   if (!s.config.public_url.empty()) {
     Status made = make_sign_in(s.config.public_url);
     if (!made.ok()) {

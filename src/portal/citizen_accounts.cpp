@@ -165,16 +165,32 @@ Result<CitizenSession> CitizenAccounts::GetSession(std::string_view token) {
   const int64_t now = clock_.NowUnix();
   const std::string hash = TokenHash(token);
   std::optional<CitizenSession> found;
-  Status read = db_.Read([&](Tx& tx) -> Status {
-    auto rows = tx.Query("SELECT " + std::string(kSessionColumns) +
-                             " FROM portal.sessions s JOIN portal.accounts a ON a.id = s.account_id "
-                             "WHERE s.token_hash = $1",
-                         {hash});
-    if (!rows.ok()) return rows.status();
-    if (!rows->empty()) found = SessionFromRow(rows->front());
-    return Status::Ok();
-  });
-  if (!read.ok()) return read;
+  {
+    std::lock_guard lock(cache_mutex_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && now - it->second.read_at < kSessionCacheSeconds && now >= it->second.read_at) {
+      found = it->second.session;
+    }
+  }
+  if (!found) {
+    Status read = db_.Read([&](Tx& tx) -> Status {
+      auto rows = tx.Query("SELECT " + std::string(kSessionColumns) +
+                               " FROM portal.sessions s JOIN portal.accounts a ON a.id = s.account_id "
+                               "WHERE s.token_hash = $1",
+                           {hash});
+      if (!rows.ok()) return rows.status();
+      if (!rows->empty()) found = SessionFromRow(rows->front());
+      return Status::Ok();
+    });
+    if (!read.ok()) return read;
+    std::lock_guard lock(cache_mutex_);
+    if (!found) {
+      cache_.erase(hash);
+    } else {
+      if (cache_.size() >= 100000) cache_.clear();  // a bound; entries live seconds anyway
+      cache_[hash] = {*found, now};
+    }
+  }
   if (!found || found->expires_at <= now || found->last_seen_at + options_.session_idle_seconds <= now) {
     return Unauthenticated("the citizen session has ended");
   }
@@ -184,8 +200,22 @@ Result<CitizenSession> CitizenAccounts::GetSession(std::string_view token) {
     });
     if (!touched.ok()) return touched;
     found->last_seen_at = now;
+    std::lock_guard lock(cache_mutex_);
+    if (auto it = cache_.find(hash); it != cache_.end()) it->second.session.last_seen_at = now;
   }
   return *found;
+}
+
+void CitizenAccounts::Uncache(const std::string& token_hash) {
+  std::lock_guard lock(cache_mutex_);
+  cache_.erase(token_hash);
+}
+
+void CitizenAccounts::UncacheAccount(int64_t account) {
+  std::lock_guard lock(cache_mutex_);
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    it = it->second.session.account == account ? cache_.erase(it) : std::next(it);
+  }
 }
 
 Result<std::vector<CitizenSession>> CitizenAccounts::Sessions(const CitizenSession& session) {
@@ -210,6 +240,7 @@ Status CitizenAccounts::SignOut(std::string_view token, const std::string& reque
 }
 
 Status CitizenAccounts::SignOutByHash(const std::string& hash, const std::string& request_id) {
+  Uncache(hash);
   std::vector<std::string> ended;
   Status written = db_.Write([&](Tx& tx) -> Status {
     ended.clear();
@@ -223,6 +254,7 @@ Status CitizenAccounts::SignOutByHash(const std::string& hash, const std::string
     return Audit(tx, clock_, CitizenActor(rows.front().Text(1)), "citizen.sign_out", "citizen:" + rows.front().Text(1),
                  {{"session", rows.front().Text(0)}}, request_id);
   });
+  Uncache(hash);  // again: a read between the first drop and the commit may have cached it
   if (written.ok()) ForgetAttributes(ended);
   return written;
 }
@@ -236,6 +268,7 @@ Status CitizenAccounts::EndSession(const CitizenSession& session, std::string_vi
     return Audit(tx, clock_, CitizenActor(session.account_id), "citizen.sign_out", "citizen:" + session.account_id,
                  {{"session", public_id}, {"by_session", session.public_id}}, request_id);
   });
+  UncacheAccount(session.account);
   if (written.ok()) ForgetAttributes({std::string(public_id)});
   return written;
 }
@@ -252,6 +285,7 @@ Result<int64_t> CitizenAccounts::SignOutEverywhere(const CitizenSession& session
                  "citizen:" + session.account_id, {{"sessions", static_cast<int64_t>(ended.size())}}, request_id);
   });
   if (!written.ok()) return written;
+  UncacheAccount(session.account);
   ForgetAttributes(ended);
   return static_cast<int64_t>(ended.size());
 }
@@ -301,6 +335,7 @@ Status CitizenAccounts::DeleteAccount(const CitizenSession& session, const std::
     return Audit(tx, clock_, CitizenActor(session.account_id), "citizen.account_delete",
                  "citizen:" + session.account_id, {{"withdrawn", withdrawn}}, request_id);
   });
+  UncacheAccount(session.account);
   if (written.ok()) ForgetAttributes(ended);
   return written;
 }

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -170,6 +171,9 @@ class CitizenAccounts {
  private:
   std::string PseudonymHash(std::string_view pseudonym) const;
   void ForgetAttributes(const std::vector<std::string>& session_ids);
+  // Drops cached sessions: by token hash, or all of an account.
+  void Uncache(const std::string& token_hash);
+  void UncacheAccount(int64_t account);
 
   storage::Database& db_;
   const Clock& clock_;
@@ -179,7 +183,20 @@ class CitizenAccounts {
   std::vector<DeletionParticipant> participants_;
   mutable std::mutex attributes_mutex_;
   std::map<std::string, std::pair<Attributes, int64_t>> attributes_;  // session public id → (attributes, expiry)
+  // Sessions read in the last kSessionCacheSeconds, by token hash: a page or
+  // /me costs no database read. Changes made by this process drop their
+  // entries at once; a sign-out by another server process reaches this one
+  // within kSessionCacheSeconds.
+  struct CachedSession {
+    CitizenSession session;
+    int64_t read_at = 0;
+  };
+  mutable std::mutex cache_mutex_;
+  std::unordered_map<std::string, CachedSession> cache_;
 };
+
+// How long a server process trusts a citizen session it read (see CitizenAccounts).
+inline constexpr int64_t kSessionCacheSeconds = 2;
 
 // A short description of the browser for the session list ("Chrome /
 // Android"); never the raw header.
