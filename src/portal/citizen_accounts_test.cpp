@@ -232,6 +232,24 @@ TEST_P(CitizenAccountsTest, SessionsEndWhenIdleAtTheirLimitAndOnSignOut) {
   EXPECT_EQ(*deleted, 2);
 }
 
+TEST_P(CitizenAccountsTest, ASignOutElsewhereReachesThisProcessWithinTheCacheTime) {
+  auto session = accounts_->SignIn(Erika(), "", "r");
+  ASSERT_TRUE(session.ok());
+  ASSERT_TRUE(accounts_->GetSession(session->token).ok());  // cached here
+  // Another server process on the same storage signs it out.
+  CitizenAccounts other(test_db_->db(), clock_, *box_, PortalOptions{});
+  ASSERT_TRUE(other.SignOut(session->token, "r").ok());
+  EXPECT_TRUE(accounts_->GetSession(session->token).ok()) << "trusted for the cache time";
+  clock_.Advance(kSessionCacheSeconds);
+  EXPECT_EQ(accounts_->GetSession(session->token).status().code(), ErrorCode::kUnauthenticated);
+  // In this process, a sign-out takes effect at once.
+  auto local = accounts_->SignIn(Erika(), "", "r");
+  ASSERT_TRUE(local.ok());
+  ASSERT_TRUE(accounts_->GetSession(local->token).ok());
+  ASSERT_TRUE(accounts_->SignOut(local->token, "r").ok());
+  EXPECT_EQ(accounts_->GetSession(local->token).status().code(), ErrorCode::kUnauthenticated);
+}
+
 TEST_P(CitizenAccountsTest, SignOutEverywhereAndEndingOneSessionOfTheSameAccountOnly) {
   auto a = accounts_->SignIn(Erika(), "phone", "r");
   auto b = accounts_->SignIn(Erika(), "laptop", "r");
