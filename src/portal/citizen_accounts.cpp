@@ -165,8 +165,10 @@ Result<CitizenSession> CitizenAccounts::GetSession(std::string_view token) {
   const int64_t now = clock_.NowUnix();
   const std::string hash = TokenHash(token);
   std::optional<CitizenSession> found;
+  uint64_t generation = 0;
   {
     std::lock_guard lock(cache_mutex_);
+    generation = cache_generation_;
     auto it = cache_.find(hash);
     if (it != cache_.end() && now - it->second.read_at < kSessionCacheSeconds && now >= it->second.read_at) {
       found = it->second.session;
@@ -186,6 +188,8 @@ Result<CitizenSession> CitizenAccounts::GetSession(std::string_view token) {
     std::lock_guard lock(cache_mutex_);
     if (!found) {
       cache_.erase(hash);
+    } else if (generation != cache_generation_) {
+      // A session ended while we read: what we read may be from before.
     } else {
       if (cache_.size() >= 100000) cache_.clear();  // a bound; entries live seconds anyway
       cache_[hash] = {*found, now};
@@ -208,11 +212,13 @@ Result<CitizenSession> CitizenAccounts::GetSession(std::string_view token) {
 
 void CitizenAccounts::Uncache(const std::string& token_hash) {
   std::lock_guard lock(cache_mutex_);
+  ++cache_generation_;
   cache_.erase(token_hash);
 }
 
 void CitizenAccounts::UncacheAccount(int64_t account) {
   std::lock_guard lock(cache_mutex_);
+  ++cache_generation_;
   for (auto it = cache_.begin(); it != cache_.end();) {
     it = it->second.session.account == account ? cache_.erase(it) : std::next(it);
   }
@@ -368,14 +374,13 @@ Result<PendingSignIn> CitizenAccounts::TakeSignIn(std::string_view state, std::s
   std::optional<Row> row;
   Status written = db_.Write([&](Tx& tx) -> Status {
     row.reset();
+    // Once only, whatever the outcome: the row deleted is the row used, so two
+    // concurrent answers to one request cannot both take it.
     PW_ASSIGN_OR_RETURN(storage::Rows rows,
-                        tx.Query("SELECT method, request_id, browser_hash, assurance, return_to, secret_enc, "
-                                 "expires_at, replaces_hash FROM portal.sign_ins WHERE state_hash = $1",
+                        tx.Query("DELETE FROM portal.sign_ins WHERE state_hash = $1 RETURNING method, request_id, "
+                                 "browser_hash, assurance, return_to, secret_enc, expires_at, replaces_hash",
                                  {hash}));
-    if (rows.empty()) return Status::Ok();
-    // Once only, whatever the outcome: a second answer to the same request is refused.
-    PW_RETURN_IF_ERROR(tx.Exec("DELETE FROM portal.sign_ins WHERE state_hash = $1", {hash}).status());
-    row = rows.front();
+    if (!rows.empty()) row = rows.front();
     return Status::Ok();
   });
   if (!written.ok()) return written;

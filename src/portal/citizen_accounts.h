@@ -193,6 +193,8 @@ class CitizenAccounts {
   };
   mutable std::mutex cache_mutex_;
   std::unordered_map<std::string, CachedSession> cache_;
+  // Counts the drops: a read that a drop overlapped is not cached.
+  uint64_t cache_generation_ = 0;
 };
 
 // How long a server process trusts a citizen session it read (see CitizenAccounts).

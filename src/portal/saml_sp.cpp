@@ -411,9 +411,19 @@ Result<SamlAssertion> SamlServiceProvider::ConsumeResponse(std::string_view saml
   xmlNode* node =
       LASSO_IS_SAML2_ASSERTION(assertion) ? lasso_node_get_original_xmlnode(LASSO_NODE(assertion)) : nullptr;
   if (node == nullptr || !Is(node, kSamlNs, "Assertion")) return Refuse("the assertion cannot be read");
-  // Lasso verified the signature that is there (over this node, by its ID);
-  // that there is one is ours to require.
-  if (OnlyChild(node, kDsigNs, "Signature") == nullptr) return Refuse("the assertion is not signed");
+  // The assertion must have come encrypted: a clear one sits in the Response
+  // itself (lasso keeps it beside the decrypted ones and skips an
+  // EncryptedAssertion it cannot decrypt, so the counts above are not enough).
+  if (node->parent != nullptr && Is(node->parent, "urn:oasis:names:tc:SAML:2.0:protocol", "Response")) {
+    return Refuse("the response must carry exactly one encrypted assertion");
+  }
+  // Signed by the IdP itself, over this very node: lasso skips this check when
+  // the Response is signed, and a signature on the Response alone is not enough.
+  LassoProvider* idp = lasso_server_get_provider(AsServer(server_), idp_entity_id_.c_str());
+  if (idp == nullptr || OnlyChild(node, kDsigNs, "Signature") == nullptr ||
+      lasso_provider_verify_single_node_signature(idp, LASSO_NODE(assertion), "ID") != 0) {
+    return Refuse("the assertion is not signed by the identity provider");
+  }
 
   SamlAssertion result;
   result.assertion_id = Attr(node, "ID");

@@ -16,6 +16,10 @@ std::string CitizenSessionCookie(const PortalEnv& env, std::string_view token) {
          (SecureCookies(env) ? "; Secure" : "");
 }
 
+std::string SignInCookieName(const PortalEnv& env) {
+  return SecureCookies(env) ? "__Host-" + std::string(kCitizenSignInCookie) : std::string(kCitizenSignInCookie);
+}
+
 std::string ClearCitizenCookie(const PortalEnv& env, std::string_view name) {
   return std::string(name) + "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" + (SecureCookies(env) ? "; Secure" : "");
 }

@@ -21,7 +21,9 @@
 
 namespace passwerk::web {
 
-// Binds a started sign-in to the browser that started it (login CSRF).
+// Binds a started sign-in to the browser that started it (login CSRF). Under
+// TLS its name carries the __Host- prefix, so that no sibling host and no
+// plain-HTTP page can plant a value of their own (SignInCookieName).
 inline constexpr std::string_view kCitizenSignInCookie = "pw_citizen_signin";
 // Double-submit token for the test sign-in form, before any session exists.
 inline constexpr std::string_view kCitizenFormCookie = "pw_citizen_form";
@@ -46,6 +48,7 @@ http::Handler PortalServicePage(http::AppContext& app, accounts::CitizenService 
 // TLS-terminating proxy in front).
 bool SecureCookies(const PortalEnv& env);
 std::string CitizenSessionCookie(const PortalEnv& env, std::string_view token);
+std::string SignInCookieName(const PortalEnv& env);
 std::string ClearCitizenCookie(const PortalEnv& env, std::string_view name);
 
 // `current`: the path of the navigation item to mark.

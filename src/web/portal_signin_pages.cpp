@@ -47,11 +47,13 @@ bool UsableToken(const std::optional<std::string>& value) {
 // redirect (OIDC): under TLS the cookie is SameSite=None so that it comes
 // along; a plain-HTTP trial (where browsers refuse SameSite=None) uses Lax.
 std::string BrowserToken(PortalEnv& env) {
-  std::optional<std::string> cookie = env.request.Cookie(kCitizenSignInCookie);
+  const std::string name = SignInCookieName(env);
+  std::optional<std::string> cookie = env.request.Cookie(name);
   if (UsableToken(cookie)) return *cookie;
   std::string token = crypto::RandomToken(20);
-  env.set_cookies.push_back(std::string(kCitizenSignInCookie) + "=" + token + "; Path=/portal; HttpOnly; Max-Age=1800" +
-                            (SecureCookies(env) ? "; SameSite=None; Secure" : "; SameSite=Lax"));
+  // __Host- cookies must have Path=/ (and Secure, no Domain).
+  env.set_cookies.push_back(name + "=" + token + "; HttpOnly; Max-Age=1800" +
+                            (SecureCookies(env) ? "; Path=/; SameSite=None; Secure" : "; Path=/portal; SameSite=Lax"));
   return token;
 }
 
@@ -240,7 +242,7 @@ Response SamlAcs(PortalEnv& env) {
   auto form = env.request.FormParams();
   std::string return_to = "/portal";
   auto session = flows->FinishSaml(FormValue(form, "SAMLResponse"), FormValue(form, "RelayState"),
-                                   env.request.Cookie(kCitizenSignInCookie).value_or(""), DeviceOf(env.request),
+                                   env.request.Cookie(SignInCookieName(env)).value_or(""), DeviceOf(env.request),
                                    env.request.request_id, &return_to);
   if (!session.ok()) return Refused(env, session.status());
   if (env.session) {
@@ -286,7 +288,7 @@ Response OidcCallback(PortalEnv& env) {
   std::string return_to = "/portal";
   auto session =
       flows->FinishOidc(request.QueryParam("code").value_or(""), request.QueryParam("state").value_or(""),
-                        request.QueryParam("error").value_or(""), request.Cookie(kCitizenSignInCookie).value_or(""),
+                        request.QueryParam("error").value_or(""), request.Cookie(SignInCookieName(env)).value_or(""),
                         DeviceOf(request), request.request_id, &return_to);
   if (!session.ok()) return Refused(env, session.status());
   if (env.session) {
