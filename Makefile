@@ -9,7 +9,7 @@ all: release
 deps:
 	scripts/install-deps test
 	@[ -d web/node_modules/@kern-ux/native ] || npm ci --prefix web --no-audit --no-fund
-	@[ -d tests/node_modules/playwright-core ] && [ -d tests/node_modules/@apidevtools/swagger-parser ] && [ -d tests/node_modules/oidc-provider ] || npm ci --prefix tests --no-audit --no-fund
+	@[ -d tests/node_modules/playwright-core ] && [ -d tests/node_modules/@apidevtools/swagger-parser ] && [ -d tests/node_modules/oidc-provider ] && [ -d tests/node_modules/smtp-server ] && [ -d tests/node_modules/mailparser ] || npm ci --prefix tests --no-audit --no-fund
 
 build-deps:
 	scripts/install-deps build

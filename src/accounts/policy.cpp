@@ -51,6 +51,8 @@ constexpr Rule kRules[] = {
   {Action::kReadTerminalData,     "terminal_data.read",    "terminals:read",  {All, Mun, Mun, N  , N  }, "till totals and acceptance conflicts are seen by office staff of the terminal's municipality"},
   {Action::kReadSettlement,       "settlement.read",       "settlement:read", {All, Mun, N,   All, N  }, "settlements are read by operators, the municipality's administrators and auditors"},
   {Action::kRunSettlement,        "settlement.run",        "settlement:write",{All, Mun, N,   N,   N  }, "only operators and the municipality's administrators settle a period"},
+  {Action::kReadThreads,          "threads.read",          "threads:read",    {N,   Dep, Dep, N,   N  }, "a department's mailbox is read by the staff of that department only"},
+  {Action::kWriteThreads,         "threads.write",         "threads:write",   {N,   Dep, Dep, N,   N  }, "a department's mailbox is answered by the staff of that department only"},
 };
 // clang-format on
 

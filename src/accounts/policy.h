@@ -45,6 +45,8 @@ enum class Action {
   kReadTerminalData,  // till totals and acceptance conflicts (card numbers)
   kReadSettlement,
   kRunSettlement,  // run and close settlement statements
+  kReadThreads,    // the mailbox threads of a department (audited reads)
+  kWriteThreads,   // answer, attach, assign, close
 };
 extern const std::vector<Action> kAllActions;
 std::string_view ActionName(Action action);  // "cards.manage"

@@ -39,6 +39,8 @@ terminals.manage | terminals:write | all municipality - - -
 terminal_data.read | terminals:read | all municipality municipality - -
 settlement.read | settlement:read | all municipality - all -
 settlement.run | settlement:write | all municipality - - -
+threads.read | threads:read | - departments departments - -
+threads.write | threads:write | - departments departments - -
 )";
 
 constexpr int64_t kHome = 1;
@@ -171,10 +173,10 @@ TEST(PolicyTest, ARoleMayHoldTheScopesOfItsActionsOnly) {
   EXPECT_EQ(scopes(Role::kMunicipalityAdmin),
             "users:read users:write schemes:read schemes:write cards:read cards:write registrations:read "
             "registrations:write statistics:read catalogue:read catalogue:write terminals:read terminals:write "
-            "settlement:read settlement:write");
+            "settlement:read settlement:write threads:read threads:write");
   EXPECT_EQ(scopes(Role::kClerk),
             "schemes:read cards:read cards:write registrations:read registrations:write statistics:read "
-            "catalogue:read terminals:read");
+            "catalogue:read terminals:read threads:read threads:write");
   EXPECT_EQ(scopes(Role::kAuditor), "users:read audit:read schemes:read statistics:read settlement:read");
   EXPECT_EQ(scopes(Role::kLandlord), "registrations:read registrations:write");
 }

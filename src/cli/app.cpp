@@ -79,7 +79,49 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   portal_options.session_max_seconds = c.portal_session_max_seconds;
   services->citizens = std::make_unique<portal::CitizenAccounts>(*services->portal_db, services->clock,
                                                                  *services->secrets, portal_options);
+  portal::MailOptions mail_options;
+  mail_options.from = c.mail_from;
+  mail_options.public_url = PublicUrl(c);
+  mail_options.retry_seconds = int64_t{c.mail_retry_days} * 86400;
+  mail_options.retry_base_seconds = c.mail_retry_base_seconds;
+  mail_options.confirmations_per_account = c.mail_confirmations_per_account_per_day;
+  mail_options.confirmations_per_address = c.mail_confirmations_per_address_per_day;
+  services->mail =
+      std::make_unique<portal::MailOutbox>(*services->portal_db, services->clock, *services->secrets, mail_options);
+  portal::MailboxOptions mailbox_options;
+  mailbox_options.attachments.max_bytes = c.mailbox_attachment_max_bytes;
+  mailbox_options.attachments.max_count = c.mailbox_attachment_max_count;
+  mailbox_options.retention_days = c.mailbox_retention_days;
+  services->mailbox = std::make_unique<portal::Mailbox>(*services->portal_db, services->clock, *services->secrets,
+                                                        mailbox_options, services->mail.get());
+  // Deleting a citizen account takes its threads, its address and its queued mail along.
+  services->citizens->AddDeletionParticipant(
+      [mailbox = services->mailbox.get(), mail = services->mail.get()](
+          storage::Tx& tx, int64_t account, bool apply, const std::string&) -> Result<portal::DeletionFinding> {
+        portal::DeletionFinding finding;
+        finding.area = "mailbox";
+        if (!apply) return finding;
+        PW_RETURN_IF_ERROR(mailbox->DeleteAccountThreads(tx, account).status());
+        PW_RETURN_IF_ERROR(mail->DeleteForAccount(tx, account));
+        return finding;
+      });
   return services;
+}
+
+std::string PublicUrl(const Config& config) {
+  std::string url = config.public_url.empty() ? "http://" + config.listen : config.public_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+portal::SmtpSettings SmtpSettingsOf(const Config& config) {
+  portal::SmtpSettings settings;
+  settings.url = config.smtp_url;
+  settings.starttls = config.smtp_starttls != "off";
+  settings.username = config.smtp_username;
+  settings.password = config.smtp_password;
+  settings.ca_file = config.smtp_ca_file;
+  return settings;
 }
 
 Result<std::unique_ptr<portal::SignInFlows>> MakeSignInFlows(Services& s, const std::string& public_url) {
@@ -149,7 +191,8 @@ Result<int64_t> DeleteExpiredIdempotencyAnswers(Services& s) {
   PW_ASSIGN_OR_RETURN(
       int64_t guest,
       storage::DeleteExpiredAnswers(*s.guest_db, {Segment::kSpaTax, Segment::kLogistics, Segment::kSettlement}, now));
-  return staff + guest;
+  PW_ASSIGN_OR_RETURN(int64_t portal, storage::DeleteExpiredAnswers(*s.portal_db, {Segment::kPortal}, now));
+  return staff + guest + portal;
 }
 
 accounts::Actor CliActor() {

@@ -16,6 +16,8 @@
 #include "guestcards/registrations.h"
 #include "guestcards/statistics.h"
 #include "portal/citizen_accounts.h"
+#include "portal/mail_outbox.h"
+#include "portal/mailbox.h"
 #include "portal/sign_in.h"
 #include "settlement/settlement.h"
 #include "storage/database.h"
@@ -51,6 +53,8 @@ struct Services {
   // The citizen side's handle: core, audit, cards and portal.
   std::unique_ptr<storage::Database> portal_db;
   std::unique_ptr<portal::CitizenAccounts> citizens;
+  std::unique_ptr<portal::MailOutbox> mail;  // the citizen's address, the outbox
+  std::unique_ptr<portal::Mailbox> mailbox;
 };
 
 // Common options of every subcommand.
@@ -70,6 +74,12 @@ Result<std::unique_ptr<Services>> OpenServices(Config config);
 // `public_url`: where citizens reach the server (configured, or the address
 // it listens on).
 Result<std::unique_ptr<portal::SignInFlows>> MakeSignInFlows(Services& s, const std::string& public_url);
+
+// Where citizens reach the server: public_url, or the address it listens on;
+// no trailing slash.
+std::string PublicUrl(const Config& config);
+// The SMTP settings of the configuration.
+portal::SmtpSettings SmtpSettingsOf(const Config& config);
 
 // Deletes the expired answers of requests with an Idempotency-Key from every
 // segment that keeps them, on both handles (retention); the number deleted.

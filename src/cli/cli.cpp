@@ -233,6 +233,13 @@ int Run(int argc, char** argv) {
                             "Evaluate the rules for this date (YYYY-MM-DD); default today");
   retention_run->add_flag("--dry-run", guest_args.dry_run, "Print what would happen and change nothing");
 
+  CLI::App* mail_cmd = app.add_subcommand("mail", "E-mail of the citizen side (docs/operations.md)");
+  mail_cmd->require_subcommand(1);
+  CLI::App* mail_test = mail_cmd->add_subcommand("test", "Send a test mail through the configured smtp_url now");
+  AddCommon(mail_test, common);
+  std::string mail_to;
+  mail_test->add_option("--to", mail_to, "Recipient address")->required();
+
   CLI::App* stock_cmd =
       app.add_subcommand("card-stock", "Guest cards from the manufacturer: stock and re-initialisation");
   stock_cmd->require_subcommand(1);
@@ -534,6 +541,7 @@ int Run(int argc, char** argv) {
   if (tariff_load->parsed()) return LoadTariff(s, guest_args);
   if (accommodation_add->parsed()) return AddAccommodation(s, guest_args);
   if (retention_run->parsed()) return RunRetentionCommand(s, guest_args);
+  if (mail_test->parsed()) return SendTestMail(s, mail_to);
   if (stock_import->parsed()) return ImportProductionFile(s, guest_args);
   if (stock_reinit->parsed()) return ReinitialiseCards(s, guest_args);
   if (demo->parsed()) {

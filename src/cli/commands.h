@@ -21,6 +21,8 @@ struct ServeOptions {
 
 // Prints the error for people; returns the exit code (2 for bad input, else 1).
 int Fail(const Status& status);
+// `passwerk mail test --to ADDRESS`: one mail through the configured transport, now.
+int SendTestMail(Services& s, const std::string& to);
 
 // Runs the server until SIGTERM/SIGINT; returns the exit code. With
 // `print_routes`, wires everything as for serving, prints every route

@@ -254,6 +254,45 @@ Result<std::string> EnsureDemoCard(Services& s, const accounts::Actor& actor, co
 
 }  // namespace
 
+namespace {
+
+// The demo citizen's question to the social office and its answer, once:
+// a later run finds the thread by its subject.
+constexpr const char* kDemoThreadSubject = "Frage zur Verlängerung meines Sozialpasses";
+
+Result<std::string> EnsureDemoThread(Services& s, int64_t account, const std::string& account_id,
+                                     int64_t social_office) {
+  portal::CitizenSession citizen;
+  citizen.account = account;
+  citizen.account_id = account_id;
+  citizen.assurance = accounts::Assurance::kSubstantial;
+  PW_ASSIGN_OR_RETURN(auto threads, s.mailbox->CitizenThreads(citizen));
+  for (const auto& thread : threads) {
+    if (thread.subject == kDemoThreadSubject) return thread.id;
+  }
+  PW_ASSIGN_OR_RETURN(
+      portal::ThreadSummary thread,
+      s.mailbox->StartQuestion(citizen, social_office, kDemoThreadSubject,
+                               "Guten Tag,\nmein Sozialpass läuft Ende des Monats ab. Muss ich einen neuen Antrag "
+                               "stellen, oder wird er verlängert?\nMit freundlichen Grüßen\nErika Mustermann",
+                               {}));
+  PW_ASSIGN_OR_RETURN(accounts::User clerk, s.accounts->FindUser("sozialamt"));
+  accounts::Actor staff;
+  staff.id = "user:" + std::to_string(clerk.id);
+  staff.user = clerk;
+  staff.request_id = "demo";
+  PW_RETURN_IF_ERROR(s.mailbox
+                         ->StaffPost(staff, thread.id,
+                                     "Guten Tag Frau Mustermann,\nbitte stellen Sie rechtzeitig einen Folgeantrag "
+                                     "im Portal. Ihren aktuellen Bescheid laden Sie dabei einfach hoch.\nFreundliche "
+                                     "Grüße\nIhr Sozialamt",
+                                     {})
+                         .status());
+  return thread.id;
+}
+
+}  // namespace
+
 Result<nlohmann::json> CreateDemo(Services& s) {
   accounts::Actor actor = CliActor();
   actor.id = "cli:demo";
@@ -418,6 +457,7 @@ Result<nlohmann::json> CreateDemo(Services& s) {
   PW_ASSIGN_OR_RETURN(auto citizen, s.citizens->EnsureAccount(portal::SignInMethod::kTest,
                                                               portal::TestPseudonym(kCitizenName), actor.request_id));
   PW_RETURN_IF_ERROR(s.citizens->LinkCard(citizen.first, citizen_card.card.id, actor.request_id));
+  PW_ASSIGN_OR_RETURN(std::string demo_thread, EnsureDemoThread(s, citizen.first, citizen.second, social_office.id));
   const std::string base_url = "http://" + s.config.listen;
 
   return nlohmann::json{
@@ -426,6 +466,7 @@ Result<nlohmann::json> CreateDemo(Services& s) {
         {"test_login", true},
         {"sp_metadata", base_url + "/portal/saml/metadata"},
         {"citizen", {{"name", kCitizenName}, {"account_id", citizen.second}, {"card", citizen_card_number}}}}},
+      {"mailbox", {{"department_id", social_office.id}, {"thread_id", demo_thread}}},
       {"terminals", terminal_demo["terminals"]},
       {"packages", terminal_demo["packages"]},
       {"terminals_token", admin_token.secret},

@@ -69,6 +69,9 @@ int RunRetentionCommand(Services& s, const GuestCommandArgs& args) {
     auto answers = DeleteExpiredIdempotencyAnswers(s);
     if (!answers.ok()) return Fail(answers.status());
     out["idempotency_answers_deleted"] = *answers;
+    auto threads = s.mailbox->DeleteExpired();
+    if (!threads.ok()) return Fail(threads.status());
+    out["threads_deleted"] = *threads;
   }
   std::cout << out.dump(2) << "\n";
   return 0;

@@ -2,6 +2,7 @@
 // SIGTERM or SIGINT, then shuts down gracefully.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -101,7 +102,8 @@ int Serve(Config config, bool print_routes) {
                            *s.cards,         *s.partners,     check_service, verdicts,
                            *s.registrations, *s.catalogue,    *s.terminals,  *s.transactions,
                            *s.logistics,     *s.annual_cards, *s.settlement, *s.statistics,
-                           *s.citizens,      portal,          ready};
+                           *s.citizens,      *s.mailbox,      *s.mail,       portal,
+                           ready};
   http::Router router;
   http::RegisterApiRoutes(router, context);
   web::RegisterWebRoutes(router, context);
@@ -120,6 +122,12 @@ int Serve(Config config, bool print_routes) {
   options.threads = s.config.threads;
   options.header_limit = static_cast<size_t>(s.config.header_limit_bytes);
   options.body_limit = static_cast<size_t>(s.config.body_limit_bytes);
+  // Messages with attachments: every file at its largest, and a megabyte for the text and the form.
+  options.upload_body_limit = std::max<size_t>(
+      options.body_limit, static_cast<size_t>(s.config.mailbox_attachment_max_bytes) *
+                                  static_cast<size_t>(s.config.mailbox_attachment_max_count) +
+                              1024 * 1024);
+  options.is_upload = http::IsMailboxUpload;
   options.read_timeout_seconds = s.config.read_timeout_seconds;
   options.idle_timeout_seconds = s.config.idle_timeout_seconds;
   options.shutdown_grace_seconds = s.config.shutdown_grace_seconds;
@@ -136,6 +144,7 @@ int Serve(Config config, bool print_routes) {
   std::string scheme = s.config.tls_cert_file.empty() ? "http" : "https";
   std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
   std::string url = scheme + "://" + host + ":" + std::to_string(*port);
+  s.mail->SetPublicUrl(s.config.public_url.empty() ? url : s.config.public_url);
   if (s.config.public_url.empty()) {
     Status made = make_sign_in(url);
     if (!made.ok()) {
@@ -188,10 +197,57 @@ int Serve(Config config, bool print_routes) {
         } else {
           log::Error("deleting expired idempotency answers failed", {{"error", answers.status().ToString()}});
         }
+        auto threads = s.mailbox->DeleteExpired();
+        if (threads.ok()) {
+          log::Info("closed mailbox threads past retention deleted", {{"deleted", *threads}});
+        } else {
+          log::Error("deleting closed mailbox threads failed", {{"error", threads.status().ToString()}});
+        }
         lock.lock();
       } while (!retention_cv.wait_for(lock, std::chrono::minutes(s.config.retention_interval_minutes),
                                       [&] { return stopping; }));
     });
+  }
+
+  // The mail sender: drains the outbox when something was queued, when a
+  // retry is due, and at least every minute (another process may queue).
+  auto transport = MakeMailTransport(SmtpSettingsOf(s.config));
+  if (!transport.ok()) log::Error("mail transport not usable; mail waits in the outbox", {{"error", transport.status().ToString()}});
+  std::mutex mail_mutex;
+  std::condition_variable mail_cv;
+  bool mail_wake = false;
+  bool mail_stopping = false;
+  std::thread mail_sender;
+  if (transport.ok() && *transport) {
+    s.mail->OnQueued([&] {
+      {
+        std::lock_guard lock(mail_mutex);
+        mail_wake = true;
+      }
+      mail_cv.notify_all();
+    });
+    mail_sender = std::thread([&] {
+      std::unique_lock lock(mail_mutex);
+      while (!mail_stopping) {
+        mail_wake = false;
+        lock.unlock();
+        auto report = s.mail->DeliverDue(**transport);
+        if (!report.ok()) {
+          log::Error("mail delivery run failed", {{"error", report.status().ToString()}});
+        } else if (report->sent + report->deferred + report->dropped > 0) {
+          log::Info("mail delivery run",
+                    {{"sent", report->sent}, {"deferred", report->deferred}, {"dropped", report->dropped}});
+        }
+        auto next = s.mail->NextDue();
+        int64_t wait_seconds = 60;
+        if (next.ok() && *next) wait_seconds = std::clamp<int64_t>(**next - s.clock.NowUnix(), 0, 60);
+        lock.lock();
+        if (report.ok() && report->sent + report->deferred + report->dropped >= 50) continue;  // more may be due
+        mail_cv.wait_for(lock, std::chrono::seconds(wait_seconds), [&] { return mail_stopping || mail_wake; });
+      }
+    });
+  } else {
+    log::Info("no smtp_url configured: mail waits in the outbox", nlohmann::json::object());
   }
 
   int received = 0;
@@ -203,6 +259,13 @@ int Serve(Config config, bool print_routes) {
   }
   retention_cv.notify_all();
   if (retention.joinable()) retention.join();
+  {
+    std::lock_guard lock(mail_mutex);
+    mail_stopping = true;
+  }
+  mail_cv.notify_all();
+  if (mail_sender.joinable()) mail_sender.join();
+  s.mail->OnQueued(nullptr);
   server.Shutdown();
   server.Wait();
   Status flushed = check_service.Flush();

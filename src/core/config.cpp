@@ -198,6 +198,42 @@ const std::vector<KeySpec>& Specs() {
     }
     s.push_back(StringKey("oidc_ca_file", &Config::oidc_ca_file,
                           "Portal: CA certificates (PEM) for the OIDC provider's TLS. Empty: the system's CA store."));
+    s.push_back(IntKey("mailbox_attachment_max_bytes", &Config::mailbox_attachment_max_bytes, 1024,
+                       64 * 1024 * 1024, "Mailbox: the largest attachment (PDF, PNG or JPEG) a message may carry."));
+    s.push_back(IntKey("mailbox_attachment_max_count", &Config::mailbox_attachment_max_count, 0, 20,
+                       "Mailbox: how many attachments one message may carry."));
+    s.push_back(IntKey("mailbox_retention_days", &Config::mailbox_retention_days, 1, 3650,
+                       "Mailbox: a closed thread, its messages and attachments are deleted this many days after "
+                       "closing (`passwerk retention run`)."));
+    s.push_back(StringKey("smtp_url", &Config::smtp_url,
+                          "E-mail: the SMTP server, `smtp://host:587` (STARTTLS, see `smtp_starttls`) or "
+                          "`smtps://host:465` (TLS from the start); `file://DIR` writes each mail into DIR instead "
+                          "(the demo). Empty: mail waits in the outbox until a server is configured."));
+    s.push_back(StringKey("smtp_starttls", &Config::smtp_starttls,
+                          "E-mail: `required` (refuse to send without STARTTLS) or `off` (plain SMTP, for a relay "
+                          "on the same host). Ignored for `smtps://`."));
+    s.push_back(StringKey("smtp_username", &Config::smtp_username,
+                          "E-mail: the SMTP user name. Empty: no authentication."));
+    {
+      KeySpec spec{"smtp_password", Kind::kString, "E-mail: the SMTP password."};
+      spec.set_string = [](Config& c, const std::string& v) { c.smtp_password = v; };
+      spec.show = [](const Config& c) { return c.smtp_password.empty() ? std::string() : std::string("(set)"); };
+      s.push_back(std::move(spec));
+    }
+    s.push_back(StringKey("smtp_ca_file", &Config::smtp_ca_file,
+                          "E-mail: CA certificates (PEM) for the SMTP server's TLS. Empty: the system's CA store."));
+    s.push_back(StringKey("mail_from", &Config::mail_from,
+                          "E-mail: the sender, `Name <address>` or `address`."));
+    s.push_back(IntKey("mail_retry_days", &Config::mail_retry_days, 1, 60,
+                       "E-mail: a mail the SMTP server has not accepted for this long is dropped, with an audit "
+                       "entry. Until then it is retried with growing pauses (up to an hour)."));
+    s.push_back(IntKey("mail_retry_base_seconds", &Config::mail_retry_base_seconds, 1, 3600,
+                       "E-mail: the pause after the first refused delivery; it doubles with each further attempt, "
+                       "up to an hour."));
+    s.push_back(IntKey("mail_confirmations_per_account_per_day", &Config::mail_confirmations_per_account_per_day, 1,
+                       100, "E-mail: confirmation mails one citizen account may request in 24 hours."));
+    s.push_back(IntKey("mail_confirmations_per_address_per_day", &Config::mail_confirmations_per_address_per_day, 1,
+                       100, "E-mail: confirmation mails one address may receive in 24 hours, from all accounts."));
     return s;
   }();
   return kSpecs;
@@ -316,6 +352,13 @@ Status Validate(const Config& config) {
   const std::string& rotation = config.annual_cycle_rotation_day;
   if (rotation.size() != 5 || rotation[2] != '-' || !ParseIsoDate("2024-" + rotation)) {
     return InvalidArgument("annual_cycle_rotation_day must be a day of the year, MM-DD", "annual_cycle_rotation_day");
+  }
+  if (config.smtp_starttls != "required" && config.smtp_starttls != "off") {
+    return InvalidArgument("smtp_starttls must be required or off", "smtp_starttls");
+  }
+  if (!config.smtp_url.empty() && config.smtp_url.rfind("smtp://", 0) != 0 &&
+      config.smtp_url.rfind("smtps://", 0) != 0 && config.smtp_url.rfind("file://", 0) != 0) {
+    return InvalidArgument("smtp_url must start with smtp://, smtps:// or file://", "smtp_url");
   }
   return Status::Ok();
 }

@@ -73,6 +73,21 @@ struct Config {
                                            "STORK-QAA-Level-3=substantial", "STORK-QAA-Level-4=high"};
   std::string oidc_ca_file;  // empty: the system's CA store
 
+  // Mailbox and e-mail (docs/mailbox.md).
+  int64_t mailbox_attachment_max_bytes = 10 * 1024 * 1024;
+  int mailbox_attachment_max_count = 5;
+  int mailbox_retention_days = 730;  // after a thread is closed
+  std::string smtp_url;              // empty: mail waits in the outbox; "file://DIR": written to DIR
+  std::string smtp_starttls = "required";  // required | off (smtp:// only)
+  std::string smtp_username;
+  std::string smtp_password;
+  std::string smtp_ca_file;  // empty: the system's CA store
+  std::string mail_from = "Passwerk <noreply@localhost>";
+  int mail_retry_days = 7;
+  int mail_retry_base_seconds = 30;  // the first pause after a refusal; doubles up to an hour  // a mail not delivered for this long is dropped (audited)
+  int mail_confirmations_per_account_per_day = 5;
+  int mail_confirmations_per_address_per_day = 3;
+
   // host and port parts of `listen`.
   Result<std::pair<std::string, uint16_t>> ListenEndpoint() const;
 };

@@ -148,6 +148,7 @@ void RegisterApiRoutes(Router& router, AppContext& app) {
   RegisterTerminalApiRoutes(router, app);
   RegisterSettlementApiRoutes(router, app);
   RegisterPortalApiRoutes(router, app);
+  RegisterMailboxApiRoutes(router, app);
 }
 
 void RegisterAccountApiRoutes(Router& router, AppContext& app) {

@@ -101,4 +101,35 @@ Status ReadOptionalInt(const nlohmann::json& body, const char* field, bool /*req
   return Status::Ok();
 }
 
+std::string AttachmentDisposition(std::string_view file_name) {
+  std::string fallback;
+  std::string encoded;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char c : file_name) {
+    const auto byte = static_cast<unsigned char>(c);
+    // One '_' per non-ASCII character: skip UTF-8 continuation bytes.
+    if (byte >= 0x80) {
+      if (byte >= 0xC0 || fallback.empty() || fallback.back() != '_') fallback += '_';
+    } else if (byte < 0x20 || byte == 0x7F || c == '"' || c == '\\' || c == '%') {
+      fallback += '_';
+    } else {
+      fallback += c;
+    }
+    // RFC 8187 attr-char stays as it is; everything else is %XX.
+    const bool attr_char = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                           std::string_view("!#$&+-.^_`|~").find(c) != std::string_view::npos;
+    if (attr_char) {
+      encoded += c;
+    } else {
+      encoded += '%';
+      encoded += kHex[byte >> 4];
+      encoded += kHex[byte & 0x0F];
+    }
+  }
+  if (fallback.empty()) fallback = "download";
+  std::string value = "attachment; filename=\"" + fallback + "\"";
+  if (!encoded.empty()) value += "; filename*=UTF-8''" + encoded;
+  return value;
+}
+
 }  // namespace passwerk::http

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "accounts/accounts.h"
 #include "http/context.h"
@@ -41,6 +42,13 @@ Result<std::optional<int64_t>> IntQueryParam(const Request& request, const char*
 Result<int64_t> PathId(const Request& request, const char* name, const char* field = nullptr);
 // Absent or null leaves `out` empty (`required` is ignored: such fields are optional by nature).
 Status ReadOptionalInt(const nlohmann::json& body, const char* field, bool required, std::optional<int64_t>& out);
+
+// The Content-Disposition of a file handed out for download (mailbox
+// attachments, pages and API alike): `attachment`, an ASCII fallback name
+// for old clients (anything else, quotes, backslashes, percent signs and
+// control characters become '_') and the exact UTF-8 name as RFC 8187
+// filename*. Never carries a line break, whatever `file_name` holds.
+std::string AttachmentDisposition(std::string_view file_name);
 
 }  // namespace passwerk::http
 

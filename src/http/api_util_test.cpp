@@ -164,5 +164,21 @@ TEST(UnauthorizedTest, ChallengesOnlyForMissingCredentials) {
   for (const auto& [name, value] : denied.headers) EXPECT_NE(name, "WWW-Authenticate");
 }
 
+TEST(AttachmentDispositionTest, AsciiFallbackAndExactUtf8Name) {
+  EXPECT_EQ(AttachmentDisposition("Bescheid.pdf"),
+            "attachment; filename=\"Bescheid.pdf\"; filename*=UTF-8''Bescheid.pdf");
+  EXPECT_EQ(AttachmentDisposition("M\xC3\xA4rz 2026.pdf"),
+            "attachment; filename=\"M_rz 2026.pdf\"; filename*=UTF-8''M%C3%A4rz%202026.pdf");
+  EXPECT_EQ(AttachmentDisposition(""), "attachment; filename=\"download\"");
+}
+
+TEST(AttachmentDispositionTest, NeverBreaksTheHeader) {
+  std::string value = AttachmentDisposition("a\"b\\c%d\r\nSet-Cookie: x=1;.pdf");
+  EXPECT_EQ(value.find('\r'), std::string::npos);
+  EXPECT_EQ(value.find('\n'), std::string::npos);
+  EXPECT_EQ(value.rfind("attachment; filename=\"a_b_c_d__Set-Cookie: x=1;.pdf\"; filename*=UTF-8''", 0), 0u);
+  EXPECT_NE(value.find("%0D%0A"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace passwerk::http

@@ -19,6 +19,8 @@
 #include "guestcards/statistics.h"
 #include "http/metrics.h"
 #include "portal/citizen_accounts.h"
+#include "portal/mail_outbox.h"
+#include "portal/mailbox.h"
 #include "portal/sign_in.h"
 #include "settlement/settlement.h"
 #include "terminals/catalogue.h"
@@ -54,6 +56,8 @@ struct AppContext {
   settlement::SettlementService& settlement;
   guestcards::StatisticsService& statistics;
   portal::CitizenAccounts& citizens;
+  portal::Mailbox& mailbox;
+  portal::MailOutbox& mail;
   PortalRuntime& portal;
   // Whether every storage handle answers (/readyz); handlers get no handle itself.
   std::function<Status()> ready;
@@ -71,6 +75,11 @@ void RegisterGuestCardApiRoutes(Router& router, AppContext& app);   // guestcard
 void RegisterTerminalApiRoutes(Router& router, AppContext& app);    // terminal_api.cpp: protocol, catalogue
 void RegisterSettlementApiRoutes(Router& router, AppContext& app);  // settlement_api.cpp
 void RegisterPortalApiRoutes(Router& router, AppContext& app);      // portal_api.cpp: /api/portal/v1
+void RegisterMailboxApiRoutes(Router& router, AppContext& app);     // mailbox_api.cpp: threads, citizen and staff
+
+// Whether a request carries a message with attachments (a larger body limit
+// and read time): POSTs below the mailbox's thread paths (mailbox_api.cpp).
+bool IsMailboxUpload(std::string_view method, std::string_view target);
 
 // The citizen session cookie of the portal and the JSON API for apps.
 inline constexpr std::string_view kCitizenSessionCookie = "pw_citizen";

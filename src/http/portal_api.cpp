@@ -29,6 +29,7 @@ void RegisterPortalApiRoutes(Router& router, AppContext& app) {
         200, {{"account_id", session->account_id},
               {"assurance", accounts::AssuranceName(session->assurance)},
               {"method", portal::MethodName(session->method)},
+              {"csrf_token", session->csrf_token},
               {"expires_at", FormatUtc(std::min(session->expires_at,
                                                 session->last_seen_at + app.config.portal_session_idle_seconds))}});
   });

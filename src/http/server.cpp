@@ -165,7 +165,8 @@ int ResolveThreadCount(int requested) {
 // next. Beast still does all the validation (syntax, limits, framing).
 class RequestParser final : public bhttp::basic_parser<true> {
  public:
-  RequestParser(Request& request, std::string& target) : request_(request), target_(target) {
+  RequestParser(Request& request, std::string& target, const ServerOptions& options)
+      : request_(request), target_(target), options_(options) {
     request_.method.clear();
     request_.body.clear();
     target_.clear();
@@ -173,6 +174,7 @@ class RequestParser final : public bhttp::basic_parser<true> {
 
   unsigned version() const { return version_; }
   bool expects_continue() const { return expects_continue_; }
+  bool upload() const { return upload_; }
 
  private:
   void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target, int version,
@@ -180,6 +182,11 @@ class RequestParser final : public bhttp::basic_parser<true> {
     request_.method.assign(method.data(), method.size());
     target_.assign(target.data(), target.size());
     version_ = static_cast<unsigned>(version);
+    // Before the header ends, where Beast checks a Content-Length against the limit.
+    if (options_.is_upload && options_.is_upload(std::string_view(method.data(), method.size()), target_)) {
+      upload_ = true;
+      body_limit(static_cast<std::uint64_t>(options_.upload_body_limit));
+    }
     ec = {};
   }
 
@@ -230,6 +237,8 @@ class RequestParser final : public bhttp::basic_parser<true> {
 
   Request& request_;
   std::string& target_;
+  const ServerOptions& options_;
+  bool upload_ = false;
   size_t headers_used_ = 0;
   unsigned version_ = 11;
   bool seen_expect_ = false;
@@ -430,7 +439,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // Resets the parser for the next request. Returns true when a pipelined
   // request is already buffered; otherwise waits for one (or closes).
   bool PrepareNextRequest() {
-    parser_.emplace(request_, target_);
+    parser_.emplace(request_, target_, server_.options());
+    upload_deadline_set_ = false;
     parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(server_.options().header_limit, UINT32_MAX)));
     parser_->body_limit(static_cast<std::uint64_t>(server_.options().body_limit));
     parser_->eager(true);
@@ -492,6 +502,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       buffer_.consume(used);
       if (ec && ec != bhttp::error::need_more) return OnParseError(ec);
       if (!parser_->is_done()) {
+        if (parser_->is_header_done() && parser_->upload() && !upload_deadline_set_) {
+          // An upload of many megabytes from a phone takes longer than a form.
+          upload_deadline_set_ = true;
+          read_timeout_armed_ = true;
+          ExpireAfter(std::chrono::seconds(server_.options().upload_read_timeout_seconds));
+        }
         if (parser_->is_header_done() && !continue_sent_ && ExpectsContinue()) {
           continue_sent_ = true;
           out_.assign("HTTP/1.1 100 Continue\r\n\r\n");
@@ -672,6 +688,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   AfterWrite after_write_ = AfterWrite::kClose;
   bool read_timeout_armed_ = false;
   bool continue_sent_ = false;
+  bool upload_deadline_set_ = false;
   Clock::time_point request_start_{};
   Clock::time_point deadline_ = Clock::time_point::max();
   std::array<char, 512> linger_buffer_{};

@@ -710,6 +710,90 @@ CREATE TABLE portal.account_cards (
   PRIMARY KEY (account_id, card_id)
 );
 )SQL"},
+    // The mailbox (docs/mailbox.md): one thread per case or question, bodies,
+    // subjects, file names and contents sealed with the data keys; the
+    // citizen's e-mail address sealed too, with a keyed hash for the rate
+    // limit; the outbox holds no message content, only what a notice needs.
+    {2, "mailbox threads, messages, attachments, e-mail contacts and outbox", R"SQL(
+CREATE TABLE portal.threads (
+  id {{id}},
+  public_id TEXT NOT NULL UNIQUE,
+  account_id BIGINT NOT NULL REFERENCES accounts(id),
+  municipality_id BIGINT NOT NULL,
+  department_id BIGINT NOT NULL,
+  subject_enc {{blob}} NOT NULL,
+  case_kind TEXT,
+  case_id TEXT,
+  case_state TEXT,
+  state TEXT NOT NULL,
+  assigned_user_id BIGINT,
+  last_from TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  closed_at BIGINT,
+  UNIQUE (case_kind, case_id)
+);
+CREATE INDEX portal.threads_by_account ON threads(account_id, updated_at);
+CREATE INDEX portal.threads_by_department ON threads(department_id, state, updated_at);
+CREATE INDEX portal.threads_by_closing ON threads(closed_at);
+CREATE TABLE portal.messages (
+  id {{id}},
+  public_id TEXT NOT NULL UNIQUE,
+  thread_id BIGINT NOT NULL REFERENCES threads(id),
+  sender TEXT NOT NULL,
+  staff_user_id BIGINT,
+  body_enc {{blob}} NOT NULL,
+  sent_at BIGINT NOT NULL,
+  read_at BIGINT
+);
+CREATE INDEX portal.messages_by_thread ON messages(thread_id, id);
+CREATE TABLE portal.attachments (
+  id {{id}},
+  public_id TEXT NOT NULL UNIQUE,
+  message_id BIGINT NOT NULL REFERENCES messages(id),
+  name_enc {{blob}} NOT NULL,
+  content_type TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  data_enc {{blob}},
+  source TEXT,
+  source_ref TEXT
+);
+CREATE INDEX portal.attachments_by_message ON attachments(message_id);
+CREATE TABLE portal.contacts (
+  account_id BIGINT PRIMARY KEY REFERENCES accounts(id),
+  email_enc {{blob}} NOT NULL,
+  email_hash TEXT NOT NULL,
+  confirmed_at BIGINT,
+  notify INTEGER NOT NULL,
+  token_hash TEXT UNIQUE,
+  token_expires_at BIGINT,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE portal.confirmation_sends (
+  id {{id}},
+  account_id BIGINT NOT NULL,
+  email_hash TEXT NOT NULL,
+  sent_at BIGINT NOT NULL
+);
+CREATE INDEX portal.confirmation_sends_by_account ON confirmation_sends(account_id, sent_at);
+CREATE INDEX portal.confirmation_sends_by_address ON confirmation_sends(email_hash, sent_at);
+CREATE TABLE portal.outbox (
+  id {{id}},
+  kind TEXT NOT NULL,
+  account_id BIGINT,
+  recipient_enc {{blob}} NOT NULL,
+  link_enc {{blob}},
+  lang TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  lease_until BIGINT,
+  last_error TEXT,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX portal.outbox_by_due ON outbox(next_attempt_at);
+CREATE INDEX portal.outbox_by_account ON outbox(account_id, kind);
+)SQL"},
+    IdempotencyKeysMigration(3, "portal"),
 };
 
 }  // namespace

@@ -3,7 +3,11 @@
 // Only what one area shows of another is declared beside them.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "http/context.h"
 #include "http/router.h"
@@ -24,9 +28,49 @@ void RegisterCardStockPages(Router& router, AppContext& app);     // card_stock_
 void RegisterAnnualCardPages(Router& router, AppContext& app);    // annual_card_pages.cpp
 void RegisterTerminalPages(Router& router, AppContext& app);      // terminal_pages.cpp (and the catalogue)
 void RegisterSettlementPages(Router& router, AppContext& app);    // settlement_pages.cpp
+void RegisterMailboxPages(Router& router, AppContext& app);       // mailbox_pages.cpp (Postfach, staff)
 // The citizen portal (/portal): its frame and account, and signing in.
 void RegisterPortalPages(Router& router, AppContext& app);        // portal_pages.cpp
 void RegisterPortalSignInPages(Router& router, AppContext& app);  // portal_signin_pages.cpp
+// The citizen's mailbox and e-mail notifications.
+void RegisterPortalMailboxPages(Router& router, AppContext& app);  // portal_mailbox_pages.cpp
+
+// What the staff mailbox (mailbox_pages.cpp, where these live) and the
+// citizen's (portal_mailbox_pages.cpp) show alike.
+inline constexpr int kMailboxSubjectMax = 200;  // characters
+inline constexpr int kMailboxBodyMax = 10000;   // characters
+// A message form as it arrived (multipart/form-data): its plain fields and
+// the files of every `attachment` input (inputs left empty skipped).
+struct MailboxForm {
+  std::map<std::string, std::string> fields;
+  std::vector<portal::NewAttachment> attachments;
+};
+// nullopt when the body is not a multipart form.
+std::optional<MailboxForm> ReadMailboxForm(const Request& request);
+// Every problem of the message the page can tell before posting, in the
+// reader's language: the subject (where the form has one) empty or too long,
+// an empty body (a reply with files may have none: `body_required` false), a
+// body too long, too many files, and each file too large, empty or not PDF,
+// PNG or JPEG.
+void CheckMailboxMessage(Lang lang, const AppContext& app, const MailboxForm& form, bool body_required,
+                         std::vector<FieldError>& errors);
+// A refused post as the error the form shows; nullopt when it is not about
+// the input (the caller shows the error page).
+std::optional<FieldError> MailboxPostError(Lang lang, const AppContext& app, const Status& status);
+// A form shown again loses its files: ask to choose them again.
+void AskForFilesAgain(Lang lang, bool had_files, std::vector<FieldError>& errors);
+// The file input (several files) with the limits as its hint.
+std::string MailboxAttachmentField(Lang lang, const AppContext& app, std::string_view error);
+// The messages of a thread, oldest first. Staff see who wrote; a citizen
+// sees "you" and the department. `thread_href`: where attachments hang below.
+std::string MailboxMessages(Lang lang, const portal::Thread& thread, bool staff_view, std::string_view thread_href);
+std::string MailboxStateBadge(Lang lang, portal::ThreadState state);
+// "Antrag", "Karte", "Gebühr"; empty for a question.
+std::string MailboxCaseKind(Lang lang, const std::optional<portal::CaseRef>& case_ref);
+// "1,2 MB" (German) or "1.2 MB" (English).
+std::string MailboxFileSize(int64_t bytes, Lang lang);
+// An attachment as a download: its sniffed type, never shown inline, not cached.
+Response MailboxDownload(portal::Document document);
 
 // The open alerts of the enumeration defence this user may see, as a
 // dashboard section (partner_pages.cpp); empty when there are none.

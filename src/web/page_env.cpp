@@ -60,6 +60,7 @@ Chrome UserChrome(const Env& env, std::string_view current) {
   // Pages bound to a municipality's office show only to users who have one.
   const bool has_municipality = user.municipality_id.has_value();
   add(Action::kReadCards, true, "/cards", "nav.cards", "cards");
+  add(Action::kReadThreads, true, "/mailbox", "nav.mailbox", "mailbox");
   add(Action::kManagePartners, true, "/partners", "nav.partners", "partners");
   add(Action::kReadRegistrations, has_municipality, "/registrations", "nav.registrations", "registrations");
   add(Action::kManageGuestCards, has_municipality, "/annual-cards", "nav.annual_cards", "annual_cards");

@@ -17,16 +17,33 @@ namespace {
 using accounts::CitizenService;
 using http::Response;
 
+// `extra_html`: trusted markup below the text (the mailbox's unread count).
 std::string Tile(Lang lang, std::string_view href, std::string_view title_key, std::string_view text_key,
-                 std::optional<accounts::Assurance> level) {
+                 std::optional<accounts::Assurance> level, std::string_view extra_html = {}) {
   std::string html = "<li class=\"pw-tile\"><h2 class=\"kern-heading-small\"><a class=\"kern-link\" href=\"" +
                      Escape(href) + "\">" + Escape(T(lang, title_key)) + "</a></h2><p class=\"kern-body\">" +
                      Escape(T(lang, text_key)) + "</p>";
+  html += extra_html;
   if (level) {
     html += "<p class=\"kern-body kern-body--small\">" +
             Escape(Tf(lang, "portal.needs_level", {AssuranceLabel(lang, *level)})) + "</p>";
   }
   return html + "</li>\n";
+}
+
+// "2 neue Nachrichten" for whoever is signed in well enough to open the
+// mailbox; nothing when all is read or the count is not to be had.
+std::string UnreadNote(PortalEnv& env) {
+  if (!env.session || accounts::DecideCitizenAccess(env.session->assurance, CitizenService::kMailbox) !=
+                          accounts::CitizenAccess::kAllowed) {
+    return {};
+  }
+  auto unread = env.app.mailbox.CitizenUnread(*env.session);
+  if (!unread.ok() || *unread <= 0) return {};
+  return "<p class=\"kern-body\" id=\"mailbox-unread\">" +
+         Badge("info", Tf(env.lang, *unread == 1 ? "portal.mailbox.unread_one" : "portal.mailbox.unread_many",
+                          {std::to_string(*unread)})) +
+         "</p>";
 }
 
 Response Home(PortalEnv& env) {
@@ -52,7 +69,7 @@ Response Home(PortalEnv& env) {
   body += Tile(lang, "/portal/cards", "portal.nav.cards", "portal.home.cards",
                accounts::RequiredAssurance(CitizenService::kMyCards));
   body += Tile(lang, "/portal/mailbox", "portal.nav.mailbox", "portal.home.mailbox",
-               accounts::RequiredAssurance(CitizenService::kMailbox));
+               accounts::RequiredAssurance(CitizenService::kMailbox), UnreadNote(env));
   body += Tile(lang, "/portal/payments", "portal.nav.payments", "portal.home.payments",
                accounts::RequiredAssurance(CitizenService::kPayments));
   body += Tile(lang, "/portal/discounts", "portal.nav.discounts", "portal.home.discounts", std::nullopt);
@@ -292,9 +309,6 @@ void RegisterPortalPages(Router& router, AppContext& app) {
              PortalServicePage(app, CitizenService::kApplyVolunteerCard,
                                NotYetAvailable("/portal/apply", "portal.apply.volunteer_card")));
   router.Add("GET", "/portal/cards", "portal.cards", PortalServicePage(app, CitizenService::kMyCards, MyCards));
-  router.Add(
-      "GET", "/portal/mailbox", "portal.mailbox",
-      PortalServicePage(app, CitizenService::kMailbox, NotYetAvailable("/portal/mailbox", "portal.nav.mailbox")));
   router.Add(
       "GET", "/portal/payments", "portal.payments",
       PortalServicePage(app, CitizenService::kPayments, NotYetAvailable("/portal/payments", "portal.nav.payments")));

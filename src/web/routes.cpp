@@ -25,8 +25,10 @@ void RegisterWebRoutes(http::Router& router, http::AppContext& app) {
   RegisterAnnualCardPages(router, app);
   RegisterTerminalPages(router, app);
   RegisterSettlementPages(router, app);
+  RegisterMailboxPages(router, app);
   RegisterPortalPages(router, app);
   RegisterPortalSignInPages(router, app);
+  RegisterPortalMailboxPages(router, app);
 }
 
 }  // namespace passwerk::web

@@ -1,6 +1,7 @@
-// Checks the sign-in test peers themselves, without Passwerk: the SAML IdP
-// against a pysaml2 service provider (tests/peers/saml_sp_probe.py), the
-// OpenID provider with a hand-written code flow over fetch.
+// Checks the test peers themselves, without Passwerk: the SAML IdP against a
+// pysaml2 service provider (tests/peers/saml_sp_probe.py), the OpenID
+// provider with a hand-written code flow over fetch, the SMTP server with a
+// hand-written SMTP dialogue over a socket.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -9,7 +10,9 @@ import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PYTHON, startOidcProvider, startSamlIdp } from '../lib/peers.mjs';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { freePort, PYTHON, startOidcProvider, startSamlIdp, startSmtpServer } from '../lib/peers.mjs';
 
 const PROBE = new URL('../peers/saml_sp_probe.py', import.meta.url).pathname;
 const LASSO_PROBE_SRC = new URL('../peers/lasso_probe.c', import.meta.url).pathname;
@@ -401,5 +404,197 @@ describe('OpenID provider peer', () => {
     const back = new URL(res.headers.get('location'));
     assert.equal(back.searchParams.get('error'), 'invalid_request');
     assert.match(back.searchParams.get('error_description'), /PKCE/);
+  });
+});
+
+// --- SMTP ---------------------------------------------------------------------------
+
+// One SMTP client session over a socket: reply() reads one (multi-line) reply,
+// cmd() sends a line and reads the reply, starttls() upgrades the socket.
+async function smtpSession(peer, { tls = false } = {}) {
+  let socket;
+  let buffer = '';
+  let waiting = null;
+  const attach = (s) => {
+    socket = s;
+    s.setEncoding('utf8');
+    s.on('data', (d) => { buffer += d; waiting?.(); });
+    s.on('error', () => {});
+  };
+  const open = tls
+    ? tlsConnect({ host: '127.0.0.1', port: peer.port, ca: readFileSync(peer.caFile), servername: 'localhost' })
+    : netConnect({ host: '127.0.0.1', port: peer.port });
+  await new Promise((resolve, reject) => { open.once(tls ? 'secureConnect' : 'connect', resolve); open.once('error', reject); });
+  attach(open);
+  const reply = async () => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      // A reply is complete at a line "NNN text" (not "NNN-text").
+      const lines = buffer.split('\r\n');
+      const last = lines.findIndex((l) => /^\d{3}( |$)/.test(l));
+      if (last >= 0) {
+        const taken = lines.slice(0, last + 1);
+        buffer = lines.slice(last + 1).join('\r\n');
+        return { code: Number(taken[last].slice(0, 3)), text: taken.join('\n') };
+      }
+      if (Date.now() > deadline) throw new Error(`no SMTP reply; buffer: ${buffer}`);
+      await new Promise((r) => { waiting = r; setTimeout(r, 100); });
+      waiting = null;
+    }
+  };
+  const session = {
+    reply,
+    async cmd(line) { socket.write(`${line}\r\n`); return reply(); },
+    async starttls() {
+      const r = await session.cmd('STARTTLS');
+      assert.equal(r.code, 220, r.text);
+      socket.removeAllListeners('data');
+      const secured = tlsConnect({ socket, ca: readFileSync(peer.caFile), servername: 'localhost' });
+      await new Promise((resolve, reject) => { secured.once('secureConnect', resolve); secured.once('error', reject); });
+      buffer = '';
+      attach(secured);
+    },
+    // MAIL, RCPT, DATA and the message; the replies of each step.
+    async send({ from, to, subject, text }) {
+      const mail = await session.cmd(`MAIL FROM:<${from}>`);
+      if (mail.code !== 250) return { mail };
+      const rcpt = await session.cmd(`RCPT TO:<${to}>`);
+      if (rcpt.code !== 250) { await session.cmd('RSET'); return { mail, rcpt }; }
+      const data = await session.cmd('DATA');
+      assert.equal(data.code, 354, data.text);
+      const message = [`From: Test <${from}>`, `To: <${to}>`, `Subject: ${subject}`, 'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', ...text.split('\n')]
+        .map((l) => (l.startsWith('.') ? `.${l}` : l)).join('\r\n');
+      const end = await session.cmd(`${message}\r\n.`);
+      return { mail, rcpt, data, end };
+    },
+    async quit() { await session.cmd('QUIT'); socket.end(); },
+  };
+  const greeting = await reply();
+  assert.equal(greeting.code, 220, greeting.text);
+  return session;
+}
+
+describe('SMTP peer', () => {
+  test('keeps and parses what it receives', async () => {
+    const peer = await startSmtpServer();
+    try {
+      assert.equal(peer.url, `smtp://127.0.0.1:${peer.port}`);
+      const s = await smtpSession(peer);
+      const ehlo = await s.cmd('EHLO test.example');
+      assert.equal(ehlo.code, 250);
+      assert.doesNotMatch(ehlo.text, /STARTTLS|AUTH/, 'a plain peer offers neither');
+      const sent = await s.send({ from: 'noreply@passwerk.example', to: 'erika@example.org', subject: 'Grüße',
+        text: 'Hallo Erika,\n.eine Zeile mit Punkt\nEnde' });
+      assert.equal(sent.end.code, 250, sent.end.text);
+      await s.quit();
+      const [m] = await peer.waitForMessages(1, 5000);
+      assert.equal(m.subject, 'Grüße');
+      assert.equal(m.from, '"Test" <noreply@passwerk.example>');
+      assert.deepEqual(m.envelope, { from: 'noreply@passwerk.example', to: ['erika@example.org'] });
+      assert.match(m.text, /^Hallo Erika,\n\.eine Zeile mit Punkt\nEnde/);
+      assert.match(m.raw, /^From: Test <noreply@passwerk\.example>\r\n/);
+      assert.equal(m.headers['content-type'].value, 'text/plain');
+      assert.equal(m.user, null);
+      assert.equal(m.secure, false);
+      assert.equal(peer.refused, 0);
+      await assert.rejects(peer.waitForMessages(2, 100), /1 of 2 messages/);
+    } finally {
+      await peer.stop();
+    }
+  });
+
+  test('refuseFirst: the first transactions get a temporary 451 at RCPT, then after DATA', async () => {
+    const peer = await startSmtpServer({ refuseFirst: 2 });
+    try {
+      const s = await smtpSession(peer);
+      await s.cmd('EHLO test.example');
+      const mail = { from: 'a@example.org', to: 'b@example.org', subject: 'x', text: 'y' };
+      const first = await s.send(mail);
+      assert.equal(first.rcpt.code, 451, first.rcpt.text);
+      const second = await s.send(mail);
+      assert.equal(second.rcpt.code, 250);
+      assert.equal(second.end.code, 451, second.end.text);
+      assert.equal(peer.messages.length, 0);
+      const third = await s.send(mail);
+      assert.equal(third.end.code, 250, third.end.text);
+      await s.quit();
+      await peer.waitForMessages(1, 5000);
+      assert.equal(peer.refused, 2);
+      assert.equal(peer.transactions, 3);
+    } finally {
+      await peer.stop();
+    }
+  });
+
+  test('STARTTLS and AUTH: MAIL needs both; the certificate verifies against caFile', async () => {
+    const peer = await startSmtpServer({ starttls: true, auth: { user: 'passwerk', pass: 'smtp-secret' } });
+    try {
+      assert.ok(readFileSync(peer.caFile, 'utf8').startsWith('-----BEGIN CERTIFICATE-----'));
+      const s = await smtpSession(peer);
+      assert.match((await s.cmd('EHLO test.example')).text, /STARTTLS/);
+      assert.equal((await s.cmd('MAIL FROM:<a@example.org>')).code, 530, 'no mail before STARTTLS');
+      await s.starttls();
+      const ehlo = await s.cmd('EHLO test.example');
+      assert.match(ehlo.text, /AUTH PLAIN LOGIN/);
+      assert.equal((await s.cmd('MAIL FROM:<a@example.org>')).code, 530, 'no mail before AUTH');
+      const plain = (user, pass) => Buffer.from(`\0${user}\0${pass}`).toString('base64');
+      assert.equal((await s.cmd(`AUTH PLAIN ${plain('passwerk', 'wrong')}`)).code, 535);
+      assert.equal((await s.cmd(`AUTH PLAIN ${plain('passwerk', 'smtp-secret')}`)).code, 235);
+      const sent = await s.send({ from: 'a@example.org', to: 'b@example.org', subject: 'tls', text: 'z' });
+      assert.equal(sent.end.code, 250, sent.end.text);
+      await s.quit();
+      const [m] = await peer.waitForMessages(1, 5000);
+      assert.equal(m.user, 'passwerk');
+      assert.equal(m.secure, true);
+      // AUTH LOGIN works too.
+      const s2 = await smtpSession(peer);
+      await s2.cmd('EHLO test.example');
+      await s2.starttls();
+      await s2.cmd('EHLO test.example');
+      assert.equal((await s2.cmd('AUTH LOGIN')).code, 334);
+      assert.equal((await s2.cmd(Buffer.from('passwerk').toString('base64'))).code, 334);
+      assert.equal((await s2.cmd(Buffer.from('smtp-secret').toString('base64'))).code, 235);
+      await s2.quit();
+    } finally {
+      await peer.stop();
+    }
+    // The certificate directory goes with the peer.
+    assert.throws(() => readFileSync(peer.caFile));
+  });
+
+  test('secure: TLS from the first byte (smtps://)', async () => {
+    const peer = await startSmtpServer({ secure: true });
+    try {
+      assert.equal(peer.url, `smtps://127.0.0.1:${peer.port}`);
+      const s = await smtpSession(peer, { tls: true });
+      await s.cmd('EHLO test.example');
+      const sent = await s.send({ from: 'a@example.org', to: 'b@example.org', subject: 'smtps', text: 'z' });
+      assert.equal(sent.end.code, 250, sent.end.text);
+      await s.quit();
+      assert.equal((await peer.waitForMessages(1, 5000))[0].secure, true);
+    } finally {
+      await peer.stop();
+    }
+  });
+
+  test('stop() ends open sessions and frees the port; a new peer can take it', async () => {
+    const port = await freePort();
+    const peer = await startSmtpServer({ port });
+    assert.equal(peer.port, port);
+    const s = await smtpSession(peer);
+    await s.cmd('EHLO test.example');
+    const started = Date.now();
+    await peer.stop();
+    assert.ok(Date.now() - started < 2000, 'stop does not wait for the client');
+    await assert.rejects(smtpSession(peer), /ECONNREFUSED/);
+    const again = await startSmtpServer({ port });
+    try {
+      const s2 = await smtpSession(again);
+      await s2.cmd('EHLO test.example');
+      await s2.quit();
+    } finally {
+      await again.stop();
+    }
   });
 });

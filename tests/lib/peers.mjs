@@ -1,11 +1,16 @@
-// Starts the protocol peers of the citizen sign-in for tests: a BundID-like
-// SAML IdP (tests/peers/saml_idp.py, pysaml2) and an OpenID provider
-// (tests/peers/oidc_op.mjs, oidc-provider). Both bind 127.0.0.1 on a free port.
-// Call stop() in an `after` hook, so that they go away when a test fails too.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Starts the protocol peers of Passwerk for tests: a BundID-like SAML IdP
+// (tests/peers/saml_idp.py, pysaml2) and an OpenID provider
+// (tests/peers/oidc_op.mjs, oidc-provider) for the citizen sign-in, and an
+// SMTP server (npm smtp-server, in this process) for the portal's e-mail. All
+// bind 127.0.0.1 on a free port. Call stop() in an `after` hook, so that they
+// go away when a test fails too.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser } from 'mailparser';
 
 const PEERS = new URL('../peers/', import.meta.url).pathname;
 export const PYTHON = '/usr/bin/python3'; // Debian's, which has pysaml2
@@ -108,5 +113,153 @@ export async function startOidcProvider() {
       }), 'OpenID provider /admin/clients');
     },
     stop: peer.stop,
+  };
+}
+
+// A port free on 127.0.0.1 just now (for a peer that starts later on a port
+// the server under test was configured with).
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// An SMTP server that keeps what it receives. Options:
+//   port        0 (a free one) or a given port (a peer that comes back where it was)
+//   refuseFirst the first N mail transactions get a temporary 451, the odd
+//               ones at RCPT TO, the even ones after DATA (the sender must retry)
+//   starttls    offer STARTTLS with a throwaway self-signed certificate for
+//               127.0.0.1 (returned as caFile) and refuse MAIL before it (530)
+//   secure      TLS from the first byte instead (smtps://), same certificate
+//   auth        {user, pass}: AUTH PLAIN or LOGIN required before MAIL
+// Returns {url, port, host, caFile, messages, waitForMessages(n, timeoutMs),
+// refused, transactions, stop()}. Each message: {from, to, subject, text,
+// raw, headers (lower-case name → mailparser's value), envelope {from, to[]},
+// user (the AUTH user or null), secure (whether the session was TLS)}.
+export async function startSmtpServer({ port = 0, refuseFirst = 0, starttls = false, secure = false,
+  auth = null } = {}) {
+  let certDir = null;
+  const tlsOptions = {};
+  if (starttls || secure) {
+    certDir = mkdtempSync(join(tmpdir(), 'passwerk-smtp-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    tlsOptions.key = readFileSync(join(certDir, 'key.pem'));
+    tlsOptions.cert = readFileSync(join(certDir, 'cert.pem'));
+  }
+  const state = { messages: [], refused: 0, transactions: 0 };
+  const disabled = [];
+  if (!starttls) disabled.push('STARTTLS');
+  if (!auth) disabled.push('AUTH');
+  const refusalAt = (txn) => (txn <= refuseFirst ? (txn % 2 === 1 ? 'rcpt' : 'data') : null);
+  const smtp = new SMTPServer({
+    ...tlsOptions,
+    secure,
+    logger: false,
+    banner: 'Passwerk test SMTP peer',
+    disableReverseLookup: true,
+    disabledCommands: disabled,
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: !auth,
+    allowInsecureAuth: !!auth && !starttls && !secure,
+    closeTimeout: 50,
+    onAuth(credentials, session, callback) {
+      if (auth && credentials.username === auth.user && credentials.password === auth.pass) {
+        return callback(null, { user: credentials.username });
+      }
+      return callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+    },
+    onMailFrom(address, session, callback) {
+      if (starttls && !session.secure) {
+        return callback(Object.assign(new Error('Must issue a STARTTLS command first'), { responseCode: 530 }));
+      }
+      state.transactions += 1;
+      session.passwerkTxn = state.transactions;
+      return callback();
+    },
+    onRcptTo(address, session, callback) {
+      if (refusalAt(session.passwerkTxn) === 'rcpt') {
+        state.refused += 1;
+        return callback(Object.assign(new Error('Try again later (test refusal at RCPT)'), { responseCode: 451 }));
+      }
+      return callback();
+    },
+    onData(stream, session, callback) {
+      const chunks = [];
+      stream.on('data', (c) => chunks.push(c));
+      stream.on('end', async () => {
+        if (refusalAt(session.passwerkTxn) === 'data') {
+          state.refused += 1;
+          return callback(Object.assign(new Error('Try again later (test refusal after DATA)'), { responseCode: 451 }));
+        }
+        const raw = Buffer.concat(chunks);
+        try {
+          const parsed = await simpleParser(raw);
+          state.messages.push({
+            from: parsed.from?.text ?? null,
+            to: parsed.to?.text ?? null,
+            subject: parsed.subject ?? null,
+            text: parsed.text ?? '',
+            html: parsed.html || null,
+            raw: raw.toString('utf8'),
+            headers: Object.fromEntries(parsed.headers),
+            envelope: { from: session.envelope.mailFrom?.address ?? null,
+              to: session.envelope.rcptTo.map((r) => r.address) },
+            user: session.user ?? null,
+            secure: !!session.secure,
+          });
+          return callback(null, 'OK: kept by the test peer');
+        } catch (e) {
+          return callback(Object.assign(new Error(`unparsable message: ${e.message}`), { responseCode: 554 }));
+        }
+      });
+    },
+  });
+  smtp.on('error', () => {}); // a client dropping its connection is no reason to stop
+  try {
+    await new Promise((resolve, reject) => {
+      smtp.server.once('error', reject);
+      smtp.listen(port, '127.0.0.1', () => { smtp.server.off('error', reject); resolve(); });
+    });
+  } catch (e) {
+    if (certDir) rmSync(certDir, { recursive: true, force: true });
+    throw e;
+  }
+  const bound = smtp.server.address().port;
+  let stopped = false;
+  return {
+    url: `${secure ? 'smtps' : 'smtp'}://127.0.0.1:${bound}`,
+    host: '127.0.0.1',
+    port: bound,
+    caFile: certDir ? join(certDir, 'cert.pem') : null,
+    messages: state.messages,
+    get refused() { return state.refused; },
+    get transactions() { return state.transactions; },
+    // Resolves with the messages once at least n arrived; rejects after timeoutMs.
+    async waitForMessages(n, timeoutMs = 15000) {
+      const deadline = Date.now() + timeoutMs;
+      while (state.messages.length < n) {
+        if (Date.now() > deadline) {
+          throw new Error(`SMTP peer: ${state.messages.length} of ${n} messages after ${timeoutMs} ms `
+            + `(${state.transactions} transactions, ${state.refused} refused): `
+            + JSON.stringify(state.messages.map((m) => ({ to: m.envelope.to, subject: m.subject }))));
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return state.messages;
+    },
+    // Closes the listener and any open session (421), so the port refuses from now on.
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await new Promise((resolve) => smtp.close(resolve));
+      if (certDir) rmSync(certDir, { recursive: true, force: true });
+    },
   };
 }
