@@ -53,7 +53,7 @@ User UserWith(Role role) {
   user.id = 7;
   user.role = role;
   if (role != Role::kOperator && role != Role::kAuditor) user.municipality_id = kHome;
-  if (role == Role::kClerk) user.department_ids = {kSocialOffice};
+  if (role == Role::kClerk || role == Role::kMunicipalityAdmin) user.department_ids = {kSocialOffice};
   return user;
 }
 

@@ -255,9 +255,9 @@ void RegisterCitizenRoutes(Router& router, AppContext& app) {
     PW_API_BODY(body);
     std::string token;
     PW_API_STRING(body, "token", token);
-    Status confirmed = app.mail.Confirm(token, request.request_id);
-    if (!confirmed.ok()) return Response::Error(confirmed);
-    return Response::Json(200, {{"confirmed", true}});
+    auto confirmed = app.mail.Confirm(token, request.request_id);
+    if (!confirmed.ok()) return Response::Error(confirmed.status());
+    return Response::Json(200, {{"email", EmailJson(*confirmed)}});
   });
 }
 

@@ -388,17 +388,21 @@ Status MailOutbox::SetAddress(const CitizenSession& session, std::string_view ad
   return written;
 }
 
-Status MailOutbox::Confirm(std::string_view token, const std::string& request_id) {
+Result<EmailContact> MailOutbox::Confirm(std::string_view token, const std::string& request_id) {
   if (token.empty() || token.size() > 200) return InvalidArgument("this confirmation link is not valid", "token");
   const int64_t now = clock_.NowUnix();
-  return db_.Write([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT c.account_id, c.token_expires_at, a.public_id "
-                                            "FROM portal.contacts c JOIN portal.accounts a ON a.id = c.account_id "
-                                            "WHERE c.token_hash = $1",
+  EmailContact contact;
+  Status confirmed = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT c.account_id, c.token_expires_at, a.public_id, c.email_enc, "
+                                            "c.notify FROM portal.contacts c JOIN portal.accounts a "
+                                            "ON a.id = c.account_id WHERE c.token_hash = $1",
                                             {crypto::Sha256Hex(token)}));
     if (rows.empty() || rows[0].Int(1) < now) {
       return NotFound("this confirmation link is not valid any more; ask for a new one in the portal", "token");
     }
+    PW_ASSIGN_OR_RETURN(contact.address, secrets_.Decrypt(rows[0].Text(3), AddressContext(rows[0].Int(0))));
+    contact.confirmed = true;
+    contact.notify = rows[0].Int(4) != 0;
     PW_RETURN_IF_ERROR(tx.Exec("UPDATE portal.contacts SET confirmed_at = $1, token_hash = NULL, "
                                "token_expires_at = NULL, updated_at = $1 WHERE account_id = $2",
                                {now, rows[0].Int(0)})
@@ -406,6 +410,8 @@ Status MailOutbox::Confirm(std::string_view token, const std::string& request_id
     return Audit(tx, clock_, "citizen:" + rows[0].Text(2), "email.confirm", "account:" + rows[0].Text(2),
                  nlohmann::json::object(), request_id);
   });
+  if (!confirmed.ok()) return confirmed;
+  return contact;
 }
 
 Status MailOutbox::SetNotify(const CitizenSession& session, bool notify, const std::string& request_id) {

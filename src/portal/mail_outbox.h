@@ -98,8 +98,9 @@ class MailOutbox {
   // `lang`: "de" or "en", the language of the mail's first part.
   Status SetAddress(const CitizenSession& session, std::string_view address, std::string_view lang,
                     const std::string& request_id);
-  // Confirms the address whose link carries `token` (once, unexpired).
-  Status Confirm(std::string_view token, const std::string& request_id);
+  // Confirms the address whose link carries `token` (once, unexpired); the
+  // address as it is now.
+  Result<EmailContact> Confirm(std::string_view token, const std::string& request_id);
   Status SetNotify(const CitizenSession& session, bool notify, const std::string& request_id);
   Status RemoveAddress(const CitizenSession& session, const std::string& request_id);
 

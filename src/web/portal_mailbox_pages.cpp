@@ -477,7 +477,7 @@ Response PostConfirm(PortalEnv& env) {
   auto form = env.request.FormParams();
   const std::string token = FormValue(form, "token");
   Status confirmed = token.empty() ? InvalidArgument("token is missing", "token")
-                                   : env.app.mail.Confirm(token, env.request.request_id);
+                                   : env.app.mail.Confirm(token, env.request.request_id).status();
   if (confirmed.ok()) return Response::Redirect("/portal/email/confirm?confirmed=1");
   switch (confirmed.code()) {
     case ErrorCode::kInvalidArgument:

@@ -473,7 +473,8 @@ for (const engine of engines()) {
       const confirmed = await confirm();
       const confirmedJson = await confirmed.json();
       assert.equal(confirmed.status, 200, JSON.stringify(confirmedJson));
-      assert.equal(confirmedJson.email.confirmed, true);
+      assert.deepEqual(confirmedJson, { email: { address, confirmed: true, notify: true } },
+        `the contract: 200 {"email": {…, "confirmed": true}}; got ${JSON.stringify(confirmedJson)}`);
       assert.ok([400, 404].includes((await confirm()).status), 'the link works once');
       assert.deepEqual((await citizen.call('GET', '/api/portal/v1/email')).json.email, { address, confirmed: true, notify: true });
       assert.equal(mailsTo(smtp, address).length, 1, 'no notice went to the address before it was confirmed');
@@ -627,7 +628,7 @@ for (const engine of engines()) {
       const tlsRequired = await passwerkAsync(['mail', 'test', '--data', server.dataDir, '--to', to],
         { ...plainEnv, PASSWERK_SMTP_STARTTLS: 'required' });
       assert.notEqual(tlsRequired.code, 0, tlsRequired.stdout);
-      assert.match(tlsRequired.stderr, /TLS/i);
+      assert.match(tlsRequired.stderr, /STARTTLS/);
       assert.equal(mailsTo(plain, to).length, 1);
       // The SMTP server is down.
       await plain.stop();
@@ -639,7 +640,14 @@ for (const engine of engines()) {
       const wrongPassword = await passwerkAsync(['mail', 'test', '--data', server.dataDir, '--to', to],
         { ...server.env, PASSWERK_SMTP_PASSWORD: 'wrong-password' });
       assert.notEqual(wrongPassword.code, 0, wrongPassword.stdout);
+      assert.match(wrongPassword.stderr, /535|denied/i);
       assert.ok(!wrongPassword.stderr.includes('wrong-password'), 'the password is not echoed');
+      // Without the CA file the self-signed certificate is not trusted: nothing is sent.
+      const env = { ...server.env };
+      delete env.PASSWERK_SMTP_CA_FILE;
+      const untrusted = await passwerkAsync(['mail', 'test', '--data', server.dataDir, '--to', to], env);
+      assert.notEqual(untrusted.code, 0, untrusted.stdout);
+      assert.match(untrusted.stderr, /certificate/i);
       assert.equal(mailsTo(smtp, to).length, 1);
     });
   });

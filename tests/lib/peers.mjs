@@ -137,6 +137,9 @@ export async function freePort() {
 //               127.0.0.1 (returned as caFile) and refuse MAIL before it (530)
 //   secure      TLS from the first byte instead (smtps://), same certificate
 //   auth        {user, pass}: AUTH PLAIN or LOGIN required before MAIL
+// It runs in this process: while the test blocks in a synchronous child
+// process (execFileSync, e.g. `passwerk mail test`), it cannot answer, so
+// start such commands with the asynchronous execFile.
 // Returns {url, port, host, caFile, messages, waitForMessages(n, timeoutMs),
 // refused, transactions, stop()}. Each message: {from, to, subject, text,
 // raw, headers (lower-case name → mailparser's value), envelope {from, to[]},
