@@ -31,7 +31,7 @@ run: release
 	  build/release/passwerk demo --data data > data/demo.json.tmp && mv data/demo.json.tmp data/demo.json; \
 	fi
 	@build/release/passwerk demo --data data --text
-	PASSWERK_PORTAL_TEST_LOGIN=true build/release/passwerk serve --data data
+	PASSWERK_PORTAL_TEST_LOGIN=true PASSWERK_SMTP_URL=file://data/mail build/release/passwerk serve --data data
 
 # Everything: unit, storage contract (SQLite and a private PostgreSQL 15),
 # functional (real binary over HTTP) and browser (Chromium + axe-core) tests.

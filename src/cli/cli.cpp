@@ -563,6 +563,9 @@ int Run(int argc, char** argv) {
     std::cout << "Citizen portal: " << portal["url"].get<std::string>()
               << "  (test sign-in \"Testanmeldung\": type \"" << portal["citizen"]["name"].get<std::string>()
               << "\" to reach the demo citizen's account and card)\n";
+    std::cout << "Mailbox: the demo citizen's question to the Sozialamt waits in the portal's \"Postfach\" and, for "
+                 "the clerk sozialamt, under \"Postfach\" in the staff UI; with make run, e-mails are written to "
+                 "data/mail/\n";
     return 0;
   }
   return 0;

@@ -227,22 +227,31 @@ int Serve(Config config, bool print_routes) {
       mail_cv.notify_all();
     });
     mail_sender = std::thread([&] {
+      auto stopping_now = [&] {
+        std::lock_guard lock(mail_mutex);
+        return mail_stopping;
+      };
       std::unique_lock lock(mail_mutex);
       while (!mail_stopping) {
         mail_wake = false;
         lock.unlock();
-        auto report = s.mail->DeliverDue(**transport);
-        if (!report.ok()) {
-          log::Error("mail delivery run failed", {{"error", report.status().ToString()}});
-        } else if (report->sent + report->deferred + report->dropped > 0) {
-          log::Info("mail delivery run",
-                    {{"sent", report->sent}, {"deferred", report->deferred}, {"dropped", report->dropped}});
-        }
-        auto next = s.mail->NextDue();
+        auto report = s.mail->DeliverDue(**transport, 50, stopping_now);
         int64_t wait_seconds = 60;
-        if (next.ok() && *next) wait_seconds = std::clamp<int64_t>(**next - s.clock.NowUnix(), 0, 60);
+        bool more = false;
+        if (!report.ok()) {
+          // The database refused (full disk, failover): try again in a minute, not at once.
+          log::Error("mail delivery run failed", {{"error", report.status().ToString()}});
+        } else {
+          if (report->sent + report->deferred + report->dropped > 0) {
+            log::Info("mail delivery run",
+                      {{"sent", report->sent}, {"deferred", report->deferred}, {"dropped", report->dropped}});
+          }
+          more = report->sent + report->deferred + report->dropped >= 50;  // more may be due
+          auto next = s.mail->NextDue();
+          if (next.ok() && *next) wait_seconds = std::clamp<int64_t>(**next - s.clock.NowUnix(), 1, 60);
+        }
         lock.lock();
-        if (report.ok() && report->sent + report->deferred + report->dropped >= 50) continue;  // more may be due
+        if (more) continue;
         mail_cv.wait_for(lock, std::chrono::seconds(wait_seconds), [&] { return mail_stopping || mail_wake; });
       }
     });
@@ -259,6 +268,10 @@ int Serve(Config config, bool print_routes) {
   }
   retention_cv.notify_all();
   if (retention.joinable()) retention.join();
+  server.Shutdown();
+  server.Wait();
+  // After the last request: nothing queues mail any more. A mail being sent
+  // finishes (the SMTP client's timeouts bound it); the rest waits in the outbox.
   {
     std::lock_guard lock(mail_mutex);
     mail_stopping = true;
@@ -266,8 +279,6 @@ int Serve(Config config, bool print_routes) {
   mail_cv.notify_all();
   if (mail_sender.joinable()) mail_sender.join();
   s.mail->OnQueued(nullptr);
-  server.Shutdown();
-  server.Wait();
   Status flushed = check_service.Flush();
   if (!flushed.ok()) log::Error("check records could not be written", {{"error", flushed.ToString()}});
   // Settlement PDFs load fonts through cairo and fontconfig, which keep them for

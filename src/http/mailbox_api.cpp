@@ -326,16 +326,12 @@ void RegisterStaffRoutes(Router& router, AppContext& app) {
                   for (const auto& a : *assignees) out.push_back({{"id", a.user_id}, {"name", a.display_name}});
                   return Response::Json(200, {{"assignees", out}});
                 });
-  // Assign, close and reopen answer with the thread as it is now (without
-  // reading its messages again: the change is audited, the read is not needed).
+  // Assign, close and reopen answer with the thread as it is now, without its messages.
   auto summary_after = [&app](const accounts::Actor& actor, const std::string& id, const Status& changed) {
     if (!changed.ok()) return Response::Error(changed);
-    auto threads = app.mailbox.StaffThreads(actor, portal::ThreadFilter::kAll);
-    if (!threads.ok()) return Response::Error(threads.status());
-    for (const auto& t : *threads) {
-      if (t.id == id) return Response::Json(200, ThreadJson(t, true));
-    }
-    return Response::Error(NotFound("there is no such thread"));
+    auto thread = app.mailbox.StaffSummary(actor, id);
+    if (!thread.ok()) return Response::Error(thread.status());
+    return Response::Json(200, ThreadJson(*thread, true));
   };
   AddTokenRoute(router, app, "POST", "/api/v1/threads/{id}/assign", "api.threads.assign", Action::kWriteThreads,
                 [&app, summary_after](Request& request, const accounts::Actor& actor) {
@@ -362,9 +358,15 @@ void RegisterStaffRoutes(Router& router, AppContext& app) {
 bool IsMailboxUpload(std::string_view method, std::string_view target) {
   if (method != "POST") return false;
   std::string_view path = target.substr(0, target.find('?'));
-  for (std::string_view prefix : {"/api/portal/v1/threads/", "/api/v1/threads/", "/portal/mailbox/", "/mailbox/"}) {
-    if (path.substr(0, prefix.size()) == prefix) return true;
-  }
+  auto starts = [&](std::string_view prefix) { return path.substr(0, prefix.size()) == prefix; };
+  auto ends = [&](std::string_view suffix) {
+    return path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
+  };
+  // The routes that take files, and only those: a message in a thread, a
+  // new question or an answer from the pages.
+  if (starts("/api/portal/v1/threads/") || starts("/api/v1/threads/")) return ends("/messages");
+  if (path == "/portal/mailbox/new") return true;
+  if (starts("/portal/mailbox/") || starts("/mailbox/")) return ends("/reply");
   return false;
 }
 

@@ -172,9 +172,17 @@ class RequestParser final : public bhttp::basic_parser<true> {
     target_.clear();
   }
 
+  ~RequestParser() {
+    if (holds_slot_) uploads_in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  RequestParser(const RequestParser&) = delete;
+  RequestParser& operator=(const RequestParser&) = delete;
+
   unsigned version() const { return version_; }
   bool expects_continue() const { return expects_continue_; }
   bool upload() const { return upload_; }
+  // The body was refused because every upload slot was taken.
+  bool busy() const { return busy_; }
 
  private:
   void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target, int version,
@@ -182,11 +190,11 @@ class RequestParser final : public bhttp::basic_parser<true> {
     request_.method.assign(method.data(), method.size());
     target_.assign(target.data(), target.size());
     version_ = static_cast<unsigned>(version);
-    // Before the header ends, where Beast checks a Content-Length against the limit.
-    if (options_.is_upload && options_.is_upload(std::string_view(method.data(), method.size()), target_)) {
-      upload_ = true;
-      body_limit(static_cast<std::uint64_t>(options_.upload_body_limit));
-    }
+    // An upload route gets its larger limit once a credential shows up among
+    // the fields (below), before the header ends, where Beast checks the
+    // Content-Length against the limit.
+    upload_route_ =
+        options_.is_upload && options_.is_upload(std::string_view(method.data(), method.size()), target_);
     ec = {};
   }
 
@@ -202,6 +210,19 @@ class RequestParser final : public bhttp::basic_parser<true> {
     lower_name.assign(name.data(), name.size());
     for (char& c : lower_name) c = ToLower(c);
     stored_value.assign(value.data(), value.size());
+    // Only a request that carries a credential (a session cookie or a bearer
+    // token; the handler checks it) may send an upload's megabytes.
+    if (upload_route_ && !upload_) {
+      std::string_view text(value.data(), value.size());
+      bool credential =
+          (field == bhttp::field::authorization && text.rfind("Bearer ", 0) == 0) ||
+          (field == bhttp::field::cookie &&
+           (text.find("pw_citizen=") != std::string_view::npos || text.find("pw_session=") != std::string_view::npos));
+      if (credential) {
+        upload_ = true;
+        body_limit(static_cast<std::uint64_t>(options_.upload_body_limit));
+      }
+    }
     // The first Expect field decides, as message[field::expect] would.
     if (field == bhttp::field::expect && !seen_expect_) {
       seen_expect_ = true;
@@ -216,8 +237,21 @@ class RequestParser final : public bhttp::basic_parser<true> {
   }
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, beast::error_code& ec) override {
-    // Beast has checked the length against the body limit already.
-    if (content_length) request_.body.reserve(static_cast<size_t>(*content_length));
+    // Beast has checked the length against the body limit already. A body
+    // above the ordinary limit takes one of the few upload slots, held until
+    // this parser is done with (503 when none is free).
+    if (upload_ && (!content_length || *content_length > options_.body_limit)) {
+      int in_flight = uploads_in_flight_.fetch_add(1, std::memory_order_acq_rel);
+      holds_slot_ = true;
+      if (in_flight >= options_.max_concurrent_uploads) {
+        busy_ = true;
+        ec = bhttp::error::body_limit;
+        return;
+      }
+    }
+    if (content_length) {
+      request_.body.reserve(static_cast<size_t>(std::min<std::uint64_t>(*content_length, options_.body_limit)));
+    }
     ec = {};
   }
 
@@ -238,7 +272,11 @@ class RequestParser final : public bhttp::basic_parser<true> {
   Request& request_;
   std::string& target_;
   const ServerOptions& options_;
+  bool upload_route_ = false;
   bool upload_ = false;
+  bool holds_slot_ = false;
+  bool busy_ = false;
+  static inline std::atomic<int> uploads_in_flight_{0};
   size_t headers_used_ = 0;
   unsigned version_ = 11;
   bool seen_expect_ = false;
@@ -584,6 +622,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void OnParseError(beast::error_code ec) {
     if (ec == bhttp::error::header_limit) return SendError(431, ResourceExhausted("request header too large"));
+    if (ec == bhttp::error::body_limit && parser_->busy()) {
+      return SendError(503, Unavailable("too many uploads at once; send the message again in a moment"));
+    }
     if (ec == bhttp::error::body_limit) return SendError(413, ResourceExhausted("request body too large"));
     return SendError(400, InvalidArgument("malformed request"));
   }

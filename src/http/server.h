@@ -21,10 +21,12 @@ struct ServerOptions {
   size_t header_limit = 16 * 1024;  // bytes
   size_t body_limit = 1024 * 1024;  // bytes
   // Requests for which is_upload(method, raw target) holds (messages with
-  // attachments) may be this large and take upload_read_timeout_seconds.
+  // attachments) and that carry a credential may be this large and take
+  // upload_read_timeout_seconds.
   size_t upload_body_limit = 1024 * 1024;
   std::function<bool(std::string_view method, std::string_view target)> is_upload;
   int upload_read_timeout_seconds = 600;
+  int max_concurrent_uploads = 8;  // bodies above body_limit in flight at once (per process)
   int read_timeout_seconds = 30;    // for one whole request once it started
   int idle_timeout_seconds = 60;    // keep-alive idle
   int shutdown_grace_seconds = 10;  // in-flight requests get this long on SIGTERM

@@ -34,8 +34,8 @@ Status Audit(Tx& tx, const Clock& clock, const std::string& actor, const std::st
 std::string CitizenActor(const CitizenSession& session) { return "citizen:" + session.account_id; }
 
 std::string AddressContext(int64_t account) { return "portal.contacts.email:" + std::to_string(account); }
-std::string OutboxContext(std::string_view what, std::string_view kind) {
-  return "portal.outbox." + std::string(what) + ":" + std::string(kind);
+std::string OutboxContext(std::string_view what, std::string_view kind, int64_t account) {
+  return "portal.outbox." + std::string(what) + ":" + std::string(kind) + ":" + std::to_string(account);
 }
 
 bool IsAsciiPrintable(std::string_view text) {
@@ -347,6 +347,18 @@ Status MailOutbox::SetAddress(const CitizenSession& session, std::string_view ad
   const std::string link = PublicUrl() + "/portal/email/confirm?token=" + token;
   const std::string language = lang == "en" ? "en" : "de";
   Status written = db_.Write([&](Tx& tx) -> Status {
+    // The contact row first: on PostgreSQL its lock makes a second request of
+    // the same account wait here and count this one's send below.
+    storage::Blob sealed{secrets_.Encrypt(address, AddressContext(session.account))};
+    // A new address starts unconfirmed; its notices wait for the confirmation.
+    PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO portal.contacts (account_id, email_enc, email_hash, confirmed_at, notify, "
+                               "token_hash, token_expires_at, updated_at) VALUES ($1, $2, $3, NULL, 1, $4, $5, $6) "
+                               "ON CONFLICT (account_id) DO UPDATE SET email_enc = excluded.email_enc, "
+                               "email_hash = excluded.email_hash, confirmed_at = NULL, token_hash = excluded.token_hash, "
+                               "token_expires_at = excluded.token_expires_at, updated_at = excluded.updated_at",
+                               {session.account, sealed, hash, crypto::Sha256Hex(token),
+                                now + options_.confirmation_valid_seconds, now})
+                           .status());
     PW_ASSIGN_OR_RETURN(auto by_account, tx.QueryOne("SELECT COUNT(*) FROM portal.confirmation_sends "
                                                      "WHERE account_id = $1 AND sent_at > $2",
                                                      {session.account, now - kDay}));
@@ -362,24 +374,15 @@ Status MailOutbox::SetAddress(const CitizenSession& session, std::string_view ad
                                "VALUES ($1, $2, $3)",
                                {session.account, hash, now})
                            .status());
-    storage::Blob sealed{secrets_.Encrypt(address, AddressContext(session.account))};
-    // A new address starts unconfirmed; its notices wait for the confirmation.
-    PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO portal.contacts (account_id, email_enc, email_hash, confirmed_at, notify, "
-                               "token_hash, token_expires_at, updated_at) VALUES ($1, $2, $3, NULL, 1, $4, $5, $6) "
-                               "ON CONFLICT (account_id) DO UPDATE SET email_enc = excluded.email_enc, "
-                               "email_hash = excluded.email_hash, confirmed_at = NULL, token_hash = excluded.token_hash, "
-                               "token_expires_at = excluded.token_expires_at, updated_at = excluded.updated_at",
-                               {session.account, sealed, hash, crypto::Sha256Hex(token),
-                                now + options_.confirmation_valid_seconds, now})
-                           .status());
     // Mail queued for the old address goes nowhere now.
     PW_RETURN_IF_ERROR(tx.Exec("DELETE FROM portal.outbox WHERE account_id = $1", {session.account}).status());
     PW_RETURN_IF_ERROR(
         tx.Exec("INSERT INTO portal.outbox (kind, account_id, recipient_enc, link_enc, lang, attempts, "
                 "next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
                 {std::string(kConfirmation), session.account,
-                 storage::Blob{secrets_.Encrypt(address, OutboxContext("recipient", kConfirmation))},
-                 storage::Blob{secrets_.Encrypt(link, OutboxContext("link", kConfirmation))}, language, now})
+                 storage::Blob{secrets_.Encrypt(address, OutboxContext("recipient", kConfirmation, session.account))},
+                 storage::Blob{secrets_.Encrypt(link, OutboxContext("link", kConfirmation, session.account))}, language,
+                 now})
             .status());
     return Audit(tx, clock_, CitizenActor(session), "email.set", "account:" + session.account_id, nlohmann::json::object(),
                  request_id);
@@ -459,7 +462,7 @@ Status MailOutbox::QueueNotice(Tx& tx, int64_t account) {
       .Exec("INSERT INTO portal.outbox (kind, account_id, recipient_enc, link_enc, lang, attempts, next_attempt_at, "
             "created_at) VALUES ($1, $2, $3, NULL, 'de', 0, $4, $4)",
             {std::string(kNotice), account,
-             storage::Blob{secrets_.Encrypt(address, OutboxContext("recipient", kNotice))}, now})
+             storage::Blob{secrets_.Encrypt(address, OutboxContext("recipient", kNotice, account))}, now})
       .status();
 }
 
@@ -503,22 +506,24 @@ OutgoingMail MailOutbox::Render(std::string_view kind, std::string_view to, std:
 
 OutgoingMail MailOutbox::TestMail(std::string_view to) const { return Render("test", to, "de", ""); }
 
-Result<DeliveryReport> MailOutbox::DeliverDue(MailTransport& transport, int64_t max_mails) {
+Result<DeliveryReport> MailOutbox::DeliverDue(MailTransport& transport, int64_t max_mails,
+                                              const std::function<bool()>& stop) {
   DeliveryReport report;
-  for (int64_t n = 0; n < max_mails; ++n) {
+  for (int64_t n = 0; n < max_mails && !(stop && stop()); ++n) {
     const int64_t now = clock_.NowUnix();
     // Lease the next due row: another server process skips it meanwhile.
     std::optional<Row> leased;
     Status done2 = db_.Write([&](Tx& tx) -> Status {
       leased.reset();
-      PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, kind, recipient_enc, link_enc, lang, attempts, created_at "
+      PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, kind, recipient_enc, link_enc, lang, attempts, created_at, "
+                                              "account_id "
                                               "FROM portal.outbox WHERE next_attempt_at <= $1 AND "
-                                              "(lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at, id "
+                                              "(lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at, id "
                                               "LIMIT 1",
                                               {now}));
       if (rows.empty()) return Status::Ok();
       PW_ASSIGN_OR_RETURN(int64_t taken, tx.Exec("UPDATE portal.outbox SET lease_until = $1 WHERE id = $2 AND "
-                                                 "(lease_until IS NULL OR lease_until < $3)",
+                                                 "(lease_until IS NULL OR lease_until <= $3)",
                                                  {now + kLeaseSeconds, rows[0].Int(0), now}));
       if (taken == 1) leased = rows[0];
       return Status::Ok();
@@ -528,10 +533,11 @@ Result<DeliveryReport> MailOutbox::DeliverDue(MailTransport& transport, int64_t 
     const int64_t id = leased->Int(0);
     const std::string kind = leased->Text(1);
     const int64_t attempts = leased->Int(5);
-    auto recipient = secrets_.Decrypt(leased->Text(2), OutboxContext("recipient", kind));
+    const int64_t account = leased->IsNull(7) ? 0 : leased->Int(7);
+    auto recipient = secrets_.Decrypt(leased->Text(2), OutboxContext("recipient", kind, account));
     std::string link;
     if (!leased->IsNull(3)) {
-      auto opened = secrets_.Decrypt(leased->Text(3), OutboxContext("link", kind));
+      auto opened = secrets_.Decrypt(leased->Text(3), OutboxContext("link", kind, account));
       if (opened.ok()) link = *opened;
     }
     Status sent = recipient.status();

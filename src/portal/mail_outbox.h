@@ -113,7 +113,9 @@ class MailOutbox {
   // Sends what is due through `transport`; each row is leased first, so two
   // server processes never send the same row at once. A row is deleted once
   // the server took it.
-  Result<DeliveryReport> DeliverDue(MailTransport& transport, int64_t max_mails = 50);
+  // Stops between mails once `stop` holds.
+  Result<DeliveryReport> DeliverDue(MailTransport& transport, int64_t max_mails = 50,
+                                    const std::function<bool()>& stop = nullptr);
   // Queued mails (metrics, tests).
   Result<int64_t> Pending();
   // When the next queued mail is due (nullopt: nothing queued).
@@ -123,8 +125,12 @@ class MailOutbox {
   void SetPublicUrl(std::string url);
 
   // Called after a commit that queued mail (the sender thread waits on it).
-  void OnQueued(std::function<void()> wake) { wake_ = std::move(wake); }
+  void OnQueued(std::function<void()> wake) {
+    std::lock_guard lock(wake_mutex_);
+    wake_ = std::move(wake);
+  }
   void Wake() const {
+    std::lock_guard lock(wake_mutex_);
     if (wake_) wake_();
   }
 
@@ -142,6 +148,7 @@ class MailOutbox {
   MailOptions options_;
   crypto::PreparedHmac address_key_;
   std::function<void()> wake_;
+  mutable std::mutex wake_mutex_;
   mutable std::mutex url_mutex_;
 };
 

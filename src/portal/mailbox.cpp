@@ -588,6 +588,17 @@ Result<std::vector<ThreadSummary>> Mailbox::StaffThreads(const accounts::Actor& 
   return out;
 }
 
+Result<ThreadSummary> Mailbox::StaffSummary(const accounts::Actor& actor, std::string_view thread_id) {
+  ThreadSummary summary;
+  Status read = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(ThreadRow row, StaffThreadRow(tx, actor, thread_id, false));
+    PW_ASSIGN_OR_RETURN(summary, Summarise(tx, row, Sender::kStaff));
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return summary;
+}
+
 Result<Thread> Mailbox::StaffThread(const accounts::Actor& actor, std::string_view thread_id) {
   Thread thread;
   Status done7 = db_.Write([&](Tx& tx) -> Status {
@@ -735,23 +746,24 @@ Result<std::string> Mailbox::OpenCaseThread(int64_t account, int64_t department_
   std::string id;
   Status done10 = db_.Write([&](Tx& tx) -> Status {
     const std::string kind(CaseKindName(case_ref.kind));
-    PW_ASSIGN_OR_RETURN(auto existing, tx.Query("SELECT public_id FROM portal.threads WHERE case_kind = $1 AND "
-                                                "case_id = $2",
-                                                {kind, case_ref.id}));
-    if (!existing.empty()) {
-      id = existing[0].Text(0);
-      return Status::Ok();
-    }
     PW_ASSIGN_OR_RETURN(auto departments, tx.Query("SELECT municipality_id FROM core.departments WHERE id = $1",
                                                    {department_id}));
     if (departments.empty()) return NotFound("there is no such department", "department_id");
-    PW_RETURN_IF_ERROR(tx.Exec("INSERT INTO portal.threads (public_id, account_id, municipality_id, department_id, "
-                               "subject_enc, case_kind, case_id, case_state, state, assigned_user_id, last_from, "
-                               "created_at, updated_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', "
-                               "NULL, 'staff', $9, $9, NULL)",
-                               {thread_id, account, departments[0].Int(0), department_id, storage::Blob{subject_enc},
-                                kind, case_ref.id, std::string(case_state), now})
-                           .status());
+    // One thread per case, also when two calls race: the second finds the first's.
+    PW_ASSIGN_OR_RETURN(int64_t inserted,
+                        tx.Exec("INSERT INTO portal.threads (public_id, account_id, municipality_id, department_id, "
+                                "subject_enc, case_kind, case_id, case_state, state, assigned_user_id, last_from, "
+                                "created_at, updated_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', "
+                                "NULL, 'staff', $9, $9, NULL) ON CONFLICT (case_kind, case_id) DO NOTHING",
+                                {thread_id, account, departments[0].Int(0), department_id, storage::Blob{subject_enc},
+                                 kind, case_ref.id, std::string(case_state), now}));
+    if (inserted == 0) {
+      PW_ASSIGN_OR_RETURN(auto existing, tx.QueryOne("SELECT public_id FROM portal.threads WHERE case_kind = $1 "
+                                                     "AND case_id = $2",
+                                                     {kind, case_ref.id}));
+      id = existing.Text(0);
+      return Status::Ok();
+    }
     id = thread_id;
     return Audit(tx, clock_, "system", "thread.open_case", "thread:" + thread_id,
                  {{"case_kind", kind}, {"case_id", case_ref.id}, {"department_id", department_id}}, request_id);

@@ -140,6 +140,9 @@ class Mailbox {
   // Audited as threads.list; `department_id` narrows to one department.
   Result<std::vector<ThreadSummary>> StaffThreads(const accounts::Actor& actor, ThreadFilter filter,
                                                   std::optional<int64_t> department_id = std::nullopt);
+  // The thread without its messages (what an assignment or closing answers
+  // with); not audited: it shows the actor what they just changed.
+  Result<ThreadSummary> StaffSummary(const accounts::Actor& actor, std::string_view thread_id);
   // Audited as thread.read.
   Result<Thread> StaffThread(const accounts::Actor& actor, std::string_view thread_id);
   Result<Message> StaffPost(const accounts::Actor& actor, std::string_view thread_id, std::string_view body,

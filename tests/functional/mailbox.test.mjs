@@ -10,6 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { BIN, demoTemplate, startServer } from '../lib/server.mjs';
 import { engines } from '../lib/engines.mjs';
 import { createToken } from '../lib/guest_fixture.mjs';
@@ -649,6 +650,35 @@ for (const engine of engines()) {
       assert.notEqual(untrusted.code, 0, untrusted.stdout);
       assert.match(untrusted.stderr, /certificate/i);
       assert.equal(mailsTo(smtp, to).length, 1);
+    });
+
+    test('only the routes that take files, with a credential, accept an upload\'s size', async () => {
+      // The headers of a body just above the ordinary 1 MiB limit (within this
+      // server's upload limit: two files of 2 KiB and a megabyte for the
+      // form), then our end of the connection closes: a
+      // 413 comes at once; a server that waited for the body closes without
+      // an answer ('read').
+      const { hostname, port } = new URL(server.url);
+      const status = (path, headers = '') => new Promise((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname, () => {
+          socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: multipart/form-data; boundary=b\r\n` +
+            `${headers}Content-Length: ${1024 * 1024 + 1024}\r\n\r\n`);
+          socket.end();
+        });
+        let answer = '';
+        socket.on('data', (chunk) => { answer += chunk; });
+        socket.on('close', () => resolve(answer ? Number(answer.split(' ')[1]) : 'read'));
+        socket.on('error', reject);
+      });
+      // No credential: the ordinary limit, on an upload route too.
+      assert.equal(await status('/api/v1/threads/x/messages'), 413);
+      assert.equal(await status('/portal/mailbox/new'), 413);
+      // Not a route that takes files: the ordinary limit, credential or not.
+      assert.equal(await status('/api/v1/threads/x/close', 'Authorization: Bearer pwk_x_y\r\n'), 413);
+      assert.equal(await status('/api/v1/threads/x/read', 'Authorization: Bearer pwk_x_y\r\n'), 413);
+      // With a credential on a route that takes files, the server waits for the body.
+      assert.equal(await status('/api/v1/threads/x/messages', 'Authorization: Bearer pwk_x_y\r\n'), 'read');
+      assert.equal(await status('/portal/mailbox/new', 'Cookie: pw_citizen=x\r\n'), 'read');
     });
   });
 }
