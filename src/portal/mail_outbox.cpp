@@ -391,6 +391,26 @@ Status MailOutbox::SetAddress(const CitizenSession& session, std::string_view ad
   return written;
 }
 
+Result<EmailContact> MailOutbox::PendingConfirmation(std::string_view token) {
+  if (token.empty() || token.size() > 200) return NotFound("this confirmation link is not valid", "token");
+  const int64_t now = clock_.NowUnix();
+  EmailContact contact;
+  Status read = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT account_id, token_expires_at, email_enc, notify FROM "
+                                            "portal.contacts WHERE token_hash = $1",
+                                            {crypto::Sha256Hex(token)}));
+    if (rows.empty() || rows[0].Int(1) < now) {
+      return NotFound("this confirmation link is not valid any more; ask for a new one in the portal", "token");
+    }
+    PW_ASSIGN_OR_RETURN(contact.address, secrets_.Decrypt(rows[0].Text(2), AddressContext(rows[0].Int(0))));
+    contact.confirmed = false;
+    contact.notify = rows[0].Int(3) != 0;
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return contact;
+}
+
 Result<EmailContact> MailOutbox::Confirm(std::string_view token, const std::string& request_id) {
   if (token.empty() || token.size() > 200) return InvalidArgument("this confirmation link is not valid", "token");
   const int64_t now = clock_.NowUnix();
@@ -499,8 +519,13 @@ OutgoingMail MailOutbox::Render(std::string_view kind, std::string_view to, std:
     german = "Diese Testnachricht zeigt, dass Passwerk E-Mails versenden kann.\n";
     english = "This test message shows that Passwerk can send e-mail.\n";
   }
-  const std::string separator = "\n-- \n\n";
+  // Not "-- ": mail programs take that for a signature and fold the second language away.
+  const std::string separator = "\n----------------------------------------\n\n";
   mail.text = lang == "en" ? english + separator + german : german + separator + english;
+  if (lang == "en") {
+    size_t slash = mail.subject.find(" / ");
+    if (slash != std::string::npos) mail.subject = mail.subject.substr(slash + 3) + " / " + mail.subject.substr(0, slash);
+  }
   return mail;
 }
 

@@ -98,6 +98,10 @@ class MailOutbox {
   // `lang`: "de" or "en", the language of the mail's first part.
   Status SetAddress(const CitizenSession& session, std::string_view address, std::string_view lang,
                     const std::string& request_id);
+  // The address a confirmation link would confirm, without confirming it
+  // (the page the link opens shows it); NotFound when the link is used,
+  // expired or unknown.
+  Result<EmailContact> PendingConfirmation(std::string_view token);
   // Confirms the address whose link carries `token` (once, unexpired); the
   // address as it is now.
   Result<EmailContact> Confirm(std::string_view token, const std::string& request_id);

@@ -37,8 +37,8 @@ struct Mailbox::ThreadRow {
 
 namespace {
 
-constexpr size_t kMaxSubject = 200;
-constexpr size_t kMaxBody = 10000;
+constexpr size_t kMaxSubject = kMaxSubjectLength;
+constexpr size_t kMaxBody = kMaxBodyLength;
 
 constexpr std::string_view kThreadColumns =
     "t.id, t.public_id, t.account_id, t.municipality_id, t.department_id, t.subject_enc, t.case_kind, t.case_id, "

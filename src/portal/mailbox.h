@@ -31,6 +31,10 @@ namespace passwerk::portal {
 
 class MailOutbox;
 
+// The longest subject and message, in characters (code points).
+inline constexpr int kMaxSubjectLength = 200;
+inline constexpr int kMaxBodyLength = 10000;
+
 enum class CaseKind { kApplication, kCard, kFeeItem };
 std::string_view CaseKindName(CaseKind kind);  // "application", "card", "fee_item"
 std::optional<CaseKind> ParseCaseKind(std::string_view name);

@@ -483,10 +483,17 @@ TEST_P(MailboxTest, AnswersNotifyAConfirmedAddressOnceWithoutTheContent) {
   ASSERT_TRUE(mailbox_->StaffPost(social_clerk_, thread->id, "Vertrauliche Antwort", {}).ok());
   EXPECT_EQ(*outbox_->Pending(), 0);
   EXPECT_EQ(outbox_->Confirm("wrong", "r").status().code(), ErrorCode::kNotFound);
+  // The link's page shows the address before anything is confirmed.
+  auto pending = outbox_->PendingConfirmation(token);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->address, "erika@example.org");
+  EXPECT_FALSE(pending->confirmed);
+  EXPECT_FALSE(outbox_->Contact(erika_)->value().confirmed);
   auto confirmed = outbox_->Confirm(token, "r");
   ASSERT_TRUE(confirmed.ok());
   EXPECT_EQ(confirmed->address, "erika@example.org");
   EXPECT_EQ(outbox_->Confirm(token, "r").status().code(), ErrorCode::kNotFound);  // once
+  EXPECT_EQ(outbox_->PendingConfirmation(token).status().code(), ErrorCode::kNotFound);
   EXPECT_TRUE(outbox_->Contact(erika_)->value().confirmed);
   // Two answers, one notice; it says nothing of what was written.
   ASSERT_TRUE(mailbox_->StaffPost(social_clerk_, thread->id, "Vertrauliche Antwort 2", {}).ok());
@@ -520,6 +527,9 @@ TEST_P(MailboxTest, RefusedMailIsRetriedWithGrowingPausesThenDropped) {
   clock_.Advance(60);
   EXPECT_EQ(outbox_->DeliverDue(transport)->sent, 1);
   EXPECT_EQ(transport.sent[0].text.rfind("Hello", 0), 0u);  // English first, as asked
+  EXPECT_EQ(transport.sent[0].subject.rfind("Please confirm", 0), 0u);
+  // No signature separator ("-- "): mail programs would fold the second language away.
+  EXPECT_EQ(transport.sent[0].text.find("\n-- \n"), std::string::npos);
   EXPECT_EQ(*outbox_->Pending(), 0);
   // A mail refused for longer than retry_seconds is dropped, and audited.
   ASSERT_TRUE(outbox_->SetAddress(max_, "max@example.org", "de", "r").ok());

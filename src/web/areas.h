@@ -37,8 +37,8 @@ void RegisterPortalMailboxPages(Router& router, AppContext& app);  // portal_mai
 
 // What the staff mailbox (mailbox_pages.cpp, where these live) and the
 // citizen's (portal_mailbox_pages.cpp) show alike.
-inline constexpr int kMailboxSubjectMax = 200;  // characters
-inline constexpr int kMailboxBodyMax = 10000;   // characters
+inline constexpr int kMailboxSubjectMax = portal::kMaxSubjectLength;  // characters
+inline constexpr int kMailboxBodyMax = portal::kMaxBodyLength;        // characters
 // A message form as it arrived (multipart/form-data): its plain fields and
 // the files of every `attachment` input (inputs left empty skipped).
 struct MailboxForm {
@@ -57,14 +57,31 @@ void CheckMailboxMessage(Lang lang, const AppContext& app, const MailboxForm& fo
 // A refused post as the error the form shows; nullopt when it is not about
 // the input (the caller shows the error page).
 std::optional<FieldError> MailboxPostError(Lang lang, const AppContext& app, const Status& status);
-// A form shown again loses its files: ask to choose them again.
-void AskForFilesAgain(Lang lang, bool had_files, std::vector<FieldError>& errors);
-// The file input (several files) with the limits as its hint.
-std::string MailboxAttachmentField(Lang lang, const AppContext& app, std::string_view error);
+// A form shown again loses its files: the plain-text notice asking to choose
+// them again (shown beside the file field, not as an error); empty when the
+// form had no files or is not shown again.
+std::string FilesAgainNotice(Lang lang, bool had_files, const std::vector<FieldError>& errors);
+// The file input (several files) with the limits as its hint, its error and
+// the notice of FilesAgainNotice (plain text, may be empty).
+std::string MailboxAttachmentField(Lang lang, const AppContext& app, std::string_view error,
+                                   std::string_view notice = {});
 // The messages of a thread, oldest first. Staff see who wrote; a citizen
-// sees "you" and the department. `thread_href`: where attachments hang below.
+// sees "you" and the department. Read times only on the viewer's own
+// messages (when the other side read them). `thread_href`: where
+// attachments hang below.
 std::string MailboxMessages(Lang lang, const portal::Thread& thread, bool staff_view, std::string_view thread_href);
 std::string MailboxStateBadge(Lang lang, portal::ThreadState state);
+// A thread list: a table with caption and column headers that phones show
+// as one block per row (passwerk.css, .pw-stack-table), each cell labelled
+// by its column (MailboxCell). Ends with "</tbody></table></div>".
+std::string MailboxTableStart(const std::string& id, std::string_view caption,
+                              const std::vector<std::string_view>& cols, Lang lang);
+// A cell of such a table: `label` (plain text) names it on phones,
+// `value_html` is trusted markup.
+std::string MailboxCell(std::string_view label, std::string_view value_html, std::string_view extra_class = {});
+// The case as a thread's details show it: "Karte 1234 5678 …", "Antrag A-…",
+// or "Allgemeine Anfrage" for a question (plain text).
+std::string MailboxCaseLabel(Lang lang, const std::optional<portal::CaseRef>& case_ref);
 // "Antrag", "Karte", "Gebühr"; empty for a question.
 std::string MailboxCaseKind(Lang lang, const std::optional<portal::CaseRef>& case_ref);
 // "1,2 MB" (German) or "1.2 MB" (English).

@@ -115,9 +115,11 @@ std::string RenderLayout(const Chrome& chrome, std::string_view title, std::stri
           "\" type=\"image/svg+xml\">\n</head>\n<body>\n";
 
   html += "<a class=\"pw-skip-link\" href=\"#main\">" + Escape(T(lang, "layout.skip")) + "</a>\n";
+  // A landmark of its own (a named region), so nothing on the page sits outside one.
   if (!chrome.banner.empty()) {
-    html += "<div class=\"pw-banner\" role=\"note\"><div class=\"kern-container\"><p class=\"kern-body\">" +
-            Escape(chrome.banner) + "</p></div></div>\n";
+    html += "<section class=\"pw-banner\" aria-label=\"" + Escape(T(lang, "layout.banner")) +
+            "\"><div class=\"kern-container\"><p class=\"kern-body\">" + Escape(chrome.banner) +
+            "</p></div></section>\n";
   }
 
   // Header: product, language switch, the signed-in user and the logout button.

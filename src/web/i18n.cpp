@@ -28,6 +28,7 @@ constexpr Text kTexts[] = {
     {"layout.language", "Sprache", "Language"},
     {"layout.signed_in_as", "Angemeldet als", "Signed in as"},
     {"layout.logout", "Abmelden", "Sign out"},
+    {"layout.banner", "Hinweis zum Betrieb", "Service notice"},
     {"lang.de", "Deutsch", "Deutsch"},
     {"lang.en", "English", "English"},
     {"nav.dashboard", "Übersicht", "Overview"},
@@ -1234,6 +1235,7 @@ constexpr Text kTexts[] = {
     {"mailbox.assign_title", "Zuweisung", "Assignment"},
     {"mailbox.assign_to", "Zuweisen an", "Assign to"},
     {"mailbox.assign", "Zuweisen", "Assign"},
+    {"mailbox.assign_me", "Mir zuweisen", "Assign to me"},
     {"mailbox.close_title", "Unterhaltung schließen", "Close the conversation"},
     {"mailbox.close_text",
      "Schließen Sie die Unterhaltung, wenn das Anliegen erledigt ist. Die Bürgerin oder der Bürger kann dann nicht "
@@ -1285,8 +1287,9 @@ constexpr Text kTexts[] = {
     {"mailbox.files_again",
      "Bitte wählen Sie Ihre Dateien noch einmal aus: Nach einem Fehler sendet der Browser sie nicht erneut.",
      "Please choose your files again: after an error the browser does not send them again."},
-    {"mailbox.files_again_fixed", "Bitte wählen Sie danach passende Dateien noch einmal aus.",
-     "Then please choose suitable files again."},
+    {"mailbox.files_again_fixed",
+     "Bitte wählen Sie passende Dateien noch einmal aus: Nach einem Fehler sendet der Browser keine Datei erneut.",
+     "Please choose suitable files again: after an error the browser sends no file again."},
 
     // Citizen portal (portal_pages.cpp, portal_signin_pages.cpp)
     {"portal.tagline", "Bürgerportal für Berechtigungskarten", "Citizen portal for entitlement cards"},
@@ -1458,10 +1461,10 @@ constexpr Text kTexts[] = {
     {"portal.mailbox.no_addressees", "Zurzeit nimmt kein Fachbereich Nachrichten über das Portal an.",
      "At the moment no department accepts messages through the portal."},
     {"portal.mailbox.to", "An", "To"},
-    {"portal.mailbox.to_hint", "Der Fachbereich und in Klammern seine Gemeinde.",
-     "The department and, in brackets, its municipality."},
+    {"portal.mailbox.to_hint", "Der Fachbereich und nach dem Strich seine Gemeinde.",
+     "The department and, after the dash, its municipality."},
     {"portal.mailbox.choose", "Bitte wählen", "Please choose"},
-    {"portal.mailbox.addressee", "{0} ({1})", "{0} ({1})"},
+    {"portal.mailbox.addressee", "{0} – {1}", "{0} – {1}"},
     {"portal.mailbox.subject", "Betreff", "Subject"},
     {"portal.mailbox.body", "Nachricht", "Message"},
     {"portal.mailbox.body_hint", "Schreiben Sie, worum es geht. Nachweise können Sie als Datei anhängen.",
@@ -1496,12 +1499,14 @@ constexpr Text kTexts[] = {
     {"portal.email.confirmed", "bestätigt", "confirmed"},
     {"portal.email.unconfirmed", "noch nicht bestätigt", "not yet confirmed"},
     {"portal.email.confirm_pending",
-     "Bitte öffnen Sie den Link in der E-Mail, die wir Ihnen geschickt haben. Bis dahin schicken wir keine "
-     "Benachrichtigungen an diese Adresse.",
-     "Please open the link in the e-mail we sent you. Until then we send no notifications to this address."},
+     "Bitte öffnen Sie den Link in der E-Mail, die wir Ihnen geschickt haben. Benachrichtigungen beginnen, sobald die "
+     "Adresse bestätigt ist.",
+     "Please open the link in the e-mail we sent you. Notifications start once the address is confirmed."},
     {"portal.email.notify", "Benachrichtigungen", "Notifications"},
     {"portal.email.notify_on", "an", "on"},
     {"portal.email.notify_off", "aus", "off"},
+    {"portal.email.notify_pending", "beginnen, sobald die Adresse bestätigt ist",
+     "start once the address is confirmed"},
     {"portal.email.notify_label", "Bei neuen Nachrichten eine E-Mail schicken",
      "Send an e-mail when something new arrives"},
     {"portal.email.notify_save", "Einstellung speichern", "Save the setting"},
@@ -1524,8 +1529,10 @@ constexpr Text kTexts[] = {
      "To prevent misuse we send only a few confirmation e-mails a day. Please use the link from an earlier e-mail or "
      "try again tomorrow."},
     {"portal.email.confirm_title", "E-Mail-Adresse bestätigen", "Confirm the e-mail address"},
-    {"portal.email.confirm_text", "Bitte bestätigen Sie, dass Benachrichtigungen an diese Adresse gehen sollen.",
-     "Please confirm that notifications are to go to this address."},
+    {"portal.email.confirm_text",
+     "Bestätigen Sie die Adresse {0}: Dann schicken wir Ihnen dorthin eine Benachrichtigung, wenn in Ihrem Postfach "
+     "etwas Neues wartet.",
+     "Confirm the address {0}: then we send a notification there when something new waits in your mailbox."},
     {"portal.email.confirm_button", "Adresse bestätigen", "Confirm the address"},
     {"portal.email.confirmed_title", "Adresse bestätigt", "Address confirmed"},
     {"portal.email.confirmed_text",
@@ -1534,11 +1541,16 @@ constexpr Text kTexts[] = {
      "Thank you. While notifications are switched on, we write to you when something new waits in your mailbox."},
     {"portal.email.link_bad_title", "Link ungültig", "Link not valid"},
     {"portal.email.link_bad_text",
-     "Dieser Bestätigungslink ist abgelaufen, wurde schon verwendet oder ist unvollständig. Melden Sie sich im Portal "
-     "an und lassen Sie sich unter „E-Mail-Benachrichtigung“ einen neuen Link schicken.",
-     "This confirmation link has expired, has been used already or is incomplete. Sign in to the portal and have a "
-     "new link sent under “E-mail notification”."},
+     "Dieser Bestätigungslink ist abgelaufen, wurde schon verwendet oder ist unvollständig.",
+     "This confirmation link has expired, has been used already or is incomplete."},
+    {"portal.email.link_bad_next", "Fordern Sie in Ihrem Postfach unter „E-Mail-Benachrichtigung“ einen neuen Link an.",
+     "Ask for a new link in your mailbox under “E-mail notification”."},
+    {"portal.email.link_bad_next_signin",
+     "Melden Sie sich im Portal an und fordern Sie in Ihrem Postfach unter „E-Mail-Benachrichtigung“ einen neuen "
+     "Link an.",
+     "Sign in to the portal and ask for a new link in your mailbox under “E-mail notification”."},
     {"portal.email.to_settings", "Zur E-Mail-Benachrichtigung", "To the e-mail notification"},
+    {"portal.email.to_settings_signin", "Anmelden und neuen Link anfordern", "Sign in and ask for a new link"},
 };
 
 const std::unordered_map<std::string_view, const Text*>& Index() {

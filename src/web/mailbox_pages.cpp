@@ -126,15 +126,14 @@ std::optional<FieldError> MailboxPostError(Lang lang, const AppContext& app, con
   }
 }
 
-void AskForFilesAgain(Lang lang, bool had_files, std::vector<FieldError>& errors) {
-  if (!had_files || errors.empty()) return;
+std::string FilesAgainNotice(Lang lang, bool had_files, const std::vector<FieldError>& errors) {
+  if (!had_files || errors.empty()) return std::string();
   const bool files_refused =
       std::any_of(errors.begin(), errors.end(), [](const FieldError& error) { return error.field == "attachment"; });
-  errors.push_back(
-      {"attachment", std::string(T(lang, files_refused ? "mailbox.files_again_fixed" : "mailbox.files_again"))});
+  return std::string(T(lang, files_refused ? "mailbox.files_again_fixed" : "mailbox.files_again"));
 }
 
-std::string MailboxAttachmentField(Lang lang, const AppContext& app, std::string_view error) {
+std::string MailboxAttachmentField(Lang lang, const AppContext& app, std::string_view error, std::string_view notice) {
   InputField file;
   file.name = "attachment";
   file.type = "file";
@@ -148,6 +147,26 @@ std::string MailboxAttachmentField(Lang lang, const AppContext& app, std::string
   // InputField knows no `multiple`; the input's type attribute is where it goes.
   const std::string type = "type=\"file\"";
   if (size_t at = html.find(type); at != std::string::npos) html.insert(at + type.size(), " multiple");
+  if (!notice.empty()) {
+    // A notice, not an error: beside the field, read with it (aria-describedby).
+    const std::string notice_id = FieldId(file.name) + "-again";
+    const std::string described = "aria-describedby=\"";
+    if (size_t at = html.find(described); at != std::string::npos) {
+      if (size_t end = html.find('"', at + described.size()); end != std::string::npos) {
+        html.insert(end, " " + notice_id);
+      }
+    } else if (size_t end = html.find(type); end != std::string::npos) {
+      html.insert(end + type.size(), " aria-describedby=\"" + notice_id + "\"");
+    }
+    const std::string notice_html =
+        "<p class=\"kern-body kern-body--small pw-field-notice\" id=\"" + notice_id + "\">" + Escape(notice) + "</p>";
+    // Inside the field's wrapper, after the input and its error.
+    if (size_t close = html.rfind("</div>"); close != std::string::npos) {
+      html.insert(close, notice_html);
+    } else {
+      html += notice_html;
+    }
+  }
   return html;
 }
 
@@ -163,20 +182,24 @@ std::string MailboxMessages(Lang lang, const portal::Thread& thread, bool staff_
     } else {
       from = staff_view && !message.staff_name.empty() ? message.staff_name : summary.department_name;
     }
+    // Read times only where they tell the viewer something: when the other
+    // side read the viewer's own message. The other side's messages show
+    // "new" until seen; that the viewer read them needs no saying (for staff,
+    // when the office first read the citizen's message is worth knowing).
     std::string read;
-    if (message.read_at) {
-      read = Escape(
-          Tf(lang, own ? (staff_view ? "mailbox.read_by_citizen" : "portal.mailbox.read_by_office") : "mailbox.read_at",
-             {FormatBerlinTime(*message.read_at, lang)}));
-    } else if (own) {
-      read = Escape(T(lang, "mailbox.not_read_yet"));
-    } else {
+    if (own) {
+      read = message.read_at ? Escape(Tf(lang, staff_view ? "mailbox.read_by_citizen" : "portal.mailbox.read_by_office",
+                                         {FormatBerlinTime(*message.read_at, lang)}))
+                             : Escape(T(lang, "mailbox.not_read_yet"));
+    } else if (!message.read_at) {
       read = Badge("info", T(lang, "mailbox.new"));
+    } else if (staff_view) {
+      read = Escape(Tf(lang, "mailbox.read_at", {FormatBerlinTime(*message.read_at, lang)}));
     }
     html += "<li class=\"pw-message" + std::string(own ? " pw-message--own" : "") +
             "\"><h3 class=\"kern-heading-small pw-message__from\">" + Escape(from) +
             "</h3><p class=\"kern-body kern-body--small pw-message__meta\">" + Escape(T(lang, "mailbox.sent_at")) +
-            " " + TimeTag(message.sent_at, lang) + " · " + read + "</p>";
+            " " + TimeTag(message.sent_at, lang) + (read.empty() ? "" : " · " + read) + "</p>";
     // Plain text as written: escaped, line breaks kept by the style, never markup.
     if (!message.body.empty()) html += "<div class=\"kern-body pw-message__body\">" + Escape(message.body) + "</div>";
     if (!message.attachments.empty()) {
@@ -202,6 +225,33 @@ std::string MailboxStateBadge(Lang lang, portal::ThreadState state) {
 std::string MailboxCaseKind(Lang lang, const std::optional<portal::CaseRef>& case_ref) {
   if (!case_ref) return std::string();
   return std::string(T(lang, "mailbox.case." + std::string(portal::CaseKindName(case_ref->kind))));
+}
+
+std::string MailboxCaseLabel(Lang lang, const std::optional<portal::CaseRef>& case_ref) {
+  if (!case_ref) return std::string(T(lang, "mailbox.no_case"));
+  return MailboxCaseKind(lang, case_ref) + " " +
+         (case_ref->kind == portal::CaseKind::kCard ? cards::FormatCardNumber(case_ref->id) : case_ref->id);
+}
+
+std::string MailboxTableStart(const std::string& id, std::string_view caption,
+                              const std::vector<std::string_view>& cols, Lang lang) {
+  std::string out = "<div class=\"kern-table-responsive pw-table-wrap\" role=\"region\" aria-labelledby=\"" +
+                    Escape(id) +
+                    "\" tabindex=\"0\"><table class=\"kern-table kern-table--small kern-table--striped "
+                    "pw-stack-table\"><caption class=\"kern-title\" id=\"" +
+                    Escape(id) + "\">" + Escape(caption) + "</caption><thead><tr class=\"kern-table__row\">";
+  for (std::string_view key : cols) {
+    out += "<th scope=\"col\" class=\"kern-table__header\">" + Escape(T(lang, key)) + "</th>";
+  }
+  return out + "</tr></thead><tbody class=\"kern-table__body\">";
+}
+
+std::string MailboxCell(std::string_view label, std::string_view value_html, std::string_view extra_class) {
+  std::string out = "<td class=\"kern-table__cell";
+  if (!extra_class.empty()) out += " " + std::string(extra_class);
+  // The value in one element: phones lay label and value out side by side.
+  return out + "\" data-label=\"" + Escape(label) + "\"><span class=\"pw-stack-table__value\">" +
+         std::string(value_html) + "</span></td>";
 }
 
 std::string MailboxFileSize(int64_t bytes, Lang lang) {
@@ -237,6 +287,14 @@ constexpr std::string_view kFilters[] = {"open", "unanswered", "mine", "closed",
 
 std::string ThreadHref(std::string_view id) { return "/mailbox/" + UrlEncode(id); }
 
+// The thread's state and, when the citizen waits, that it does: badges that
+// wrap as a whole, never cut.
+std::string StateBadges(Lang lang, const portal::ThreadSummary& thread) {
+  std::string html = "<span class=\"pw-badges\">" + MailboxStateBadge(lang, thread.state);
+  if (thread.unanswered) html += " " + Badge("warning", T(lang, "mailbox.unanswered"));
+  return html + "</span>";
+}
+
 // The filter asked for, "open" when none or an unknown one.
 std::string_view FilterName(const Request& request) {
   const std::string wanted = request.QueryParam("filter").value_or("");
@@ -267,22 +325,24 @@ Response GetThreads(Env& env) {
     body += TextBlock(T(lang, "mailbox.empty." + std::string(filter)));
     return HtmlPage(UserChrome(env, "mailbox"), 200, T(lang, "mailbox.title"), body);
   }
-  body += TableStart("threads-caption", Tf(lang, "mailbox.caption", {T(lang, "mailbox.filter." + std::string(filter))}),
-                     {"mailbox.col_subject", "mailbox.col_department", "mailbox.col_case", "mailbox.col_state",
-                      "mailbox.col_unread", "mailbox.col_assigned", "mailbox.col_updated"},
-                     lang);
+  body += MailboxTableStart("threads-caption",
+                            Tf(lang, "mailbox.caption", {T(lang, "mailbox.filter." + std::string(filter))}),
+                            {"mailbox.col_subject", "mailbox.col_department", "mailbox.col_case", "mailbox.col_state",
+                             "mailbox.col_unread", "mailbox.col_assigned", "mailbox.col_updated"},
+                            lang);
   for (const portal::ThreadSummary& thread : *threads) {
-    std::string state = MailboxStateBadge(lang, thread.state);
-    if (thread.unanswered) state += " " + Badge("warning", T(lang, "mailbox.unanswered"));
     const std::string kind = MailboxCaseKind(lang, thread.case_ref);
     body +=
         "<tr class=\"kern-table__row\"><th scope=\"row\" class=\"kern-table__header\"><a class=\"kern-link\" href=\"" +
-        Escape(ThreadHref(thread.id)) + "\">" + Escape(thread.subject) + "</a></th>" + Cell(thread.department_name) +
-        Cell(kind.empty() ? std::string(T(lang, "mailbox.no_case")) : kind) + "<td class=\"kern-table__cell\">" +
-        state + "</td><td class=\"kern-table__cell\">" +
-        (thread.unread > 0 ? Badge("info", std::to_string(thread.unread)) : "0") + "</td>" +
-        Cell(thread.assigned_name.empty() ? std::string(T(lang, "mailbox.nobody")) : thread.assigned_name) +
-        "<td class=\"kern-table__cell pw-nowrap\">" + TimeTag(thread.updated_at, lang) + "</td></tr>";
+        Escape(ThreadHref(thread.id)) + "\">" + Escape(thread.subject) + "</a></th>" +
+        MailboxCell(T(lang, "mailbox.col_department"), Escape(thread.department_name)) +
+        MailboxCell(T(lang, "mailbox.col_case"), Escape(kind.empty() ? T(lang, "mailbox.no_case") : kind)) +
+        MailboxCell(T(lang, "mailbox.col_state"), StateBadges(lang, thread)) +
+        MailboxCell(T(lang, "mailbox.col_unread"),
+                    thread.unread > 0 ? Badge("info", std::to_string(thread.unread)) : std::string("0")) +
+        MailboxCell(T(lang, "mailbox.col_assigned"),
+                    Escape(thread.assigned_name.empty() ? T(lang, "mailbox.nobody") : thread.assigned_name)) +
+        MailboxCell(T(lang, "mailbox.col_updated"), TimeTag(thread.updated_at, lang), "pw-nowrap") + "</tr>";
   }
   body += "</tbody></table></div>\n";
   return HtmlPage(UserChrome(env, "mailbox"), 200, T(lang, "mailbox.title"), body);
@@ -292,7 +352,8 @@ Response GetThreads(Env& env) {
 struct Outcome {
   int status = 200;
   std::vector<FieldError> errors;
-  std::string body;  // the answer as typed
+  std::string body;          // the answer as typed
+  std::string files_notice;  // the files to choose again (FilesAgainNotice)
 };
 
 std::string PostButton(const Env& env, const std::string& action, std::string_view label, ButtonKind kind) {
@@ -337,7 +398,10 @@ Response RenderThread(Env& env, Outcome outcome) {
 
   body += "<dl class=\"kern-description-list\" id=\"thread-data\">";
   body += DescriptionItem(T(lang, "mailbox.col_department"), summary.department_name);
-  if (summary.case_ref) {
+  if (!summary.case_ref) {
+    // As the list names it: a question without a case.
+    body += DescriptionItem(T(lang, "mailbox.col_case"), T(lang, "mailbox.no_case"));
+  } else {
     body += DescriptionItemHtml(T(lang, "mailbox.col_case"), CaseText(env, *summary.case_ref));
     // An area's own processing state, where it gave it a text.
     const std::string state_key = "mailbox.case_state." + summary.case_state;
@@ -345,9 +409,7 @@ Response RenderThread(Env& env, Outcome outcome) {
       body += DescriptionItem(T(lang, "mailbox.case_state"), T(lang, state_key));
     }
   }
-  std::string state = MailboxStateBadge(lang, summary.state);
-  if (summary.unanswered) state += " " + Badge("warning", T(lang, "mailbox.unanswered"));
-  body += DescriptionItemHtml(T(lang, "mailbox.col_state"), state);
+  body += DescriptionItemHtml(T(lang, "mailbox.col_state"), StateBadges(lang, summary));
   body +=
       DescriptionItem(T(lang, "mailbox.col_assigned"),
                       summary.assigned_name.empty() ? std::string(T(lang, "mailbox.nobody")) : summary.assigned_name);
@@ -373,7 +435,7 @@ Response RenderThread(Env& env, Outcome outcome) {
       text.rows = 8;
       text.maxlength = kMailboxBodyMax;
       body += RenderTextarea(text);
-      body += MailboxAttachmentField(lang, env.app, MessageFor(outcome.errors, "attachment"));
+      body += MailboxAttachmentField(lang, env.app, MessageFor(outcome.errors, "attachment"), outcome.files_notice);
       body += "<div class=\"pw-actions\">" + RenderButton(ButtonKind::kPrimary, T(lang, "mailbox.reply_send")) +
               "</div></form>";
     } else {
@@ -383,6 +445,12 @@ Response RenderThread(Env& env, Outcome outcome) {
 
     auto assignees = env.app.mailbox.Assignees(actor, id);
     if (!assignees.ok()) return ErrorFor(env, assignees.status());
+    // "Assign to me" beside the choice, for someone who may take the thread
+    // and has not: its own form (the button names it), no choice to make.
+    const int64_t me = env.session->user.id;
+    const bool may_take =
+        summary.assigned_user_id != me &&
+        std::any_of(assignees->begin(), assignees->end(), [me](const portal::Assignee& a) { return a.user_id == me; });
     body += SectionStart("assign", T(lang, "mailbox.assign_title"));
     body += "<form class=\"pw-form\" method=\"post\" action=\"" + Escape(href + "/assign") + "\" novalidate>" +
             CsrfInput(env.session->csrf_token);
@@ -397,8 +465,18 @@ Response RenderThread(Env& env, Outcome outcome) {
           {std::to_string(assignee.user_id), assignee.display_name, summary.assigned_user_id == assignee.user_id});
     }
     body += RenderSelect(who);
-    body += "<div class=\"pw-actions\">" + RenderButton(ButtonKind::kSecondary, T(lang, "mailbox.assign")) +
-            "</div></form></section>\n";
+    body += "<div class=\"pw-actions\">" + RenderButton(ButtonKind::kSecondary, T(lang, "mailbox.assign"));
+    if (may_take) {
+      body += RenderButton(ButtonKind::kSecondary, T(lang, "mailbox.assign_me"),
+                           "id=\"assign-me\" form=\"assign-me-form\"");
+    }
+    body += "</div></form>";
+    if (may_take) {
+      body += "<form id=\"assign-me-form\" class=\"pw-inline-form\" method=\"post\" action=\"" +
+              Escape(href + "/assign") + "\">" + CsrfInput(env.session->csrf_token) +
+              "<input type=\"hidden\" name=\"user_id\" value=\"" + std::to_string(me) + "\"></form>";
+    }
+    body += "</section>\n";
 
     body += SectionStart("state", T(lang, open ? "mailbox.close_title" : "mailbox.reopen_title"));
     if (open) {
@@ -448,7 +526,7 @@ Response PostReply(Env& env) {
     if (posted.status().code() == ErrorCode::kFailedPrecondition) outcome.status = 409;
     outcome.errors.push_back(std::move(*error));
   }
-  AskForFilesAgain(lang, had_files, outcome.errors);
+  outcome.files_notice = FilesAgainNotice(lang, had_files, outcome.errors);
   return RenderThread(env, std::move(outcome));
 }
 

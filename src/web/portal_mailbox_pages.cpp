@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "cards/card_number.h"
 #include "core/clock.h"
 #include "portal/mail_outbox.h"
 #include "portal/mailbox.h"
@@ -58,8 +57,11 @@ Response BadForm(PortalEnv& env) {
   return PortalError(env, 400, T(env.lang, "mailbox.bad_form_title"), T(env.lang, "mailbox.bad_form_text"));
 }
 
+// Notices go out only to a confirmed address: until then "on" would promise
+// what does not happen.
 std::string NotifyLabel(Lang lang, const portal::EmailContact& contact) {
-  return std::string(T(lang, contact.notify ? "portal.email.notify_on" : "portal.email.notify_off"));
+  if (!contact.notify) return std::string(T(lang, "portal.email.notify_off"));
+  return std::string(T(lang, contact.confirmed ? "portal.email.notify_on" : "portal.email.notify_pending"));
 }
 
 std::string ConfirmedLabel(Lang lang, const portal::EmailContact& contact) {
@@ -83,21 +85,24 @@ Response GetThreads(PortalEnv& env) {
   if (threads->empty()) {
     body += "<p class=\"kern-body\" id=\"threads-empty\">" + Escape(T(lang, "portal.mailbox.empty")) + "</p>\n";
   } else {
-    body += TableStart("threads-caption", T(lang, "portal.mailbox.caption"),
-                       {"mailbox.col_subject", "mailbox.col_department", "mailbox.col_case", "mailbox.col_state",
-                        "mailbox.col_unread", "mailbox.col_updated"},
-                       lang);
+    body += MailboxTableStart("threads-caption", T(lang, "portal.mailbox.caption"),
+                              {"mailbox.col_subject", "mailbox.col_department", "mailbox.col_case", "mailbox.col_state",
+                               "mailbox.col_unread", "mailbox.col_updated"},
+                              lang);
     for (const portal::ThreadSummary& thread : *threads) {
       const std::string kind = MailboxCaseKind(lang, thread.case_ref);
       body +=
           "<tr class=\"kern-table__row\"><th scope=\"row\" class=\"kern-table__header\"><a class=\"kern-link\" "
           "href=\"" +
-          Escape(ThreadHref(thread.id)) + "\">" + Escape(thread.subject) + "</a></th>" + Cell(thread.department_name) +
-          Cell(kind.empty() ? std::string(T(lang, "mailbox.no_case")) : kind) + "<td class=\"kern-table__cell\">" +
-          MailboxStateBadge(lang, thread.state) + "</td><td class=\"kern-table__cell\">" +
-          (thread.unread > 0 ? Badge("info", Tf(lang, "portal.mailbox.unread", {std::to_string(thread.unread)}))
-                             : "0") +
-          "</td><td class=\"kern-table__cell pw-nowrap\">" + TimeTag(thread.updated_at, lang) + "</td></tr>";
+          Escape(ThreadHref(thread.id)) + "\">" + Escape(thread.subject) + "</a></th>" +
+          MailboxCell(T(lang, "mailbox.col_department"), Escape(thread.department_name)) +
+          MailboxCell(T(lang, "mailbox.col_case"), Escape(kind.empty() ? T(lang, "mailbox.no_case") : kind)) +
+          MailboxCell(T(lang, "mailbox.col_state"), MailboxStateBadge(lang, thread.state)) +
+          MailboxCell(T(lang, "mailbox.col_unread"),
+                      thread.unread > 0
+                          ? Badge("info", Tf(lang, "portal.mailbox.unread", {std::to_string(thread.unread)}))
+                          : std::string("0")) +
+          MailboxCell(T(lang, "mailbox.col_updated"), TimeTag(thread.updated_at, lang), "pw-nowrap") + "</tr>";
     }
     body += "</tbody></table></div>\n";
   }
@@ -128,6 +133,7 @@ struct NewOutcome {
   std::string department_id;
   std::string subject;
   std::string body;
+  std::string files_notice;  // the files to choose again (FilesAgainNotice)
 };
 
 Response RenderNew(PortalEnv& env, const NewOutcome& outcome) {
@@ -180,7 +186,7 @@ Response RenderNew(PortalEnv& env, const NewOutcome& outcome) {
   text.maxlength = kMailboxBodyMax;
   text.required = true;
   body += RenderTextarea(text);
-  body += MailboxAttachmentField(lang, env.app, MessageFor(outcome.errors, "attachment"));
+  body += MailboxAttachmentField(lang, env.app, MessageFor(outcome.errors, "attachment"), outcome.files_notice);
   body += "<div class=\"pw-actions\">" +
           RenderButton(ButtonKind::kPrimary, T(lang, "portal.mailbox.send"), "id=\"send-message\"") +
           LinkButton(kMailboxPath, T(lang, "common.cancel"), false) + "</div></form>\n";
@@ -221,7 +227,7 @@ Response PostNew(PortalEnv& env) {
     if (!error) return Failure(env, started.status());
     outcome.errors.push_back(std::move(*error));
   }
-  AskForFilesAgain(lang, had_files, outcome.errors);
+  outcome.files_notice = FilesAgainNotice(lang, had_files, outcome.errors);
   return RenderNew(env, outcome);
 }
 
@@ -230,7 +236,8 @@ Response PostNew(PortalEnv& env) {
 struct ThreadOutcome {
   int status = 200;
   std::vector<FieldError> errors;
-  std::string body;  // the answer as typed
+  std::string body;          // the answer as typed
+  std::string files_notice;  // the files to choose again (FilesAgainNotice)
 };
 
 Response RenderThread(PortalEnv& env, const ThreadOutcome& outcome) {
@@ -250,13 +257,7 @@ Response RenderThread(PortalEnv& env, const ThreadOutcome& outcome) {
   body += RenderErrorSummary(lang, outcome.errors);
   body += "<dl class=\"kern-description-list\" id=\"thread-data\">";
   body += DescriptionItem(T(lang, "mailbox.col_department"), summary.department_name);
-  if (summary.case_ref) {
-    const portal::CaseRef& case_ref = *summary.case_ref;
-    body += DescriptionItem(
-        T(lang, "mailbox.col_case"),
-        MailboxCaseKind(lang, case_ref) + " " +
-            (case_ref.kind == portal::CaseKind::kCard ? cards::FormatCardNumber(case_ref.id) : case_ref.id));
-  }
+  body += DescriptionItem(T(lang, "mailbox.col_case"), MailboxCaseLabel(lang, summary.case_ref));
   body += DescriptionItemHtml(T(lang, "mailbox.col_state"), MailboxStateBadge(lang, summary.state));
   body += DescriptionItemHtml(T(lang, "mailbox.col_updated"), TimeTag(summary.updated_at, lang));
   body += "</dl>\n";
@@ -277,7 +278,7 @@ Response RenderThread(PortalEnv& env, const ThreadOutcome& outcome) {
     text.rows = 8;
     text.maxlength = kMailboxBodyMax;
     body += RenderTextarea(text);
-    body += MailboxAttachmentField(lang, env.app, MessageFor(outcome.errors, "attachment"));
+    body += MailboxAttachmentField(lang, env.app, MessageFor(outcome.errors, "attachment"), outcome.files_notice);
     body += "<div class=\"pw-actions\">" +
             RenderButton(ButtonKind::kPrimary, T(lang, "portal.mailbox.send"), "id=\"send-reply\"") + "</div></form>";
   } else {
@@ -314,7 +315,7 @@ Response PostReply(PortalEnv& env) {
     if (posted.status().code() == ErrorCode::kFailedPrecondition) outcome.status = 409;
     outcome.errors.push_back(std::move(*error));
   }
-  AskForFilesAgain(lang, had_files, outcome.errors);
+  outcome.files_notice = FilesAgainNotice(lang, had_files, outcome.errors);
   return RenderThread(env, outcome);
 }
 
@@ -354,12 +355,15 @@ Response RenderEmail(PortalEnv& env, EmailOutcome outcome) {
   if (*contact) {
     const portal::EmailContact& c = **contact;
     body += SectionStart("email-current", T(lang, "portal.email.current"));
+    // Whether notices are on is the checkbox below: not said twice.
     body += "<dl class=\"kern-description-list\" id=\"email-state\">";
     body += DescriptionItem(T(lang, "portal.email.address"), c.address);
     body += DescriptionItemHtml(T(lang, "portal.email.state"), ConfirmedLabel(lang, c));
-    body += DescriptionItem(T(lang, "portal.email.notify"), NotifyLabel(lang, c));
     body += "</dl>\n";
-    if (!c.confirmed) body += "<p class=\"kern-body\">" + Escape(T(lang, "portal.email.confirm_pending")) + "</p>\n";
+    if (!c.confirmed) {
+      body +=
+          "<p class=\"kern-body\" id=\"email-pending\">" + Escape(T(lang, "portal.email.confirm_pending")) + "</p>\n";
+    }
     body += "<form class=\"pw-form\" method=\"post\" action=\"/portal/email/notifications\">" + CsrfInput(csrf);
     CheckboxGroup notify;
     notify.name = "notify_group";
@@ -368,8 +372,10 @@ Response RenderEmail(PortalEnv& env, EmailOutcome outcome) {
     body += RenderCheckboxes(notify);
     body += "<div class=\"pw-actions\">" + RenderButton(ButtonKind::kSecondary, T(lang, "portal.email.notify_save")) +
             "</div></form>\n";
-    body += "<form class=\"pw-inline-form\" method=\"post\" action=\"/portal/email/remove\">" + CsrfInput(csrf) +
-            RenderButton(ButtonKind::kTertiary, T(lang, "portal.email.remove"), "id=\"email-remove\"") + "</form>\n";
+    body += "<form class=\"pw-form pw-form--next\" method=\"post\" action=\"/portal/email/remove\">" + CsrfInput(csrf) +
+            "<div class=\"pw-actions\">" +
+            RenderButton(ButtonKind::kSecondary, T(lang, "portal.email.remove"), "id=\"email-remove\"") +
+            "</div></form>\n";
     body += "</section>\n";
   }
 
@@ -441,32 +447,68 @@ Response PostRemove(PortalEnv& env) {
 
 // --- confirming the address (opened from the mail, signed in or not) ---
 
-Response ConfirmPage(PortalEnv& env, int status, std::string_view title_key, std::string_view text_key,
+// `text_html`: trusted markup of the page's paragraph(s).
+Response ConfirmPage(PortalEnv& env, int status, std::string_view title_key, std::string text_html,
                      std::string form_html) {
   const Lang lang = env.lang;
   std::string body = H1(T(lang, title_key));
-  body += "<p class=\"kern-body\">" + Escape(T(lang, text_key)) + "</p>\n" + form_html;
+  body += text_html + form_html;
   body += "<p class=\"kern-body\"><a class=\"kern-link\" href=\"" +
           std::string(env.session ? "/portal/email" : "/portal") + "\">" +
           Escape(T(lang, env.session ? "portal.email.to_settings" : "portal.to_start")) + "</a></p>\n";
   return PortalHtml(env, "", status, T(lang, title_key), body);
 }
 
+std::string TextParagraph(Lang lang, std::string_view key) {
+  return "<p class=\"kern-body\">" + Escape(T(lang, key)) + "</p>\n";
+}
+
+// The link cannot be used (any more). What to do next depends on whether
+// someone is signed in: then the settings page is one link away; else they
+// sign in first (the link there leads through the sign-in).
+Response LinkBad(PortalEnv& env) {
+  const Lang lang = env.lang;
+  std::string body = H1(T(lang, "portal.email.link_bad_title"));
+  body += TextParagraph(lang, "portal.email.link_bad_text");
+  body += TextParagraph(lang, env.session ? "portal.email.link_bad_next" : "portal.email.link_bad_next_signin");
+  body += "<p class=\"kern-body\"><a class=\"kern-link\" id=\"email-new-link\" href=\"/portal/email\">" +
+          Escape(T(lang, env.session ? "portal.email.to_settings" : "portal.email.to_settings_signin")) + "</a></p>\n";
+  return PortalHtml(env, "", 400, T(lang, "portal.email.link_bad_title"), body);
+}
+
 // Only shows a button: mail scanners fetch links, and a GET that confirmed
-// would confirm for them.
+// would confirm for them. The address the link is for is shown; a link that
+// no longer works says so at once, not after the button.
 Response GetConfirm(PortalEnv& env) {
+  const Lang lang = env.lang;
   if (env.request.QueryParam("confirmed")) {
-    return ConfirmPage(env, 200, "portal.email.confirmed_title", "portal.email.confirmed_text", "");
+    return ConfirmPage(env, 200, "portal.email.confirmed_title", TextParagraph(lang, "portal.email.confirmed_text"),
+                       "");
   }
   const std::string token = env.request.QueryParam("token").value_or("");
-  if (token.empty()) return ConfirmPage(env, 400, "portal.email.link_bad_title", "portal.email.link_bad_text", "");
+  if (token.empty()) return LinkBad(env);
+  auto pending = env.app.mail.PendingConfirmation(token);
+  if (!pending.ok()) {
+    if (pending.status().code() == ErrorCode::kNotFound || pending.status().code() == ErrorCode::kInvalidArgument) {
+      return LinkBad(env);
+    }
+    return Failure(env, pending.status());
+  }
+  // The address in bold inside the sentence: the sentence escaped around a
+  // marker, then the escaped address in its place.
+  constexpr std::string_view kMarker = "\x1f";
+  std::string text = Escape(Tf(lang, "portal.email.confirm_text", {kMarker}));
+  if (size_t at = text.find(kMarker); at != std::string::npos) {
+    text.replace(at, kMarker.size(), "<strong id=\"confirm-address\">" + Escape(pending->address) + "</strong>");
+  }
   std::string form =
       "<form class=\"pw-form\" method=\"post\" action=\"/portal/email/confirm\">"
       "<input type=\"hidden\" name=\"token\" value=\"" +
       Escape(token) + "\"><div class=\"pw-actions\">" +
-      RenderButton(ButtonKind::kPrimary, T(env.lang, "portal.email.confirm_button"), "id=\"confirm-email\"") +
+      RenderButton(ButtonKind::kPrimary, T(lang, "portal.email.confirm_button"), "id=\"confirm-email\"") +
       "</div></form>\n";
-  return ConfirmPage(env, 200, "portal.email.confirm_title", "portal.email.confirm_text", std::move(form));
+  return ConfirmPage(env, 200, "portal.email.confirm_title", "<p class=\"kern-body\">" + text + "</p>\n",
+                     std::move(form));
 }
 
 // No CSRF token here: there may be no session (another device), and the
@@ -485,7 +527,7 @@ Response PostConfirm(PortalEnv& env) {
     case ErrorCode::kFailedPrecondition:
     case ErrorCode::kUnauthenticated:
     case ErrorCode::kPermissionDenied:
-      return ConfirmPage(env, 400, "portal.email.link_bad_title", "portal.email.link_bad_text", "");
+      return LinkBad(env);
     default:
       return Failure(env, confirmed);
   }
