@@ -92,6 +92,8 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   mailbox_options.attachments.max_bytes = c.mailbox_attachment_max_bytes;
   mailbox_options.attachments.max_count = c.mailbox_attachment_max_count;
   mailbox_options.retention_days = c.mailbox_retention_days;
+  mailbox_options.citizen_messages_per_day = c.mailbox_citizen_messages_per_day;
+  mailbox_options.citizen_bytes_per_day = c.mailbox_citizen_bytes_per_day;
   services->mailbox = std::make_unique<portal::Mailbox>(*services->portal_db, services->clock, *services->secrets,
                                                         mailbox_options, services->mail.get());
   // Deleting a citizen account takes its threads, its address and its queued mail along.

@@ -205,6 +205,13 @@ const std::vector<KeySpec>& Specs() {
     s.push_back(IntKey("mailbox_retention_days", &Config::mailbox_retention_days, 1, 3650,
                        "Mailbox: a closed thread, its messages and attachments are deleted this many days after "
                        "closing (`passwerk retention run`)."));
+    s.push_back(IntKey("mailbox_citizen_messages_per_day", &Config::mailbox_citizen_messages_per_day, 1, 100000,
+                       "Mailbox: how many messages (new questions and answers) one citizen account may send in 24 "
+                       "hours; beyond, 429."));
+    s.push_back(IntKey("mailbox_citizen_bytes_per_day", &Config::mailbox_citizen_bytes_per_day, 1024,
+                       int64_t{64} * 1024 * 1024 * 1024,
+                       "Mailbox: how many bytes of attachments one citizen account may send in 24 hours; beyond, "
+                       "429."));
     s.push_back(StringKey("smtp_url", &Config::smtp_url,
                           "E-mail: the SMTP server, `smtp://host:587` (STARTTLS, see `smtp_starttls`) or "
                           "`smtps://host:465` (TLS from the start); `file://DIR` writes each mail into DIR instead "

@@ -77,6 +77,8 @@ struct Config {
   int64_t mailbox_attachment_max_bytes = 10 * 1024 * 1024;
   int mailbox_attachment_max_count = 5;
   int mailbox_retention_days = 730;  // after a thread is closed
+  int mailbox_citizen_messages_per_day = 50;                    // per citizen account
+  int64_t mailbox_citizen_bytes_per_day = 100 * 1024 * 1024;    // attachments, per citizen account
   std::string smtp_url;              // empty: mail waits in the outbox; "file://DIR": written to DIR
   std::string smtp_starttls = "required";  // required | off (smtp:// only)
   std::string smtp_username;

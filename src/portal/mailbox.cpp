@@ -152,6 +152,12 @@ SealedMessage Seal(const crypto::SecretBox& secrets, const std::string& body,
   return sealed;
 }
 
+int64_t AttachmentBytes(const SealedMessage& sealed) {
+  int64_t total = 0;
+  for (const SealedAttachment& a : sealed.attachments) total += a.size;
+  return total;
+}
+
 }  // namespace
 
 std::string_view CaseKindName(CaseKind kind) {
@@ -198,6 +204,24 @@ Status Mailbox::CheckBody(std::string_view body, bool may_be_empty) const {
   if (clean.empty() && !may_be_empty) return InvalidArgument("write a message", "body");
   if (length > kMaxBody) {
     return InvalidArgument("a message may have at most " + std::to_string(kMaxBody) + " characters", "body");
+  }
+  return Status::Ok();
+}
+
+Status Mailbox::CheckCitizenQuota(Tx& tx, int64_t account, int64_t new_bytes) {
+  const int64_t since = clock_.NowUnix() - 86400;
+  PW_ASSIGN_OR_RETURN(auto messages, tx.QueryOne("SELECT COUNT(*) FROM portal.messages m JOIN portal.threads t "
+                                                 "ON t.id = m.thread_id WHERE t.account_id = $1 AND "
+                                                 "m.sender = 'citizen' AND m.sent_at > $2",
+                                                 {account, since}));
+  PW_ASSIGN_OR_RETURN(auto bytes, tx.QueryOne("SELECT COALESCE(SUM(a.size), 0) FROM portal.attachments a "
+                                              "JOIN portal.messages m ON m.id = a.message_id JOIN portal.threads t "
+                                              "ON t.id = m.thread_id WHERE t.account_id = $1 AND "
+                                              "m.sender = 'citizen' AND m.sent_at > $2",
+                                              {account, since}));
+  if (messages.Int(0) + 1 > options_.citizen_messages_per_day ||
+      bytes.Int(0) + new_bytes > options_.citizen_bytes_per_day) {
+    return ResourceExhausted("you have sent as much as one account may in a day; try again tomorrow");
   }
   return Status::Ok();
 }
@@ -438,6 +462,7 @@ Result<ThreadSummary> Mailbox::StartQuestion(const CitizenSession& session, int6
                                                        "WHERE id = $1",
                                                        {department_id}));
         if (departments.empty()) return NotFound("there is no such department", "department_id");
+        PW_RETURN_IF_ERROR(CheckCitizenQuota(tx, session.account, AttachmentBytes(sealed)));
         PW_ASSIGN_OR_RETURN(auto inserted,
                             tx.QueryOne("INSERT INTO portal.threads (public_id, account_id, municipality_id, "
                                         "department_id, subject_enc, case_kind, case_id, case_state, state, "
@@ -495,6 +520,7 @@ Result<Message> Mailbox::CitizenPost(const CitizenSession& session, std::string_
         if (row.state == "closed") {
           return FailedPrecondition("this thread is closed; write a new message instead", "thread");
         }
+        PW_RETURN_IF_ERROR(CheckCitizenQuota(tx, session.account, AttachmentBytes(sealed)));
         PW_RETURN_IF_ERROR(InsertSealed(tx, row.id, Sender::kCitizen, std::nullopt, sealed, {}, secrets_, now));
         message = MessageOf(sealed, Sender::kCitizen, now, "", {});
         return Audit(tx, clock_, CitizenActor(session), "thread.message", "thread:" + row.public_id,

@@ -116,6 +116,10 @@ using DocumentSource = std::function<Result<Document>(const std::string& ref)>;
 struct MailboxOptions {
   AttachmentLimits attachments;
   int64_t retention_days = 730;  // after closing
+  // What one citizen account may send in 24 hours (ResourceExhausted beyond):
+  // the storage of a municipality is not anybody's to fill.
+  int64_t citizen_messages_per_day = 50;
+  int64_t citizen_bytes_per_day = 100 * 1024 * 1024;
 };
 
 class Mailbox {
@@ -192,6 +196,9 @@ class Mailbox {
   Result<Document> ReadAttachment(storage::Tx& tx, const ThreadRow& row, std::string_view attachment_id);
   Result<int64_t> DeleteThreads(storage::Tx& tx, const std::string& where, const std::vector<storage::Value>& params);
   Status CheckBody(std::string_view body, bool may_be_empty) const;
+  // Within the citizen's write: their messages and attachment bytes of the
+  // last 24 hours, with this one, within the daily limits.
+  Status CheckCitizenQuota(storage::Tx& tx, int64_t account, int64_t new_bytes);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -556,6 +556,28 @@ TEST_P(MailboxTest, ConfirmationMailsAreRateLimited) {
   EXPECT_EQ(outbox_->SetAddress(erika_, "not an address", "de", "r").field(), "email");
 }
 
+TEST_P(MailboxTest, ACitizenAccountSendsWithinADailyQuota) {
+  MailboxOptions options;
+  options.citizen_messages_per_day = 3;
+  options.citizen_bytes_per_day = static_cast<int64_t>(kPdf.size() + kPng.size());
+  Mailbox limited(test_db_->db(), clock_, *box_, options, outbox_.get());
+  auto thread = limited.StartQuestion(erika_, social_, "Eins", "Text", {{"a.pdf", kPdf}});
+  ASSERT_TRUE(thread.ok());
+  // The bytes of the day: a second PDF would pass the limit.
+  EXPECT_EQ(limited.CitizenPost(erika_, thread->id, "Zwei", {{"b.pdf", kPdf}}).status().code(),
+            ErrorCode::kResourceExhausted);
+  ASSERT_TRUE(limited.CitizenPost(erika_, thread->id, "Zwei", {{"c.png", kPng}}).ok());
+  ASSERT_TRUE(limited.CitizenPost(erika_, thread->id, "Drei", {}).ok());
+  // The messages of the day; another citizen and the office are not counted.
+  EXPECT_EQ(limited.CitizenPost(erika_, thread->id, "Vier", {}).status().code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(limited.StartQuestion(erika_, social_, "Neu", "Text", {}).status().code(), ErrorCode::kResourceExhausted);
+  ASSERT_TRUE(limited.StartQuestion(max_, social_, "Max", "Text", {}).ok());
+  ASSERT_TRUE(limited.StaffPost(social_clerk_, thread->id, "Antwort", {}).ok());
+  EXPECT_EQ(limited.CitizenThread(erika_, thread->id)->messages.size(), 4u);
+  clock_.Advance(86400 + 1);
+  EXPECT_TRUE(limited.CitizenPost(erika_, thread->id, "Vier", {{"b.pdf", kPdf}}).ok());
+}
+
 TEST_P(MailboxTest, IdempotentRetriesCreateOnce) {
   storage::IdempotencyRequest request;
   request.key_hash = storage::IdempotencyKeyHash("citizen:" + erika_.account_id, "key-1");

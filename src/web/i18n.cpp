@@ -1280,6 +1280,11 @@ constexpr Text kTexts[] = {
     {"mailbox.err_files",
      "Eine Datei wurde nicht angenommen. Möglich sind PDF, PNG oder JPEG, bis zu {0} Dateien, jede höchstens {1}.",
      "A file was not accepted. Possible are PDF, PNG or JPEG, up to {0} files, each at most {1}."},
+    {"mailbox.err_quota",
+     "Sie haben heute schon so viel gesendet, wie ein Konto an einem Tag senden kann. Bitte versuchen Sie es morgen "
+     "wieder; Ihr Text ist unten noch da.",
+     "You have sent as much today as one account may send in a day. Please try again tomorrow; your text is still "
+     "below."},
     {"mailbox.err_closed", "Die Unterhaltung ist inzwischen geschlossen; eine Antwort ist nicht mehr möglich.",
      "The conversation has been closed in the meantime; an answer is no longer possible."},
     {"mailbox.err_assignee", "Bitte wählen Sie jemanden aus dem Fachbereich der Unterhaltung.",

@@ -121,6 +121,8 @@ std::optional<FieldError> MailboxPostError(Lang lang, const AppContext& app, con
       return FieldError{"body", Tf(lang, "mailbox.err_body", {std::to_string(kMailboxBodyMax)})};
     case ErrorCode::kFailedPrecondition:
       return FieldError{"", std::string(T(lang, "mailbox.err_closed"))};
+    case ErrorCode::kResourceExhausted:
+      return FieldError{"", std::string(T(lang, "mailbox.err_quota"))};
     default:
       return std::nullopt;
   }
