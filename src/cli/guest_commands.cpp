@@ -69,6 +69,8 @@ int RunRetentionCommand(Services& s, const GuestCommandArgs& args) {
     auto answers = DeleteExpiredIdempotencyAnswers(s);
     if (!answers.ok()) return Fail(answers.status());
     out["idempotency_answers_deleted"] = *answers;
+    auto sends = s.mail->DeleteExpired();
+    if (!sends.ok()) return Fail(sends.status());
     auto threads = s.mailbox->DeleteExpired();
     if (!threads.ok()) return Fail(threads.status());
     out["threads_deleted"] = *threads;

@@ -197,6 +197,9 @@ int Serve(Config config, bool print_routes) {
         } else {
           log::Error("deleting expired idempotency answers failed", {{"error", answers.status().ToString()}});
         }
+        if (auto sends = s.mail->DeleteExpired(); !sends.ok()) {
+          log::Error("deleting old confirmation records failed", {{"error", sends.status().ToString()}});
+        }
         auto threads = s.mailbox->DeleteExpired();
         if (threads.ok()) {
           log::Info("closed mailbox threads past retention deleted", {{"deleted", *threads}});

@@ -462,9 +462,21 @@ Status MailOutbox::RemoveAddress(const CitizenSession& session, const std::strin
 }
 
 Status MailOutbox::DeleteForAccount(Tx& tx, int64_t account) {
+  // The record of confirmation mails sent stays for its day: removing an
+  // address (or the account) must not reset the rate limits.
   PW_RETURN_IF_ERROR(tx.Exec("DELETE FROM portal.outbox WHERE account_id = $1", {account}).status());
-  PW_RETURN_IF_ERROR(tx.Exec("DELETE FROM portal.confirmation_sends WHERE account_id = $1", {account}).status());
   return tx.Exec("DELETE FROM portal.contacts WHERE account_id = $1", {account}).status();
+}
+
+Result<int64_t> MailOutbox::DeleteExpired() {
+  int64_t deleted = 0;
+  Status done = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(deleted, tx.Exec("DELETE FROM portal.confirmation_sends WHERE sent_at <= $1",
+                                         {clock_.NowUnix() - kDay}));
+    return Status::Ok();
+  });
+  if (!done.ok()) return done;
+  return deleted;
 }
 
 Status MailOutbox::QueueNotice(Tx& tx, int64_t account) {

@@ -111,8 +111,12 @@ class MailOutbox {
   // Within a mailbox write: queues "something new in your mailbox" when the
   // account has a confirmed address and notices on, unless one is queued.
   Status QueueNotice(storage::Tx& tx, int64_t account);
-  // Deletes the account's address and queued mail within `tx` (account deletion).
+  // Deletes the account's address and queued mail within `tx` (account
+  // deletion, removing the address); the day's record of confirmation mails
+  // stays, so that neither resets the rate limits.
   Status DeleteForAccount(storage::Tx& tx, int64_t account);
+  // Deletes the records of confirmation mails older than a day (retention).
+  Result<int64_t> DeleteExpired();
 
   // Sends what is due through `transport`; each row is leased first, so two
   // server processes never send the same row at once. A row is deleted once

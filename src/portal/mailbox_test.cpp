@@ -551,7 +551,12 @@ TEST_P(MailboxTest, ConfirmationMailsAreRateLimited) {
   ASSERT_TRUE(outbox_->SetAddress(erika_, "third@example.org", "de", "r").ok());
   // Five per account a day.
   EXPECT_EQ(outbox_->SetAddress(erika_, "fourth@example.org", "de", "r").code(), ErrorCode::kResourceExhausted);
+  // Removing the address does not reset the day's count.
+  ASSERT_TRUE(outbox_->RemoveAddress(erika_, "r").ok());
+  EXPECT_EQ(outbox_->SetAddress(erika_, "fourth@example.org", "de", "r").code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(*outbox_->DeleteExpired(), 0);
   clock_.Advance(86400 + 1);
+  EXPECT_EQ(*outbox_->DeleteExpired(), 5);
   EXPECT_TRUE(outbox_->SetAddress(erika_, "fourth@example.org", "de", "r").ok());
   EXPECT_EQ(outbox_->SetAddress(erika_, "not an address", "de", "r").field(), "email");
 }
