@@ -198,14 +198,14 @@ Mailbox::Mailbox(storage::Database& db, const Clock& clock, const crypto::Secret
 
 void Mailbox::AddDocumentSource(std::string source, DocumentSource read) { sources_[std::move(source)] = std::move(read); }
 
-Status Mailbox::CheckBody(std::string_view body, bool may_be_empty) const {
+Result<std::string> Mailbox::CleanBody(std::string_view body, bool may_be_empty) const {
   size_t length = 0;
   std::string clean = CleanText(body, true, length);
   if (clean.empty() && !may_be_empty) return InvalidArgument("write a message", "body");
   if (length > kMaxBody) {
     return InvalidArgument("a message may have at most " + std::to_string(kMaxBody) + " characters", "body");
   }
-  return Status::Ok();
+  return clean;
 }
 
 Status Mailbox::CheckCitizenQuota(Tx& tx, int64_t account, int64_t new_bytes) {
@@ -447,9 +447,7 @@ Result<ThreadSummary> Mailbox::StartQuestion(const CitizenSession& session, int6
   if (subject_length > kMaxSubject) {
     return InvalidArgument("a subject may have at most " + std::to_string(kMaxSubject) + " characters", "subject");
   }
-  PW_RETURN_IF_ERROR(CheckBody(body, false));
-  size_t body_length = 0;
-  std::string clean_body = CleanText(body, true, body_length);
+  PW_ASSIGN_OR_RETURN(std::string clean_body, CleanBody(body, false));
   PW_ASSIGN_OR_RETURN(auto types, CheckAttachments(attachments, options_.attachments));
   const std::string thread_id = crypto::RandomToken(12);
   const std::string subject_enc = secrets_.Encrypt(clean_subject, SubjectContext(thread_id));
@@ -507,9 +505,7 @@ Result<Thread> Mailbox::CitizenThread(const CitizenSession& session, std::string
 Result<Message> Mailbox::CitizenPost(const CitizenSession& session, std::string_view thread_id, std::string_view body,
                                      std::vector<NewAttachment> attachments, storage::Idempotent<Message>* idempotent,
                                      const std::string& request_id) {
-  PW_RETURN_IF_ERROR(CheckBody(body, !attachments.empty()));
-  size_t length = 0;
-  std::string clean_body = CleanText(body, true, length);
+  PW_ASSIGN_OR_RETURN(std::string clean_body, CleanBody(body, !attachments.empty()));
   PW_ASSIGN_OR_RETURN(auto types, CheckAttachments(attachments, options_.attachments));
   SealedMessage sealed = Seal(secrets_, clean_body, attachments, types);
   const int64_t now = clock_.NowUnix();
@@ -641,9 +637,7 @@ Result<Thread> Mailbox::StaffThread(const accounts::Actor& actor, std::string_vi
 Result<Message> Mailbox::StaffPost(const accounts::Actor& actor, std::string_view thread_id, std::string_view body,
                                    std::vector<NewAttachment> attachments, storage::Idempotent<Message>* idempotent) {
   PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kWriteThreads));
-  PW_RETURN_IF_ERROR(CheckBody(body, !attachments.empty()));
-  size_t length = 0;
-  std::string clean_body = CleanText(body, true, length);
+  PW_ASSIGN_OR_RETURN(std::string clean_body, CleanBody(body, !attachments.empty()));
   PW_ASSIGN_OR_RETURN(auto types, CheckAttachments(attachments, options_.attachments));
   SealedMessage sealed = Seal(secrets_, clean_body, attachments, types);
   const int64_t now = clock_.NowUnix();
@@ -732,28 +726,25 @@ Result<std::vector<Assignee>> Mailbox::Assignees(const accounts::Actor& actor, s
 }
 
 Status Mailbox::Close(const accounts::Actor& actor, std::string_view thread_id) {
-  const int64_t now = clock_.NowUnix();
-  return db_.Write([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(ThreadRow row, StaffThreadRow(tx, actor, thread_id, true));
-    if (row.state == "closed") return Status::Ok();
-    PW_RETURN_IF_ERROR(tx.Exec("UPDATE portal.threads SET state = 'closed', closed_at = $1, updated_at = $1 "
-                               "WHERE id = $2",
-                               {now, row.id})
-                           .status());
-    return accounts::AuditAs(tx, clock_, actor, "thread.close", "thread:" + row.public_id, nlohmann::json::object());
-  });
+  return SetState(actor, thread_id, ThreadState::kClosed);
 }
 
 Status Mailbox::Reopen(const accounts::Actor& actor, std::string_view thread_id) {
+  return SetState(actor, thread_id, ThreadState::kOpen);
+}
+
+Status Mailbox::SetState(const accounts::Actor& actor, std::string_view thread_id, ThreadState state) {
   const int64_t now = clock_.NowUnix();
+  const std::string name(ThreadStateName(state));
   return db_.Write([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(ThreadRow row, StaffThreadRow(tx, actor, thread_id, true));
-    if (row.state == "open") return Status::Ok();
-    PW_RETURN_IF_ERROR(tx.Exec("UPDATE portal.threads SET state = 'open', closed_at = NULL, updated_at = $1 "
-                               "WHERE id = $2",
-                               {now, row.id})
+    if (row.state == name) return Status::Ok();  // already so: nothing changes, nothing to audit
+    const bool closing = state == ThreadState::kClosed;
+    PW_RETURN_IF_ERROR(tx.Exec("UPDATE portal.threads SET state = $1, closed_at = $2, updated_at = $3 WHERE id = $4",
+                               {name, closing ? storage::Value(now) : storage::Value(), now, row.id})
                            .status());
-    return accounts::AuditAs(tx, clock_, actor, "thread.reopen", "thread:" + row.public_id, nlohmann::json::object());
+    return accounts::AuditAs(tx, clock_, actor, closing ? "thread.close" : "thread.reopen",
+                             "thread:" + row.public_id, nlohmann::json::object());
   });
 }
 
@@ -800,9 +791,7 @@ Result<std::string> Mailbox::OpenCaseThread(int64_t account, int64_t department_
 
 Result<Message> Mailbox::PostToCase(const CaseRef& case_ref, std::string_view body,
                                     std::vector<LinkedDocument> documents, const std::string& request_id) {
-  PW_RETURN_IF_ERROR(CheckBody(body, !documents.empty()));
-  size_t length = 0;
-  std::string clean_body = CleanText(body, true, length);
+  PW_ASSIGN_OR_RETURN(std::string clean_body, CleanBody(body, !documents.empty()));
   for (const LinkedDocument& d : documents) {
     if (d.source.empty() || !sources_.contains(d.source)) {
       return InvalidArgument("a linked document needs a registered source", "documents");

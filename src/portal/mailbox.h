@@ -195,7 +195,9 @@ class Mailbox {
   Result<std::vector<Message>> Messages(storage::Tx& tx, const ThreadRow& row, bool staff_view);
   Result<Document> ReadAttachment(storage::Tx& tx, const ThreadRow& row, std::string_view attachment_id);
   Result<int64_t> DeleteThreads(storage::Tx& tx, const std::string& where, const std::vector<storage::Value>& params);
-  Status CheckBody(std::string_view body, bool may_be_empty) const;
+  // The message text as stored (CleanText), or InvalidArgument (field "body").
+  Result<std::string> CleanBody(std::string_view body, bool may_be_empty) const;
+  Status SetState(const accounts::Actor& actor, std::string_view thread_id, ThreadState state);
   // Within the citizen's write: their messages and attachment bytes of the
   // last 24 hours, with this one, within the daily limits.
   Status CheckCitizenQuota(storage::Tx& tx, int64_t account, int64_t new_bytes);

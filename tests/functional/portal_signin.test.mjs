@@ -11,6 +11,7 @@ import { startServer } from '../lib/server.mjs';
 import { engines } from '../lib/engines.mjs';
 import { startSamlIdp, startOidcProvider } from '../lib/peers.mjs';
 import { createToken } from '../lib/guest_fixture.mjs';
+import { Jar } from '../lib/cookies.mjs';
 
 let idp;
 let op;
@@ -20,23 +21,6 @@ before(async () => {
 after(async () => {
   await Promise.all([idp?.stop(), op?.stop()]);
 });
-
-// A tiny cookie jar: name → value, from Set-Cookie headers (Max-Age=0 deletes).
-class Jar {
-  constructor() { this.cookies = new Map(); }
-  take(response) {
-    for (const header of response.headers.getSetCookie()) {
-      const [pair, ...attrs] = header.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return response;
-  }
-  header() { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '); }
-}
 
 async function request(jar, url, options = {}) {
   const response = await fetch(url, {

@@ -4,6 +4,7 @@
 // mails of the SMTP peer (tests/lib/peers.mjs) to one address.
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
+import { Jar } from './cookies.mjs';
 
 // --- files -------------------------------------------------------------------------
 
@@ -73,22 +74,6 @@ export function messageForm(body, files = []) {
 
 // --- HTTP --------------------------------------------------------------------------
 
-// A tiny cookie jar: name → value, from Set-Cookie headers (Max-Age=0 or empty deletes).
-export class Jar {
-  constructor() { this.cookies = new Map(); }
-  take(response) {
-    for (const header of response.headers.getSetCookie()) {
-      const [pair, ...attrs] = header.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return response;
-  }
-  header() { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '); }
-}
 
 // An answer read whole: status, headers, the bytes, the text, and the JSON when it is JSON.
 async function answer(response) {
