@@ -53,6 +53,8 @@ constexpr Rule kRules[] = {
   {Action::kRunSettlement,        "settlement.run",        "settlement:write",{All, Mun, N,   N,   N  }, "only operators and the municipality's administrators settle a period"},
   {Action::kReadThreads,          "threads.read",          "threads:read",    {N,   Dep, Dep, N,   N  }, "a department's mailbox is read by the staff of that department only"},
   {Action::kWriteThreads,         "threads.write",         "threads:write",   {N,   Dep, Dep, N,   N  }, "a department's mailbox is answered by the staff of that department only"},
+  {Action::kReadApplications,     "applications.read",     "applications:read",   {N, Dep, Dep, N, N}, "applications are seen by the staff of the responsible department only"},
+  {Action::kDecideApplications,   "applications.decide",   "applications:decide", {N, Dep, Dep, N, N}, "applications are decided by the staff of the responsible department only"},
 };
 // clang-format on
 
@@ -76,6 +78,7 @@ std::vector<std::string> Including(std::string_view scope) {
   if (scope.size() > kRead.size() && scope.substr(scope.size() - kRead.size()) == kRead) {
     out.push_back(std::string(scope.substr(0, scope.size() - kRead.size())) + ":write");
   }
+  if (scope == "applications:read") out.push_back("applications:decide");
   if (scope == "schemes:read") {
     out.push_back("cards:read");
     out.push_back("cards:write");

@@ -47,6 +47,8 @@ enum class Action {
   kRunSettlement,  // run and close settlement statements
   kReadThreads,    // the mailbox threads of a department (audited reads)
   kWriteThreads,   // answer, attach, assign, close
+  kReadApplications,    // the queue and the applications of a department (audited reads)
+  kDecideApplications,  // approve, reject, ask for information, notes
 };
 extern const std::vector<Action> kAllActions;
 std::string_view ActionName(Action action);  // "cards.manage"

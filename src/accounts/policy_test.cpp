@@ -41,6 +41,8 @@ settlement.read | settlement:read | all municipality - all -
 settlement.run | settlement:write | all municipality - - -
 threads.read | threads:read | - departments departments - -
 threads.write | threads:write | - departments departments - -
+applications.read | applications:read | - departments departments - -
+applications.decide | applications:decide | - departments departments - -
 )";
 
 constexpr int64_t kHome = 1;
@@ -173,10 +175,10 @@ TEST(PolicyTest, ARoleMayHoldTheScopesOfItsActionsOnly) {
   EXPECT_EQ(scopes(Role::kMunicipalityAdmin),
             "users:read users:write schemes:read schemes:write cards:read cards:write registrations:read "
             "registrations:write statistics:read catalogue:read catalogue:write terminals:read terminals:write "
-            "settlement:read settlement:write threads:read threads:write");
+            "settlement:read settlement:write threads:read threads:write applications:read applications:decide");
   EXPECT_EQ(scopes(Role::kClerk),
             "schemes:read cards:read cards:write registrations:read registrations:write statistics:read "
-            "catalogue:read terminals:read threads:read threads:write");
+            "catalogue:read terminals:read threads:read threads:write applications:read applications:decide");
   EXPECT_EQ(scopes(Role::kAuditor), "users:read audit:read schemes:read statistics:read settlement:read");
   EXPECT_EQ(scopes(Role::kLandlord), "registrations:read registrations:write");
 }

@@ -755,6 +755,73 @@ Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string&
   return renewed;
 }
 
+Result<Card> CardService::IssueCardIn(Tx& tx, const accounts::Actor& actor, const Scheme& scheme, const Holder& holder,
+                                      std::optional<Date> not_after) {
+  PW_RETURN_IF_ERROR(MayAct(actor, accounts::Action::kManageCards, scheme));
+  const Date today = Today();
+  PW_RETURN_IF_ERROR(ValidateHolder(holder, today));
+  auto [from, until] = ValidityPeriod(scheme, today);
+  if (not_after && *not_after < until) until = *not_after;
+  if (until < from) return FailedPrecondition("the card would end before it begins", "valid_until");
+  const std::string holder_enc = box_.Encrypt(HolderJson(holder).dump(), kHolderContext);
+  // A random serial can collide: draw again while the number is taken.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::string number = RandomCardNumber(scheme.scheme_code);
+    PW_ASSIGN_OR_RETURN(Rows existing, tx.Query("SELECT 1 FROM cards.cards WHERE card_number = $1", {number}));
+    if (!existing.empty()) continue;
+    std::vector<std::string> parts = AcceptedNameParts(holder.family_name, scheme.name_part_letters);
+    const int64_t now = clock_.NowUnix();
+    PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
+    PW_ASSIGN_OR_RETURN(
+        Row row,
+        tx.QueryOne("INSERT INTO cards.cards (card_number, circulation_counter, scheme_id, card_type, "
+                    "discount_class, state, valid_from, valid_until, holder_enc, name_hash_a, name_hash_b, "
+                    "created_at, updated_at, revision) VALUES ($1, 1, $2, 'standard', $3, 'active', $4, $5, $6, $7, "
+                    "$8, $9, $9, $10) RETURNING " +
+                        std::string(kCardColumns),
+                    {number, scheme.id, scheme.discount_classes.front(), FormatIsoDate(from), FormatIsoDate(until),
+                     storage::Blob{holder_enc}, keys_.NameHash(number, parts[0]),
+                     keys_.NameHash(number, parts.size() > 1 ? parts[1] : parts[0]), now, revision}));
+    Card card = CardFromRow(row);
+    PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "issue",
+                                {{"valid_from", FormatIsoDate(from)}, {"valid_until", FormatIsoDate(until)}},
+                                actor.id));
+    PW_RETURN_IF_ERROR(accounts::AuditAs(tx, clock_, actor, "card.issue", "card:" + std::to_string(card.id),
+                                         {{"scheme", scheme.slug}, {"department", scheme.department_id}}));
+    return card;
+  }
+  return Unavailable("no free card number found; try again");
+}
+
+Result<Card> CardService::RenewCardIn(Tx& tx, const accounts::Actor& actor, int64_t card_id, const Holder& holder,
+                                      std::optional<Date> not_after) {
+  PW_ASSIGN_OR_RETURN(Row number, tx.QueryOne("SELECT card_number FROM cards.cards WHERE id = $1", {card_id}));
+  auto manage = [&](const Scheme& scheme) { return MayAct(actor, accounts::Action::kManageCards, scheme); };
+  PW_ASSIGN_OR_RETURN(auto managed, LoadManaged(tx, number.Text(0), manage));
+  auto& [card, scheme] = managed;
+  if (card.state != CardState::kActive) return FailedPrecondition("only an active card is renewed", "card");
+  const Date today = Today();
+  PW_RETURN_IF_ERROR(ValidateHolder(holder, today));
+  Date start = std::max(today, AddDays(card.valid_until, 1));
+  auto [from, until] = ValidityPeriod(scheme, start);
+  if (not_after && *not_after < until) until = *not_after;
+  if (until <= card.valid_until) return FailedPrecondition("the renewal would not extend the card", "valid_until");
+  Date new_from = start > AddDays(card.valid_until, 1) ? from : card.valid_from;
+  PW_ASSIGN_OR_RETURN(int64_t revision, NextRevision(tx));
+  PW_RETURN_IF_ERROR(tx.Exec("UPDATE cards.cards SET valid_from = $1, valid_until = $2, holder_enc = $3, "
+                             "updated_at = $4, revision = $5 WHERE id = $6",
+                             {FormatIsoDate(new_from), FormatIsoDate(until),
+                              storage::Blob{box_.Encrypt(HolderJson(holder).dump(), kHolderContext)},
+                              clock_.NowUnix(), revision, card.id})
+                         .status());
+  card.valid_from = new_from;
+  card.valid_until = until;
+  PW_RETURN_IF_ERROR(AddEvent(tx, clock_, card.id, "renew", {{"valid_until", FormatIsoDate(until)}}, actor.id));
+  PW_RETURN_IF_ERROR(accounts::AuditAs(tx, clock_, actor, "card.renew", "card:" + std::to_string(card.id),
+                                       {{"valid_until", FormatIsoDate(until)}, {"department", scheme.department_id}}));
+  return card;
+}
+
 Result<std::vector<CardDetails>> CardService::ExportCards(const accounts::Actor& actor, int64_t scheme_id) {
   PW_ASSIGN_OR_RETURN(Scheme scheme, GetScheme(scheme_id));
   PW_RETURN_IF_ERROR(MayAct(actor, accounts::Action::kManageCards, scheme));

@@ -181,6 +181,22 @@ class CardService {
   // Cards of a scheme with holder data, for export (audited).
   Result<std::vector<CardDetails>> ExportCards(const accounts::Actor& actor, int64_t scheme_id);
 
+  // --- within another area's write (an approved application) ---
+  // These run in `tx` of a handle that holds the cards segment; the caller
+  // commits and then calls CardsChanged(). The actor needs cards.manage for
+  // the scheme's department.
+  // A new card from today; it ends with the scheme's period, or at
+  // `not_after` when that comes first.
+  Result<Card> IssueCardIn(storage::Tx& tx, const accounts::Actor& actor, const Scheme& scheme, const Holder& holder,
+                           std::optional<Date> not_after);
+  // A card's next period (as Renew), ending no later than `not_after`; its
+  // holder data replaced by `holder` (a renewal's address may have changed).
+  Result<Card> RenewCardIn(storage::Tx& tx, const accounts::Actor& actor, int64_t card_id, const Holder& holder,
+                           std::optional<Date> not_after);
+  void CardsChanged() {
+    if (on_changed_) on_changed_();
+  }
+
   // Called after every committed write to the card registry (the partner
   // check refreshes its card index on the next check). Set once at startup.
   void OnCardsChanged(std::function<void()> observer) { on_changed_ = std::move(observer); }

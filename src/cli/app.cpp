@@ -72,7 +72,7 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   services->statistics = std::make_unique<guestcards::StatisticsService>(*services->guest_db, *services->accounts,
                                                                          *services->registrations);
   db_options.segments = {storage::Segment::kCore, storage::Segment::kAudit, storage::Segment::kCards,
-                         storage::Segment::kPortal};
+                         storage::Segment::kPortal, storage::Segment::kApplications};
   PW_ASSIGN_OR_RETURN(services->portal_db, storage::OpenDatabase(db_options));
   portal::PortalOptions portal_options;
   portal_options.session_idle_seconds = c.portal_session_idle_seconds;
@@ -96,6 +96,21 @@ Result<std::unique_ptr<Services>> OpenServices(Config config) {
   mailbox_options.citizen_bytes_per_day = c.mailbox_citizen_bytes_per_day;
   services->mailbox = std::make_unique<portal::Mailbox>(*services->portal_db, services->clock, *services->secrets,
                                                         mailbox_options, services->mail.get());
+  applications::ApplicationOptions application_options;
+  application_options.documents.max_bytes = c.mailbox_attachment_max_bytes;
+  services->applications = std::make_unique<applications::ApplicationService>(
+      *services->portal_db, services->clock, *services->secrets, *services->cards, *services->citizens,
+      *services->mailbox, services->mail.get(), application_options);
+  services->mailbox->AddDocumentSource(
+      "application_document", [applications = services->applications.get()](const std::string& ref) {
+        return applications->LinkedDocument(ref);
+      });
+  // Deleting a citizen account withdraws its open applications first.
+  services->citizens->AddDeletionParticipant(
+      [applications = services->applications.get()](storage::Tx& tx, int64_t account, bool apply,
+                                                    const std::string& request_id) {
+        return applications->DeletionParticipant(tx, account, apply, request_id);
+      });
   // Deleting a citizen account takes its threads, its address and its queued mail along.
   services->citizens->AddDeletionParticipant(
       [mailbox = services->mailbox.get(), mail = services->mail.get()](

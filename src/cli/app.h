@@ -6,6 +6,7 @@
 
 #include "accounts/accounts.h"
 #include "accounts/throttle.h"
+#include "applications/applications.h"
 #include "cards/cards.h"
 #include "checks/partners.h"
 #include "core/clock.h"
@@ -55,6 +56,7 @@ struct Services {
   std::unique_ptr<portal::CitizenAccounts> citizens;
   std::unique_ptr<portal::MailOutbox> mail;  // the citizen's address, the outbox
   std::unique_ptr<portal::Mailbox> mailbox;
+  std::unique_ptr<applications::ApplicationService> applications;  // on portal_db (segment applications)
 };
 
 // Common options of every subcommand.
@@ -66,7 +68,7 @@ struct CommonOptions {
 Result<Config> LoadEffectiveConfig(const CommonOptions& options);
 // Opens the staff segments (core, audit, cards, checks); in a second handle
 // core, audit and the guest-card segments; in a third core, audit, cards and
-// the citizen side's segments. Applies migrations.
+// the citizen side's segments (portal, applications). Applies migrations.
 Result<std::unique_ptr<Services>> OpenServices(Config config);
 
 // The portal's sign-in flows as configured: BundID when an IdP's metadata is

@@ -44,6 +44,7 @@ struct GuestCommandArgs {
   std::vector<std::string> card_numbers;
 };
 int LoadTariff(Services& services, const GuestCommandArgs& args);
+int LoadApplicationForm(Services& services, const GuestCommandArgs& args);  // `form load`
 int AddAccommodation(Services& services, const GuestCommandArgs& args);
 int RunRetentionCommand(Services& services, const GuestCommandArgs& args);
 int ImportProductionFile(Services& services, const GuestCommandArgs& args);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "cards/card_number.h"
+#include "core/pdf.h"
 #include "cli/commands.h"
 #include "guestcards/tariff.h"
 #include "terminals/terminal_key.h"
@@ -291,6 +292,148 @@ Result<std::string> EnsureDemoThread(Services& s, int64_t account, const std::st
   return thread.id;
 }
 
+// The demo's application forms and, for each, one application of the demo
+// citizen in every status the form can reach (the social pass has no
+// organisation step and no second approval).
+constexpr const char* kFormAssets[] = {"/static/forms/sozialpass-kellenhusen.json",
+                                       "/static/forms/ehrenamt-kellenhusen.json"};
+
+using applications::ApplicationStatus;
+
+nlohmann::json DemoAnswers(bool volunteer) {
+  nlohmann::json answers = {{"given_name", "Erika"},   {"family_name", "Mustermann"}, {"birth_date", "1964-08-12"},
+                            {"street", "Strandstraße 5"}, {"postal_code", "23746"},    {"city", "Kellenhusen"}};
+  if (!volunteer) {
+    answers["benefit"] = "wohngeld";
+    answers["notice_authority"] = "Wohngeldstelle Amt Grube";
+    answers["notice_valid_until"] = std::to_string(BerlinDate(std::time(nullptr)).year + 1) + "-06-30";
+    answers["household_members"] = nlohmann::json::array(
+        {{{"given_name", "Max"}, {"family_name", "Mustermann"}, {"birth_date", "2012-03-04"}}});
+  } else {
+    answers["basis"] = "volunteering";
+    answers["activity"] = "Übungsleiterin im Kinderturnen des TSV Kellenhusen";
+    answers["since"] = "2019-09-01";
+    answers["hours_per_week"] = 6;
+    answers["unpaid"] = true;
+    answers["organisation_name"] = "TSV Kellenhusen e. V.";
+    answers["organisation_contact"] = "Jörg Vorstand";
+    answers["organisation_email"] = "vorstand@tsv-kellenhusen.example";
+  }
+  return answers;
+}
+
+Result<std::string> DemoNotice() {
+  return pdf::Render(210, 297, "Bescheid", "the demo notice", [](cairo_t* cr) -> Status {
+    pdf::UseUnhintedFonts(cr);
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, 5);
+    cairo_move_to(cr, 20, 30);
+    cairo_show_text(cr, "Wohngeldbescheid (Demo) – Erika Mustermann");
+    cairo_show_page(cr);
+    return Status::Ok();
+  });
+}
+
+Result<nlohmann::json> EnsureDemoApplications(Services& s, const accounts::Actor& actor, int64_t municipality,
+                                              int64_t account, const std::string& account_id) {
+  for (const char* path : kFormAssets) {
+    const web::Asset* asset = web::FindAsset(path);
+    if (asset == nullptr) return Internal(std::string("the demo form is not embedded: ") + path);
+    PW_RETURN_IF_ERROR(s.applications->LoadForm(actor, municipality, asset->data).status());
+  }
+  portal::CitizenSession citizen;
+  citizen.account = account;
+  citizen.account_id = account_id;
+  citizen.assurance = accounts::Assurance::kSubstantial;
+  auto staff = [&](const char* username) -> Result<accounts::Actor> {
+    PW_ASSIGN_OR_RETURN(accounts::User user, s.accounts->FindUser(username));
+    accounts::Actor a;
+    a.id = "user:" + std::to_string(user.id);
+    a.user = user;
+    a.request_id = "demo";
+    return a;
+  };
+  PW_ASSIGN_OR_RETURN(auto existing, s.applications->CitizenApplications(citizen));
+  PW_ASSIGN_OR_RETURN(std::string notice, DemoNotice());
+  nlohmann::json items = nlohmann::json::array();
+  std::string organisation_url;
+  struct Plan {
+    const char* scheme;
+    const char* clerk;
+    bool volunteer;
+    std::vector<ApplicationStatus> statuses;
+  };
+  const Plan plans[] = {
+      {kSchemeSlug, "sozialamt", false,
+       {ApplicationStatus::kDraft, ApplicationStatus::kSubmitted, ApplicationStatus::kInReview,
+        ApplicationStatus::kNeedsInformation, ApplicationStatus::kApproved, ApplicationStatus::kRejected,
+        ApplicationStatus::kWithdrawn}},
+      {kVolunteerSchemeSlug, "ehrenamt", true,
+       {ApplicationStatus::kDraft, ApplicationStatus::kSubmitted, ApplicationStatus::kAwaitingConfirmation,
+        ApplicationStatus::kInReview, ApplicationStatus::kNeedsInformation, ApplicationStatus::kPendingSecondApproval,
+        ApplicationStatus::kApproved, ApplicationStatus::kRejected, ApplicationStatus::kWithdrawn}},
+  };
+  for (const Plan& plan : plans) {
+    PW_ASSIGN_OR_RETURN(accounts::Actor clerk, staff(plan.clerk));
+    PW_ASSIGN_OR_RETURN(accounts::Actor second, staff("admin"));
+    for (ApplicationStatus status : plan.statuses) {
+      std::optional<applications::Application> found;
+      for (const auto& a : existing) {
+        if (a.scheme == plan.scheme && a.status == status && !a.renewal) found = a;
+      }
+      if (!found) {
+        PW_ASSIGN_OR_RETURN(auto draft, s.applications->CreateDraft(citizen, plan.scheme));
+        PW_RETURN_IF_ERROR(s.applications->UpdateAnswers(citizen, draft.id, DemoAnswers(plan.volunteer)).status());
+        if (!plan.volunteer) {
+          PW_RETURN_IF_ERROR(
+              s.applications->AddDocument(citizen, draft.id, "notice", {"Wohngeldbescheid.pdf", notice}).status());
+        }
+        const std::string id = draft.id;
+        auto decide = [&](const accounts::Actor& who, applications::Decision d, const char* reason) {
+          return s.applications->Decide(who, id, d, reason).status();
+        };
+        if (status != ApplicationStatus::kDraft) {
+          std::string link;
+          PW_RETURN_IF_ERROR(s.applications->Submit(citizen, id, nullptr, nullptr, &link).status());
+          const bool waits = status == ApplicationStatus::kAwaitingConfirmation;
+          if (plan.volunteer && !waits) {
+            const std::string token = link.substr(link.find("token=") + 6);
+            PW_RETURN_IF_ERROR(s.applications->AnswerConfirmation(token, true, "", "demo"));
+          }
+          const bool reviewed = status != ApplicationStatus::kSubmitted && !waits &&
+                                status != ApplicationStatus::kWithdrawn;
+          if (reviewed) PW_RETURN_IF_ERROR(s.applications->StaffApplication(clerk, id).status());
+          if (status == ApplicationStatus::kNeedsInformation) {
+            PW_RETURN_IF_ERROR(decide(clerk, applications::Decision::kRequestInformation,
+                                      "Bitte laden Sie noch eine Bescheinigung über die geleisteten Stunden hoch."));
+          } else if (status == ApplicationStatus::kPendingSecondApproval) {
+            PW_RETURN_IF_ERROR(decide(clerk, applications::Decision::kApprove, ""));
+          } else if (status == ApplicationStatus::kApproved) {
+            PW_RETURN_IF_ERROR(decide(clerk, applications::Decision::kApprove, ""));
+            if (plan.volunteer) PW_RETURN_IF_ERROR(decide(second, applications::Decision::kApprove, ""));
+          } else if (status == ApplicationStatus::kRejected) {
+            PW_RETURN_IF_ERROR(decide(clerk, applications::Decision::kReject,
+                                      "Der Bescheid ist abgelaufen. Bitte reichen Sie einen gültigen Bescheid ein."));
+          } else if (status == ApplicationStatus::kWithdrawn) {
+            PW_RETURN_IF_ERROR(s.applications->Withdraw(citizen, id).status());
+          }
+        }
+        PW_ASSIGN_OR_RETURN(found, s.applications->CitizenApplication(citizen, id));
+      }
+      if (status == ApplicationStatus::kAwaitingConfirmation) {
+        // The link is stored only as a hash: a fresh one on every run.
+        PW_ASSIGN_OR_RETURN(std::string path, s.applications->ReissueConfirmation(clerk, found->id));
+        organisation_url = path;
+      }
+      items.push_back({{"id", found->id},
+                       {"scheme", found->scheme},
+                       {"department_id", found->department_id},
+                       {"status", applications::StatusName(found->status)}});
+    }
+  }
+  return nlohmann::json{{"items", items}, {"organisation_confirmation_url", organisation_url}};
+}
+
 }  // namespace
 
 Result<nlohmann::json> CreateDemo(Services& s) {
@@ -459,6 +602,10 @@ Result<nlohmann::json> CreateDemo(Services& s) {
   PW_RETURN_IF_ERROR(s.citizens->LinkCard(citizen.first, citizen_card.card.id, actor.request_id));
   PW_ASSIGN_OR_RETURN(std::string demo_thread, EnsureDemoThread(s, citizen.first, citizen.second, social_office.id));
   const std::string base_url = "http://" + s.config.listen;
+  PW_ASSIGN_OR_RETURN(nlohmann::json demo_applications,
+                      EnsureDemoApplications(s, actor, municipality->id, citizen.first, citizen.second));
+  demo_applications["organisation_confirmation_url"] =
+      base_url + demo_applications["organisation_confirmation_url"].get<std::string>();
 
   return nlohmann::json{
       {"portal",
@@ -467,6 +614,7 @@ Result<nlohmann::json> CreateDemo(Services& s) {
         {"sp_metadata", base_url + "/portal/saml/metadata"},
         {"citizen", {{"name", kCitizenName}, {"account_id", citizen.second}, {"card", citizen_card_number}}}}},
       {"mailbox", {{"department_id", social_office.id}, {"thread_id", demo_thread}}},
+      {"applications", demo_applications},
       {"terminals", terminal_demo["terminals"]},
       {"packages", terminal_demo["packages"]},
       {"terminals_token", admin_token.secret},

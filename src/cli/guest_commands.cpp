@@ -34,6 +34,20 @@ int LoadTariff(Services& s, const GuestCommandArgs& args) {
   return 0;
 }
 
+int LoadApplicationForm(Services& s, const GuestCommandArgs& args) {
+  std::ifstream in(args.file);
+  if (!in) return Fail(NotFound("cannot read " + args.file));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto municipality = MunicipalityId(s, args.municipality);
+  if (!municipality.ok()) return Fail(municipality.status());
+  auto version = s.applications->LoadForm(CliActor(), *municipality, text.str());
+  if (!version.ok()) return Fail(version.status());
+  std::cout << "application form loaded for municipality " << args.municipality << " as version " << *version
+            << "\n";
+  return 0;
+}
+
 int AddAccommodation(Services& s, const GuestCommandArgs& args) {
   auto municipality = MunicipalityId(s, args.municipality);
   if (!municipality.ok()) return Fail(municipality.status());
@@ -74,6 +88,13 @@ int RunRetentionCommand(Services& s, const GuestCommandArgs& args) {
     auto threads = s.mailbox->DeleteExpired();
     if (!threads.ok()) return Fail(threads.status());
     out["threads_deleted"] = *threads;
+    auto applications = s.applications->DeleteExpired();
+    if (!applications.ok()) return Fail(applications.status());
+    out["application_documents_deleted"] = applications->documents_deleted;
+    out["applications_deleted"] = applications->applications_deleted;
+    auto reminders = s.applications->SendRenewalReminders();
+    if (!reminders.ok()) return Fail(reminders.status());
+    out["renewal_reminders_queued"] = *reminders;
   }
   std::cout << out.dump(2) << "\n";
   return 0;

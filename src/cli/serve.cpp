@@ -102,8 +102,8 @@ int Serve(Config config, bool print_routes) {
                            *s.cards,         *s.partners,     check_service, verdicts,
                            *s.registrations, *s.catalogue,    *s.terminals,  *s.transactions,
                            *s.logistics,     *s.annual_cards, *s.settlement, *s.statistics,
-                           *s.citizens,      *s.mailbox,      *s.mail,       portal,
-                           ready};
+                           *s.citizens,      *s.mailbox,      *s.mail,       *s.applications,
+                           portal,           ready};
   http::Router router;
   http::RegisterApiRoutes(router, context);
   web::RegisterWebRoutes(router, context);
@@ -127,7 +127,7 @@ int Serve(Config config, bool print_routes) {
       options.body_limit, static_cast<size_t>(s.config.mailbox_attachment_max_bytes) *
                                   static_cast<size_t>(s.config.mailbox_attachment_max_count) +
                               1024 * 1024);
-  options.is_upload = http::IsMailboxUpload;
+  options.is_upload = http::IsUpload;
   options.read_timeout_seconds = s.config.read_timeout_seconds;
   options.idle_timeout_seconds = s.config.idle_timeout_seconds;
   options.shutdown_grace_seconds = s.config.shutdown_grace_seconds;
@@ -205,6 +205,17 @@ int Serve(Config config, bool print_routes) {
           log::Info("closed mailbox threads past retention deleted", {{"deleted", *threads}});
         } else {
           log::Error("deleting closed mailbox threads failed", {{"error", threads.status().ToString()}});
+        }
+        if (auto expired = s.applications->DeleteExpired(); expired.ok()) {
+          log::Info("applications past retention deleted", {{"documents", expired->documents_deleted},
+                                                            {"applications", expired->applications_deleted}});
+        } else {
+          log::Error("deleting applications past retention failed", {{"error", expired.status().ToString()}});
+        }
+        if (auto reminders = s.applications->SendRenewalReminders(); reminders.ok()) {
+          log::Info("renewal reminders queued", {{"queued", *reminders}});
+        } else {
+          log::Error("queuing renewal reminders failed", {{"error", reminders.status().ToString()}});
         }
         lock.lock();
       } while (!retention_cv.wait_for(lock, std::chrono::minutes(s.config.retention_interval_minutes),

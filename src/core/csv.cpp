@@ -159,4 +159,16 @@ void RecordReader::SkipLineFeedAfter(char c) {
   ++line_;
 }
 
+void AppendText(std::string& out, std::string_view value) {
+  constexpr std::string_view kFormulaStarts = "=+-@\t\r";
+  const bool quoted = value.find_first_of(";,\"\r\n") != std::string_view::npos;
+  if (quoted) out += '"';
+  if (!value.empty() && kFormulaStarts.find(value.front()) != std::string_view::npos) out += '\'';
+  for (char c : value) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  if (quoted) out += '"';
+}
+
 }  // namespace passwerk::csv

@@ -37,6 +37,11 @@ std::string IsoFromGermanDate(std::string_view text);
 // Every field empty or spaces.
 bool IsBlank(const Record& record);
 
+// Appends a text cell for a ';'-separated export: quoted when needed, and a
+// leading "'" before =, +, -, @, tab or CR keeps a spreadsheet from running it
+// as a formula (the text may come from citizens or staff).
+void AppendText(std::string& out, std::string_view value);
+
 // Splits text into records, one at a time. Works on bytes: the separator,
 // quote and line breaks are ASCII and never occur inside a UTF-8 sequence.
 class RecordReader {

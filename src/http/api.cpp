@@ -149,6 +149,7 @@ void RegisterApiRoutes(Router& router, AppContext& app) {
   RegisterSettlementApiRoutes(router, app);
   RegisterPortalApiRoutes(router, app);
   RegisterMailboxApiRoutes(router, app);
+  RegisterApplicationApiRoutes(router, app);
 }
 
 void RegisterAccountApiRoutes(Router& router, AppContext& app) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "accounts/accounts.h"
+#include "applications/applications.h"
 #include "cards/cards.h"
 #include "checks/check_service.h"
 #include "checks/partners.h"
@@ -58,6 +59,7 @@ struct AppContext {
   portal::CitizenAccounts& citizens;
   portal::Mailbox& mailbox;
   portal::MailOutbox& mail;
+  applications::ApplicationService& applications;
   PortalRuntime& portal;
   // Whether every storage handle answers (/readyz); handlers get no handle itself.
   std::function<Status()> ready;
@@ -76,10 +78,12 @@ void RegisterTerminalApiRoutes(Router& router, AppContext& app);    // terminal_
 void RegisterSettlementApiRoutes(Router& router, AppContext& app);  // settlement_api.cpp
 void RegisterPortalApiRoutes(Router& router, AppContext& app);      // portal_api.cpp: /api/portal/v1
 void RegisterMailboxApiRoutes(Router& router, AppContext& app);     // mailbox_api.cpp: threads, citizen and staff
+void RegisterApplicationApiRoutes(Router& router, AppContext& app);  // applications_api.cpp: applicant and staff
 
-// Whether a request carries a message with attachments (a larger body limit
-// and read time): POSTs below the mailbox's thread paths (mailbox_api.cpp).
-bool IsMailboxUpload(std::string_view method, std::string_view target);
+// Whether a request carries files (a larger body limit and read time): a
+// message with attachments below the mailbox's thread paths, an
+// application's evidence document (portal_routes.cpp).
+bool IsUpload(std::string_view method, std::string_view target);
 
 // The citizen session cookie of the portal and the JSON API for apps.
 inline constexpr std::string_view kCitizenSessionCookie = "pw_citizen";

@@ -7,10 +7,10 @@
 
 #include "accounts/citizen_policy.h"
 #include "core/clock.h"
-#include "core/crypto.h"
 #include "http/api_util.h"
 #include "http/context.h"
 #include "http/idempotency.h"
+#include "http/portal_routes.h"
 #include "http/router.h"
 
 namespace passwerk::http {
@@ -63,16 +63,6 @@ json FullThreadJson(const portal::Thread& thread, bool staff) {
   return out;
 }
 
-Response DocumentResponse(const portal::Document& document) {
-  Response response;
-  response.status = 200;
-  response.content_type = document.type;
-  response.body = document.data;
-  response.AddHeader("Content-Disposition", AttachmentDisposition(document.name));
-  response.AddHeader("Cache-Control", "private, no-store");
-  return response;
-}
-
 // A message's text and files from a multipart/form-data body: the field
 // `body` and every part named `attachment` (an empty file input sends a part
 // without name and data: skipped).
@@ -99,44 +89,6 @@ Result<MessageForm> ReadMessageForm(const Request& request) {
 
 // --- the citizen ---
 
-Result<portal::CitizenSession> CitizenOf(AppContext& app, const Request& request) {
-  std::optional<std::string> token = request.Cookie(kCitizenSessionCookie);
-  if (!token) return Unauthenticated("sign in to the portal first");
-  return app.citizens.GetSession(*token);
-}
-
-using CitizenHandler = std::function<Response(Request&, const portal::CitizenSession&)>;
-
-// A route for the signed-in citizen. Every method but GET needs the session's
-// CSRF token in X-CSRF-Token: the cookie alone must not authorise a write
-// that another site's form could send.
-void AddCitizenRoute(Router& router, AppContext& app, std::string method, std::string pattern, std::string name,
-                     CitizenHandler handler) {
-  const bool write = method != "GET";
-  router.Add(method, pattern, name, [&app, write, handler = std::move(handler)](Request& request) {
-    auto session = CitizenOf(app, request);
-    if (!session.ok()) return Response::Error(session.status());
-    if (accounts::DecideCitizenAccess(session->assurance, accounts::CitizenService::kMailbox) !=
-        accounts::CitizenAccess::kAllowed) {
-      return Response::Error(PermissionDenied("this needs a sign-in at a higher assurance level"));
-    }
-    if (write) {
-      auto header = request.Header("x-csrf-token");
-      if (!header || !crypto::ConstantTimeEquals(*header, session->csrf_token)) {
-        return Response::Error(PermissionDenied("send the session's csrf_token (GET /api/portal/v1/me) as X-CSRF-Token"));
-      }
-    }
-    return handler(request, *session);
-  });
-}
-
-// The key of a citizen's Idempotency-Key: their account, like a staff user's id.
-accounts::Actor IdempotencyActor(const portal::CitizenSession& session) {
-  accounts::Actor actor;
-  actor.id = "citizen:" + session.account_id;
-  return actor;
-}
-
 json EmailJson(const std::optional<portal::EmailContact>& contact) {
   if (!contact) return json(nullptr);
   return {{"address", contact->address}, {"confirmed", contact->confirmed}, {"notify", contact->notify}};
@@ -149,7 +101,8 @@ Response EmailAnswer(AppContext& app, const portal::CitizenSession& session, int
 }
 
 void RegisterCitizenRoutes(Router& router, AppContext& app) {
-  AddCitizenRoute(router, app, "GET", "/api/portal/v1/departments", "portal.departments",
+  constexpr accounts::CitizenService kMailbox = accounts::CitizenService::kMailbox;
+  AddCitizenRoute(router, app, "GET", "/api/portal/v1/departments", "portal.departments", kMailbox,
                   [&app](Request&, const portal::CitizenSession&) {
                     auto addressees = app.mailbox.Addressees();
                     if (!addressees.ok()) return Response::Error(addressees.status());
@@ -160,7 +113,7 @@ void RegisterCitizenRoutes(Router& router, AppContext& app) {
                     }
                     return Response::Json(200, {{"departments", out}});
                   });
-  AddCitizenRoute(router, app, "GET", "/api/portal/v1/threads", "portal.threads.list",
+  AddCitizenRoute(router, app, "GET", "/api/portal/v1/threads", "portal.threads.list", kMailbox,
                   [&app](Request&, const portal::CitizenSession& session) {
                     auto threads = app.mailbox.CitizenThreads(session);
                     if (!threads.ok()) return Response::Error(threads.status());
@@ -168,7 +121,7 @@ void RegisterCitizenRoutes(Router& router, AppContext& app) {
                     for (const auto& t : *threads) out.push_back(ThreadJson(t, false));
                     return Response::Json(200, {{"threads", out}});
                   });
-  AddCitizenRoute(router, app, "POST", "/api/portal/v1/threads", "portal.threads.create",
+  AddCitizenRoute(router, app, "POST", "/api/portal/v1/threads", "portal.threads.create", kMailbox,
                   [&app](Request& request, const portal::CitizenSession& session) {
                     PW_API_BODY(body);
                     int64_t department_id = 0;
@@ -185,13 +138,13 @@ void RegisterCitizenRoutes(Router& router, AppContext& app) {
                         },
                         [](const portal::ThreadSummary& thread) { return Response::Json(201, ThreadJson(thread, false)); });
                   });
-  AddCitizenRoute(router, app, "GET", "/api/portal/v1/threads/{id}", "portal.threads.get",
+  AddCitizenRoute(router, app, "GET", "/api/portal/v1/threads/{id}", "portal.threads.get", kMailbox,
                   [&app](Request& request, const portal::CitizenSession& session) {
                     auto thread = app.mailbox.CitizenThread(session, request.path_params.at("id"));
                     if (!thread.ok()) return Response::Error(thread.status());
                     return Response::Json(200, FullThreadJson(*thread, false));
                   });
-  AddCitizenRoute(router, app, "POST", "/api/portal/v1/threads/{id}/messages", "portal.threads.message",
+  AddCitizenRoute(router, app, "POST", "/api/portal/v1/threads/{id}/messages", "portal.threads.message", kMailbox,
                   [&app](Request& request, const portal::CitizenSession& session) {
                     auto form = ReadMessageForm(request);
                     if (!form.ok()) return Response::Error(form.status());
@@ -204,13 +157,14 @@ void RegisterCitizenRoutes(Router& router, AppContext& app) {
                         [](const portal::Message& message) { return Response::Json(201, MessageJson(message, false)); });
                   });
   AddCitizenRoute(router, app, "GET", "/api/portal/v1/threads/{id}/attachments/{attachment_id}",
-                  "portal.threads.attachment", [&app](Request& request, const portal::CitizenSession& session) {
+                  "portal.threads.attachment", kMailbox,
+                  [&app](Request& request, const portal::CitizenSession& session) {
                     auto document = app.mailbox.CitizenAttachment(session, request.path_params.at("id"),
                                                                   request.path_params.at("attachment_id"));
                     if (!document.ok()) return Response::Error(document.status());
                     return DocumentResponse(*document);
                   });
-  AddCitizenRoute(router, app, "POST", "/api/portal/v1/threads/{id}/read", "portal.threads.read",
+  AddCitizenRoute(router, app, "POST", "/api/portal/v1/threads/{id}/read", "portal.threads.read", kMailbox,
                   [&app](Request& request, const portal::CitizenSession& session) {
                     Status marked = app.mailbox.CitizenMarkRead(session, request.path_params.at("id"));
                     if (!marked.ok()) return Response::Error(marked);
@@ -218,9 +172,9 @@ void RegisterCitizenRoutes(Router& router, AppContext& app) {
                     response.status = 204;
                     return response;
                   });
-  AddCitizenRoute(router, app, "GET", "/api/portal/v1/email", "portal.email.get",
+  AddCitizenRoute(router, app, "GET", "/api/portal/v1/email", "portal.email.get", kMailbox,
                   [&app](Request&, const portal::CitizenSession& session) { return EmailAnswer(app, session, 200); });
-  AddCitizenRoute(router, app, "POST", "/api/portal/v1/email", "portal.email.set",
+  AddCitizenRoute(router, app, "POST", "/api/portal/v1/email", "portal.email.set", kMailbox,
                   [&app](Request& request, const portal::CitizenSession& session) {
                     PW_API_BODY(body);
                     std::string address;
@@ -231,7 +185,7 @@ void RegisterCitizenRoutes(Router& router, AppContext& app) {
                     if (!set.ok()) return Response::Error(set);
                     return EmailAnswer(app, session, 202);
                   });
-  AddCitizenRoute(router, app, "POST", "/api/portal/v1/email/notifications", "portal.email.notifications",
+  AddCitizenRoute(router, app, "POST", "/api/portal/v1/email/notifications", "portal.email.notifications", kMailbox,
                   [&app](Request& request, const portal::CitizenSession& session) {
                     PW_API_BODY(body);
                     auto enabled = body.find("enabled");
@@ -242,7 +196,7 @@ void RegisterCitizenRoutes(Router& router, AppContext& app) {
                     if (!set.ok()) return Response::Error(set);
                     return EmailAnswer(app, session, 200);
                   });
-  AddCitizenRoute(router, app, "DELETE", "/api/portal/v1/email", "portal.email.remove",
+  AddCitizenRoute(router, app, "DELETE", "/api/portal/v1/email", "portal.email.remove", kMailbox,
                   [&app](Request& request, const portal::CitizenSession& session) {
                     Status removed = app.mail.RemoveAddress(session, request.request_id);
                     if (!removed.ok()) return Response::Error(removed);
@@ -262,12 +216,6 @@ void RegisterCitizenRoutes(Router& router, AppContext& app) {
 }
 
 // --- staff ---
-
-Response NoContent() {
-  Response response;
-  response.status = 204;
-  return response;
-}
 
 void RegisterStaffRoutes(Router& router, AppContext& app) {
   using accounts::Action;
@@ -354,21 +302,6 @@ void RegisterStaffRoutes(Router& router, AppContext& app) {
 }
 
 }  // namespace
-
-bool IsMailboxUpload(std::string_view method, std::string_view target) {
-  if (method != "POST") return false;
-  std::string_view path = target.substr(0, target.find('?'));
-  auto starts = [&](std::string_view prefix) { return path.substr(0, prefix.size()) == prefix; };
-  auto ends = [&](std::string_view suffix) {
-    return path.size() > suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
-  };
-  // The routes that take files, and only those: a message in a thread, a
-  // new question or an answer from the pages.
-  if (starts("/api/portal/v1/threads/") || starts("/api/v1/threads/")) return ends("/messages");
-  if (path == "/portal/mailbox/new") return true;
-  if (starts("/portal/mailbox/") || starts("/mailbox/")) return ends("/reply");
-  return false;
-}
 
 void RegisterMailboxApiRoutes(Router& router, AppContext& app) {
   RegisterCitizenRoutes(router, app);

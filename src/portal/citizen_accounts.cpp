@@ -426,17 +426,19 @@ Status CitizenAccounts::AuditRefusedSignIn(SignInMethod method, std::string_view
 }
 
 Status CitizenAccounts::LinkCard(int64_t account, int64_t card_id, const std::string& request_id) {
+  return db_.Write([&](Tx& tx) -> Status { return LinkCard(tx, account, card_id, request_id); });
+}
+
+Status CitizenAccounts::LinkCard(Tx& tx, int64_t account, int64_t card_id, const std::string& request_id) {
   const int64_t now = clock_.NowUnix();
-  return db_.Write([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(Row owner, tx.QueryOne("SELECT public_id FROM portal.accounts WHERE id = $1", {account}));
-    PW_ASSIGN_OR_RETURN(int64_t inserted,
-                        tx.Exec("INSERT INTO portal.account_cards (account_id, card_id, linked_at) VALUES ($1, $2, $3) "
-                                "ON CONFLICT (account_id, card_id) DO NOTHING",
-                                {account, card_id, now}));
-    if (inserted == 0) return Status::Ok();
-    return Audit(tx, clock_, "system", "citizen.card_link", "citizen:" + owner.Text(0), {{"card_id", card_id}},
-                 request_id);
-  });
+  PW_ASSIGN_OR_RETURN(Row owner, tx.QueryOne("SELECT public_id FROM portal.accounts WHERE id = $1", {account}));
+  PW_ASSIGN_OR_RETURN(int64_t inserted,
+                      tx.Exec("INSERT INTO portal.account_cards (account_id, card_id, linked_at) VALUES ($1, $2, $3) "
+                              "ON CONFLICT (account_id, card_id) DO NOTHING",
+                              {account, card_id, now}));
+  if (inserted == 0) return Status::Ok();
+  return Audit(tx, clock_, "system", "citizen.card_link", "citizen:" + owner.Text(0), {{"card_id", card_id}},
+               request_id);
 }
 
 Result<std::vector<int64_t>> CitizenAccounts::LinkedCards(int64_t account) {

@@ -153,6 +153,8 @@ class CitizenAccounts {
   // Cards the account holds (linked by an approved application, or added in
   // the wallet); their ids in the cards segment.
   Status LinkCard(int64_t account, int64_t card_id, const std::string& request_id);
+  // The same within another area's write on this handle (an approval).
+  Status LinkCard(storage::Tx& tx, int64_t account, int64_t card_id, const std::string& request_id);
   Result<std::vector<int64_t>> LinkedCards(int64_t account);
   // The account of a pseudonym, created when there is none yet (the demo
   // citizen): its row and public id.

@@ -22,6 +22,8 @@ using storage::Tx;
 
 constexpr std::string_view kNotice = "notice";
 constexpr std::string_view kConfirmation = "confirmation";
+constexpr std::string_view kRenewal = "renewal_reminder";
+constexpr std::string_view kOrganisation = "organisation_request";
 constexpr int64_t kDay = 86400;
 constexpr int64_t kLeaseSeconds = 120;
 
@@ -498,6 +500,39 @@ Status MailOutbox::QueueNotice(Tx& tx, int64_t account) {
       .status();
 }
 
+Status MailOutbox::QueueRenewalReminder(Tx& tx, int64_t account) {
+  PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT email_enc FROM portal.contacts WHERE account_id = $1 AND "
+                                          "confirmed_at IS NOT NULL AND notify = 1",
+                                          {account}));
+  if (rows.empty()) return Status::Ok();
+  PW_ASSIGN_OR_RETURN(auto queued, tx.Query("SELECT 1 FROM portal.outbox WHERE account_id = $1 AND kind = $2",
+                                            {account, std::string(kRenewal)}));
+  if (!queued.empty()) return Status::Ok();
+  PW_ASSIGN_OR_RETURN(std::string address, secrets_.Decrypt(rows[0].Text(0), AddressContext(account)));
+  const int64_t now = clock_.NowUnix();
+  return tx
+      .Exec("INSERT INTO portal.outbox (kind, account_id, recipient_enc, link_enc, lang, attempts, next_attempt_at, "
+            "created_at) VALUES ($1, $2, $3, NULL, 'de', 0, $4, $4)",
+            {std::string(kRenewal), account,
+             storage::Blob{secrets_.Encrypt(address, OutboxContext("recipient", kRenewal, account))}, now})
+      .status();
+}
+
+Status MailOutbox::QueueOrganisationRequest(Tx& tx, std::string_view address, std::string_view link, int valid_days) {
+  PW_RETURN_IF_ERROR(CheckEmailAddress(address));
+  if (link.empty() || link.front() != '/') return InvalidArgument("the link is a path of the portal", "link");
+  const int64_t now = clock_.NowUnix();
+  // The link text carries the validity, so that the mail can say how long it holds.
+  const std::string payload = std::to_string(valid_days) + " " + std::string(link);
+  return tx
+      .Exec("INSERT INTO portal.outbox (kind, account_id, recipient_enc, link_enc, lang, attempts, next_attempt_at, "
+            "created_at) VALUES ($1, NULL, $2, $3, 'de', 0, $4, $4)",
+            {std::string(kOrganisation),
+             storage::Blob{secrets_.Encrypt(std::string(address), OutboxContext("recipient", kOrganisation, 0))},
+             storage::Blob{secrets_.Encrypt(payload, OutboxContext("link", kOrganisation, 0))}, now})
+      .status();
+}
+
 OutgoingMail MailOutbox::Render(std::string_view kind, std::string_view to, std::string_view lang,
                                 std::string_view link) const {
   OutgoingMail mail;
@@ -526,6 +561,33 @@ OutgoingMail MailOutbox::Render(std::string_view kind, std::string_view to, std:
               mailbox +
               "\n\nTo protect your privacy, the content is not in this e-mail. You can switch notifications off in "
               "the portal.\n";
+  } else if (kind == kRenewal) {
+    const std::string applications = PublicUrl() + "/portal/applications";
+    mail.subject = "Ihre Karte läuft bald ab / Your card runs out soon";
+    german = "Guten Tag,\n\neine Ihrer Karten läuft bald ab. Sie können die Verlängerung im Bürgerportal beantragen; "
+             "das Formular ist mit Ihren letzten Angaben vorausgefüllt:\n\n" +
+             applications + "\n";
+    english = "Hello,\n\none of your cards runs out soon. You can apply for its renewal in the citizen portal; the "
+              "form is prefilled with what you gave last time:\n\n" +
+              applications + "\n";
+  } else if (kind == kOrganisation) {
+    // The payload is "<days> <link>" (QueueOrganisationRequest).
+    const size_t space = link.find(' ');
+    const std::string days = space == std::string_view::npos ? "14" : std::string(link.substr(0, space));
+    const std::string url =
+        PublicUrl() + (space == std::string_view::npos ? std::string(link) : std::string(link.substr(space + 1)));
+    mail.subject = "Bitte bestätigen Sie ein ehrenamtliches Engagement / Please confirm a volunteer's engagement";
+    german = "Guten Tag,\n\njemand, der sich in Ihrer Organisation ehrenamtlich engagiert, hat eine Ehrenamtskarte "
+             "beantragt und Sie als Ansprechperson genannt. Bitte bestätigen Sie das Engagement oder lehnen Sie die "
+             "Bestätigung mit einer Begründung ab. Sie brauchen dafür kein Konto:\n\n" +
+             url + "\n\nDer Link gilt " + days +
+             " Tage und kann nur einmal verwendet werden. Wenn Sie damit nichts zu tun haben, ignorieren Sie diese "
+             "E-Mail.\n";
+    english = "Hello,\n\nsomeone who volunteers with your organisation has applied for a volunteer card and named you "
+              "as the contact person. Please confirm the engagement, or decline with a reason. You need no account:"
+              "\n\n" +
+              url + "\n\nThe link is valid for " + days +
+              " days and can be used once. If this has nothing to do with you, ignore this e-mail.\n";
   } else {
     mail.subject = "Passwerk: Testnachricht / test message";
     german = "Diese Testnachricht zeigt, dass Passwerk E-Mails versenden kann.\n";

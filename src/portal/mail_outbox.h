@@ -111,6 +111,16 @@ class MailOutbox {
   // Within a mailbox write: queues "something new in your mailbox" when the
   // account has a confirmed address and notices on, unless one is queued.
   Status QueueNotice(storage::Tx& tx, int64_t account);
+  // Within an application's write: the renewal reminder to the account's
+  // confirmed address (when it has one and notices on). The mail names no
+  // card and no person; it links to the portal's applications.
+  Status QueueRenewalReminder(storage::Tx& tx, int64_t account);
+  // Within an application's write: the request to a volunteer's
+  // organisation, with its one-time link (a path of the portal; the mail
+  // carries it under the public URL), valid `valid_days`. The mail names
+  // nobody; the link shows what is to be confirmed. The address is checked
+  // (CheckEmailAddress) and sealed.
+  Status QueueOrganisationRequest(storage::Tx& tx, std::string_view address, std::string_view link, int valid_days);
   // Deletes the account's address and queued mail within `tx` (account
   // deletion, removing the address); the day's record of confirmation mails
   // stays, so that neither resets the rate limits.

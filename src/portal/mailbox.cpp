@@ -753,6 +753,18 @@ Status Mailbox::SetState(const accounts::Actor& actor, std::string_view thread_i
 Result<std::string> Mailbox::OpenCaseThread(int64_t account, int64_t department_id, const CaseRef& case_ref,
                                             std::string_view subject, std::string_view case_state,
                                             const std::string& request_id) {
+  std::string id;
+  Status done = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(id, OpenCaseThread(tx, account, department_id, case_ref, subject, case_state, request_id));
+    return Status::Ok();
+  });
+  if (!done.ok()) return done;
+  return id;
+}
+
+Result<std::string> Mailbox::OpenCaseThread(Tx& tx, int64_t account, int64_t department_id, const CaseRef& case_ref,
+                                            std::string_view subject, std::string_view case_state,
+                                            const std::string& request_id) {
   if (case_ref.id.empty() || case_ref.id.size() > 64) return InvalidArgument("a case needs its id", "case");
   size_t length = 0;
   std::string clean_subject = CleanText(subject, false, length);
@@ -760,36 +772,43 @@ Result<std::string> Mailbox::OpenCaseThread(int64_t account, int64_t department_
   const std::string thread_id = crypto::RandomToken(12);
   const std::string subject_enc = secrets_.Encrypt(clean_subject, SubjectContext(thread_id));
   const int64_t now = clock_.NowUnix();
-  std::string id;
-  Status done10 = db_.Write([&](Tx& tx) -> Status {
-    const std::string kind(CaseKindName(case_ref.kind));
-    PW_ASSIGN_OR_RETURN(auto departments, tx.Query("SELECT municipality_id FROM core.departments WHERE id = $1",
-                                                   {department_id}));
-    if (departments.empty()) return NotFound("there is no such department", "department_id");
-    // One thread per case, also when two calls race: the second finds the first's.
-    PW_ASSIGN_OR_RETURN(int64_t inserted,
-                        tx.Exec("INSERT INTO portal.threads (public_id, account_id, municipality_id, department_id, "
-                                "subject_enc, case_kind, case_id, case_state, state, assigned_user_id, last_from, "
-                                "created_at, updated_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', "
-                                "NULL, 'staff', $9, $9, NULL) ON CONFLICT (case_kind, case_id) DO NOTHING",
-                                {thread_id, account, departments[0].Int(0), department_id, storage::Blob{subject_enc},
-                                 kind, case_ref.id, std::string(case_state), now}));
-    if (inserted == 0) {
-      PW_ASSIGN_OR_RETURN(auto existing, tx.QueryOne("SELECT public_id FROM portal.threads WHERE case_kind = $1 "
-                                                     "AND case_id = $2",
-                                                     {kind, case_ref.id}));
-      id = existing.Text(0);
-      return Status::Ok();
-    }
-    id = thread_id;
-    return Audit(tx, clock_, "system", "thread.open_case", "thread:" + thread_id,
-                 {{"case_kind", kind}, {"case_id", case_ref.id}, {"department_id", department_id}}, request_id);
-  });
-  if (!done10.ok()) return done10;
-  return id;
+  const std::string kind(CaseKindName(case_ref.kind));
+  PW_ASSIGN_OR_RETURN(auto departments,
+                      tx.Query("SELECT municipality_id FROM core.departments WHERE id = $1", {department_id}));
+  if (departments.empty()) return NotFound("there is no such department", "department_id");
+  // One thread per case, also when two calls race: the second finds the first's.
+  PW_ASSIGN_OR_RETURN(int64_t inserted,
+                      tx.Exec("INSERT INTO portal.threads (public_id, account_id, municipality_id, department_id, "
+                              "subject_enc, case_kind, case_id, case_state, state, assigned_user_id, last_from, "
+                              "created_at, updated_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', "
+                              "NULL, 'staff', $9, $9, NULL) ON CONFLICT (case_kind, case_id) DO NOTHING",
+                              {thread_id, account, departments[0].Int(0), department_id, storage::Blob{subject_enc},
+                               kind, case_ref.id, std::string(case_state), now}));
+  if (inserted == 0) {
+    PW_ASSIGN_OR_RETURN(auto existing, tx.QueryOne("SELECT public_id FROM portal.threads WHERE case_kind = $1 "
+                                                   "AND case_id = $2",
+                                                   {kind, case_ref.id}));
+    return existing.Text(0);
+  }
+  PW_RETURN_IF_ERROR(Audit(tx, clock_, "system", "thread.open_case", "thread:" + thread_id,
+                           {{"case_kind", kind}, {"case_id", case_ref.id}, {"department_id", department_id}},
+                           request_id));
+  return thread_id;
 }
 
 Result<Message> Mailbox::PostToCase(const CaseRef& case_ref, std::string_view body,
+                                    std::vector<LinkedDocument> documents, const std::string& request_id) {
+  Message message;
+  Status done = db_.Write([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(message, PostToCase(tx, case_ref, body, documents, request_id));
+    return Status::Ok();
+  });
+  if (!done.ok()) return done;
+  CaseWritten();
+  return message;
+}
+
+Result<Message> Mailbox::PostToCase(Tx& tx, const CaseRef& case_ref, std::string_view body,
                                     std::vector<LinkedDocument> documents, const std::string& request_id) {
   PW_ASSIGN_OR_RETURN(std::string clean_body, CleanBody(body, !documents.empty()));
   for (const LinkedDocument& d : documents) {
@@ -799,40 +818,40 @@ Result<Message> Mailbox::PostToCase(const CaseRef& case_ref, std::string_view bo
   }
   SealedMessage sealed = Seal(secrets_, clean_body, {}, {});
   const int64_t now = clock_.NowUnix();
-  Message message;
-  Status done11 = db_.Write([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT public_id FROM portal.threads WHERE case_kind = $1 AND "
-                                            "case_id = $2",
-                                            {std::string(CaseKindName(case_ref.kind)), case_ref.id}));
-    if (rows.empty()) return NotFound("the case has no thread yet", "case");
-    PW_ASSIGN_OR_RETURN(ThreadRow row, FindThread(tx, rows[0].Text(0)));
-    PW_RETURN_IF_ERROR(InsertSealed(tx, row.id, Sender::kStaff, std::nullopt, sealed, documents, secrets_, now));
-    if (row.state == "closed") {
-      PW_RETURN_IF_ERROR(tx.Exec("UPDATE portal.threads SET state = 'open', closed_at = NULL WHERE id = $1",
-                                 {row.id})
-                             .status());
-    }
-    if (outbox_ != nullptr) PW_RETURN_IF_ERROR(outbox_->QueueNotice(tx, row.account));
-    message = MessageOf(sealed, Sender::kStaff, now, "", documents);
-    return Audit(tx, clock_, "system", "thread.message", "thread:" + row.public_id,
-                 {{"message", sealed.public_id}, {"documents", documents.size()}}, request_id);
-  });
-  if (!done11.ok()) return done11;
-  if (outbox_ != nullptr) outbox_->Wake();
-  return message;
+  PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT public_id FROM portal.threads WHERE case_kind = $1 AND "
+                                          "case_id = $2",
+                                          {std::string(CaseKindName(case_ref.kind)), case_ref.id}));
+  if (rows.empty()) return NotFound("the case has no thread yet", "case");
+  PW_ASSIGN_OR_RETURN(ThreadRow row, FindThread(tx, rows[0].Text(0)));
+  PW_RETURN_IF_ERROR(InsertSealed(tx, row.id, Sender::kStaff, std::nullopt, sealed, documents, secrets_, now));
+  if (row.state == "closed") {
+    PW_RETURN_IF_ERROR(
+        tx.Exec("UPDATE portal.threads SET state = 'open', closed_at = NULL WHERE id = $1", {row.id}).status());
+  }
+  if (outbox_ != nullptr) PW_RETURN_IF_ERROR(outbox_->QueueNotice(tx, row.account));
+  PW_RETURN_IF_ERROR(Audit(tx, clock_, "system", "thread.message", "thread:" + row.public_id,
+                           {{"message", sealed.public_id}, {"documents", documents.size()}}, request_id));
+  return MessageOf(sealed, Sender::kStaff, now, "", documents);
 }
 
 Status Mailbox::SetCaseState(const CaseRef& case_ref, std::string_view case_state, const std::string& request_id) {
+  return db_.Write([&](Tx& tx) -> Status { return SetCaseState(tx, case_ref, case_state, request_id); });
+}
+
+Status Mailbox::SetCaseState(Tx& tx, const CaseRef& case_ref, std::string_view case_state,
+                             const std::string& request_id) {
   const int64_t now = clock_.NowUnix();
-  return db_.Write([&](Tx& tx) -> Status {
-    const std::string kind(CaseKindName(case_ref.kind));
-    PW_ASSIGN_OR_RETURN(int64_t changed, tx.Exec("UPDATE portal.threads SET case_state = $1, updated_at = $2 "
-                                                 "WHERE case_kind = $3 AND case_id = $4",
-                                                 {std::string(case_state), now, kind, case_ref.id}));
-    if (changed == 0) return NotFound("the case has no thread yet", "case");
-    return Audit(tx, clock_, "system", "thread.case_state", kind + ":" + case_ref.id,
-                 {{"state", std::string(case_state)}}, request_id);
-  });
+  const std::string kind(CaseKindName(case_ref.kind));
+  PW_ASSIGN_OR_RETURN(int64_t changed, tx.Exec("UPDATE portal.threads SET case_state = $1, updated_at = $2 "
+                                               "WHERE case_kind = $3 AND case_id = $4",
+                                               {std::string(case_state), now, kind, case_ref.id}));
+  if (changed == 0) return NotFound("the case has no thread yet", "case");
+  return Audit(tx, clock_, "system", "thread.case_state", kind + ":" + case_ref.id,
+               {{"state", std::string(case_state)}}, request_id);
+}
+
+void Mailbox::CaseWritten() const {
+  if (outbox_ != nullptr) outbox_->Wake();
 }
 
 // --- retention and deletion ---

@@ -176,6 +176,17 @@ class Mailbox {
   Result<Message> PostToCase(const CaseRef& case_ref, std::string_view body, std::vector<LinkedDocument> documents,
                              const std::string& request_id);
   Status SetCaseState(const CaseRef& case_ref, std::string_view case_state, const std::string& request_id);
+  // The same three within another area's write on this handle, so that the
+  // case's change and its thread commit together; after the commit the
+  // caller calls CaseWritten() (it wakes the mail sender).
+  Result<std::string> OpenCaseThread(storage::Tx& tx, int64_t account, int64_t department_id, const CaseRef& case_ref,
+                                     std::string_view subject, std::string_view case_state,
+                                     const std::string& request_id);
+  Result<Message> PostToCase(storage::Tx& tx, const CaseRef& case_ref, std::string_view body,
+                             std::vector<LinkedDocument> documents, const std::string& request_id);
+  Status SetCaseState(storage::Tx& tx, const CaseRef& case_ref, std::string_view case_state,
+                      const std::string& request_id);
+  void CaseWritten() const;
   void AddDocumentSource(std::string source, DocumentSource read);
 
   // --- retention and account deletion ---

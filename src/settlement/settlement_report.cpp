@@ -12,6 +12,7 @@
 #include "core/dates.h"
 #include "core/money.h"
 #include "core/pdf.h"
+#include "core/csv.h"
 #include "core/utf8.h"
 
 namespace passwerk::settlement {
@@ -19,21 +20,7 @@ namespace {
 
 // ---------------------------------------------------------------- CSV
 
-// A cell starting with one of these is run as a formula by spreadsheets.
-constexpr std::string_view kFormulaStarts = "=+-@\t\r";
-
-// Text cells (names come from staff input): quoted when needed, and a
-// leading "'" keeps a spreadsheet from running them as a formula.
-void AppendText(std::string& out, std::string_view value) {
-  const bool quoted = value.find_first_of(";,\"\r\n") != std::string_view::npos;
-  if (quoted) out += '"';
-  if (!value.empty() && kFormulaStarts.find(value.front()) != std::string_view::npos) out += '\'';
-  for (char c : value) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  if (quoted) out += '"';
-}
+using csv::AppendText;
 
 constexpr std::string_view kCsvHeader =
     "municipality;period;version;state;vu_number;provider;package_number;package;basis;package_revenue_eur;"

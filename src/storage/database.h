@@ -35,6 +35,7 @@ enum class Segment {
   kHistory,     // 3.5 historised usage
   kSettlement,  // 3.6 settlement between providers
   kPortal,      // citizen accounts and sessions (the citizen side)
+  kApplications,  // online applications, their documents and notes (the citizen side)
 };
 
 std::string_view SegmentName(Segment segment);

@@ -174,7 +174,7 @@ TEST(SegmentTest, NamesAreTheSchemaNamesInMigrationOrder) {
   const std::vector<Segment>& all = AllSegments();
   ASSERT_EQ(all.size(), 12u);
   EXPECT_EQ(all.front(), Segment::kCore);
-  EXPECT_EQ(all.back(), Segment::kPortal);
+  EXPECT_EQ(all.back(), Segment::kApplications);
   std::vector<std::string> names;
   for (Segment segment : all) names.emplace_back(SegmentName(segment));
   EXPECT_EQ(names, (std::vector<std::string>{"core", "audit", "cards", "checks", "spa_tax", "marketing", "card_link",

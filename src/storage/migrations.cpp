@@ -796,6 +796,93 @@ CREATE INDEX portal.outbox_by_account ON outbox(account_id, kind);
     IdempotencyKeysMigration(3, "portal"),
 };
 
+// Online applications (docs/applications.md): answers, documents, notes and
+// reasons sealed with the data keys; the applicant's name sealed apart, so
+// the clerk's queue opens a few bytes per row, not the whole answers. The
+// forms are data per scheme, versioned; an application keeps its version.
+const std::vector<Migration> kApplicationsMigrations = {
+    {1, "forms, applications, documents, notes, organisation confirmations", R"SQL(
+CREATE TABLE applications.forms (
+  scheme_id BIGINT NOT NULL,
+  version INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  loaded_at BIGINT NOT NULL,
+  PRIMARY KEY (scheme_id, version)
+);
+CREATE TABLE applications.references_issued (
+  prefix TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  last_number BIGINT NOT NULL,
+  PRIMARY KEY (prefix, year)
+);
+CREATE TABLE applications.applications (
+  id {{id}},
+  public_id TEXT NOT NULL UNIQUE,
+  reference TEXT UNIQUE,
+  account_id BIGINT NOT NULL,
+  scheme_id BIGINT NOT NULL,
+  form_version INTEGER NOT NULL,
+  municipality_id BIGINT NOT NULL,
+  department_id BIGINT NOT NULL,
+  renews_id BIGINT,
+  status TEXT NOT NULL,
+  queue_rank INTEGER NOT NULL,
+  answers_enc {{blob}} NOT NULL,
+  applicant_enc {{blob}},
+  reason_enc {{blob}},
+  events_enc {{blob}} NOT NULL,
+  thread_id TEXT,
+  first_approver_id BIGINT,
+  card_ids TEXT,
+  valid_until TEXT,
+  reminded_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  submitted_at BIGINT,
+  decided_at BIGINT,
+  documents_deleted_at BIGINT
+);
+CREATE INDEX applications.applications_by_account ON applications(account_id, updated_at);
+CREATE INDEX applications.applications_queue ON applications(department_id, queue_rank, submitted_at);
+CREATE INDEX applications.applications_by_status ON applications(department_id, status, submitted_at);
+CREATE INDEX applications.applications_by_submission ON applications(department_id, submitted_at);
+CREATE INDEX applications.applications_by_decision ON applications(status, decided_at);
+CREATE INDEX applications.applications_by_expiry ON applications(valid_until);
+CREATE TABLE applications.documents (
+  id {{id}},
+  public_id TEXT NOT NULL UNIQUE,
+  application_id BIGINT NOT NULL REFERENCES applications(id),
+  field TEXT NOT NULL,
+  name_enc {{blob}} NOT NULL,
+  content_type TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  data_enc {{blob}} NOT NULL,
+  uploaded_at BIGINT NOT NULL
+);
+CREATE INDEX applications.documents_by_application ON documents(application_id);
+CREATE TABLE applications.notes (
+  id {{id}},
+  application_id BIGINT NOT NULL REFERENCES applications(id),
+  user_id BIGINT NOT NULL,
+  body_enc {{blob}} NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX applications.notes_by_application ON notes(application_id);
+CREATE TABLE applications.confirmations (
+  application_id BIGINT PRIMARY KEY REFERENCES applications(id),
+  token_hash TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL,
+  sent_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  resends INTEGER NOT NULL,
+  reason_enc {{blob}},
+  answered_at BIGINT
+);
+)SQL"},
+    IdempotencyKeysMigration(2, "applications"),
+};
+
 }  // namespace
 
 std::string_view SegmentName(Segment segment) {
@@ -824,6 +911,8 @@ std::string_view SegmentName(Segment segment) {
       return "settlement";
     case Segment::kPortal:
       return "portal";
+    case Segment::kApplications:
+      return "applications";
   }
   return "core";
 }
@@ -832,7 +921,8 @@ const std::vector<Segment>& AllSegments() {
   static const std::vector<Segment> kAll = {Segment::kCore,     Segment::kAudit,     Segment::kCards,
                                             Segment::kChecks,   Segment::kSpaTax,    Segment::kMarketing,
                                             Segment::kCardLink, Segment::kCardUsage, Segment::kLogistics,
-                                            Segment::kHistory,  Segment::kSettlement, Segment::kPortal};
+                                            Segment::kHistory,  Segment::kSettlement, Segment::kPortal,
+                                            Segment::kApplications};
   return kAll;
 }
 
@@ -862,6 +952,8 @@ const std::vector<Migration>& MigrationsFor(Segment segment) {
       return kSettlementMigrations;
     case Segment::kPortal:
       return kPortalMigrations;
+    case Segment::kApplications:
+      return kApplicationsMigrations;
   }
   return kCoreMigrations;
 }

@@ -29,11 +29,13 @@ void RegisterAnnualCardPages(Router& router, AppContext& app);    // annual_card
 void RegisterTerminalPages(Router& router, AppContext& app);      // terminal_pages.cpp (and the catalogue)
 void RegisterSettlementPages(Router& router, AppContext& app);    // settlement_pages.cpp
 void RegisterMailboxPages(Router& router, AppContext& app);       // mailbox_pages.cpp (Postfach, staff)
+void RegisterApplicationPages(Router& router, AppContext& app);   // application_pages.cpp (Anträge, staff)
 // The citizen portal (/portal): its frame and account, and signing in.
 void RegisterPortalPages(Router& router, AppContext& app);        // portal_pages.cpp
 void RegisterPortalSignInPages(Router& router, AppContext& app);  // portal_signin_pages.cpp
 // The citizen's mailbox and e-mail notifications.
 void RegisterPortalMailboxPages(Router& router, AppContext& app);  // portal_mailbox_pages.cpp
+void RegisterPortalApplicationPages(Router& router, AppContext& app);  // portal_application_pages.cpp
 
 // What the staff mailbox (mailbox_pages.cpp, where these live) and the
 // citizen's (portal_mailbox_pages.cpp) show alike.

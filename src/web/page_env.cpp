@@ -61,6 +61,7 @@ Chrome UserChrome(const Env& env, std::string_view current) {
   const bool has_municipality = user.municipality_id.has_value();
   add(Action::kReadCards, true, "/cards", "nav.cards", "cards");
   add(Action::kReadThreads, true, "/mailbox", "nav.mailbox", "mailbox");
+  add(Action::kReadApplications, true, "/applications", "applications.nav", "applications");
   add(Action::kManagePartners, true, "/partners", "nav.partners", "partners");
   add(Action::kReadRegistrations, has_municipality, "/registrations", "nav.registrations", "registrations");
   add(Action::kManageGuestCards, has_municipality, "/annual-cards", "nav.annual_cards", "annual_cards");

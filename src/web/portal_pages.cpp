@@ -1,12 +1,17 @@
 // The citizen portal's frame: the start page with what a citizen can do, the
-// account (sessions, sign-out everywhere, deletion), "my cards", and the
-// services later parts fill (they say so). Thin handlers over
-// portal::CitizenAccounts, as the JSON API (http/portal_api.cpp) is.
+// account (sessions, sign-out everywhere, deletion), "my cards" (with renewal
+// banners and the PDF of cards issued online), and the services later parts
+// fill (they say so); applying is portal_application_pages.cpp. Thin handlers
+// over portal::CitizenAccounts, as the JSON API (http/portal_api.cpp) is.
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "applications/applications.h"
 #include "cards/card_number.h"
+#include "cards/card_pdf.h"
 #include "web/areas.h"
 #include "web/page_env.h"
 #include "web/portal_env.h"
@@ -77,18 +82,6 @@ Response Home(PortalEnv& env) {
   return PortalHtml(env, "/portal", 200, T(lang, "portal.home.title"), body);
 }
 
-Response Apply(PortalEnv& env) {
-  const Lang lang = env.lang;
-  std::string body = "<h1 class=\"kern-heading-large\">" + Escape(T(lang, "portal.apply.title")) + "</h1>\n";
-  body += "<p class=\"kern-body\">" + Escape(T(lang, "portal.apply.intro")) + "</p>\n<ul class=\"pw-tiles\">\n";
-  body += Tile(lang, "/portal/apply/social-pass", "portal.apply.social_pass", "portal.apply.social_pass_text",
-               accounts::RequiredAssurance(CitizenService::kApplySocialPass));
-  body += Tile(lang, "/portal/apply/volunteer-card", "portal.apply.volunteer_card", "portal.apply.volunteer_card_text",
-               accounts::RequiredAssurance(CitizenService::kApplyVolunteerCard));
-  body += "</ul>\n";
-  return PortalHtml(env, "/portal/apply", 200, T(lang, "portal.apply.title"), body);
-}
-
 // A service whose pages a later part of the portal brings: the frame and the
 // access check are real, the page says what is coming.
 PortalHandler NotYetAvailable(std::string current, std::string title_key) {
@@ -112,6 +105,61 @@ std::string_view StateLabel(Lang lang, cards::CardState state) {
   }
 }
 
+// Cards running out soon: a banner each, with the button that begins the
+// renewal (or goes on with one begun).
+std::string RenewalBanners(PortalEnv& env) {
+  const Lang lang = env.lang;
+  auto due = env.app.applications.RenewalsDue(*env.session);
+  if (!due.ok()) return {};
+  std::string html;
+  for (const applications::RenewalOffer& offer : *due) {
+    std::string action;
+    if (!offer.draft_id.empty()) {
+      action = LinkButton("/portal/applications/" + UrlEncode(offer.draft_id) + "/steps/1",
+                          T(lang, "portal.app.renewal_resume"), true);
+    } else {
+      action = "<form class=\"pw-inline-form\" method=\"post\" action=\"/portal/applications/new\">" +
+               CsrfInput(env.session->csrf_token) + "<input type=\"hidden\" name=\"scheme\" value=\"" +
+               Escape(offer.scheme) + "\"><input type=\"hidden\" name=\"renews\" value=\"" +
+               Escape(offer.application_id) + "\">" +
+               RenderButton(ButtonKind::kPrimary, T(lang, "portal.app.renewal_start")) + "</form>";
+    }
+    html += RenderAlert(
+        AlertKind::kWarning,
+        Tf(lang, "portal.app.renewal_due",
+           {offer.scheme_name, cards::FormatCardNumber(offer.card_number), ShowDate(offer.valid_until, lang)}),
+        "<p class=\"kern-body\">" + Escape(T(lang, "portal.app.renewal_text")) + "</p><div class=\"pw-actions\">" +
+            action + "</div>",
+        false);
+  }
+  return html;
+}
+
+// Where a card's PDF takes its holder's name from: the approved application
+// that issued (or last renewed) the card, and the card's place among that
+// application's holders. The card registry hands holder data to staff only
+// (audited), so a card typed in by a clerk has no PDF here.
+struct CardSource {
+  std::string application_id;
+  size_t holder = 0;
+  int64_t decided_at = 0;
+};
+
+std::map<std::string, CardSource> CardSources(PortalEnv& env) {
+  std::map<std::string, CardSource> sources;
+  auto list = env.app.applications.CitizenApplications(*env.session);
+  if (!list.ok()) return sources;
+  for (const applications::Application& a : *list) {
+    if (a.status != applications::ApplicationStatus::kApproved) continue;
+    const int64_t at = a.decided_at.value_or(a.updated_at);
+    for (size_t i = 0; i < a.card_numbers.size(); ++i) {
+      auto [it, fresh] = sources.try_emplace(a.card_numbers[i], CardSource{a.id, i, at});
+      if (!fresh && it->second.decided_at < at) it->second = CardSource{a.id, i, at};
+    }
+  }
+  return sources;
+}
+
 Response MyCards(PortalEnv& env) {
   const Lang lang = env.lang;
   auto ids = env.app.citizens.LinkedCards(env.session->account);
@@ -119,6 +167,7 @@ Response MyCards(PortalEnv& env) {
   auto cards = env.app.cards.CardsByIds(*ids);
   if (!cards.ok()) return ErrorPage(env.request, 503);
   std::string body = "<h1 class=\"kern-heading-large\">" + Escape(T(lang, "portal.cards.title")) + "</h1>\n";
+  body += RenewalBanners(env);
   if (cards->empty()) {
     body += "<p class=\"kern-body\">" + Escape(T(lang, "portal.cards.none")) + "</p>\n";
     body += "<p class=\"kern-body\"><a class=\"kern-link\" href=\"/portal/apply\">" +
@@ -126,6 +175,7 @@ Response MyCards(PortalEnv& env) {
     return PortalHtml(env, "/portal/cards", 200, T(lang, "portal.cards.title"), body);
   }
   std::map<int64_t, std::string> scheme_names;
+  const std::map<std::string, CardSource> sources = CardSources(env);
   body += "<ul class=\"pw-tiles\" id=\"my-cards\">\n";
   for (const cards::Card& card : *cards) {
     auto name = scheme_names.find(card.scheme_id);
@@ -140,10 +190,61 @@ Response MyCards(PortalEnv& env) {
         T(lang, "portal.cards.valid"),
         Tf(lang, "portal.cards.valid_range", {ShowDate(card.valid_from, lang), ShowDate(card.valid_until, lang)}));
     body += DescriptionItem(T(lang, "portal.cards.state"), StateLabel(lang, card.state));
-    body += "</dl></li>\n";
+    body += "</dl>";
+    if (card.state == cards::CardState::kActive && sources.contains(card.card_number)) {
+      body += "<p class=\"kern-body\"><a class=\"kern-link\" href=\"/portal/cards/" + Escape(card.card_number) +
+              ".pdf\">" + Escape(Tf(lang, "portal.app.cards_pdf", {cards::FormatCardNumber(card.card_number)})) +
+              "</a></p>";
+    }
+    body += "</li>\n";
   }
   body += "</ul>\n";
   return PortalHtml(env, "/portal/cards", 200, T(lang, "portal.cards.title"), body);
+}
+
+// /portal/cards/{number}.pdf: a card of the account, printable, with the
+// holder's name from the application that issued it (CardSources).
+Response CardPdf(PortalEnv& env) {
+  const std::string file = env.request.path_params["file"];
+  constexpr std::string_view kSuffix = ".pdf";
+  if (file.size() <= kSuffix.size() || file.compare(file.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+    return ErrorPage(PortalChrome(env, ""), 404);
+  }
+  const std::string number = file.substr(0, file.size() - kSuffix.size());
+  auto ids = env.app.citizens.LinkedCards(env.session->account);
+  if (!ids.ok()) return ErrorPage(env.request, 503);
+  auto linked = env.app.cards.CardsByIds(*ids);
+  if (!linked.ok()) return ErrorPage(env.request, 503);
+  auto card = std::find_if(linked->begin(), linked->end(), [&](const cards::Card& c) {
+    return c.card_number == number && c.state == cards::CardState::kActive;
+  });
+  const std::map<std::string, CardSource> sources = CardSources(env);
+  auto source = sources.find(number);
+  if (card == linked->end() || source == sources.end()) return ErrorPage(PortalChrome(env, ""), 404);
+  auto application = env.app.applications.CitizenApplication(*env.session, source->second.application_id);
+  if (!application.ok()) return ErrorPage(PortalChrome(env, ""), 404);
+  auto form = env.app.applications.FormVersion(application->scheme_id, application->form_version);
+  if (!form.ok()) return ErrorPage(env.request, 503);
+  const std::vector<cards::Holder> holders = applications::Holders(**form, application->answers);
+  if (source->second.holder >= holders.size()) return ErrorPage(PortalChrome(env, ""), 404);
+  const cards::Holder& holder = holders[source->second.holder];
+  auto scheme = env.app.cards.GetScheme(card->scheme_id);
+  if (!scheme.ok()) return ErrorPage(env.request, 503);
+  std::string issuer = application->department_name;
+  if (auto municipality = env.app.accounts.GetMunicipality(scheme->municipality_id); municipality.ok()) {
+    issuer = municipality->name + (issuer.empty() ? "" : " – " + issuer);
+  }
+  cards::CardPrint print;
+  print.scheme_name = scheme->name;
+  print.municipality_name = issuer;
+  print.holder_name = holder.given_name + (holder.given_name.empty() ? "" : " ") + holder.family_name;
+  print.card_number = card->card_number;
+  print.circulation_counter = card->circulation_counter;
+  print.valid_until = FormatIsoDate(card->valid_until);
+  print.discount_class = card->discount_class;
+  auto pdf = cards::RenderCardPdf({print});
+  if (!pdf.ok()) return ErrorPage(env.request, 503);
+  return MailboxDownload({"Karte-" + card->card_number + ".pdf", "application/pdf", std::move(*pdf)});
 }
 
 std::string_view MethodLabel(Lang lang, portal::SignInMethod method) {
@@ -301,14 +402,10 @@ Response DeleteAccount(PortalEnv& env) {
 
 void RegisterPortalPages(Router& router, AppContext& app) {
   router.Add("GET", "/portal", "portal.home", PortalPage(app, Home));
-  router.Add("GET", "/portal/apply", "portal.apply", PortalPage(app, Apply));
-  router.Add("GET", "/portal/apply/social-pass", "portal.apply.social_pass",
-             PortalServicePage(app, CitizenService::kApplySocialPass,
-                               NotYetAvailable("/portal/apply", "portal.apply.social_pass")));
-  router.Add("GET", "/portal/apply/volunteer-card", "portal.apply.volunteer_card",
-             PortalServicePage(app, CitizenService::kApplyVolunteerCard,
-                               NotYetAvailable("/portal/apply", "portal.apply.volunteer_card")));
+  // /portal/apply and its pages: portal_application_pages.cpp.
   router.Add("GET", "/portal/cards", "portal.cards", PortalServicePage(app, CitizenService::kMyCards, MyCards));
+  router.Add("GET", "/portal/cards/{file}", "portal.cards.pdf",
+             PortalServicePage(app, CitizenService::kMyCards, CardPdf));
   router.Add(
       "GET", "/portal/payments", "portal.payments",
       PortalServicePage(app, CitizenService::kPayments, NotYetAvailable("/portal/payments", "portal.nav.payments")));

@@ -26,9 +26,11 @@ void RegisterWebRoutes(http::Router& router, http::AppContext& app) {
   RegisterTerminalPages(router, app);
   RegisterSettlementPages(router, app);
   RegisterMailboxPages(router, app);
+  RegisterApplicationPages(router, app);
   RegisterPortalPages(router, app);
   RegisterPortalSignInPages(router, app);
   RegisterPortalMailboxPages(router, app);
+  RegisterPortalApplicationPages(router, app);
 }
 
 }  // namespace passwerk::web

@@ -95,6 +95,11 @@ Response GetStatistics(Env& env) {
   if (!Can(env, accounts::Action::kReadStatistics)) return Forbidden(env);
   std::string body = Heading(T(lang, "stats.title"));
   body += Paragraph(T(lang, "stats.intro"));
+  // The applications' counts have their own page (application_pages.cpp).
+  if (Can(env, accounts::Action::kReadApplications)) {
+    body += "<p class=\"kern-body\"><a class=\"kern-link\" href=\"/statistics/applications\">" +
+            Escape(T(lang, "applications.statistics_link")) + "</a></p>\n";
+  }
   const StatisticsQuery q = ReadStatisticsQuery(env);
   auto stats = Compute(env, q);
   if (!stats.ok() && NoMunicipality(stats.status())) {

@@ -40,7 +40,7 @@ function routerRoutes() {
     rmSync(dataDir, { recursive: true, force: true });
   }
   const lines = out.split('\n').map((l) => l.trim()).filter(Boolean);
-  const bad = lines.filter((l) => !/^[A-Z]+ \/\S*( [a-z_]+:(read|write))?$/.test(l));
+  const bad = lines.filter((l) => !/^[A-Z]+ \/\S*( [a-z_]+:(read|write|decide))?$/.test(l));
   assert.deepEqual(bad, [], '`passwerk routes` prints one "METHOD PATTERN [SCOPE]" per line');
   const routes = lines.map((l) => l.split(' ')).filter(([, pattern]) => isApiRoute(pattern))
     .map(([method, pattern, scope]) => `${method} ${shape(pattern)}${scope ? ` ${scope}` : ''}`);
