@@ -273,7 +273,7 @@ for (const engine of engines()) {
         const preselected = await bundId(page, STORK(3), { returnTo: '/portal/apply/social-pass', startAtLogin: false });
         assert.equal(preselected, STORK(3));
         assert.equal((await landed).status(), 200);
-        assert.match(await page.locator('main').innerText(), /Noch nicht verfügbar/);
+        assert.match(await page.locator('main').innerText(), /Antrag beginnen|zurzeit nicht online beantragt/);
         const who = await me(page);
         assert.equal(who.body.assurance, 'substantial');
         assert.equal(who.body.method, 'saml');

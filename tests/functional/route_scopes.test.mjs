@@ -38,6 +38,23 @@ const WITHOUT_TOKEN = new Map([
   ['DELETE /api/portal/v1/email', 'citizen session cookie and X-CSRF-Token'],
   ['POST /api/portal/v1/email/notifications', 'citizen session cookie and X-CSRF-Token'],
   ['POST /api/portal/v1/email/confirm', 'the confirmation token from the mail'],
+  ['GET /api/portal/v1/application-forms', 'citizen session cookie'],
+  ['GET /api/portal/v1/application-forms/{scheme}', 'citizen session cookie'],
+  ['GET /api/portal/v1/applications', 'citizen session cookie'],
+  ['POST /api/portal/v1/applications', 'citizen session cookie and X-CSRF-Token'],
+  ['GET /api/portal/v1/applications/{id}', 'citizen session cookie'],
+  ['PUT /api/portal/v1/applications/{id}', 'citizen session cookie and X-CSRF-Token'],
+  ['DELETE /api/portal/v1/applications/{id}', 'citizen session cookie and X-CSRF-Token'],
+  ['POST /api/portal/v1/applications/{id}/documents', 'citizen session cookie and X-CSRF-Token'],
+  ['GET /api/portal/v1/applications/{id}/documents/{document_id}', 'citizen session cookie'],
+  ['DELETE /api/portal/v1/applications/{id}/documents/{document_id}', 'citizen session cookie and X-CSRF-Token'],
+  ['POST /api/portal/v1/applications/{id}/submit', 'citizen session cookie and X-CSRF-Token'],
+  ['POST /api/portal/v1/applications/{id}/withdraw', 'citizen session cookie and X-CSRF-Token'],
+  ['POST /api/portal/v1/applications/{id}/confirmation/resend', 'citizen session cookie and X-CSRF-Token'],
+  ['GET /api/portal/v1/applications/{id}/receipt.pdf', 'citizen session cookie'],
+  ['GET /api/portal/v1/renewals', 'citizen session cookie'],
+  ['GET /api/portal/v1/organisation-confirmations/{token}', "the organisation's one-time link"],
+  ['POST /api/portal/v1/organisation-confirmations/{token}', "the organisation's one-time link"],
 ]);
 
 // The scopes that include `scope` (docs/api.md): itself, its write half, and
@@ -46,6 +63,7 @@ function including(scope) {
   const out = [scope];
   if (scope.endsWith(':read')) out.push(scope.replace(/:read$/, ':write'));
   if (scope === 'schemes:read') out.push('cards:read', 'cards:write');
+  if (scope === 'applications:read') out.push('applications:decide');
   return out;
 }
 
@@ -79,10 +97,12 @@ for (const engine of engines()) {
     try {
       const all = [...new Set(api.map((r) => r.scope).filter(Boolean))];
       const tokens = new Map();
-      // Operators hold every scope but the mailbox's, which only a
-      // department's staff use (an administrator here) — who hold all but audit:read.
-      const holder = (scope) => (scope.startsWith('threads:') ? 'admin' : 'operator');
-      const holds = (role, scope) => (role === 'admin' ? scope !== 'audit:read' : !scope.startsWith('threads:'));
+      // Operators hold every scope but the mailbox's and the applications',
+      // which only a department's staff use (an administrator here) — who
+      // hold all but audit:read.
+      const departmental = (scope) => scope.startsWith('threads:') || scope.startsWith('applications:');
+      const holder = (scope) => (departmental(scope) ? 'admin' : 'operator');
+      const holds = (role, scope) => (role === 'admin' ? scope !== 'audit:read' : !departmental(scope));
       for (const scope of all) {
         const role = holder(scope);
         const others = all.filter((s) => !including(scope).includes(s) && holds(role, s));
