@@ -1230,10 +1230,11 @@ Status ApplicationService::AnswerConfirmation(std::string_view token, bool confi
                                    confirmed ? std::string("Die Organisation hat Ihr Engagement bestätigt. Ihr Antrag wird "
                                                            "jetzt geprüft.\n\nThe organisation has confirmed your "
                                                            "engagement. Your application will now be reviewed.")
-                                             : std::string("Die Organisation hat Ihr Engagement nicht bestätigt. Die "
-                                                           "Begründung liegt dem Amt vor; Ihr Antrag wird geprüft.\n\nThe "
-                                                           "organisation did not confirm your engagement. The office "
-                                                           "has its reason and will review your application."),
+                                             : std::string("Die Organisation hat Ihr Engagement nicht bestätigt; ihre "
+                                                           "Begründung sehen Sie bei Ihrem Antrag. Das Amt prüft Ihren "
+                                                           "Antrag.\n\nThe organisation did not confirm your "
+                                                           "engagement; you find its reason with your application. The "
+                                                           "office will review your application."),
                                    {}, request_id)
                            .status());
     return Audit(tx, "organisation", confirmed ? "application.confirmed" : "application.declined",
@@ -1516,9 +1517,10 @@ Result<Application> ApplicationService::Decide(const accounts::Actor& actor, std
                                        {storage::Blob{secrets_.Encrypt(clean, ReasonContext(row.public_id))}, row.id})
                                    .status());
             message = "Für Ihren Antrag " + row.reference + " brauchen wir noch Angaben oder Nachweise:\n\n" + clean +
-                      "\n\nBitte ergänzen Sie Ihren Antrag und laden Sie die Nachweise dort hoch: /portal/applications/" +
-                      row.public_id + "\n\nWe need more information or documents for your application " +
-                      row.reference + " (see above). Please complete your application at the link above.";
+                      "\n\nBitte ergänzen Sie Ihren Antrag unter „Meine Anträge“, laden Sie die Nachweise dort hoch und "
+                      "reichen Sie ihn erneut ein.\n\nWe need more information or documents for your application " +
+                      row.reference + " (see above). Please complete it under \"My applications\", upload the "
+                      "documents there and submit it again.";
             break;
         }
         PW_RETURN_IF_ERROR(SetState(tx, row, next, event));

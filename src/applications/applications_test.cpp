@@ -254,7 +254,7 @@ class ApplicationServiceTest : public ::testing::TestWithParam<storage::testing:
   }
 
   Application Read(const std::string& id) {
-    auto a = service_->StaffApplication(admin_.user ? cli_ : cli_, id);
+    auto a = service_->StaffApplication(cli_, id);  // the command line: no review starts
     EXPECT_TRUE(a.ok()) << a.status().ToString();
     return a.ok() ? *a : Application{};
   }
@@ -718,7 +718,7 @@ TEST_P(ApplicationServiceTest, TheOfficeAsksForInformationAndTheApplicantAnswers
   ASSERT_TRUE(thread.ok());
   ASSERT_EQ(thread->messages.size(), 2u);
   EXPECT_NE(thread->messages[1].body.find(question), std::string::npos);
-  // Deciding is not possible meanwhile? It is: the office may still decide. The applicant answers.
+  // The applicant answers: changes the answers, adds a document, sends it back.
   ASSERT_TRUE(service_->UpdateAnswers(erika_, app.id, {{"notice_authority", "Jobcenter Ostholstein"}}).ok());
   auto more = service_->AddDocument(erika_, app.id, "further_evidence", {"seite2.pdf", kPdf});
   ASSERT_TRUE(more.ok()) << more.status().ToString();

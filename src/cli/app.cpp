@@ -208,7 +208,7 @@ Result<int64_t> DeleteExpiredIdempotencyAnswers(Services& s) {
   PW_ASSIGN_OR_RETURN(
       int64_t guest,
       storage::DeleteExpiredAnswers(*s.guest_db, {Segment::kSpaTax, Segment::kLogistics, Segment::kSettlement}, now));
-  PW_ASSIGN_OR_RETURN(int64_t portal, storage::DeleteExpiredAnswers(*s.portal_db, {Segment::kPortal}, now));
+  PW_ASSIGN_OR_RETURN(int64_t portal, storage::DeleteExpiredAnswers(*s.portal_db, {Segment::kPortal, Segment::kApplications}, now));
   return staff + guest + portal;
 }
 
