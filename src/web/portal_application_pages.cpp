@@ -1852,7 +1852,7 @@ Response RenderOrganisation(PortalEnv& env, const std::string& token, const std:
   body += P(T(lang, "portal.app.org.confirm_text"));
   body += "<form class=\"pw-form\" method=\"post\" action=\"" + std::string(kOrganisationPath) + "\">" +
           Hidden("token", token) + Hidden("decision", "confirm") + "<div class=\"pw-actions\">" +
-          RenderButton(ButtonKind::kPrimary, T(lang, "portal.app.org.confirm"), "id=\"org-confirm\"") +
+          RenderButton(ButtonKind::kPrimary, T(lang, "portal.app.org.confirm"), "id=\"org-confirm-button\"") +
           "</div></form>\n</section>\n";
 
   body += SectionStart("org-decline", T(lang, "portal.app.org.decline_title"));
@@ -1869,7 +1869,7 @@ Response RenderOrganisation(PortalEnv& env, const std::string& token, const std:
   text.required = true;
   body += RenderTextarea(text);
   body += "<div class=\"pw-actions\">" +
-          RenderButton(ButtonKind::kSecondary, T(lang, "portal.app.org.decline"), "id=\"org-decline\"") +
+          RenderButton(ButtonKind::kSecondary, T(lang, "portal.app.org.decline"), "id=\"org-decline-button\"") +
           "</div></form>\n</section>\n";
   return PortalHtml(env, "", status, T(lang, "portal.app.org.title"), body);
 }

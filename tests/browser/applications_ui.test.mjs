@@ -23,8 +23,8 @@ for (const engine of engines()) {
         const token = organisationToken(ui.server.demo);
         await goto(page, `/portal/organisation/confirm?token=${encodeURIComponent(token)}`, 'the organisation page');
         assert.match(await page.locator('#confirm-answers').innerText(), /Mustermann/);
-        assert.equal(await page.locator('#org-confirm').count(), 1, 'a confirm button');
-        assert.equal(await page.locator('#org-decline').count(), 1, 'a decline button');
+        assert.equal(await page.locator('form[action="/portal/organisation/confirm"]').count(), 2, 'confirm and decline');
+        assert.equal(await page.locator('#f-reason').count(), 1, 'a reason to decline');
       });
     });
   });
