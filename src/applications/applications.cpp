@@ -671,7 +671,11 @@ Result<Application> ApplicationService::UpdateAnswers(const portal::CitizenSessi
     }
     // Type errors are refused: what is stored is always of the form's types.
     for (const FieldError& e : ValidateAnswers(*form, merged, {}, Today(), false)) {
-      if (e.code == "invalid" && answers.contains(e.field) && !answers.at(e.field).is_string()) {
+      // A string is the type of text, date and choice answers only.
+      const Field* f = form->FindField(e.field);
+      const bool string_type = f != nullptr && f->type != FieldType::kInteger && f->type != FieldType::kBoolean &&
+                               f->type != FieldType::kPersons;
+      if (e.code == "invalid" && answers.contains(e.field) && (!answers.at(e.field).is_string() || !string_type)) {
         return InvalidArgument(e.field + " " + e.message, e.field);
       }
       found.push_back(e);
@@ -1420,9 +1424,11 @@ Result<std::string> ApplicationService::Approve(Tx& tx, const accounts::Actor& a
       if (result.ok()) {
         card = *result;
         renewed = true;
-      } else if (result.status().code() != ErrorCode::kFailedPrecondition) {
+      } else if (result.status().code() != ErrorCode::kFailedPrecondition || result.status().field() != "card") {
+        // Not extending the card (the notice ends before it does) is for the clerk to see, not to paper over.
         return result.status();
       }
+      // A blocked or replaced card is not renewed: its holder gets a new one.
     }
     if (!renewed) {
       PW_ASSIGN_OR_RETURN(card, cards_.IssueCardIn(tx, issuer, scheme, holder, not_after));
@@ -1652,9 +1658,19 @@ Result<std::vector<StatisticsCell>> ApplicationService::Statistics(const account
   std::map<std::tuple<std::string, std::string, ApplicationStatus>, int64_t> counts;
   Status read = db_.Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(auto departments, DepartmentsFor(tx, actor, accounts::Action::kReadStatistics));
-    if (departments.empty()) return Status::Ok();
+    // Staff who work applications see the counts of their own departments
+    // only; operators and auditors, who read no application, see all.
+    const bool departmental = actor.user && accounts::RoleReach(actor.user->role, accounts::Action::kReadApplications) !=
+                                                accounts::Reach::kNone;
     std::vector<Value> params;
-    for (const auto& d : departments) params.emplace_back(d.first);
+    for (const auto& [department, municipality] : departments) {
+      if (departmental && !accounts::Can(actor, accounts::Action::kReadApplications,
+                                         accounts::Resource::InDepartment(municipality, department))) {
+        continue;
+      }
+      params.emplace_back(department);
+    }
+    if (params.empty()) return Status::Ok();
     PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT s.slug, a.submitted_at, a.status, COUNT(*) FROM "
                                             "applications.applications a JOIN core.schemes s ON s.id = a.scheme_id "
                                             "WHERE a.status <> 'draft' AND a.department_id IN (" +

@@ -91,8 +91,9 @@ struct ConfirmationInfo {
 // An event in the application's life (the status page and the clerk's view).
 struct Event {
   int64_t at = 0;
-  std::string kind;  // "created", "submitted", "review_started", "information_requested", "documents_added",
-                     // "confirmed", "declined", "first_approval", "approved", "rejected", "withdrawn"
+  std::string kind;  // "created", "renewal_started", "submitted", "confirmed", "declined", "review_started",
+                     // "information_requested", "information_provided", "first_approval", "approved",
+                     // "rejected", "withdrawn"
 };
 
 struct Application {

@@ -563,6 +563,20 @@ Result<std::vector<Card>> CardService::IssueCards(const accounts::Actor& actor, 
   return issued;
 }
 
+Result<CardDetails> CardService::HolderCard(const std::vector<int64_t>& own_ids, const std::string& card_number) {
+  CardDetails out;
+  Status read = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(Card card, LoadCard(tx, card_number));
+    if (std::find(own_ids.begin(), own_ids.end(), card.id) == own_ids.end()) return NotFound("no such card");
+    PW_ASSIGN_OR_RETURN(Row row, tx.QueryOne("SELECT holder_enc FROM cards.cards WHERE id = $1", {card.id}));
+    PW_ASSIGN_OR_RETURN(out.holder, DecryptHolder(box_, row.Text(0)));
+    out.card = std::move(card);
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return out;
+}
+
 Result<CardDetails> CardService::GetCard(const accounts::Actor& actor, const std::string& card_number) {
   CardDetails details;
   Status status = db_.Write([&](Tx& tx) -> Status {
@@ -755,12 +769,25 @@ Result<Card> CardService::Renew(const accounts::Actor& actor, const std::string&
   return renewed;
 }
 
+namespace {
+// A calendar-year period begun in the last month of the year would be a card
+// for a few days: it runs to the end of the next year instead (an office
+// issues next year's pass in December).
+Date EndOfUsefulPeriod(const Scheme& scheme, const Date& from, const Date& until) {
+  if (scheme.rule == ValidityRule::kCalendarYear && DaysFromCivil(until) - DaysFromCivil(from) < 31) {
+    return Date{until.year + 1, 12, 31};
+  }
+  return until;
+}
+}  // namespace
+
 Result<Card> CardService::IssueCardIn(Tx& tx, const accounts::Actor& actor, const Scheme& scheme, const Holder& holder,
                                       std::optional<Date> not_after) {
   PW_RETURN_IF_ERROR(MayAct(actor, accounts::Action::kManageCards, scheme));
   const Date today = Today();
   PW_RETURN_IF_ERROR(ValidateHolder(holder, today));
   auto [from, until] = ValidityPeriod(scheme, today);
+  until = EndOfUsefulPeriod(scheme, from, until);
   if (not_after && *not_after < until) until = *not_after;
   if (until < from) return FailedPrecondition("the card would end before it begins", "valid_until");
   const std::string holder_enc = box_.Encrypt(HolderJson(holder).dump(), kHolderContext);
@@ -804,6 +831,7 @@ Result<Card> CardService::RenewCardIn(Tx& tx, const accounts::Actor& actor, int6
   PW_RETURN_IF_ERROR(ValidateHolder(holder, today));
   Date start = std::max(today, AddDays(card.valid_until, 1));
   auto [from, until] = ValidityPeriod(scheme, start);
+  until = EndOfUsefulPeriod(scheme, start, until);
   if (not_after && *not_after < until) until = *not_after;
   if (until <= card.valid_until) return FailedPrecondition("the renewal would not extend the card", "valid_until");
   Date new_from = start > AddDays(card.valid_until, 1) ? from : card.valid_from;

@@ -165,6 +165,10 @@ class CardService {
   // portal keeps. Not a staff read, so not audited.
   Result<std::vector<Card>> CardsByIds(const std::vector<int64_t>& ids);
   Result<CardDetails> GetCard(const accounts::Actor& actor, const std::string& card_number);
+  // A card with its holder data for the holder themselves: only when its id
+  // is among `own_ids` (the cards linked to the citizen's account), NotFound
+  // otherwise. Not a staff read, so not audited; no event history.
+  Result<CardDetails> HolderCard(const std::vector<int64_t>& own_ids, const std::string& card_number);
   Status Block(const accounts::Actor& actor, const std::string& card_number, const std::string& reason);
   Status Unblock(const accounts::Actor& actor, const std::string& card_number, const std::string& reason);
   // New number for the same holder; the old card is marked replaced (and so refused).
@@ -186,7 +190,9 @@ class CardService {
   // commits and then calls CardsChanged(). The actor needs cards.manage for
   // the scheme's department.
   // A new card from today; it ends with the scheme's period, or at
-  // `not_after` when that comes first.
+  // `not_after` when that comes first. A calendar-year period that would
+  // last less than a month (issued in December) runs to the end of the next
+  // year; the same holds for RenewCardIn.
   Result<Card> IssueCardIn(storage::Tx& tx, const accounts::Actor& actor, const Scheme& scheme, const Holder& holder,
                            std::optional<Date> not_after);
   // A card's next period (as Renew), ending no later than `not_after`; its

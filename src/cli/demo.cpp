@@ -383,7 +383,12 @@ Result<nlohmann::json> EnsureDemoApplications(Services& s, const accounts::Actor
       }
       if (!found) {
         PW_ASSIGN_OR_RETURN(auto draft, s.applications->CreateDraft(citizen, plan.scheme));
-        PW_RETURN_IF_ERROR(s.applications->UpdateAnswers(citizen, draft.id, DemoAnswers(plan.volunteer)).status());
+        nlohmann::json answers = DemoAnswers(plan.volunteer);
+        if (!plan.volunteer && status == ApplicationStatus::kApproved) {
+          // Its notice ends in three weeks: the card is due for renewal, the portal shows the banner.
+          answers["notice_valid_until"] = FormatIsoDate(AddDays(BerlinDate(std::time(nullptr)), 21));
+        }
+        PW_RETURN_IF_ERROR(s.applications->UpdateAnswers(citizen, draft.id, answers).status());
         if (!plan.volunteer) {
           PW_RETURN_IF_ERROR(
               s.applications->AddDocument(citizen, draft.id, "notice", {"Wohngeldbescheid.pdf", notice}).status());

@@ -404,12 +404,14 @@ void RegisterApplicantRoutes(Router& router, AppContext& app) {
 }
 
 // --- the organisation: the link's token is the credential, no session ---
+// The token travels in the query (GET) and the body (POST), never in the
+// path: the access log records paths.
 
 void RegisterOrganisationRoutes(Router& router, AppContext& app) {
   router.Add(
-      "GET", "/api/portal/v1/organisation-confirmations/{token}", "portal.organisation_confirmations.get",
+      "GET", "/api/portal/v1/organisation-confirmation", "portal.organisation_confirmation.get",
       [&app](Request& request) {
-        auto found = app.applications.ConfirmationByToken(request.path_params.at("token"));
+        auto found = app.applications.ConfirmationByToken(request.QueryParam("token").value_or(""));
         if (!found.ok()) return Response::Error(found.status());
         json shown = json::array();
         for (const auto& [field, value] : found->shown) {
@@ -426,11 +428,13 @@ void RegisterOrganisationRoutes(Router& router, AppContext& app) {
         response.AddHeader("Cache-Control", "private, no-store");
         return response;
       });
-  router.Add("POST", "/api/portal/v1/organisation-confirmations/{token}", "portal.organisation_confirmations.answer",
+  router.Add("POST", "/api/portal/v1/organisation-confirmation", "portal.organisation_confirmation.answer",
              [&app](Request& request) {
                PW_API_BODY(body);
+               std::string token;
                std::string decision;
                std::string reason;
+               PW_API_STRING(body, "token", token);
                PW_API_STRING(body, "decision", decision);
                PW_API_OPT_STRING(body, "reason", reason);
                if (decision != "confirm" && decision != "decline") {
@@ -440,8 +444,7 @@ void RegisterOrganisationRoutes(Router& router, AppContext& app) {
                if (!confirmed && reason.find_first_not_of(" \t\r\n") == std::string::npos) {
                  return Response::Error(InvalidArgument("a decline needs a reason", "reason"));
                }
-               Status answered = app.applications.AnswerConfirmation(request.path_params.at("token"), confirmed, reason,
-                                                                     request.request_id);
+               Status answered = app.applications.AnswerConfirmation(token, confirmed, reason, request.request_id);
                return answered.ok() ? NoContent() : Response::Error(answered);
              });
 }

@@ -111,6 +111,7 @@ Chrome PortalChrome(const PortalEnv& env, std::string_view current) {
   static constexpr Item kItems[] = {
       {"/portal", "portal.nav.home"},
       {"/portal/apply", "portal.nav.apply"},
+      {"/portal/applications", "portal.nav.applications"},
       {"/portal/cards", "portal.nav.cards"},
       {"/portal/mailbox", "portal.nav.mailbox"},
       {"/portal/payments", "portal.nav.payments"},

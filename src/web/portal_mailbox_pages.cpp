@@ -258,6 +258,11 @@ Response RenderThread(PortalEnv& env, const ThreadOutcome& outcome) {
   body += "<dl class=\"kern-description-list\" id=\"thread-data\">";
   body += DescriptionItem(T(lang, "mailbox.col_department"), summary.department_name);
   body += DescriptionItem(T(lang, "mailbox.col_case"), MailboxCaseLabel(lang, summary.case_ref));
+  // The case's processing state, as its area names it (an application's status).
+  if (const std::string state_key = "mailbox.case_state." + summary.case_state;
+      !summary.case_state.empty() && HasText(state_key)) {
+    body += DescriptionItem(T(lang, "mailbox.case_state"), T(lang, state_key));
+  }
   body += DescriptionItemHtml(T(lang, "mailbox.col_state"), MailboxStateBadge(lang, summary.state));
   body += DescriptionItemHtml(T(lang, "mailbox.col_updated"), TimeTag(summary.updated_at, lang));
   body += "</dl>\n";

@@ -135,31 +135,6 @@ std::string RenewalBanners(PortalEnv& env) {
   return html;
 }
 
-// Where a card's PDF takes its holder's name from: the approved application
-// that issued (or last renewed) the card, and the card's place among that
-// application's holders. The card registry hands holder data to staff only
-// (audited), so a card typed in by a clerk has no PDF here.
-struct CardSource {
-  std::string application_id;
-  size_t holder = 0;
-  int64_t decided_at = 0;
-};
-
-std::map<std::string, CardSource> CardSources(PortalEnv& env) {
-  std::map<std::string, CardSource> sources;
-  auto list = env.app.applications.CitizenApplications(*env.session);
-  if (!list.ok()) return sources;
-  for (const applications::Application& a : *list) {
-    if (a.status != applications::ApplicationStatus::kApproved) continue;
-    const int64_t at = a.decided_at.value_or(a.updated_at);
-    for (size_t i = 0; i < a.card_numbers.size(); ++i) {
-      auto [it, fresh] = sources.try_emplace(a.card_numbers[i], CardSource{a.id, i, at});
-      if (!fresh && it->second.decided_at < at) it->second = CardSource{a.id, i, at};
-    }
-  }
-  return sources;
-}
-
 Response MyCards(PortalEnv& env) {
   const Lang lang = env.lang;
   auto ids = env.app.citizens.LinkedCards(env.session->account);
@@ -175,7 +150,6 @@ Response MyCards(PortalEnv& env) {
     return PortalHtml(env, "/portal/cards", 200, T(lang, "portal.cards.title"), body);
   }
   std::map<int64_t, std::string> scheme_names;
-  const std::map<std::string, CardSource> sources = CardSources(env);
   body += "<ul class=\"pw-tiles\" id=\"my-cards\">\n";
   for (const cards::Card& card : *cards) {
     auto name = scheme_names.find(card.scheme_id);
@@ -191,7 +165,7 @@ Response MyCards(PortalEnv& env) {
         Tf(lang, "portal.cards.valid_range", {ShowDate(card.valid_from, lang), ShowDate(card.valid_until, lang)}));
     body += DescriptionItem(T(lang, "portal.cards.state"), StateLabel(lang, card.state));
     body += "</dl>";
-    if (card.state == cards::CardState::kActive && sources.contains(card.card_number)) {
+    if (card.state == cards::CardState::kActive) {
       body += "<p class=\"kern-body\"><a class=\"kern-link\" href=\"/portal/cards/" + Escape(card.card_number) +
               ".pdf\">" + Escape(Tf(lang, "portal.app.cards_pdf", {cards::FormatCardNumber(card.card_number)})) +
               "</a></p>";
@@ -202,8 +176,7 @@ Response MyCards(PortalEnv& env) {
   return PortalHtml(env, "/portal/cards", 200, T(lang, "portal.cards.title"), body);
 }
 
-// /portal/cards/{number}.pdf: a card of the account, printable, with the
-// holder's name from the application that issued it (CardSources).
+// /portal/cards/{number}.pdf: an active card linked to the account, printable.
 Response CardPdf(PortalEnv& env) {
   const std::string file = env.request.path_params["file"];
   constexpr std::string_view kSuffix = ".pdf";
@@ -213,38 +186,28 @@ Response CardPdf(PortalEnv& env) {
   const std::string number = file.substr(0, file.size() - kSuffix.size());
   auto ids = env.app.citizens.LinkedCards(env.session->account);
   if (!ids.ok()) return ErrorPage(env.request, 503);
-  auto linked = env.app.cards.CardsByIds(*ids);
-  if (!linked.ok()) return ErrorPage(env.request, 503);
-  auto card = std::find_if(linked->begin(), linked->end(), [&](const cards::Card& c) {
-    return c.card_number == number && c.state == cards::CardState::kActive;
-  });
-  const std::map<std::string, CardSource> sources = CardSources(env);
-  auto source = sources.find(number);
-  if (card == linked->end() || source == sources.end()) return ErrorPage(PortalChrome(env, ""), 404);
-  auto application = env.app.applications.CitizenApplication(*env.session, source->second.application_id);
-  if (!application.ok()) return ErrorPage(PortalChrome(env, ""), 404);
-  auto form = env.app.applications.FormVersion(application->scheme_id, application->form_version);
-  if (!form.ok()) return ErrorPage(env.request, 503);
-  const std::vector<cards::Holder> holders = applications::Holders(**form, application->answers);
-  if (source->second.holder >= holders.size()) return ErrorPage(PortalChrome(env, ""), 404);
-  const cards::Holder& holder = holders[source->second.holder];
-  auto scheme = env.app.cards.GetScheme(card->scheme_id);
+  auto own = env.app.cards.HolderCard(*ids, number);
+  if (!own.ok() || own->card.state != cards::CardState::kActive) {
+    return own.ok() || own.status().code() == ErrorCode::kNotFound ? ErrorPage(PortalChrome(env, ""), 404)
+                                                                  : ErrorPage(env.request, 503);
+  }
+  auto scheme = env.app.cards.GetScheme(own->card.scheme_id);
   if (!scheme.ok()) return ErrorPage(env.request, 503);
-  std::string issuer = application->department_name;
+  std::string issuer;
   if (auto municipality = env.app.accounts.GetMunicipality(scheme->municipality_id); municipality.ok()) {
-    issuer = municipality->name + (issuer.empty() ? "" : " – " + issuer);
+    issuer = municipality->name;
   }
   cards::CardPrint print;
   print.scheme_name = scheme->name;
   print.municipality_name = issuer;
-  print.holder_name = holder.given_name + (holder.given_name.empty() ? "" : " ") + holder.family_name;
-  print.card_number = card->card_number;
-  print.circulation_counter = card->circulation_counter;
-  print.valid_until = FormatIsoDate(card->valid_until);
-  print.discount_class = card->discount_class;
+  print.holder_name = own->holder.given_name + (own->holder.given_name.empty() ? "" : " ") + own->holder.family_name;
+  print.card_number = own->card.card_number;
+  print.circulation_counter = own->card.circulation_counter;
+  print.valid_until = FormatIsoDate(own->card.valid_until);
+  print.discount_class = own->card.discount_class;
   auto pdf = cards::RenderCardPdf({print});
   if (!pdf.ok()) return ErrorPage(env.request, 503);
-  return MailboxDownload({"Karte-" + card->card_number + ".pdf", "application/pdf", std::move(*pdf)});
+  return MailboxDownload({"Karte-" + own->card.card_number + ".pdf", "application/pdf", std::move(*pdf)});
 }
 
 std::string_view MethodLabel(Lang lang, portal::SignInMethod method) {

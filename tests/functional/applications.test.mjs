@@ -181,9 +181,9 @@ for (const engine of engines()) {
       const token = organisationToken(server.demo);
       const awaiting = demoApplication(server.demo, VOLUNTEER_CARD, 'awaiting_confirmation');
       assert.ok(awaiting, 'the demo has an application awaiting the organisation');
-      const url = `${server.url}/api/portal/v1/organisation-confirmations/${token}`;
+      const url = `${server.url}/api/portal/v1/organisation-confirmation`;
 
-      const shown = await fetch(url);
+      const shown = await fetch(`${url}?token=${encodeURIComponent(token)}`);
       assert.equal(shown.status, 200);
       const body = await shown.json();
       assert.equal(body.state, 'pending');
@@ -191,7 +191,7 @@ for (const engine of engines()) {
       assert.ok(body.shown.some((s) => s.field === 'family_name' && s.value === 'Mustermann'), JSON.stringify(body));
 
       const post = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ decision: 'confirm' }) });
+        body: JSON.stringify({ token, decision: 'confirm' }) });
       const confirmed = await post();
       assert.ok(confirmed.status >= 200 && confirmed.status < 300, `${confirmed.status}`);
       const second = await post();

@@ -53,8 +53,8 @@ const WITHOUT_TOKEN = new Map([
   ['POST /api/portal/v1/applications/{id}/confirmation/resend', 'citizen session cookie and X-CSRF-Token'],
   ['GET /api/portal/v1/applications/{id}/receipt.pdf', 'citizen session cookie'],
   ['GET /api/portal/v1/renewals', 'citizen session cookie'],
-  ['GET /api/portal/v1/organisation-confirmations/{token}', "the organisation's one-time link"],
-  ['POST /api/portal/v1/organisation-confirmations/{token}', "the organisation's one-time link"],
+  ['GET /api/portal/v1/organisation-confirmation', "the organisation's one-time link (token in the query)"],
+  ['POST /api/portal/v1/organisation-confirmation', "the organisation's one-time link (token in the body)"],
 ]);
 
 // The scopes that include `scope` (docs/api.md): itself, its write half, and
