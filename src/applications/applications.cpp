@@ -1284,7 +1284,9 @@ Result<QueuePage> ApplicationService::Queue(const accounts::Actor& actor, const 
   page.page = filter.page;
   page.per_page = filter.per_page;
   std::vector<std::pair<QueueItem, std::string>> sealed;
-  Status done = db_.Write([&](Tx& tx) -> Status {
+  // Read in a snapshot; only the audit entry is a write (the count must not
+  // hold the citizen side's writer).
+  Status read = db_.Read([&](Tx& tx) -> Status {
     sealed.clear();
     PW_ASSIGN_OR_RETURN(auto departments, DepartmentsFor(tx, actor, accounts::Action::kReadApplications));
     std::vector<Value> params;
@@ -1292,6 +1294,8 @@ Result<QueuePage> ApplicationService::Queue(const accounts::Actor& actor, const 
       if (!filter.department_id || *filter.department_id == department) params.emplace_back(department);
     }
     if (params.empty()) return Status::Ok();
+    // Every condition is on columns of the index applications_by_status, so
+    // that the count reads the index only.
     std::string where = "a.department_id IN (" + Placeholders(1, params.size()) + ") AND a.status <> 'draft'";
     if (filter.status) {
       params.emplace_back(std::string(StatusName(*filter.status)));
@@ -1299,7 +1303,7 @@ Result<QueuePage> ApplicationService::Queue(const accounts::Actor& actor, const 
     }
     if (!filter.scheme.empty()) {
       params.emplace_back(filter.scheme);
-      where += " AND s.slug = $" + std::to_string(params.size());
+      where += " AND a.scheme_id IN (SELECT id FROM core.schemes WHERE slug = $" + std::to_string(params.size()) + ")";
     }
     if (filter.renewal) where += *filter.renewal ? " AND a.renews_id IS NOT NULL" : " AND a.renews_id IS NULL";
     if (filter.from) {
@@ -1310,8 +1314,7 @@ Result<QueuePage> ApplicationService::Queue(const accounts::Actor& actor, const 
       params.emplace_back(BerlinMidnight(AddDays(*filter.until, 1)));
       where += " AND a.submitted_at < $" + std::to_string(params.size());
     }
-    const std::string from = " FROM applications.applications a JOIN core.schemes s ON s.id = a.scheme_id WHERE ";
-    PW_ASSIGN_OR_RETURN(auto count, tx.QueryOne("SELECT COUNT(*)" + from + where, params));
+    PW_ASSIGN_OR_RETURN(auto count, tx.QueryOne("SELECT COUNT(*) FROM applications.applications a WHERE " + where, params));
     page.total = count.Int(0);
     std::vector<Value> paged = params;
     paged.emplace_back(int64_t{filter.per_page});
@@ -1320,9 +1323,10 @@ Result<QueuePage> ApplicationService::Queue(const accounts::Actor& actor, const 
                                                        : " ORDER BY a.submitted_at, a.id";
     PW_ASSIGN_OR_RETURN(auto rows,
                         tx.Query("SELECT a.public_id, a.reference, s.slug, s.name, a.department_id, a.status, "
-                                 "a.renews_id, a.applicant_enc, a.submitted_at, a.updated_at" +
-                                     from + where + order + " LIMIT $" + std::to_string(paged.size() - 1) +
-                                     " OFFSET $" + std::to_string(paged.size()),
+                                 "a.renews_id, a.applicant_enc, a.submitted_at, a.updated_at FROM "
+                                 "applications.applications a JOIN core.schemes s ON s.id = a.scheme_id WHERE " +
+                                     where + order + " LIMIT $" + std::to_string(paged.size() - 1) + " OFFSET $" +
+                                     std::to_string(paged.size()),
                                  paged));
     for (const storage::Row& r : rows) {
       QueueItem item;
@@ -1337,11 +1341,16 @@ Result<QueuePage> ApplicationService::Queue(const accounts::Actor& actor, const 
       item.updated_at = r.Int(9);
       sealed.emplace_back(std::move(item), r.Text(7));
     }
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  // What was shown is audited before it is handed out.
+  Status done = db_.Write([&](Tx& tx) -> Status {
     return accounts::AuditAs(tx, clock_, actor, "applications.list", "applications",
                              {{"status", filter.status ? json(StatusName(*filter.status)) : json(nullptr)},
                               {"scheme", filter.scheme},
                               {"page", filter.page},
-                              {"shown", rows.size()}});
+                              {"shown", sealed.size()}});
   });
   if (!done.ok()) return done;
   for (auto& [item, applicant_enc] : sealed) {
@@ -1655,6 +1664,10 @@ Result<std::string> ApplicationService::ExportCsv(const accounts::Actor& actor, 
 
 Result<std::vector<StatisticsCell>> ApplicationService::Statistics(const accounts::Actor& actor) {
   PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kReadStatistics));
+  // Which departments are one's own is the user's membership, not a token's
+  // scope: a statistics:read token of a clerk sees the clerk's departments.
+  accounts::Actor member = actor;
+  member.via_token = false;
   std::map<std::tuple<std::string, std::string, ApplicationStatus>, int64_t> counts;
   Status read = db_.Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(auto departments, DepartmentsFor(tx, actor, accounts::Action::kReadStatistics));
@@ -1664,7 +1677,7 @@ Result<std::vector<StatisticsCell>> ApplicationService::Statistics(const account
                                                 accounts::Reach::kNone;
     std::vector<Value> params;
     for (const auto& [department, municipality] : departments) {
-      if (departmental && !accounts::Can(actor, accounts::Action::kReadApplications,
+      if (departmental && !accounts::Can(member, accounts::Action::kReadApplications,
                                          accounts::Resource::InDepartment(municipality, department))) {
         continue;
       }

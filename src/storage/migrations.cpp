@@ -845,7 +845,8 @@ CREATE TABLE applications.applications (
 );
 CREATE INDEX applications.applications_by_account ON applications(account_id, updated_at);
 CREATE INDEX applications.applications_queue ON applications(department_id, queue_rank, submitted_at);
-CREATE INDEX applications.applications_by_status ON applications(department_id, status, submitted_at);
+CREATE INDEX applications.applications_by_status ON applications(department_id, status, submitted_at, scheme_id,
+                                                                  renews_id);
 CREATE INDEX applications.applications_by_submission ON applications(department_id, submitted_at);
 CREATE INDEX applications.applications_by_decision ON applications(status, decided_at);
 CREATE INDEX applications.applications_by_expiry ON applications(valid_until);

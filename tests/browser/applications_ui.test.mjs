@@ -422,11 +422,15 @@ for (const engine of engines()) {
         });
 
         // The same card, valid from the day after it ran out to the end of
-        // that calendar year, or the new notice's end if earlier.
+        // that calendar year (of the next one, when less than a month of this
+        // year would be left), or the new notice's end if earlier.
         const nextDay = new Date(Date.parse(`${oldUntil}T00:00:00Z`) + 86400e3).toISOString().slice(0, 10);
         const berlinToday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(new Date());
         const start = nextDay > berlinToday ? nextDay : berlinToday;
-        const yearEnd = `${start.slice(0, 4)}-12-31`;
+        let yearEnd = `${start.slice(0, 4)}-12-31`;
+        if ((Date.parse(`${yearEnd}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86400e3 < 31) {
+          yearEnd = `${Number(start.slice(0, 4)) + 1}-12-31`;
+        }
         const newUntil = notice < yearEnd ? notice : yearEnd;
         assert.ok(newUntil > oldUntil);
         await goto(citizen, path, 'the renewal approved');
@@ -437,8 +441,7 @@ for (const engine of engines()) {
         assert.equal(await citizen.locator('#my-cards li').count(), 1, 'no second card');
         const tile = await cardTile.innerText();
         assert.ok(tile.includes(`bis ${germanDate(newUntil)}`), `valid until ${germanDate(newUntil)}:\n${tile}`);
-        // The banner goes unless the new end is itself within the 30 days
-        // (from 1 to 10 December the renewal reaches only 31.12.).
+        // The banner goes unless the new end is itself within the 30 days.
         await goto(citizen, '/portal/applications', '/portal/applications after the renewal');
         const windowEnd = new Date(Date.parse(`${berlinToday}T00:00:00Z`) + 30 * 86400e3).toISOString().slice(0, 10);
         const after = citizen.locator('.kern-alert--warning', { hasText: shownNumber });
