@@ -1395,11 +1395,47 @@ Result<portal::Document> ApplicationService::StaffDocument(const accounts::Actor
   return doc;
 }
 
+namespace {
+// The scheme, read within `tx`: CardService::GetScheme reads on a connection of
+// its own, which waits forever for the one this write holds when the pool has
+// only one (in-memory SQLite) or is exhausted.
+Result<cards::Scheme> SchemeIn(Tx& tx, int64_t id) {
+  PW_ASSIGN_OR_RETURN(auto r, tx.QueryOne("SELECT id, scheme_code, slug, municipality_id, kind, name, validity_rule, "
+                                          "validity_amount, fixed_valid_from, fixed_valid_until, discount_classes, "
+                                          "name_part_letters, partner_checks, department_id FROM core.schemes "
+                                          "WHERE id = $1",
+                                          {id}));
+  cards::Scheme s;
+  s.id = r.Int(0);
+  s.scheme_code = static_cast<int>(r.Int(1));
+  s.slug = r.Text(2);
+  s.municipality_id = r.Int(3);
+  s.kind = cards::ParseSchemeKind(r.Text(4)).value_or(cards::SchemeKind::kSocialPass);
+  s.name = r.Text(5);
+  s.rule = cards::ParseValidityRule(r.Text(6)).value_or(cards::ValidityRule::kCalendarYear);
+  s.amount = static_cast<int>(r.Int(7));
+  if (!r.IsNull(8)) s.fixed_from = ParseIsoDate(r.Text(8));
+  if (!r.IsNull(9)) s.fixed_until = ParseIsoDate(r.Text(9));
+  s.discount_classes.clear();
+  const std::string classes = r.Text(10);
+  for (size_t start = 0; start < classes.size();) {
+    size_t end = classes.find(',', start);
+    if (end == std::string::npos) end = classes.size();
+    if (end > start) s.discount_classes.push_back(classes.substr(start, end - start));
+    start = end + 1;
+  }
+  s.name_part_letters = static_cast<int>(r.Int(11));
+  s.partner_checks = r.Int(12) != 0;
+  s.department_id = r.OptInt(13).value_or(0);
+  return s;
+}
+}  // namespace
+
 Result<std::string> ApplicationService::Approve(Tx& tx, const accounts::Actor& actor, Row& row,
                                                 const FormDefinition& form, std::vector<std::string>& card_numbers) {
   PW_ASSIGN_OR_RETURN(std::string text, secrets_.Decrypt(row.answers_enc, AnswersContext(row.public_id)));
   const json answers = json::parse(text, nullptr, false);
-  PW_ASSIGN_OR_RETURN(cards::Scheme scheme, cards_.GetScheme(row.scheme_id));
+  PW_ASSIGN_OR_RETURN(cards::Scheme scheme, SchemeIn(tx, row.scheme_id));
   std::optional<Date> not_after;
   if (!form.valid_until_field.empty()) not_after = ParseIsoDate(AnswerText(answers, form.valid_until_field));
   // The decision is the clerk's (applications.decide, checked by the caller);

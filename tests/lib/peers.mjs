@@ -137,6 +137,9 @@ export async function freePort() {
 //               127.0.0.1 (returned as caFile) and refuse MAIL before it (530)
 //   secure      TLS from the first byte instead (smtps://), same certificate
 //   auth        {user, pass}: AUTH PLAIN or LOGIN required before MAIL
+//   ignore      recipients whose mail is taken and dropped, neither counted nor
+//               kept nor refused (default: the demo's own recipients, whose mail
+//               `passwerk demo` queues — its volunteer organisation)
 // It runs in this process: while the test blocks in a synchronous child
 // process (execFileSync, e.g. `passwerk mail test`), it cannot answer, so
 // start such commands with the asynchronous execFile.
@@ -144,8 +147,10 @@ export async function freePort() {
 // refused, transactions, stop()}. Each message: {from, to, subject, text,
 // raw, headers (lower-case name → mailparser's value), envelope {from, to[]},
 // user (the AUTH user or null), secure (whether the session was TLS)}.
+export const DEMO_MAIL_RECIPIENTS = ['vorstand@tsv-kellenhusen.example'];
+
 export async function startSmtpServer({ port = 0, refuseFirst = 0, starttls = false, secure = false,
-  auth = null } = {}) {
+  auth = null, ignore = DEMO_MAIL_RECIPIENTS } = {}) {
   let certDir = null;
   const tlsOptions = {};
   if (starttls || secure) {
@@ -182,11 +187,20 @@ export async function startSmtpServer({ port = 0, refuseFirst = 0, starttls = fa
       if (starttls && !session.secure) {
         return callback(Object.assign(new Error('Must issue a STARTTLS command first'), { responseCode: 530 }));
       }
-      state.transactions += 1;
-      session.passwerkTxn = state.transactions;
+      // A new transaction (also on a reused connection): counted at its first recipient.
+      session.passwerkTxn = 0;
+      session.passwerkIgnored = false;
       return callback();
     },
     onRcptTo(address, session, callback) {
+      if (ignore.includes(address.address)) {
+        session.passwerkIgnored = true;
+        return callback();
+      }
+      if (!session.passwerkTxn) {
+        state.transactions += 1;
+        session.passwerkTxn = state.transactions;
+      }
       if (refusalAt(session.passwerkTxn) === 'rcpt') {
         state.refused += 1;
         return callback(Object.assign(new Error('Try again later (test refusal at RCPT)'), { responseCode: 451 }));
@@ -197,6 +211,7 @@ export async function startSmtpServer({ port = 0, refuseFirst = 0, starttls = fa
       const chunks = [];
       stream.on('data', (c) => chunks.push(c));
       stream.on('end', async () => {
+        if (session.passwerkIgnored && !session.passwerkTxn) return callback();
         if (refusalAt(session.passwerkTxn) === 'data') {
           state.refused += 1;
           return callback(Object.assign(new Error('Try again later (test refusal after DATA)'), { responseCode: 451 }));
