@@ -959,6 +959,15 @@ TEST_P(ApplicationServiceTest, TheOrganisationMayDeclineAndLinksExpire) {
   EXPECT_TRUE(none.empty());
   EXPECT_FALSE(juleica->confirmation.has_value());
   EXPECT_FALSE(juleica->answers.contains("organisation_email"));
+
+  // An address the mail outbox would refuse is a problem of the answer, named
+  // there, not a submission that fails when the request is sent.
+  std::string odd = VolunteerDraft(erika_);
+  ASSERT_TRUE(service_->UpdateAnswers(erika_, odd, {{"organisation_email", "vorstand..otto@tsv.example"}}, &problems)
+                  .ok());
+  EXPECT_EQ(Codes(problems), (std::map<std::string, std::string>{{"organisation_email", "invalid"}}));
+  EXPECT_EQ(service_->Submit(erika_, odd, &problems).status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(Codes(problems), (std::map<std::string, std::string>{{"organisation_email", "invalid"}}));
 }
 
 // ------------------------------------------------------------ renewal

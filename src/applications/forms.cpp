@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/utf8.h"
+#include "portal/mail_outbox.h"
 
 namespace passwerk::applications {
 namespace {
@@ -286,15 +287,9 @@ std::optional<std::string> CleanTextAnswer(std::string_view text, bool multiline
   return out.substr(begin, end - begin + 1);
 }
 
-bool IsEmail(std::string_view text) {
-  size_t at = text.find('@');
-  if (at == std::string_view::npos || at == 0 || at != text.rfind('@') || at + 1 >= text.size()) return false;
-  std::string_view domain = text.substr(at + 1);
-  if (domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.') return false;
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == '"' || c == ',' || c == ';';
-  });
-}
+// What the mail outbox will send to (the organisation's request): an address
+// the form accepted must not make the submission fail later.
+bool IsEmail(std::string_view text) { return portal::CheckEmailAddress(text).ok(); }
 
 std::string DateText(const Date& d) { return FormatIsoDate(d); }
 

@@ -368,9 +368,16 @@ TEST(FormAnswersTest, TextLengthsAndPostalCodes) {
   EXPECT_EQ(CodeOf(ValidateAnswers(volunteer, v, {}, kToday, true), "activity"), "too_long");
   v["activity"] = "Training";
   for (const char* bad : {"vorstand", "vorstand@", "@tsv.example", "vorstand@tsv", "a b@tsv.example",
-                          "a@b@tsv.example", "<vorstand@tsv.example>"}) {
+                          "a@b@tsv.example", "<vorstand@tsv.example>",
+                          // What the mail outbox would refuse when the request is sent (CheckEmailAddress).
+                          "vorstand..a@tsv.example", "vorstand@tsv_kellenhusen.example", "vörstand@tsv.example",
+                          "vorstand@tsv..example", ".vorstand@tsv.example"}) {
     v["organisation_email"] = bad;
     EXPECT_EQ(CodeOf(ValidateAnswers(volunteer, v, {}, kToday, true), "organisation_email"), "invalid") << bad;
+  }
+  for (const char* good : {"vorstand@tsv-kellenhusen.example", "e.m+tsv@mail.example.de", " otto@tsv.example "}) {
+    v["organisation_email"] = good;
+    EXPECT_TRUE(ValidateAnswers(volunteer, v, {}, kToday, true).empty()) << good;
   }
 }
 

@@ -172,14 +172,14 @@ TEST(QueryOneTest, TheFirstRowOrNotFound) {
 
 TEST(SegmentTest, NamesAreTheSchemaNamesInMigrationOrder) {
   const std::vector<Segment>& all = AllSegments();
-  ASSERT_EQ(all.size(), 12u);
+  ASSERT_EQ(all.size(), 13u);
   EXPECT_EQ(all.front(), Segment::kCore);
   EXPECT_EQ(all.back(), Segment::kApplications);
   std::vector<std::string> names;
   for (Segment segment : all) names.emplace_back(SegmentName(segment));
   EXPECT_EQ(names, (std::vector<std::string>{"core", "audit", "cards", "checks", "spa_tax", "marketing", "card_link",
                                              "card_usage", "logistics", "history", "settlement",
-                                             "portal"}));
+                                             "portal", "applications"}));
 }
 
 }  // namespace
