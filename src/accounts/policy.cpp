@@ -188,6 +188,17 @@ bool HasScope(const Actor& actor, std::string_view scope) {
 
 bool Can(const Actor& actor, Action action, const Resource& resource) { return Require(actor, action, resource).ok(); }
 
+bool LacksScope(const Actor& actor, Action action) {
+  return actor.via_token && !HasScope(actor, ScopeFor(action));
+}
+
+bool UserCan(const Actor& actor, Action action, const Resource& resource) {
+  Actor session = actor;
+  session.via_token = false;
+  session.scopes.clear();
+  return Can(session, action, resource);
+}
+
 Status Require(const Actor& actor, Action action, const Resource& resource) {
   if (!actor.user) return Status::Ok();  // the command line
   const Rule& rule = RuleFor(action);

@@ -102,6 +102,14 @@ bool Can(const Actor& actor, Action action, const Resource& resource = {});
 // Can, or PermissionDenied saying what was missing.
 Status Require(const Actor& actor, Action action, const Resource& resource = {});
 
+// Whether `actor` is an API token without the scope `action` needs: to tell
+// "your token lacks a scope" from "this is not yours" (which answers 404).
+bool LacksScope(const Actor& actor, Action action);
+// Can, as the user's own session would be answered: their role, municipality
+// and departments, whatever a token's scopes. For "whose work is this"
+// (which departments' counts a statistics token sees), not for access.
+bool UserCan(const Actor& actor, Action action, const Resource& resource = {});
+
 // Whether users of this role belong to a municipality (administrators,
 // clerks, landlords) or act across all of them (operators, auditors).
 bool RoleHasMunicipality(Role role);

@@ -183,6 +183,21 @@ TEST(PolicyTest, ARoleMayHoldTheScopesOfItsActionsOnly) {
   EXPECT_EQ(scopes(Role::kLandlord), "registrations:read registrations:write");
 }
 
+TEST(PolicyTest, LacksScopeTellsAMissingScopeFromAnotherDepartment) {
+  const Actor statistics = TokenOf(Role::kClerk, {"statistics:read"});
+  EXPECT_TRUE(LacksScope(statistics, Action::kReadApplications));
+  EXPECT_FALSE(LacksScope(statistics, Action::kReadStatistics));
+  EXPECT_FALSE(LacksScope(SessionOf(Role::kClerk), Action::kReadApplications));
+  EXPECT_FALSE(LacksScope(TokenOf(Role::kClerk, {"applications:decide"}), Action::kReadApplications));
+  // Whose work it is follows the user, not the token: the clerk's department, not another one.
+  const Resource own = Resource::InDepartment(kHome, kSocialOffice);
+  const Resource other = Resource::InDepartment(kHome, kVolunteerOffice);
+  EXPECT_FALSE(Can(statistics, Action::kReadApplications, own));
+  EXPECT_TRUE(UserCan(statistics, Action::kReadApplications, own));
+  EXPECT_FALSE(UserCan(statistics, Action::kReadApplications, other));
+  EXPECT_FALSE(UserCan(TokenOf(Role::kAuditor, {"statistics:read"}), Action::kReadApplications, own));
+}
+
 TEST(PolicyTest, OnlyMunicipalityLimitsListsOfScopedRoles) {
   EXPECT_EQ(OnlyMunicipality(SessionOf(Role::kOperator), Action::kReadStatistics), std::nullopt);
   EXPECT_EQ(OnlyMunicipality(SessionOf(Role::kAuditor), Action::kReadStatistics), std::nullopt);

@@ -245,20 +245,28 @@ Result<int> ApplicationService::LoadForm(const accounts::Actor& actor, int64_t m
 }
 
 Result<std::shared_ptr<const FormDefinition>> ApplicationService::FormVersion(int64_t scheme_id, int version) {
+  std::shared_ptr<const FormDefinition> form;
+  Status read = db_.Read([&](Tx& tx) -> Status {
+    PW_ASSIGN_OR_RETURN(form, FormIn(tx, scheme_id, version));
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return form;
+}
+
+Result<std::shared_ptr<const FormDefinition>> ApplicationService::FormIn(Tx& tx, int64_t scheme_id, int version) {
   {
     std::lock_guard lock(forms_mutex_);
     auto it = forms_.find({scheme_id, version});
     if (it != forms_.end()) return it->second;
   }
-  std::string text;
-  Status read = db_.Read([&](Tx& tx) -> Status {
-    PW_ASSIGN_OR_RETURN(auto row, tx.QueryOne("SELECT definition FROM applications.forms WHERE scheme_id = $1 AND "
-                                              "version = $2",
-                                              {scheme_id, int64_t{version}}));
-    text = row.Text(0);
-    return Status::Ok();
-  });
-  if (!read.ok()) return read.code() == ErrorCode::kNotFound ? NotFound("no such form") : read;
+  // Within the caller's transaction: a second connection could wait forever
+  // for the one this transaction holds (a pool of one, or an exhausted pool).
+  PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT definition FROM applications.forms WHERE scheme_id = $1 AND "
+                                          "version = $2",
+                                          {scheme_id, int64_t{version}}));
+  if (rows.empty()) return NotFound("no such form");
+  const std::string text = rows[0].Text(0);
   PW_ASSIGN_OR_RETURN(FormDefinition form, ParseForm(text));
   auto shared = std::make_shared<const FormDefinition>(std::move(form));
   std::lock_guard lock(forms_mutex_);
@@ -368,10 +376,8 @@ Result<ApplicationService::Row> ApplicationService::LoadForStaff(Tx& tx, const a
   Status allowed =
       accounts::Require(actor, action, accounts::Resource::InDepartment(row.municipality_id, row.department_id));
   if (allowed.code() == ErrorCode::kPermissionDenied) {
-    if (!accounts::Can(actor, action, accounts::Resource::InDepartment(row.municipality_id, row.department_id)) &&
-        actor.via_token && !accounts::HasScope(actor, accounts::ScopeFor(action))) {
-      return allowed;  // a token without the scope: say which scope is missing
-    }
+    // A token without the scope hears which scope is missing.
+    if (accounts::LacksScope(actor, action)) return allowed;
     return NotFound("no such application");
   }
   PW_RETURN_IF_ERROR(allowed);
@@ -652,7 +658,7 @@ Result<Application> ApplicationService::UpdateAnswers(const portal::CitizenSessi
     if (!Editable(row.status)) {
       return FailedPrecondition("the application was sent and cannot be changed now", "status");
     }
-    PW_ASSIGN_OR_RETURN(auto form, FormVersion(row.scheme_id, row.form_version));
+    PW_ASSIGN_OR_RETURN(auto form, FormIn(tx, row.scheme_id, row.form_version));
     PW_ASSIGN_OR_RETURN(std::string before, secrets_.Decrypt(row.answers_enc, AnswersContext(row.public_id)));
     json merged = json::parse(before, nullptr, false);
     if (!merged.is_object()) merged = json::object();
@@ -714,7 +720,7 @@ Result<DocumentInfo> ApplicationService::AddDocument(const portal::CitizenSessio
         if (!Editable(row.status)) {
           return FailedPrecondition("documents are added to a draft or when the office asks for them", "status");
         }
-        PW_ASSIGN_OR_RETURN(auto form, FormVersion(row.scheme_id, row.form_version));
+        PW_ASSIGN_OR_RETURN(auto form, FormIn(tx, row.scheme_id, row.form_version));
         const Field* f = form->FindField(field);
         if (f == nullptr || f->type != FieldType::kDocument) {
           return InvalidArgument("\"" + std::string(field) + "\" is not a document of this form", "field");
@@ -837,7 +843,7 @@ Result<Application> ApplicationService::Submit(const portal::CitizenSession& ses
           PW_ASSIGN_OR_RETURN(submitted, ToApplication(tx, row, false));
           return Status::Ok();
         }
-        PW_ASSIGN_OR_RETURN(auto form, FormVersion(row.scheme_id, row.form_version));
+        PW_ASSIGN_OR_RETURN(auto form, FormIn(tx, row.scheme_id, row.form_version));
         if (session.assurance < form->assurance) {
           return PermissionDenied("this application needs a sign-in at the level \"" +
                                   std::string(accounts::AssuranceName(form->assurance)) + "\"");
@@ -973,7 +979,7 @@ Status ApplicationService::ResendConfirmation(const portal::CitizenSession& sess
     if (row.status != ApplicationStatus::kAwaitingConfirmation) {
       return FailedPrecondition("the organisation is not waited for", "status");
     }
-    PW_ASSIGN_OR_RETURN(auto form, FormVersion(row.scheme_id, row.form_version));
+    PW_ASSIGN_OR_RETURN(auto form, FormIn(tx, row.scheme_id, row.form_version));
     if (!form->organisation) return FailedPrecondition("the form has no organisation step");
     PW_ASSIGN_OR_RETURN(auto c, tx.QueryOne("SELECT resends, state FROM applications.confirmations WHERE "
                                             "application_id = $1",
@@ -1181,7 +1187,7 @@ Result<ConfirmationRequest> ApplicationService::ConfirmationByToken(std::string_
     PW_ASSIGN_OR_RETURN(auto app, tx.QueryOne(SelectApplications("id = $1"), {rows[0].Int(0)}));
     Row row = ToRow(app);
     if (row.status != ApplicationStatus::kAwaitingConfirmation) return NotFound("this link is not valid (any more)");
-    PW_ASSIGN_OR_RETURN(request.form, FormVersion(row.scheme_id, row.form_version));
+    PW_ASSIGN_OR_RETURN(request.form, FormIn(tx, row.scheme_id, row.form_version));
     PW_ASSIGN_OR_RETURN(std::string text, secrets_.Decrypt(row.answers_enc, AnswersContext(row.public_id)));
     json answers = json::parse(text, nullptr, false);
     const OrganisationStep& org = *request.form->organisation;
@@ -1395,47 +1401,13 @@ Result<portal::Document> ApplicationService::StaffDocument(const accounts::Actor
   return doc;
 }
 
-namespace {
-// The scheme, read within `tx`: CardService::GetScheme reads on a connection of
-// its own, which waits forever for the one this write holds when the pool has
-// only one (in-memory SQLite) or is exhausted.
-Result<cards::Scheme> SchemeIn(Tx& tx, int64_t id) {
-  PW_ASSIGN_OR_RETURN(auto r, tx.QueryOne("SELECT id, scheme_code, slug, municipality_id, kind, name, validity_rule, "
-                                          "validity_amount, fixed_valid_from, fixed_valid_until, discount_classes, "
-                                          "name_part_letters, partner_checks, department_id FROM core.schemes "
-                                          "WHERE id = $1",
-                                          {id}));
-  cards::Scheme s;
-  s.id = r.Int(0);
-  s.scheme_code = static_cast<int>(r.Int(1));
-  s.slug = r.Text(2);
-  s.municipality_id = r.Int(3);
-  s.kind = cards::ParseSchemeKind(r.Text(4)).value_or(cards::SchemeKind::kSocialPass);
-  s.name = r.Text(5);
-  s.rule = cards::ParseValidityRule(r.Text(6)).value_or(cards::ValidityRule::kCalendarYear);
-  s.amount = static_cast<int>(r.Int(7));
-  if (!r.IsNull(8)) s.fixed_from = ParseIsoDate(r.Text(8));
-  if (!r.IsNull(9)) s.fixed_until = ParseIsoDate(r.Text(9));
-  s.discount_classes.clear();
-  const std::string classes = r.Text(10);
-  for (size_t start = 0; start < classes.size();) {
-    size_t end = classes.find(',', start);
-    if (end == std::string::npos) end = classes.size();
-    if (end > start) s.discount_classes.push_back(classes.substr(start, end - start));
-    start = end + 1;
-  }
-  s.name_part_letters = static_cast<int>(r.Int(11));
-  s.partner_checks = r.Int(12) != 0;
-  s.department_id = r.OptInt(13).value_or(0);
-  return s;
-}
-}  // namespace
+
 
 Result<std::string> ApplicationService::Approve(Tx& tx, const accounts::Actor& actor, Row& row,
                                                 const FormDefinition& form, std::vector<std::string>& card_numbers) {
   PW_ASSIGN_OR_RETURN(std::string text, secrets_.Decrypt(row.answers_enc, AnswersContext(row.public_id)));
   const json answers = json::parse(text, nullptr, false);
-  PW_ASSIGN_OR_RETURN(cards::Scheme scheme, SchemeIn(tx, row.scheme_id));
+  PW_ASSIGN_OR_RETURN(cards::Scheme scheme, cards::SchemeIn(tx, row.scheme_id));
   std::optional<Date> not_after;
   if (!form.valid_until_field.empty()) not_after = ParseIsoDate(AnswerText(answers, form.valid_until_field));
   // The decision is the clerk's (applications.decide, checked by the caller);
@@ -1506,7 +1478,7 @@ Result<Application> ApplicationService::Decide(const accounts::Actor& actor, std
           return FailedPrecondition("the applicant withdrew the application; it cannot be decided");
         }
         if (!IsOpen(row.status)) return FailedPrecondition("the application is already decided");
-        PW_ASSIGN_OR_RETURN(auto form, FormVersion(row.scheme_id, row.form_version));
+        PW_ASSIGN_OR_RETURN(auto form, FormIn(tx, row.scheme_id, row.form_version));
         const int64_t now = clock_.NowUnix();
         const std::optional<int64_t> user = actor.user ? std::optional<int64_t>(actor.user->id) : std::nullopt;
         std::string message;
@@ -1598,7 +1570,7 @@ Result<std::string> ApplicationService::ReissueConfirmation(const accounts::Acto
     if (row.status != ApplicationStatus::kAwaitingConfirmation) {
       return FailedPrecondition("the organisation is not waited for", "status");
     }
-    PW_ASSIGN_OR_RETURN(auto form, FormVersion(row.scheme_id, row.form_version));
+    PW_ASSIGN_OR_RETURN(auto form, FormIn(tx, row.scheme_id, row.form_version));
     if (!form->organisation) return FailedPrecondition("the form has no organisation step");
     const int64_t now = clock_.NowUnix();
     PW_ASSIGN_OR_RETURN(int64_t changed,
@@ -1647,9 +1619,11 @@ Result<std::string> ApplicationService::ExportCsv(const accounts::Actor& actor, 
     if (department.empty()) return NotFound("no such department", "department_id");
     Status allowed = accounts::Require(actor, accounts::Action::kReadApplications,
                                        accounts::Resource::InDepartment(department[0].Int(0), department_id));
-    if (!allowed.ok()) return allowed.code() == ErrorCode::kPermissionDenied && !actor.via_token
-                                  ? NotFound("no such department", "department_id")
-                                  : allowed;
+    if (!allowed.ok()) {
+      return allowed.code() == ErrorCode::kPermissionDenied && !accounts::LacksScope(actor, accounts::Action::kReadApplications)
+                 ? NotFound("no such department", "department_id")
+                 : allowed;
+    }
     PW_ASSIGN_OR_RETURN(auto found, tx.Query(SelectApplications("department_id = $1 AND status <> 'draft' ORDER BY "
                                                                 "submitted_at, id"),
                                              {department_id}));
@@ -1702,8 +1676,6 @@ Result<std::vector<StatisticsCell>> ApplicationService::Statistics(const account
   PW_RETURN_IF_ERROR(accounts::Require(actor, accounts::Action::kReadStatistics));
   // Which departments are one's own is the user's membership, not a token's
   // scope: a statistics:read token of a clerk sees the clerk's departments.
-  accounts::Actor member = actor;
-  member.via_token = false;
   std::map<std::tuple<std::string, std::string, ApplicationStatus>, int64_t> counts;
   Status read = db_.Read([&](Tx& tx) -> Status {
     PW_ASSIGN_OR_RETURN(auto departments, DepartmentsFor(tx, actor, accounts::Action::kReadStatistics));
@@ -1713,7 +1685,7 @@ Result<std::vector<StatisticsCell>> ApplicationService::Statistics(const account
                                                 accounts::Reach::kNone;
     std::vector<Value> params;
     for (const auto& [department, municipality] : departments) {
-      if (departmental && !accounts::Can(member, accounts::Action::kReadApplications,
+      if (departmental && !accounts::UserCan(actor, accounts::Action::kReadApplications,
                                          accounts::Resource::InDepartment(municipality, department))) {
         continue;
       }

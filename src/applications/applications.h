@@ -316,6 +316,8 @@ class ApplicationService {
                            accounts::Action action);
   Result<Application> ToApplication(storage::Tx& tx, const Row& row, bool staff);
   Result<std::string> NextReference(storage::Tx& tx, const FormDefinition& form);
+  // FormVersion within a transaction of the caller.
+  Result<std::shared_ptr<const FormDefinition>> FormIn(storage::Tx& tx, int64_t scheme_id, int version);
   Status Audit(storage::Tx& tx, const std::string& actor, const std::string& action, const std::string& object,
                const nlohmann::json& detail, const std::string& request_id);
   Status SetState(storage::Tx& tx, const Row& row, ApplicationStatus status, const std::string& event);

@@ -234,6 +234,8 @@ std::string CardKeys::Pseudonym(std::string_view card_number) const {
   return crypto::HexEncode(pseudonym_mac_.Mac(card_number).substr(0, 16));
 }
 
+Result<Scheme> SchemeIn(Tx& tx, int64_t scheme_id) { return LoadScheme(tx, scheme_id); }
+
 std::pair<Date, Date> ValidityPeriod(const Scheme& scheme, const Date& from) {
   switch (scheme.rule) {
     case ValidityRule::kCalendarYear:

@@ -135,6 +135,11 @@ class CardKeys {
   crypto::PreparedHmac pseudonym_mac_;
 };
 
+// The scheme with this id, read within `tx` (another area's transaction on a
+// handle that holds core): a read on a connection of its own could wait for
+// the one the caller holds.
+Result<Scheme> SchemeIn(storage::Tx& tx, int64_t scheme_id);
+
 // Computes the validity period starting at `from` under the scheme's rule.
 std::pair<Date, Date> ValidityPeriod(const Scheme& scheme, const Date& from);
 

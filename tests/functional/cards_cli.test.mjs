@@ -22,7 +22,9 @@ test('CSV import is all or nothing, export round-trips, print writes a PDF', () 
     assert.match(refused.stderr, /bad\.csv:4 \[PLZ\]/);
     assert.match(refused.stderr, /nothing imported/);
     const before = passwerk(['cards', 'export', '--data', dir, '--scheme', 'sozialpass-kellenhusen']);
-    assert.equal(before.trim().split('\n').length, 1 + 5, 'only the five demo cards (four, and the demo citizen\'s)');
+    // Four sample cards, the demo citizen's own, and the two of her approved
+    // online application (hers and her household member's).
+    assert.equal(before.trim().split('\n').length, 1 + 7, 'only the seven demo cards');
     const skipped = spawnSync(BIN, ['cards', 'import', '--data', dir, '--scheme', 'sozialpass-kellenhusen', '--skip-bad-rows', join(dir, 'bad.csv')], { encoding: 'utf8' });
     assert.equal(skipped.status, 0, skipped.stderr);
     assert.match(skipped.stdout, /imported 1 card\(s\)/);
@@ -33,7 +35,7 @@ test('CSV import is all or nothing, export round-trips, print writes a PDF', () 
     assert.ok(exported.startsWith('\ufeffKartennummer;'), 'UTF-8 with BOM, German header');
     assert.match(exported, /;Müller;Hans;01\.02\.1960;/);
     assert.match(exported, /"Meyer, geb\. Kurz"|Meyer, geb\. Kurz/);
-    assert.equal(exported.trim().split('\n').length, 1 + 7);
+    assert.equal(exported.trim().split('\n').length, 1 + 9, 'the seven demo cards and the two imported');
     const pdf = join(dir, 'card.pdf');
     const number = exported.split('\n')[1].split(';')[0];
     const printed = spawnSync(BIN, ['cards', 'print', '--data', dir, '--number', number, '--out', pdf], { encoding: 'utf8' });
