@@ -1274,7 +1274,7 @@ Result<std::vector<std::pair<int64_t, int64_t>>> DepartmentsFor(Tx& tx, const ac
   return out;
 }
 
-std::string Placeholders(size_t first, size_t count) {
+std::string ParameterList(size_t first, size_t count) {
   std::string out;
   for (size_t i = 0; i < count; ++i) out += (i ? ", $" : "$") + std::to_string(first + i);
   return out;
@@ -1302,7 +1302,7 @@ Result<QueuePage> ApplicationService::Queue(const accounts::Actor& actor, const 
     if (params.empty()) return Status::Ok();
     // Every condition is on columns of the index applications_by_status, so
     // that the count reads the index only.
-    std::string where = "a.department_id IN (" + Placeholders(1, params.size()) + ") AND a.status <> 'draft'";
+    std::string where = "a.department_id IN (" + ParameterList(1, params.size()) + ") AND a.status <> 'draft'";
     if (filter.status) {
       params.emplace_back(std::string(StatusName(*filter.status)));
       where += " AND a.status = $" + std::to_string(params.size());
@@ -1695,7 +1695,7 @@ Result<std::vector<StatisticsCell>> ApplicationService::Statistics(const account
     PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT s.slug, a.submitted_at, a.status, COUNT(*) FROM "
                                             "applications.applications a JOIN core.schemes s ON s.id = a.scheme_id "
                                             "WHERE a.status <> 'draft' AND a.department_id IN (" +
-                                                Placeholders(1, params.size()) +
+                                                ParameterList(1, params.size()) +
                                                 ") GROUP BY s.slug, a.submitted_at, a.status",
                                             params));
     for (const storage::Row& r : rows) {

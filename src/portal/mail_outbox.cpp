@@ -481,40 +481,26 @@ Result<int64_t> MailOutbox::DeleteExpired() {
   return deleted;
 }
 
-Status MailOutbox::QueueNotice(Tx& tx, int64_t account) {
-  PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT email_enc FROM portal.contacts WHERE account_id = $1 AND "
-                                          "confirmed_at IS NOT NULL AND notify = 1",
-                                          {account}));
-  if (rows.empty()) return Status::Ok();
-  // One waiting notice is enough: it says only that something is new.
-  PW_ASSIGN_OR_RETURN(auto queued, tx.Query("SELECT 1 FROM portal.outbox WHERE account_id = $1 AND kind = $2",
-                                            {account, std::string(kNotice)}));
-  if (!queued.empty()) return Status::Ok();
-  PW_ASSIGN_OR_RETURN(std::string address, secrets_.Decrypt(rows[0].Text(0), AddressContext(account)));
-  const int64_t now = clock_.NowUnix();
-  return tx
-      .Exec("INSERT INTO portal.outbox (kind, account_id, recipient_enc, link_enc, lang, attempts, next_attempt_at, "
-            "created_at) VALUES ($1, $2, $3, NULL, 'de', 0, $4, $4)",
-            {std::string(kNotice), account,
-             storage::Blob{secrets_.Encrypt(address, OutboxContext("recipient", kNotice, account))}, now})
-      .status();
-}
+Status MailOutbox::QueueNotice(Tx& tx, int64_t account) { return QueueAccountMail(tx, account, kNotice); }
 
-Status MailOutbox::QueueRenewalReminder(Tx& tx, int64_t account) {
+Status MailOutbox::QueueRenewalReminder(Tx& tx, int64_t account) { return QueueAccountMail(tx, account, kRenewal); }
+
+Status MailOutbox::QueueAccountMail(Tx& tx, int64_t account, std::string_view kind) {
   PW_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT email_enc FROM portal.contacts WHERE account_id = $1 AND "
                                           "confirmed_at IS NOT NULL AND notify = 1",
                                           {account}));
   if (rows.empty()) return Status::Ok();
+  // One waiting mail of a kind is enough: it says only that something is new or due.
   PW_ASSIGN_OR_RETURN(auto queued, tx.Query("SELECT 1 FROM portal.outbox WHERE account_id = $1 AND kind = $2",
-                                            {account, std::string(kRenewal)}));
+                                            {account, std::string(kind)}));
   if (!queued.empty()) return Status::Ok();
   PW_ASSIGN_OR_RETURN(std::string address, secrets_.Decrypt(rows[0].Text(0), AddressContext(account)));
   const int64_t now = clock_.NowUnix();
   return tx
       .Exec("INSERT INTO portal.outbox (kind, account_id, recipient_enc, link_enc, lang, attempts, next_attempt_at, "
             "created_at) VALUES ($1, $2, $3, NULL, 'de', 0, $4, $4)",
-            {std::string(kRenewal), account,
-             storage::Blob{secrets_.Encrypt(address, OutboxContext("recipient", kRenewal, account))}, now})
+            {std::string(kind), account,
+             storage::Blob{secrets_.Encrypt(address, OutboxContext("recipient", kind, account))}, now})
       .status();
 }
 

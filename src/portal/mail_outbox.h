@@ -157,6 +157,8 @@ class MailOutbox {
 
  private:
   std::string AddressHash(std::string_view address) const;
+  // A mail of `kind` to the account's confirmed address (notices on), unless one waits already.
+  Status QueueAccountMail(storage::Tx& tx, int64_t account, std::string_view kind);
   std::string PublicUrl() const;
   OutgoingMail Render(std::string_view kind, std::string_view to, std::string_view lang, std::string_view link) const;
 
